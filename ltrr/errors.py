@@ -1,0 +1,27 @@
+"""The one exception type for bad user input.
+
+Every check of user-supplied input (benchmark files, logs, dataset ids, arm names)
+raises :class:`InputError` with a message that names the file, field and row. The CLI
+prints that message alone (no traceback) and exits with code 2.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input from the user: one clear message, exit code 2 at the CLI."""
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None,
+                 rows: object | None = None) -> None:
+        parts = []
+        if file is not None:
+            parts.append(str(file))
+        if field is not None:
+            parts.append(f"field '{field}'")
+        if rows is not None:
+            parts.append(f"row(s) {rows}")
+        prefix = ": ".join([", ".join(parts)]) if parts else ""
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.file = file
+        self.field = field
+        self.rows = rows
