@@ -1,0 +1,179 @@
+"""What every retrieval arm shares: the Transformer contract, depth, cache key, atomic index builds.
+
+An arm is a ``pyterrier.Transformer``: ``transform(queries)`` takes a queries frame
+``qid, query[, ...]`` and returns a PyTerrier ranking frame ``qid, query, docno, score, rank``
+(rank from 0, sorted by qid then rank), at most ``num_results`` rows per query.
+
+Arms index their corpus lazily, on first use, into a cache folder keyed by the dataset id and
+the arm's settings (:func:`ltrr.paths.cache_dir`). A build writes into a temporary sibling
+folder and renames it into place only when complete, so an interrupted build is never reused.
+``index_source`` says whether the index was ``"cache"`` (loaded) or ``"built"`` (this run).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from abc import abstractmethod
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import pyterrier as pt
+
+from ltrr.datasets.base import Dataset
+from ltrr.errors import InputError
+from ltrr.paths import cache_dir
+
+RANKING_COLUMNS = ["qid", "query", "docno", "score", "rank"]
+
+
+def require_fields(dataset: Dataset, arm: str, needed: Iterable[str]) -> None:
+    """Raise InputError naming dataset, arm and field when the corpus lacks a field the arm needs."""
+    have = set(dataset.fields)
+    for name in needed:
+        if name not in have:
+            raise InputError(
+                f"arm '{arm}' needs corpus field '{name}', but dataset '{dataset.id}' has only "
+                f"{sorted(have)}", field=name)
+
+
+def atomic_build(path: Path, build: Callable[[Path], None]) -> bool:
+    """Run ``build(tmp)`` into a temporary folder and rename it to ``path``.
+
+    Returns True when it built, False when ``path`` already existed (a complete earlier build).
+    """
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        build(tmp)
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if not path.exists():  # not a concurrent builder that won the race
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return True
+
+
+def ranking_frame(queries: pd.DataFrame, qidx: np.ndarray, docnos: Sequence[str],
+                  scores: np.ndarray) -> pd.DataFrame:
+    """Assemble a ranking frame from parallel arrays (query row index, docno, score).
+
+    Rows are ordered by qid then descending score (ties by docno, for determinism) and ranked
+    from 0 within each query; the queries frame's other columns are carried along.
+    """
+    queries = queries.reset_index(drop=True)
+    res = pd.DataFrame({"_qidx": np.asarray(qidx, dtype=np.int64),
+                        "docno": np.asarray(docnos, dtype=object),
+                        "score": np.asarray(scores, dtype=np.float64)})
+    res["qid"] = queries["qid"].to_numpy()[res["_qidx"].to_numpy()] if len(res) else []
+    res = res.sort_values(["qid", "score", "docno"], ascending=[True, False, True], kind="stable")
+    res["rank"] = res.groupby("qid", sort=False).cumcount().astype(np.int64)
+    extra = queries.drop(columns=["qid"])
+    out = extra.iloc[res["_qidx"].to_numpy()].reset_index(drop=True)
+    out.insert(0, "qid", res["qid"].to_numpy())
+    out["docno"] = res["docno"].to_numpy()
+    out["score"] = res["score"].to_numpy()
+    out["rank"] = res["rank"].to_numpy()
+    return out
+
+
+def empty_ranking(queries: pd.DataFrame) -> pd.DataFrame:
+    """A ranking frame with the queries' columns and no rows."""
+    return ranking_frame(queries, np.empty(0, dtype=np.int64), [], np.empty(0))
+
+
+def check_queries(queries: pd.DataFrame, arm: str) -> None:
+    """The input must be a queries frame with ``qid`` and ``query`` columns."""
+    missing = [c for c in ("qid", "query") if c not in queries.columns]
+    if missing:
+        raise InputError(f"arm '{arm}' needs a queries frame with columns qid, query; "
+                         f"missing {missing}", field=missing[0])
+
+
+def iter_docs(dataset: Dataset, fields: Sequence[str]) -> Iterator[dict]:
+    """The corpus as dicts holding ``docno`` and ``fields``, missing or None values as ''."""
+    for doc in dataset.docs():
+        rec = {"docno": str(doc["docno"])}
+        for name in fields:
+            value = doc.get(name)
+            rec[name] = "" if value is None else str(value)
+        yield rec
+
+
+class Arm(pt.Transformer):
+    """A retrieval arm over one dataset: queries in, a ranking of at most ``num_results`` out.
+
+    Subclasses set ``name``, implement :meth:`settings` (what determines the index content) and
+    :meth:`_load` (build or load the index), and :meth:`_retrieve` (the search itself).
+    """
+
+    name: str = "arm"
+
+    def __init__(self, dataset: Dataset, num_results: int = 1000) -> None:
+        if int(num_results) < 1:
+            raise InputError(f"arm '{self.name}': depth must be >= 1, got {num_results}",
+                             field="num_results")
+        self.dataset = dataset
+        self.num_results = int(num_results)
+        self.index_source: str | None = None  # "cache" or "built" once loaded
+        self._loaded = False
+
+    @abstractmethod
+    def settings(self) -> dict:
+        """The settings that determine the index content (part of the cache key)."""
+
+    @property
+    def index_dir(self) -> Path:
+        """This arm's cache folder for its dataset and settings."""
+        return cache_dir(self.name, self.dataset.id, **self.settings())
+
+    @property
+    def cache_key(self) -> str:
+        """A string identifying dataset and settings, for on-disk candidate caches."""
+        return f"{self.name}:{self.dataset.id}:{self.index_dir.name}"
+
+    def with_depth(self, k: int) -> "Arm":
+        """This arm set to return ``k`` results per query (returns self, for chaining)."""
+        if int(k) < 1:
+            raise InputError(f"arm '{self.name}': depth must be >= 1, got {k}", field="depth")
+        self.num_results = int(k)
+        return self
+
+    def load(self) -> "Arm":
+        """Build (first time) or load (cached) the index; safe to call again."""
+        if not self._loaded:
+            built = atomic_build(self.index_dir, self._build)
+            self._open(self.index_dir)
+            self.index_source = "built" if built else "cache"
+            self._loaded = True
+        return self
+
+    @abstractmethod
+    def _build(self, path: Path) -> None:
+        """Write the index into the (empty, temporary) folder ``path``."""
+
+    @abstractmethod
+    def _open(self, path: Path) -> None:
+        """Load the index from the complete folder ``path``."""
+
+    @abstractmethod
+    def _retrieve(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
+        """Rank for ``queries`` (index reset, non-empty): a ranking frame of the contract."""
+
+    def transform(self, queries: pd.DataFrame) -> pd.DataFrame:
+        check_queries(queries, self.name)
+        self.load()
+        if len(queries) == 0:
+            return empty_ranking(queries)
+        return self._retrieve(queries.reset_index(drop=True), self.num_results)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.dataset.id!r}, num_results={self.num_results})"
