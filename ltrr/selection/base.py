@@ -68,3 +68,12 @@ class Policy(ABC):
     def update(self, context: np.ndarray, plan: int, reward: float,
                arm_rewards: dict[str, float] | None = None) -> None:
         """Learn from the reward observed for ``plan`` (clicks minus cost); default: nothing."""
+
+    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
+        """The probability of every plan under the current state (length ``n_plans``).
+
+        Exact for policies whose choice distribution is computable; Monte-Carlo policies
+        (Thompson sampling) estimate it and consume draws from ``self.rng``. Optional: a policy
+        that cannot say raises ``NotImplementedError``.
+        """
+        raise NotImplementedError(f"{self.name} does not expose its action distribution")

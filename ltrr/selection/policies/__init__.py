@@ -1,0 +1,99 @@
+"""The policies a benchmark can run, by name, and :func:`build_policy` that makes them.
+
+=====================  ============================================  =========================
+name                   what                                          hyper-parameters (default)
+=====================  ============================================  =========================
+``single:<arm>``       that arm alone at full budget                 none
+``static_union``       every arm, equal split                        none
+``uniform``            a uniformly random plan                       none
+``epsilon_greedy``     obp ``EpsilonGreedy``                         ``epsilon`` (0.1)
+``ucb1``               UCB1                                          ``c`` (2.0)
+``thompson``           obp ``BernoulliTS`` (Agrawal-Goyal rewards)   ``alpha`` (1.0), ``beta``
+                                                                     (1.0),
+                                                                     ``n_propensity_draws`` (200)
+``exp3``               EXP3                                          ``gamma`` (0.1)
+``linucb``             obp ``LinUCB`` (disjoint)                     ``alpha`` (1.0)
+``lints``              obp ``LinTS`` (disjoint)                      ``v`` (0.5),
+                                                                     ``n_propensity_draws`` (200)
+``lin_epsilon_greedy`` obp ``LinEpsilonGreedy`` (disjoint)           ``epsilon`` (0.1)
+``semibandit``         CUCB over (arm, depth) with click credit      ``c`` (1.5)
+``oracle``             argmax of the simulator's truth (bound)       none
+=====================  ============================================  =========================
+
+Every policy learns from rewards rescaled to [0, 1] by the benchmark's reward range, is
+seeded by ``random_state`` and returns its propensity with each choice.
+"""
+
+from __future__ import annotations
+
+from ltrr.errors import InputError
+from ltrr.selection.base import Policy
+from ltrr.selection.plans import PlanSpace
+from ltrr.selection.policies.bandits import EXP3, UCB1, BernoulliThompson, EpsilonGreedy
+from ltrr.selection.policies.baselines import SingleArm, StaticUnion, Uniform
+from ltrr.selection.policies.contextual import LinEpsilonGreedy, LinTS, LinUCB
+from ltrr.selection.policies.decisions import hyper_parameters
+from ltrr.selection.policies.oracle import Oracle
+from ltrr.selection.policies.semibandit import SemiBanditUCB
+
+POLICIES: dict[str, type[Policy]] = {
+    "static_union": StaticUnion,
+    "uniform": Uniform,
+    "epsilon_greedy": EpsilonGreedy,
+    "ucb1": UCB1,
+    "thompson": BernoulliThompson,
+    "exp3": EXP3,
+    "linucb": LinUCB,
+    "lints": LinTS,
+    "lin_epsilon_greedy": LinEpsilonGreedy,
+    "semibandit": SemiBanditUCB,
+    "oracle": Oracle,
+}
+POLICY_NAMES: list[str] = ["single:<arm>", *POLICIES]
+_OBP_WRAPPED = (EpsilonGreedy, BernoulliThompson, LinUCB, LinTS, LinEpsilonGreedy)
+
+
+def policy_class(name: str) -> type[Policy]:
+    """The class behind a policy name (``single:<arm>`` -> :class:`SingleArm`)."""
+    if isinstance(name, str) and name.startswith("single:"):
+        return SingleArm
+    if name not in POLICIES:
+        raise InputError(f"unknown policy {name!r} (expected one of {', '.join(POLICY_NAMES)})")
+    return POLICIES[name]
+
+
+def default_params(name: str) -> dict[str, object]:
+    """The hyper-parameters of a policy with their defaults."""
+    return hyper_parameters(policy_class(name))
+
+
+def build_policy(name: str, params: dict | None, plans: PlanSpace, n_features: int,
+                 random_state: int, reward_range: tuple[float, float]) -> Policy:
+    """Make policy ``name`` with ``params`` overriding its defaults.
+
+    The resolved hyper-parameters are kept as ``policy.params`` (for result records).
+
+    Raises:
+        InputError: unknown policy, unknown or invalid param (the message names the policy
+            and the key), an arm or plan the policy needs that the benchmark lacks, or a plan
+            space too small for an obp policy (obp needs at least 2 actions).
+    """
+    cls = policy_class(name)
+    params = {} if params is None else params
+    if not isinstance(params, dict):
+        raise InputError(f"policy '{name}': params must be a table, got {params!r}")
+    known = hyper_parameters(cls)
+    for key in params:
+        if key not in known:
+            accepted = f"known: {', '.join(known)}" if known else "it takes none"
+            raise InputError(f"policy '{name}': unknown param '{key}' ({accepted})")
+    if issubclass(cls, _OBP_WRAPPED) and len(plans) < 2:
+        raise InputError(f"policy '{name}' needs at least 2 plans; the plan space has "
+                         f"{len(plans)} ({', '.join(plans.ids)})")
+    extra = {"arm": name.split(":", 1)[1]} if cls is SingleArm else {}
+    policy = cls(plans, n_features, random_state, tuple(reward_range), **extra, **params)
+    policy.params = {**known, **params}
+    return policy
+
+
+__all__ = ["POLICIES", "POLICY_NAMES", "build_policy", "default_params", "policy_class"]

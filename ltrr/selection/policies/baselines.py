@@ -1,0 +1,76 @@
+"""Non-learning reference policies: one fixed plan, or a uniformly random plan.
+
+- ``single:<arm>``: always the plan ``"<arm>:<budget>"`` (that arm alone at full budget);
+- ``static_union``: always the union plan (every arm, equal split of the budget);
+- ``uniform``: a plan drawn uniformly at random (propensity ``1 / n_plans``), the
+  logging policy of choice for off-policy evaluation.
+
+Written by hand: they are a few lines each, and obp's ``Random`` policy has no propensity
+interface nor a fixed-plan mode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ltrr.errors import InputError
+from ltrr.selection.plans import PlanSpace, plan_id, split_budget
+from ltrr.selection.policies.decisions import PlanPolicy
+
+
+class FixedPlan(PlanPolicy):
+    """Always the same plan, given by id (propensity 1.0)."""
+
+    name = "fixed"
+
+    def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
+                 reward_range: tuple[float, float] = (0.0, 1.0), plan_id: str = "") -> None:
+        super().__init__(plans, n_features, random_state, reward_range)
+        try:
+            self.plan = plans.index(plan_id)
+        except KeyError:
+            raise InputError(f"policy '{self.name}' needs plan '{plan_id}', which is not in the "
+                             f"plan space ({', '.join(plans.ids)})") from None
+
+    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
+        return self.plan, 1.0
+
+    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
+        return np.eye(self.n_plans)[self.plan]
+
+
+class SingleArm(FixedPlan):
+    """``single:<arm>``: that arm alone at full budget (needs ``plans.single = true``)."""
+
+    def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
+                 reward_range: tuple[float, float] = (0.0, 1.0), arm: str = "") -> None:
+        self.name = f"single:{arm}"
+        if arm not in plans.arms:
+            raise InputError(f"policy '{self.name}': unknown arm '{arm}' "
+                             f"(benchmark arms: {', '.join(plans.arms)})")
+        super().__init__(plans, n_features, random_state, reward_range,
+                         plan_id=f"{arm}:{plans.budget}")
+
+
+class StaticUnion(FixedPlan):
+    """``static_union``: every arm, equal split of the budget (needs ``plans.union = true``)."""
+
+    name = "static_union"
+
+    def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
+                 reward_range: tuple[float, float] = (0.0, 1.0)) -> None:
+        depths = split_budget(plans.budget, [1.0 / len(plans.arms)] * len(plans.arms))
+        super().__init__(plans, n_features, random_state, reward_range,
+                         plan_id=plan_id(list(zip(plans.arms, depths))))
+
+
+class Uniform(PlanPolicy):
+    """A uniformly random plan per query (propensity ``1 / n_plans``)."""
+
+    name = "uniform"
+
+    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
+        return int(self.rng.integers(self.n_plans)), 1.0 / self.n_plans
+
+    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
+        return np.full(self.n_plans, 1.0 / self.n_plans)
