@@ -1,13 +1,16 @@
 """Test set-up shared by every test file: isolated caches and the offline collections.
 
-For the whole session (autouse), before any test runs:
+For the whole session, before any test module is imported (``pytest_configure``):
 
 - ``LTRR_HOME`` (ltrr's index/embedding cache) is ``$LTRR_TEST_HOME`` when set (a persistent
   folder, so CI and repeated runs reuse indexes and embeddings), else a session temp dir.
 - ``IR_DATASETS_HOME`` is ``$LTRR_TEST_IRDS_HOME`` when set (persistent: keeps ir_datasets'
   extracted files between runs), else a session temp dir. When the shared archives exist,
-  they are linked there with ``ltrr.datasets.links`` (the code behind ``ltrr data link``;
-  a different file already at a cache path is kept), so ``ltrr.datasets.load("vaswani" | "cranfield" | "beir/nfcorpus/test")`` works offline.
+  they are linked there with ``ltrr.datasets.links`` (the code behind ``ltrr data link``; a
+  different file already at a cache path is kept), so ``ltrr.datasets.load("vaswani")``,
+  ``"cranfield"`` and ``"beir/nfcorpus/test"`` work offline. ir_datasets reads this
+  variable once, when first imported: a test that needs another IR_DATASETS_HOME must run
+  ltrr in a subprocess.
 - ``LTRR_DATA_DIR`` is removed, so a developer's own setting cannot change what tests load.
 
 The shared archives are looked for in ``$LTRR_SHARED/datasets`` or, by default,
@@ -21,6 +24,8 @@ Fixtures: ``shared_datasets`` (the archives folder; skips when absent), ``ltrr_h
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,6 +39,8 @@ def _shared_datasets() -> Path:
 
 
 SHARED_DATASETS = _shared_datasets()
+_SAVED_ENV: dict[str, str | None] = {}
+_MADE_DIRS: list[str] = []
 SHARED_SKIP = f"needs the dataset archives in {SHARED_DATASETS} (set LTRR_SHARED to the shared folder)"
 
 
@@ -45,18 +52,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=SHARED_SKIP))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _isolated_caches(tmp_path_factory: pytest.TempPathFactory):
-    """Point LTRR_HOME and IR_DATASETS_HOME at test folders and link the shared archives."""
-    ltrr_home = os.environ.get("LTRR_TEST_HOME") or tmp_path_factory.mktemp("ltrr_home")
-    irds_home = os.environ.get("LTRR_TEST_IRDS_HOME") or tmp_path_factory.mktemp("ir_datasets")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LTRR_HOME", str(ltrr_home))
-        patch.setenv("IR_DATASETS_HOME", str(irds_home))
-        patch.delenv("LTRR_DATA_DIR", raising=False)
-        if SHARED_DATASETS.is_dir():
-            _link_shared()
-        yield
+def pytest_configure(config: pytest.Config) -> None:
+    """Set the cache variables before any test module is imported.
+
+    ir_datasets fixes its cache paths when it is first imported, so IR_DATASETS_HOME must be
+    set before collection (a session fixture would run too late). Tests that need another
+    IR_DATASETS_HOME run ltrr in a subprocess.
+    """
+    made = []
+    for variable, persistent in (("LTRR_HOME", "LTRR_TEST_HOME"),
+                                 ("IR_DATASETS_HOME", "LTRR_TEST_IRDS_HOME")):
+        folder = os.environ.get(persistent)
+        if not folder:
+            folder = tempfile.mkdtemp(prefix=f"ltrr-test-{variable.lower()}-")
+            made.append(folder)
+        _SAVED_ENV[variable] = os.environ.get(variable)
+        os.environ[variable] = folder
+    _SAVED_ENV["LTRR_DATA_DIR"] = os.environ.pop("LTRR_DATA_DIR", None)
+    _MADE_DIRS.extend(made)
+    if SHARED_DATASETS.is_dir():
+        _link_shared()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for variable, value in _SAVED_ENV.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
+    for folder in _MADE_DIRS:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _link_shared() -> None:

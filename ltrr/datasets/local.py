@@ -63,11 +63,18 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
             yield number, record
 
 
-def _check_jsonl(path: Path) -> None:
-    """Raise InputError at the first line that is not a JSON object or lacks an ``_id``."""
+def _check_beir_jsonl(path: Path, error: Exception | None = None) -> None:
+    """Raise InputError at the first line BEIR's loader cannot take (blank, not JSON, no ``_id``)."""
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                raise InputError(f"line {number}: empty line (BEIR reads every line as JSON)",
+                                 file=str(path))
     for number, record in _jsonl(path):
         if record.get("_id") in (None, ""):
             raise InputError(f"line {number}: no '_id'", file=str(path))
+    if error is not None:
+        raise InputError(f"BEIR's loader failed ({type(error).__name__}: {error})", file=str(path))
 
 
 def _check_qrels_lines(path: Path, *, beir: bool, error: Exception | None = None) -> None:
@@ -113,11 +120,10 @@ def load_beir(path: str | Path, split: str = "test", *, dataset_id: str | None =
                                (loader._load_queries, queries_file, loader.queries)):
         try:
             read()
-        except (json.JSONDecodeError, AttributeError):
-            _check_jsonl(file)
-            raise
+        except (json.JSONDecodeError, AttributeError) as err:
+            _check_beir_jsonl(file, err)
         if None in loaded or "" in loaded:
-            _check_jsonl(file)
+            _check_beir_jsonl(file)
     try:
         loader._load_qrels()
     except (ValueError, IndexError, StopIteration) as err:
@@ -158,6 +164,8 @@ def _trec_topics(folder: Path) -> pd.DataFrame:
 
     sgml, tsv = folder / "topics.txt", folder / "topics.tsv"
     if sgml.is_file():
+        if "<top>" not in sgml.read_text(encoding="utf-8", errors="replace").lower():
+            raise InputError("no <top> topics with <num> and <title> found", file=str(sgml))
         try:
             topics = pt.io.read_topics(str(sgml), format="trec")
         except Exception as err:  # bs4/regex failures on a file that is not TREC SGML
@@ -192,6 +200,8 @@ def _trec_qrels(folder: Path) -> pd.DataFrame:
         qrels = pt.io.read_qrels(str(path))
     except Exception as err:  # pandas ParserError (too many columns), EmptyDataError
         _check_qrels_lines(path, beir=False, error=err)
+    if qrels.empty:
+        raise InputError("no relevance judgements", file=str(path))
     if not pd.api.types.is_integer_dtype(qrels["label"]):
         _check_qrels_lines(path, beir=False)
     return qrels.astype({"qid": str, "docno": str, "label": "int64"})
