@@ -1,6 +1,6 @@
 """Contextual bandits over plans: LinUCB, linear Thompson sampling, linear epsilon-greedy.
 
-All three wrap obp's linear policies (``LinUCB``, ``LinTS``, ``LinEpsilonGreedy``): one
+All three use obp's linear policies (``LinUCB``, ``LinTS``, ``LinEpsilonGreedy``): one
 ridge regression per plan over the context vector (obp's *disjoint* model, Li et al. 2010),
 updated every step (``batch_size=1``) by obp's Sherman-Morrison update of the inverse
 design matrix, seeded with ``random_state``. The plan features of
@@ -64,18 +64,23 @@ class LinUCB(_LinearPolicy):
 
 
 class LinTS(_LinearPolicy):
-    """obp's ``LinTS``: per plan, draw ``theta_a ~ N(theta_hat_a, v^2 A_a^-1)`` and play the
-    best ``x . theta_a``.
+    """Linear Thompson sampling on obp's ``LinTS`` model: per plan, draw
+    ``theta_a ~ N(theta_hat_a, v^2 A_a^-1)`` and play the best ``x . theta_a``.
+
+    obp keeps the model (ridge prior ``A = I``, Sherman-Morrison updates); the draw is made
+    here. Only the score ``x . theta_a`` matters, and it is normal with mean
+    ``x . theta_hat_a`` and variance ``v^2 x' A_a^-1 x``, independent across plans, so ltrr
+    draws the scores directly: the same decision distribution as obp's ``select_action``,
+    which draws a full ``dim``-variate normal per plan through an SVD (about 3 ms per step at
+    16 plans and 25 features, against 0.1 ms here).
 
     obp fixes the posterior scale ``v`` at 1; ltrr exposes it by feeding obp the reward
-    divided by ``v``, which scales every posterior mean by ``1/v`` and leaves the covariance,
-    so the argmax is that of LinTS with scale ``v`` (ridge prior ``A = I`` in obp's units).
+    divided by ``v`` (posterior means scale by ``1/v``, the covariance stays, so the argmax
+    is that of scale ``v``).
 
-    Propensity (Monte Carlo): a plan's sampled score ``x . theta_a`` is normal with mean
-    ``x . theta_hat_a`` and variance ``x' A_a^-1 x``, independent across plans, so
-    ``n_propensity_draws`` score vectors are drawn at once from this policy's rng (no
-    multivariate sampling needed); the share won by the chosen plan, counting obp's own
-    decision draw, is the propensity.
+    Propensity (Monte Carlo): ``n_propensity_draws`` further score vectors from the same
+    distribution and this policy's rng, vectorised with the decision draw; the share won by
+    the chosen plan, counting the decision draw itself.
     """
 
     name = "lints"
@@ -100,9 +105,9 @@ class LinTS(_LinearPolicy):
         return means + stds * self.rng.standard_normal((n, self.n_plans))
 
     def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        row = self.row(context)
-        plan = int(self.model.select_action(row)[0])
-        return plan, monte_carlo_argmax_share(self._score_draws(row[0], self.n_draws), plan)
+        draws = self._score_draws(self.check_context(context), 1 + self.n_draws)
+        plan = int(draws[0].argmax())
+        return plan, monte_carlo_argmax_share(draws[1:], plan)
 
     def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
         draws = self._score_draws(self.check_context(context), self.n_draws)
