@@ -1,0 +1,154 @@
+"""The ranking stage: fuse the chosen arms' candidates into the shown page.
+
+Two unsupervised fusions:
+
+- ``rrf``: reciprocal rank fusion (Cormack et al., SIGIR 2009), a document's score is
+  ``sum over arms of 1 / (k + rank)`` with PyTerrier's 0-based rank, exactly as
+  ``pyterrier_alpha.fusion.rr_fusion`` computes it;
+- ``combsum``: normalised CombSUM, each arm's scores min-max scaled over the candidates
+  that arm contributed (``pyterrier_alpha.fusion.PerQueryMaxMinScore``: a constant list
+  scales to 0), then summed.
+
+Two faces of the same computation:
+
+- :class:`Fusion`, a ``pyterrier.Transformer`` over a ranking frame that carries an
+  ``arm`` column (the PyTerrier-facing API; RRF delegates to pyterrier_alpha);
+- :func:`plan_pages`, a vectorised numpy version used on the interaction loop's hot
+  path. The loop needs the page of *every* plan of the plan space at every step (the
+  simulator's truths: the oracle and regret), over a pool of a few hundred candidates;
+  building and merging DataFrames per plan and step would cost milliseconds each, the
+  array version costs microseconds. ``tests/test_fusion.py`` checks both give the same
+  page. Ties in fused score are broken by the pool order (ascending document id).
+
+A learned ranker can replace this stage later: it needs only the same ``plan_pages``
+signature (pool + depths -> pages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyterrier as pt
+
+from ltrr.errors import InputError
+
+FUSIONS = ("rrf", "combsum")
+ABSENT = np.iinfo(np.int32).max  # rank of a document an arm did not retrieve
+
+
+@dataclass
+class CandidatePool:
+    """The candidates every arm offers for one query, as arrays over a pool of documents.
+
+    Attributes:
+        docs: pool document ids (unique, ascending), shape ``(U,)``.
+        ranks: ``ranks[a, u]`` 0-based rank of pool doc ``u`` in arm ``a``'s list, or
+            ``ABSENT``; shape ``(A, U)``.
+        scores: ``scores[a, u]`` that arm's score (0 where absent); shape ``(A, U)``.
+        sorted_scores: per arm, its list's scores best first (for min-max scaling).
+    """
+
+    docs: np.ndarray
+    ranks: np.ndarray
+    scores: np.ndarray
+    sorted_scores: list[np.ndarray]
+
+    @classmethod
+    def from_lists(cls, ids: list[np.ndarray], scores: list[np.ndarray]) -> "CandidatePool":
+        """Build the pool from per-arm ranked lists (doc ids best first, with scores)."""
+        lengths = [len(x) for x in ids]
+        flat = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
+        docs, inverse = np.unique(flat, return_inverse=True)
+        n_arms = len(ids)
+        ranks = np.full((n_arms, len(docs)), ABSENT, dtype=np.int64)
+        pool_scores = np.zeros((n_arms, len(docs)))
+        start = 0
+        for a, n in enumerate(lengths):
+            cols = inverse[start:start + n]
+            ranks[a, cols] = np.arange(n)
+            pool_scores[a, cols] = scores[a]
+            start += n
+        return cls(docs, ranks, pool_scores, [np.asarray(s, dtype=float) for s in scores])
+
+
+def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: int = 60,
+               page: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """The page each plan shows, and which pool docs each plan's union holds.
+
+    Args:
+        pool: the query's candidate pool.
+        depths: ``(P, A)`` int depths per plan and arm.
+        fusion: ``"rrf"`` or ``"combsum"``.
+        k: the RRF constant.
+        page: page length.
+
+    Returns:
+        ``pages`` ``(P, page)`` pool indices best first (-1 where the union is shorter than
+        the page) and ``in_union`` ``(P, U)`` booleans.
+    """
+    depths = np.atleast_2d(depths)
+    included = pool.ranks[None, :, :] < depths[:, :, None]  # (P, A, U)
+    in_union = included.any(axis=1)
+    if fusion == "rrf":
+        contrib = np.where(pool.ranks < ABSENT, 1.0 / (k + pool.ranks), 0.0)  # (A, U)
+        fused = np.einsum("pau,au->pu", included, contrib)
+    elif fusion == "combsum":
+        fused = _combsum(pool, depths, included)
+    else:
+        raise InputError(f"unknown fusion '{fusion}' (choose from {', '.join(FUSIONS)})")
+    fused = np.where(in_union, fused, -np.inf)
+    order = np.argsort(-fused, axis=1, kind="stable")[:, :page]
+    shown = np.take_along_axis(fused, order, axis=1) > -np.inf
+    pages = np.where(shown, order, -1)
+    if pages.shape[1] < page:
+        pages = np.pad(pages, ((0, 0), (0, page - pages.shape[1])), constant_values=-1)
+    return pages, in_union
+
+
+def _combsum(pool: CandidatePool, depths: np.ndarray, included: np.ndarray) -> np.ndarray:
+    """Normalised CombSUM per plan: min-max over each arm's top-depth list, then sum."""
+    n_plans, n_arms = depths.shape
+    top = np.zeros((n_plans, n_arms))
+    low = np.zeros((n_plans, n_arms))
+    for a, ranked in enumerate(pool.sorted_scores):
+        if len(ranked) == 0:
+            continue
+        last = np.clip(np.minimum(depths[:, a], len(ranked)) - 1, 0, None)
+        top[:, a] = ranked[0]
+        low[:, a] = ranked[last]
+    span = top - low
+    span = np.where(span > 0, span, 1.0)  # sklearn's minmax_scale: constant lists -> 0
+    scaled = (pool.scores[None, :, :] - low[:, :, None]) / span[:, :, None]
+    return np.where(included, scaled, 0.0).sum(axis=1)
+
+
+class Fusion(pt.Transformer):
+    """Fuse a ranking frame holding several arms' results (column ``arm``) per query.
+
+    Input: ``qid, query, docno, score, rank, arm``; output: a ranking frame of the fused
+    top ``num_results`` per query. RRF calls ``pyterrier_alpha.fusion.rr_fusion``;
+    CombSUM applies ``PerQueryMaxMinScore`` per arm and sums.
+    """
+
+    def __init__(self, method: str = "rrf", k: int = 60, num_results: int = 10) -> None:
+        if method not in FUSIONS:
+            raise InputError(f"unknown fusion '{method}' (choose from {', '.join(FUSIONS)})")
+        self.method = method
+        self.k = k
+        self.num_results = num_results
+
+    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
+        import pyterrier_alpha as pta
+
+        frames = [g.drop(columns="arm").reset_index(drop=True)
+                  for _, g in inp.groupby("arm", sort=False)]
+        if self.method == "rrf":
+            return pta.fusion.rr_fusion(*frames, k=self.k, num_results=self.num_results)
+        scaled = [pta.fusion.PerQueryMaxMinScore()(f) for f in frames]
+        merged = (pd.concat(scaled).groupby(["qid", "query", "docno"], as_index=False)["score"]
+                  .sum())
+        merged = merged.sort_values(["qid", "score"], ascending=[True, False], kind="stable")
+        merged["rank"] = merged.groupby("qid").cumcount()
+        return merged[merged["rank"] < self.num_results].reset_index(drop=True)

@@ -1,0 +1,99 @@
+"""Result records: one JSON file per (policy, seed) run, with what is needed to reproduce it.
+
+A record holds the run's metrics and learning curves and its provenance: ltrr version,
+git commit of the working tree (and whether it had uncommitted changes), versions of
+the key dependencies, the benchmark file's SHA-256, the seed, wall time and platform.
+Everything but ``provenance`` is a pure function of the benchmark file and the seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+KEY_PACKAGES = ("numpy", "pandas", "scipy", "python-terrier", "pyterrier-pisa", "pyterrier-dr",
+                "pyterrier-alpha", "sentence-transformers", "torch", "ir_measures",
+                "ir_datasets", "obp", "scikit-learn")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of ltrr's key dependencies (None when absent)."""
+    out = {}
+    for name in KEY_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_state(where: Path) -> dict[str, object]:
+    """The commit of the git repository holding ``where``, and whether it is dirty."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=where, capture_output=True, text=True, timeout=10,
+                               check=True).stdout.strip() != ""
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def provenance(benchmark, seed: int, wall_time: float) -> dict:
+    """Where and how a run was made."""
+    from ltrr import __version__
+
+    return {
+        "ltrr_version": __version__,
+        "git": git_state(Path(benchmark.path).resolve().parent),
+        "packages": package_versions(),
+        "benchmark_file": str(benchmark.path),
+        "benchmark_sha256": benchmark.sha256,
+        "seed": seed,
+        "wall_time_s": round(wall_time, 3),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int,
+                metrics: dict, curves: dict, plan_ids: list[str], wall_time: float,
+                stream_length: int) -> dict:
+    """The JSON-ready record of one run."""
+    return {
+        "benchmark": benchmark.name,
+        "benchmark_version": benchmark.version,
+        "dataset": benchmark.dataset,
+        "policy": label,
+        "policy_name": policy_name,
+        "policy_params": params,
+        "seed": seed,
+        "stream_length": stream_length,
+        "budget": benchmark.budget,
+        "plans": plan_ids,
+        "metrics": metrics,
+        "curves": curves,
+        "provenance": provenance(benchmark, seed, wall_time),
+    }
+
+
+def record_filename(label: str, seed: int) -> str:
+    """``<label>-seed<k>.json`` with the label made filesystem-safe (``single:dense`` -> ``single-dense``)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
+    return f"{safe}-seed{seed}.json"
+
+
+def write_json(obj: dict, path: Path) -> None:
+    path.write_text(json.dumps(obj, indent=1, sort_keys=False) + "\n")
+
+
+def read_records(folder: Path) -> list[dict]:
+    """Every run record (``*-seed*.json``) in a results folder."""
+    return [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*-seed*.json"))]

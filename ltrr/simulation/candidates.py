@@ -1,0 +1,109 @@
+"""Per-arm candidate lists for every topic, computed once and cached on disk.
+
+A benchmark sweeps many policies and seeds over the same topics; the static arms
+(everything but the memory of clicks) return the same candidates for a topic every
+time, so each arm is asked once for all topics at the deepest depth a plan can use.
+The lists are stored as ``.npz`` (docnos as fixed-width strings, scores, per-topic
+offsets) under ``LTRR_HOME/candidates/``, keyed by the arm's ``cache_key``, the depth
+and a hash of the topics; a later run (or another policy) loads them in milliseconds.
+
+In memory the lists become padded int arrays over a document vocabulary (:class:`DocIds`)
+so the loop works on integers only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ltrr.paths import ltrr_home
+
+
+@dataclass
+class ArmLists:
+    """One arm's ranked candidates for every topic (docnos best first, with scores)."""
+
+    docnos: list[np.ndarray]
+    scores: list[np.ndarray]
+
+
+def topics_hash(topics: pd.DataFrame) -> str:
+    """A stable hash of the topics' ``qid`` and ``query`` columns."""
+    blob = "\n".join(f"{q}\t{t}" for q, t in zip(topics["qid"].astype(str), topics["query"]))
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def cache_path(arm, depth: int, topics: pd.DataFrame) -> Path:
+    """Where an arm's candidate lists for these topics at this depth are cached."""
+    key = hashlib.sha1(f"{arm.cache_key}|{depth}|{topics_hash(topics)}".encode()).hexdigest()
+    return ltrr_home() / "candidates" / f"{arm.name}-{key[:16]}.npz"
+
+
+def arm_lists(arm, topics: pd.DataFrame, depth: int) -> ArmLists:
+    """The arm's top-``depth`` candidates for each topic row, from the cache or computed."""
+    path = cache_path(arm, depth, topics)
+    if path.exists():
+        with np.load(path) as data:
+            return _split(data["docnos"], data["scores"], data["offsets"])
+    queries = topics[["qid", "query"]].reset_index(drop=True).copy()
+    queries["qid"] = queries["qid"].astype(str)
+    ranking = arm.with_depth(depth).transform(queries)
+    position = pd.Series(np.arange(len(queries)), index=queries["qid"].to_numpy())
+    rows = position.reindex(ranking["qid"].astype(str).to_numpy()).to_numpy()
+    order = np.lexsort((ranking["rank"].to_numpy(), rows))
+    rows = rows[order]
+    docnos = ranking["docno"].astype(str).to_numpy()[order]
+    scores = ranking["score"].to_numpy(dtype=float)[order]
+    offsets = np.searchsorted(rows, np.arange(len(queries) + 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:6]}.npz")
+    np.savez(tmp, docnos=docnos.astype(str), scores=scores, offsets=offsets)
+    os.replace(tmp, path)
+    return _split(docnos, scores, offsets)
+
+
+def _split(docnos: np.ndarray, scores: np.ndarray, offsets: np.ndarray) -> ArmLists:
+    bounds = list(zip(offsets[:-1], offsets[1:]))
+    return ArmLists([docnos[a:b] for a, b in bounds], [scores[a:b] for a, b in bounds])
+
+
+class DocIds:
+    """A docno <-> int id vocabulary over every document the loop can meet."""
+
+    def __init__(self, docnos) -> None:
+        self.docnos = np.unique(np.asarray(list(docnos), dtype=str))
+        self._index = {d: i for i, d in enumerate(self.docnos.tolist())}
+
+    def __len__(self) -> int:
+        return len(self.docnos)
+
+    def ids(self, docnos) -> np.ndarray:
+        """Int ids of known docnos (unknown ones -> -1)."""
+        get = self._index.get
+        return np.fromiter((get(str(d), -1) for d in docnos), dtype=np.int64)
+
+    def add(self, docno: str) -> int:
+        """The id of ``docno``, adding it when new (the memory arm may surface new docs)."""
+        docno = str(docno)
+        if docno not in self._index:
+            self._index[docno] = len(self.docnos)
+            self.docnos = np.append(self.docnos, docno)
+        return self._index[docno]
+
+
+def padded(lists: ArmLists, vocab: DocIds, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, scores)`` arrays of shape ``(n_topics, depth)``, padded with id -1."""
+    n = len(lists.docnos)
+    ids = np.full((n, depth), -1, dtype=np.int64)
+    scores = np.zeros((n, depth))
+    for t, (docnos, sc) in enumerate(zip(lists.docnos, lists.scores)):
+        m = min(len(docnos), depth)
+        ids[t, :m] = vocab.ids(docnos[:m])
+        scores[t, :m] = sc[:m]
+    return ids, scores

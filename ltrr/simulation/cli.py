@@ -1,0 +1,50 @@
+"""``ltrr run BENCHMARK.toml``: run every policy x seed of a benchmark, print the leaderboard.
+
+    ltrr run benchmarks/music.toml [--seeds 0,1] [--policies linucb,oracle]
+             [--out DIR] [--stream-length N] [--logs first|all|none] [--quiet]
+
+Results go to ``results/<file stem>/`` (``--out`` to change): one JSON record per run,
+decision logs (Parquet), ``LEADERBOARD.md`` and ``regret.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``run`` command."""
+    run = subparsers.add_parser("run", help="run a learning-to-retrieve benchmark (TOML)",
+                                description=__doc__.split("\n\n")[0])
+    run.add_argument("benchmark", metavar="BENCHMARK.toml", help="a benchmark definition")
+    run.add_argument("--seeds", type=_int_list, help="comma-separated seeds (default: the file's)")
+    run.add_argument("--policies", help="comma-separated policy labels (default: all)")
+    run.add_argument("--out", help="results folder (default: results/<file stem>)")
+    run.add_argument("--stream-length", type=int, help="override the stream length")
+    run.add_argument("--logs", default="first", choices=("first", "all", "none"),
+                     help="write decision logs for the first seed (default), all seeds, or none")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ltrr.simulation.runner import run_benchmark
+
+    policies = [p for p in args.policies.split(",") if p] if args.policies else None
+    command = "ltrr run " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
+        if len(sys.argv) > 2 and sys.argv[1] == "run" else f"ltrr run {args.benchmark}"
+    out = run_benchmark(args.benchmark, seeds=args.seeds, policies=policies, out=args.out,
+                        stream_length=args.stream_length, logs=args.logs,
+                        progress=not args.quiet, command=command)
+    print((out / "LEADERBOARD.md").read_text())
+    print(f"results: {out}")
+    return 0

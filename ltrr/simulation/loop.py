@@ -1,0 +1,246 @@
+"""The interaction loop: stream -> policy -> arms -> fusion -> page -> clicks -> learning.
+
+:class:`World` holds what every run of a benchmark shares and prepares it once: the
+static arms' candidate lists for every topic (cached on disk, :mod:`.candidates`), the
+document vocabulary, graded qrels as int arrays, release steps, the plan depth matrix
+and the cost of each plan. :func:`run_policy` then plays one policy on one seed's stream.
+
+Per interaction (one query of the stream):
+
+1. the topic's context features (:class:`ltrr.selection.features.ContextFeaturizer`);
+2. every arm's candidates (static arms from the cache, the memory arm online, documents
+   not yet released hidden), pooled;
+3. the page every plan would show (vectorised fusion, :func:`ltrr.ranking.fusion.plan_pages`)
+   and its expected reward under the click model: the simulator's truths, used for the
+   oracle and for regret, never shown to learning policies;
+4. ``policy.choose`` -> plan; its page is shown; clicks are sampled from the run's
+   seeded Generator; reward = clicks - cost;
+5. ``policy.update`` with the reward and per-arm click credit; the memory arm learns the
+   clicked documents.
+
+Everything is recorded in a :class:`Trace` (arrays over steps) for metrics and the
+decision log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ltrr.ranking.fusion import CandidatePool, plan_pages
+from ltrr.simulation.candidates import DocIds, arm_lists, padded
+from ltrr.simulation.clicks import ClickModel, scale_grades
+from ltrr.simulation.stream import release_steps
+
+
+@dataclass
+class LoopSettings:
+    """The benchmark's loop settings (``[ranking]``, ``[cost]``, ``[clicks]``, ``[stream]``)."""
+
+    fusion: str = "rrf"
+    k: int = 60
+    page: int = 10
+    per_candidate: float = 0.0
+    per_arm_call: float = 0.0
+    clicks: ClickModel = field(default_factory=ClickModel)
+    new_release_days: int = 0
+
+
+def is_online(arm) -> bool:
+    """Arms that learn from clicks (the memory arm) are queried per step, not cached."""
+    return callable(getattr(arm, "update", None)) and callable(getattr(arm, "reset", None))
+
+
+class World:
+    """A dataset, its arms and a plan space, prepared for many runs.
+
+    Args:
+        dataset: the loaded dataset.
+        arms: arm name -> arm, in the benchmark's arm order (the plan space's order).
+        plans: the plan space (``depth_matrix()`` columns follow ``plans.arms``).
+        settings: loop settings.
+        stream_length: steps per run (for the release schedule).
+    """
+
+    def __init__(self, dataset, arms: dict, plans, settings: LoopSettings,
+                 stream_length: int) -> None:
+        self.dataset = dataset
+        self.topics = dataset.topics.reset_index(drop=True)
+        self.arms = arms
+        self.arm_names = list(plans.arms)
+        self.plans = plans
+        self.settings = settings
+        self.depths = np.asarray(plans.depth_matrix(), dtype=np.int64)  # (P, A)
+        self.max_depth = self.depths.max(axis=0)
+        self.plan_ids = list(plans.ids)
+        self.online = [a for a in self.arm_names if is_online(arms[a])]
+        lists = {a: arm_lists(arms[a], self.topics, int(self.max_depth[i]) or 1)
+                 for i, a in enumerate(self.arm_names) if a not in self.online}
+        qrels = dataset.qrels
+        qrels = qrels[qrels["qid"].astype(str).isin(set(self.topics["qid"].astype(str)))]
+        everything = [np.asarray(qrels["docno"].astype(str))]
+        everything += [np.concatenate(lst.docnos) if lst.docnos else np.empty(0, str)
+                       for lst in lists.values()]
+        self.vocab = DocIds(np.concatenate(everything))
+        self.static = {a: padded(lst, self.vocab, int(self.max_depth[self.arm_names.index(a)]))
+                       for a, lst in lists.items()}
+        self._prepare_qrels(qrels)
+        self._prepare_releases(stream_length)
+        calls = (self.depths > 0).sum(axis=1)
+        self.cost = settings.per_candidate * self.depths.sum(axis=1) + settings.per_arm_call * calls
+        self.arm_calls = calls
+
+    def _prepare_qrels(self, qrels: pd.DataFrame) -> None:
+        labels = qrels["label"].astype(int).to_numpy()
+        self.max_grade = int(labels.max()) if len(labels) else 1
+        scaled = scale_grades(labels, self.max_grade)
+        qidx = pd.Series(np.arange(len(self.topics)), index=self.topics["qid"].astype(str))
+        rows = qidx.reindex(qrels["qid"].astype(str)).to_numpy()
+        ids = self.vocab.ids(qrels["docno"].astype(str))
+        self.grades: list[dict[int, int]] = [{} for _ in range(len(self.topics))]
+        for t, d, g in zip(rows, ids, scaled):
+            if g > 0:
+                self.grades[int(t)][int(d)] = int(g)
+        self.static_grades = {}
+        for a, (ids_a, _) in self.static.items():
+            grade = np.zeros(ids_a.shape, dtype=np.int64)
+            for t in range(len(self.topics)):
+                g = self.grades[t]
+                if g:
+                    grade[t] = [g.get(int(d), 0) for d in ids_a[t]]
+            self.static_grades[a] = grade
+
+    def _prepare_releases(self, length: int) -> None:
+        self.visible_from = np.zeros(len(self.vocab), dtype=np.int64)
+        if self.settings.new_release_days and "release_day" in self.dataset.fields:
+            days = {str(doc["docno"]): doc.get("release_day") for doc in self.dataset.docs()}
+            day = pd.Series(days, dtype=float).reindex(self.vocab.docnos).to_numpy()
+            self.visible_from = release_steps(day, length, self.settings.new_release_days)
+        self.relevant_from = [np.sort(self.visible_from[list(g)]) if g else np.empty(0, np.int64)
+                              for g in self.grades]
+
+    def visible(self, ids: np.ndarray, step: int) -> np.ndarray:
+        """Mask of document ids released by ``step``."""
+        return self.visible_from[ids] <= step
+
+    def pool(self, t: int, step: int, online: dict[str, tuple[np.ndarray, np.ndarray]]
+             ) -> tuple[CandidatePool, np.ndarray]:
+        """The candidate pool for topic ``t`` at ``step`` and its docs' 0..4 grades."""
+        ids, scores, grades = [], [], []
+        for i, a in enumerate(self.arm_names):
+            if a in online:
+                ids_a, sc = online[a]
+                gr = np.array([self.grades[t].get(int(d), 0) for d in ids_a], dtype=np.int64)
+            else:
+                ids_a, sc = self.static[a][0][t], self.static[a][1][t]
+                gr = self.static_grades[a][t]
+                keep = ids_a >= 0
+                if self.settings.new_release_days:
+                    keep &= self.visible_from[np.maximum(ids_a, 0)] <= step
+                ids_a, sc, gr = ids_a[keep], sc[keep], gr[keep]
+            ids.append(ids_a)
+            scores.append(sc)
+            grades.append(gr)
+        pool = CandidatePool.from_lists(ids, scores)
+        pool_grades = np.zeros(len(pool.docs), dtype=np.int64)
+        if len(pool.docs):
+            flat_ids = np.concatenate(ids)
+            flat_grades = np.concatenate(grades)
+            pool_grades[np.searchsorted(pool.docs, flat_ids)] = flat_grades
+        return pool, pool_grades
+
+    def n_relevant(self, t: int, step: int) -> int:
+        """Relevant documents of topic ``t`` released by ``step``."""
+        return int(np.searchsorted(self.relevant_from[t], step, side="right"))
+
+
+@dataclass
+class Trace:
+    """What one run did and what the simulator knew, as arrays over steps."""
+
+    topic: np.ndarray
+    plan: np.ndarray
+    propensity: np.ndarray
+    reward: np.ndarray
+    clicks_total: np.ndarray
+    expected: np.ndarray  # (T, P) expected reward of every plan
+    recall: np.ndarray
+    any_relevant: np.ndarray
+    shown: np.ndarray  # (T, page) doc ids, -1 empty
+    clicks: np.ndarray  # (T, page) 0/1
+    drawn: np.ndarray  # (T, A) candidates drawn per arm
+    contexts: np.ndarray  # (T, d)
+    cost: np.ndarray
+
+
+def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
+               progress=None) -> Trace:
+    """Play ``policy`` on the topic indices ``stream``; clicks come from ``seed``'s Generator."""
+    s = world.settings
+    rng = np.random.default_rng([seed, 202])
+    for name in world.online:
+        world.arms[name].reset()
+    n_steps, n_arms, page = len(stream), len(world.arm_names), s.page
+    n_plans = len(world.plan_ids)
+    plan = np.zeros(n_steps, dtype=np.int64)
+    propensity = np.zeros(n_steps)
+    clicks_total = np.zeros(n_steps, dtype=np.int64)
+    expected = np.zeros((n_steps, n_plans), dtype=np.float64)
+    recall = np.zeros(n_steps)
+    any_rel = np.zeros(n_steps, dtype=bool)
+    shown = np.full((n_steps, page), -1, dtype=np.int64)
+    clicks = np.zeros((n_steps, page), dtype=np.int8)
+    drawn = np.zeros((n_steps, n_arms), dtype=np.int64)
+    contexts = None
+    queries = world.topics["query"].astype(str).to_numpy()
+    online_depth = {a: int(world.max_depth[world.arm_names.index(a)]) for a in world.online}
+    for step, t in enumerate(stream):
+        t = int(t)
+        online = {}
+        for name in world.online:
+            found = world.arms[name].search(queries[t], online_depth[name])
+            ids = np.array([world.vocab.add(d) for d, _ in found], dtype=np.int64)
+            online[name] = (ids, np.array([sc for _, sc in found], dtype=float))
+        pool, grades = world.pool(t, step, online)
+        pages, in_union = plan_pages(pool, world.depths, s.fusion, s.k, page)
+        page_grades = np.where(pages >= 0, grades[np.maximum(pages, 0)], -1)
+        expected[step] = s.clicks.expected_total(page_grades) - world.cost
+        context = featurizer.transform(t, {a: pool.sorted_scores[i]
+                                           for i, a in enumerate(world.arm_names)})
+        if contexts is None:
+            contexts = np.zeros((n_steps, len(context)), dtype=np.float64)
+        contexts[step] = context
+        truth = expected[step] if getattr(policy, "uses_truth", False) else None
+        p, prop = policy.choose(context, truth=truth)
+        plan[step], propensity[step] = p, prop
+        clicked = s.clicks.sample(page_grades[p], rng)
+        clicks[step], clicks_total[step] = clicked, clicked.sum()
+        reward = float(clicked.sum()) - float(world.cost[p])
+        relevant = grades > 0
+        n_rel = world.n_relevant(t, step)
+        hits = int((in_union[p] & relevant).sum())
+        recall[step] = hits / n_rel if n_rel else 0.0
+        any_rel[step] = hits > 0
+        shown_pool = pages[p]
+        shown[step] = np.where(shown_pool >= 0, pool.docs[np.maximum(shown_pool, 0)], -1)
+        depth_p = world.depths[p]
+        retrieved = pool.ranks < depth_p[:, None]  # (A, U)
+        drawn[step] = retrieved.sum(axis=1)
+        arm_rewards = {}
+        for i, a in enumerate(world.arm_names):
+            if depth_p[i] > 0:
+                on_page = shown_pool[(shown_pool >= 0)]
+                arm_rewards[a] = float(clicked[: len(on_page)][retrieved[i, on_page]].sum())
+        policy.update(context, p, reward, arm_rewards)
+        if world.online:
+            docnos = world.vocab.docnos[shown[step][clicked.astype(bool)]].tolist()
+            for name in world.online:
+                world.arms[name].update(queries[t], docnos)
+        if progress is not None:
+            progress.update(1)
+    reward_all = clicks_total - world.cost[plan]
+    return Trace(np.asarray(stream), plan, propensity, reward_all, clicks_total, expected,
+                 recall, any_rel, shown, clicks, drawn,
+                 contexts if contexts is not None else np.zeros((0, 0)), world.cost[plan])
