@@ -134,7 +134,7 @@ def load_irds(dataset_id: str) -> Dataset:
             "source": "ir_datasets",
             "irds_id": dataset_id,
             "name": documentation.get("pretty_name", dataset_id),
-            "citation": documentation.get("bibtex"),
+            "bibtex_ids": list(documentation.get("bibtex_ids", [])),  # ir_datasets/docs/bibliography.bib
             "qrels_defs": dict(ds.qrels_defs() or {}),
         },
     )
