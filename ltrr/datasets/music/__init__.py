@@ -1,0 +1,104 @@
+"""The music world (``ltrr:music``): a generated, seeded music-search catalogue.
+
+``load(size=20000, seed=0)`` builds, in a few seconds and deterministically from ``seed``, a
+catalogue of tracks, artists, albums, playlists and podcasts with English titles and
+descriptions, and a query log whose intents each favour a different retrieval strategy
+(see ``datasets/music.md`` for the dataset card).
+
+Corpus records (dicts): ``docno`` (``t00001``, ``ar00001``, ``al…``, ``pl…``, ``pc…``), ``type``,
+``title``, ``text``, ``artist`` (an artist's own name; a podcast's host; "Various Artists" for
+playlists), ``genres`` ("rock country"), ``genre_weights`` ("rock:0.7 country:0.3"), ``moods``
+("calm dreamy"), ``locale`` ("us", "br"…), ``release_year`` (int; an artist's first year),
+``release_day`` (int, days before the world's today; 0 = today; an artist's latest release),
+``popularity`` (float, Zipf: the r-th most popular entity has 100 / r).
+
+``Dataset.meta``:
+
+- ``structured_fields``: ``{field: {"kind": "categorical" | "set" | "year", "aliases":
+  {value: [query phrases]}}}`` for ``type``, ``genres``, ``moods``, ``locale``, ``artist`` and
+  ``release_year`` (decades such as "90s" are for the reader of the query to resolve).
+  ``set`` fields are space-separated strings in the records.
+- ``recency``: ``{"field": "release_day", "newer_is": "smaller", "words": ["new", "latest"]}``.
+- ``synonyms``: the topic lexicon, ``{topic: {"query": [...], "text": [...]}}``.
+- ``generator``: ``{"name": "music", "version": "music-1", "size": …, "seed": …}``.
+
+Topics: ``qid, query, intent, weight, head, split`` and the context columns ``locale, hour,
+device, preferred_genre``. New releases over time: an entity exists at simulated time ``tau``
+(days before today) iff ``release_day >= tau``; see :func:`released_by`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ltrr.datasets.base import Dataset
+from ltrr.datasets.music import catalogue, lexicon, queries
+from ltrr.errors import InputError
+
+VERSION = "music-1"
+PUBLIC_FIELDS = ["docno", "type", "title", "text", "artist", "genres", "genre_weights", "moods",
+                 "locale", "release_year", "release_day", "popularity"]
+MIN_SIZE = 200
+
+
+def default_queries(size: int) -> int:
+    """Topic rows for a world of ``size`` entities: 15% of it, within [400, 4000]."""
+    return int(min(4000, max(400, round(0.15 * size))))
+
+
+def structured_fields(artists: list[str]) -> dict:
+    """The fields a structured-search arm can map query phrases onto, with their aliases."""
+    return {
+        "type": {"kind": "categorical", "aliases": {t: list(w) for t, w in lexicon.TYPES.items()}},
+        "genres": {"kind": "set", "aliases": {g: [g] for g in lexicon.GENRES}},
+        "moods": {"kind": "set", "aliases": {m: [m] for m in lexicon.MOODS}},
+        "locale": {"kind": "categorical",
+                   "aliases": {c: [adj] for c, (adj, _, _) in lexicon.LOCALES.items()}},
+        "artist": {"kind": "categorical", "aliases": {a: [a.lower()] for a in artists}},
+        "release_year": {"kind": "year", "aliases": {}},
+    }
+
+
+def released_by(release_day: np.ndarray, tau: int) -> np.ndarray:
+    """Mask of entities already out at simulated time ``tau`` days before today."""
+    return np.asarray(release_day) >= tau
+
+
+def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Dataset:
+    """Generate the music world with ``size`` entities from ``seed`` (see the module docstring)."""
+    if not isinstance(size, (int, np.integer)) or size < MIN_SIZE:
+        raise InputError(f"ltrr:music size must be an integer >= {MIN_SIZE}, got {size!r}", field="size")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"ltrr:music seed must be a non-negative integer, got {seed!r}", field="seed")
+    rng = np.random.default_rng(seed)
+    df, mentions = catalogue.build(int(size), rng)
+    topics, qrels = queries.build(df, mentions, rng, n_queries or default_queries(int(size)))
+    df["genres"] = [" ".join(g) for g in df["genre_list"]]
+    df["genre_weights"] = [" ".join(f"{g}:{w:g}" for g, w in zip(gs, ws))
+                           for gs, ws in zip(df["genre_list"], df["gw"])]
+    df["moods"] = [" ".join(m) for m in df["mood_list"]]
+    records = df[PUBLIC_FIELDS].to_dict("records")
+    for r in records:
+        r["release_year"] = int(r["release_year"])
+        r["release_day"] = int(r["release_day"])
+        r["popularity"] = float(r["popularity"])
+    artists = sorted(df.loc[df["type"] == "artist", "artist"])
+    return Dataset(
+        id=f"ltrr:music?size={int(size)}&seed={int(seed)}",
+        docs=lambda: iter([dict(r) for r in records]),
+        topics=topics,
+        qrels=qrels,
+        text_fields=["title", "text"],
+        fields=list(PUBLIC_FIELDS),
+        num_docs=len(records),
+        context_columns=list(queries.CONTEXT_COLUMNS),
+        meta={
+            "structured_fields": structured_fields(artists),
+            "recency": {"field": "release_day", "newer_is": "smaller",
+                        "words": list(lexicon.RECENCY_WORDS)},
+            "synonyms": {k: {"query": list(v["query"]), "text": list(v["text"])}
+                         for k, v in lexicon.TOPICS.items()},
+            "generator": {"name": "music", "version": VERSION, "size": int(size), "seed": int(seed)},
+            "intents": list(queries.INTENTS),
+        },
+    )
