@@ -159,7 +159,7 @@ class _Builder:
         if min(depths) < 1:
             raise InputError(
                 f"budget {self.budget} is too small for a plan over {'+'.join(subset)} "
-                f"(weights {list(weights)} give depths {depths}; every depth must be >= 1)",
+                f"(depths {depths}; every depth must be >= 1)",
                 file=self.file, field=f"plans.{key}")
         self._add(dict(zip(subset, depths)))
 

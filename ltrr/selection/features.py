@@ -1,0 +1,257 @@
+"""Context features: what a contextual policy knows about a query before it picks a plan.
+
+A benchmark names the feature groups its policies see (``[features] groups = [...]``):
+
+=================  =====================================================================
+group              features (all scaled to roughly [0, 1]; names as in ``.names``)
+=================  =====================================================================
+``query``          ``q:tokens`` (tokens / 10), ``q:chars`` (characters / 50),
+                   ``q:mean_token_len`` (/ 10), ``q:one_token`` (1 if a single token),
+                   ``q:digit_ratio`` and ``q:nonalpha_ratio`` (share of non-space
+                   characters that are digits / not letters)
+``idf``            ``idf:mean``, ``idf:max``, ``idf:min`` of the query tokens' BM25 idf
+                   ``log(1 + (N - df + 0.5) / (df + 0.5))`` divided by its value at
+                   ``df = 0``, and ``idf:oov`` (share of tokens no document contains:
+                   misspellings). Document frequencies come from one pass over the corpus's
+                   text fields, cached in memory per dataset.
+``memory``         ``mem:seen`` (the memory arm has seen the query), ``mem:ctr``
+                   (its past clicks per issue, ``ctr / (1 + ctr)``), ``mem:issues``
+                   (``log1p(issues) / log1p(100)``, capped at 1); read from the memory
+                   arm at every step, since it learns as the stream goes
+``context``        per context column of the dataset: ``hour`` as ``ctx:hour_sin``/``_cos``,
+                   other numbers min-max scaled over the topics, anything else one-hot
+                   ``ctx:<column>=<value>`` over the values the topics hold
+``post_retrieval`` per arm: ``post:<arm>:top`` (signed ``log1p`` of the top score),
+                   ``post:<arm>:gap`` (``(s1 - s2) / |s1|``, clipped to [0, 1]),
+                   ``post:<arm>:count`` (``log1p(n) / log1p(1000)``); needs the candidates
+                   (``needs_candidates``), zeros for an arm that returned none
+=================  =====================================================================
+
+A constant ``bias`` = 1.0 is always appended last. Static groups are computed once per
+topic in :meth:`ContextFeaturizer.fit`; :meth:`~ContextFeaturizer.transform` copies that row
+and fills in the dynamic groups, so a step costs a few microseconds.
+
+Tokens are lower-case ``[a-z0-9]+`` runs, the same rule as the memory arm's normalisation.
+Written by hand: the features are a few lines of arithmetic over token lists; no library
+offers query-performance-style features over an arbitrary PyTerrier corpus.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ltrr.datasets.base import Dataset
+from ltrr.errors import InputError
+
+FEATURE_GROUPS = ("query", "idf", "memory", "context", "post_retrieval")
+DYNAMIC_GROUPS = ("memory", "post_retrieval")
+_TOKEN = re.compile(r"[a-z0-9]+")
+_LOG1P_100, _LOG1P_1000 = math.log1p(100), math.log1p(1000)
+_DOC_FREQS: dict[tuple, tuple[int, Counter]] = {}
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(str(text).lower())
+
+
+def document_frequencies(dataset: Dataset) -> tuple[int, Counter]:
+    """``(n_docs, Counter token -> documents containing it)`` over the text fields, cached."""
+    key = (dataset.id, tuple(dataset.text_fields), dataset.num_docs)
+    if key not in _DOC_FREQS:
+        freqs: Counter = Counter()
+        n_docs = 0
+        for doc in dataset.docs():
+            text = " ".join(str(doc.get(f) or "") for f in dataset.text_fields)
+            freqs.update(set(tokens(text)))
+            n_docs += 1
+        _DOC_FREQS[key] = (n_docs, freqs)
+    return _DOC_FREQS[key]
+
+
+def query_features(queries: list[str]) -> tuple[list[str], np.ndarray]:
+    names = ["q:tokens", "q:chars", "q:mean_token_len", "q:one_token", "q:digit_ratio",
+             "q:nonalpha_ratio"]
+    rows = []
+    for query in queries:
+        toks = tokens(query)
+        chars = [c for c in query if not c.isspace()]
+        n_chars = max(len(chars), 1)
+        rows.append([len(toks) / 10, len(query) / 50,
+                     (np.mean([len(t) for t in toks]) / 10) if toks else 0.0,
+                     float(len(toks) == 1),
+                     sum(c.isdigit() for c in chars) / n_chars,
+                     sum(not c.isalpha() for c in chars) / n_chars])
+    return names, np.array(rows, dtype=float).reshape(len(queries), len(names))
+
+
+def idf_features(queries: list[str], dataset: Dataset) -> tuple[list[str], np.ndarray]:
+    n_docs, freqs = document_frequencies(dataset)
+    top = np.log1p((n_docs + 0.5) / 0.5)
+    rows = []
+    for query in queries:
+        df = np.array([freqs.get(t, 0) for t in tokens(query)], dtype=float)
+        if len(df) == 0:
+            rows.append([0.0, 0.0, 0.0, 0.0])
+            continue
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)) / top
+        rows.append([idf.mean(), idf.max(), idf.min(), float(np.mean(df == 0))])
+    return ["idf:mean", "idf:max", "idf:min", "idf:oov"], np.array(rows).reshape(len(queries), 4)
+
+
+def context_features(topics: pd.DataFrame, dataset: Dataset) -> tuple[list[str], np.ndarray]:
+    columns = list(dataset.context_columns)
+    if not columns:
+        raise InputError(f"feature group 'context': dataset '{dataset.id}' has no context columns")
+    names, blocks = [], []
+    for col in columns:
+        if col not in topics.columns:
+            raise InputError(f"feature group 'context': dataset '{dataset.id}' lists context "
+                             f"column '{col}', which its topics lack")
+        values = topics[col]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if numeric and col == "hour":
+            angle = 2 * np.pi * values.to_numpy(dtype=float) / 24
+            names += ["ctx:hour_sin", "ctx:hour_cos"]
+            blocks.append(np.column_stack([np.sin(angle), np.cos(angle)]))
+        elif numeric:
+            x = values.to_numpy(dtype=float)
+            low, high = np.nanmin(x), np.nanmax(x)
+            scaled = (x - low) / (high - low) if high > low else np.zeros_like(x)
+            names.append(f"ctx:{col}")
+            blocks.append(np.nan_to_num(scaled)[:, np.newaxis])
+        else:
+            text = values.astype("string")
+            levels = sorted(text.dropna().unique())
+            names += [f"ctx:{col}={level}" for level in levels]
+            blocks.append(np.column_stack([(text == level).fillna(False).to_numpy(dtype=float)
+                                           for level in levels]).reshape(len(topics), len(levels)))
+    return names, np.hstack(blocks)
+
+
+def _scores(found: object) -> np.ndarray:
+    """Scores from an arm's candidates: an array, ``(docno, score)`` pairs or a ranking frame."""
+    if found is None:
+        return np.zeros(0)
+    if isinstance(found, pd.DataFrame):
+        return found["score"].to_numpy(dtype=float)
+    if isinstance(found, (list, tuple)) and found and isinstance(found[0], (list, tuple)):
+        return np.array([score for _, score in found], dtype=float)
+    return np.asarray(found, dtype=float).reshape(-1)
+
+
+class ContextFeaturizer:
+    """Turns a topic (and, optionally, its candidates) into a context vector.
+
+    Args:
+        groups: feature groups, from :data:`FEATURE_GROUPS`, in the order they appear.
+        dataset: the collection (corpus for ``idf``, context columns for ``context``).
+        arms: the benchmark's arms by name (``memory`` needs one with ``seen``/``past_ctr``;
+            ``post_retrieval`` reports one block per arm in this order).
+    """
+
+    def __init__(self, groups: list[str], dataset: Dataset, arms: dict | None = None) -> None:
+        groups = list(groups)
+        for group in groups:
+            if group not in FEATURE_GROUPS:
+                raise InputError(f"unknown feature group {group!r} "
+                                 f"(choose from {', '.join(FEATURE_GROUPS)})")
+        if len(set(groups)) != len(groups):
+            raise InputError(f"feature groups listed twice: {groups}")
+        self.groups, self.dataset, self.arms = groups, dataset, dict(arms or {})
+        self.memory = None
+        if "memory" in groups:
+            memories = [a for a in self.arms.values()
+                        if callable(getattr(a, "seen", None)) and callable(getattr(a, "past_ctr", None))]
+            if not memories:
+                raise InputError("feature group 'memory' needs a memory arm among the "
+                                 f"benchmark's arms (have: {', '.join(self.arms) or 'none'})")
+            self.memory = memories[0]
+        self.needs_candidates = "post_retrieval" in groups
+        self._static: np.ndarray | None = None
+        self._names: list[str] = []
+
+    def fit(self, topics: pd.DataFrame) -> "ContextFeaturizer":
+        """Precompute the static features of every topic row (row ``i`` = ``topic_index`` i)."""
+        self.queries = topics["query"].astype(str).tolist()
+        names: list[str] = []
+        static: list[np.ndarray] = []
+        self._fills: list[tuple[slice, Callable]] = []
+        for group in self.groups:
+            if group == "query":
+                block_names, block = query_features(self.queries)
+            elif group == "idf":
+                block_names, block = idf_features(self.queries, self.dataset)
+            elif group == "context":
+                block_names, block = context_features(topics.reset_index(drop=True), self.dataset)
+            elif group == "memory":
+                block_names, fill = ["mem:seen", "mem:ctr", "mem:issues"], self._memory
+            else:
+                block_names = [f"post:{arm}:{kind}" for arm in self.arms
+                               for kind in ("top", "gap", "count")]
+                fill = self._post_retrieval
+            where = slice(len(names), len(names) + len(block_names))
+            if group in DYNAMIC_GROUPS:
+                self._fills.append((where, fill))
+                block = np.zeros((len(self.queries), len(block_names)))
+            static.append(block)
+            names += block_names
+        self._names = names + ["bias"]
+        static.append(np.ones((len(self.queries), 1)))
+        self._static = np.hstack(static)
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        self._require_fit()
+        return list(self._names)
+
+    @property
+    def dim(self) -> int:
+        self._require_fit()
+        return len(self._names)
+
+    def transform(self, topic_index: int, candidates: dict | None = None) -> np.ndarray:
+        """The context vector (length :attr:`dim`) of topic row ``topic_index`` right now.
+
+        ``candidates``: arm name -> that arm's candidates for this query (scores sorted best
+        first, ``(docno, score)`` pairs or a ranking frame); needed for ``post_retrieval``.
+        """
+        self._require_fit()
+        x = self._static[topic_index].copy()
+        for where, fill in self._fills:
+            x[where] = fill(topic_index, candidates)
+        return x
+
+    def _memory(self, topic_index: int, candidates: dict | None) -> list[float]:
+        query = self.queries[topic_index]
+        ctr = max(float(self.memory.past_ctr(query)), 0.0)
+        issues = getattr(self.memory, "issues", None)
+        n = float(issues(query)) if callable(issues) else float(self.memory.seen(query))
+        return [float(self.memory.seen(query)), ctr / (1.0 + ctr),
+                min(math.log1p(n) / _LOG1P_100, 1.0)]
+
+    def _post_retrieval(self, topic_index: int, candidates: dict | None) -> list[float]:
+        if candidates is None:
+            raise ValueError("post_retrieval features need the candidates of every arm")
+        values: list[float] = []
+        for arm in self.arms:
+            scores = _scores(candidates.get(arm))
+            if len(scores) == 0:
+                values += [0.0, 0.0, 0.0]
+                continue
+            top = float(scores.max())
+            second = float(np.partition(scores, -2)[-2]) if len(scores) > 1 else top
+            gap = (top - second) / abs(top) if top != 0 else 0.0
+            values += [math.copysign(math.log1p(abs(top)), top), min(max(gap, 0.0), 1.0),
+                       min(math.log1p(len(scores)) / _LOG1P_1000, 1.0)]
+        return values
+
+    def _require_fit(self) -> None:
+        if self._static is None:
+            raise RuntimeError("ContextFeaturizer: call fit(topics) first")
