@@ -355,3 +355,10 @@ def test_cli_subprocess_unknown_dataset():
     assert done.stderr.strip().splitlines()[-1] == (
         "ltrr data: error: unknown dataset 'vaswan': it is neither an ir_datasets id nor "
         "'beir:FOLDER', 'trec:FOLDER' or 'ltrr:music'; did you mean 'vaswani'?")
+
+
+def test_corpus_not_utf8(trec_folder):
+    (trec_folder / "corpus.jsonl").write_bytes(b'{"docno": "a", "text": "x"}\n{"docno": "b", "text": "\xff\xfe"}\n')
+    with pytest.raises(InputError) as err:
+        load(f"trec:{trec_folder}")
+    assert str(err.value) == f"{trec_folder}/corpus.jsonl: not UTF-8 text (invalid start byte)"

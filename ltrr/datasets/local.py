@@ -5,7 +5,8 @@ through the ``beir`` package's ``GenericDataLoader`` (BEIR's own reader, so a fo
 works with BEIR works here). ``trec:FOLDER`` reads ``topics.txt`` (TREC ``<top>`` SGML) or
 ``topics.tsv`` (``qid<TAB>query``), ``qrels.txt`` (``qid iter docno label``) and
 ``corpus.jsonl`` (``docno`` or ``_id``/``id``, ``text``, optional ``title`` and any other
-fields), using PyTerrier's ``pt.io.read_topics`` / ``pt.io.read_qrels``.
+fields), using PyTerrier's ``pt.io.read_topics`` / ``pt.io.read_qrels``. PyTerrier drops
+one leading zero of a TREC topic number (``051`` -> ``51``, as TREC-1's qrels number them).
 
 Those readers stop on bad input with a bare exception or, worse, accept it (a qrels label
 that is not an integer, a TSV row without a tab). The checks here name the file and line:
@@ -50,17 +51,22 @@ def _one_line(text: object) -> str:
 
 def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     """``(line number, record)`` for each non-blank line; InputError on a malformed one."""
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(f"line {number}: not valid JSON ({err.msg})", file=str(path)) from None
-            if not isinstance(record, dict):
-                raise InputError(f"line {number}: expected a JSON object", file=str(path))
-            yield number, record
+    try:
+        with open(path, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise InputError(f"line {number}: not valid JSON ({err.msg})",
+                                     file=str(path)) from None
+                if not isinstance(record, dict):
+                    raise InputError(f"line {number}: expected a JSON object", file=str(path))
+                yield number, record
+    except UnicodeDecodeError as err:
+        # decoding runs a block ahead of the lines, so no line number can be given
+        raise InputError(f"not UTF-8 text ({err.reason})", file=str(path)) from None
 
 
 def _check_beir_jsonl(path: Path, error: Exception | None = None) -> None:
