@@ -129,7 +129,7 @@ class Fusion(pt.Transformer):
 
     Input: ``qid, query, docno, score, rank, arm``; output: a ranking frame of the fused
     top ``num_results`` per query. RRF calls ``pyterrier_alpha.fusion.rr_fusion``;
-    CombSUM applies ``PerQueryMaxMinScore`` per arm and sums.
+    CombSUM min-max scales each arm's scores per query (as ``PerQueryMaxMinScore``) and sums.
     """
 
     def __init__(self, method: str = "rrf", k: int = 60, num_results: int = 10) -> None:
@@ -146,7 +146,12 @@ class Fusion(pt.Transformer):
                   for _, g in inp.groupby("arm", sort=False)]
         if self.method == "rrf":
             return pta.fusion.rr_fusion(*frames, k=self.k, num_results=self.num_results)
-        scaled = [pta.fusion.PerQueryMaxMinScore()(f) for f in frames]
+        from sklearn.preprocessing import minmax_scale
+
+        # pyterrier_alpha 0.16.5's PerQueryMaxMinScore fails on import (``from .validate
+        # import validate``), so the same per-query minmax_scale is applied here.
+        scaled = [f.assign(score=f.groupby("qid")["score"].transform(minmax_scale))
+                  for f in frames]
         merged = (pd.concat(scaled).groupby(["qid", "query", "docno"], as_index=False)["score"]
                   .sum())
         merged = merged.sort_values(["qid", "score"], ascending=[True, False], kind="stable")
