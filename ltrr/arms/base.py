@@ -140,6 +140,10 @@ class Arm(pt.Transformer):
         """A string identifying dataset and settings, for on-disk candidate caches."""
         return f"{self.name}:{self.dataset.id}:{self.index_dir.name}"
 
+    def describe(self) -> str:
+        """One line naming the arm and its settings (for reports)."""
+        return f"{self.name}: " + ", ".join(f"{k}={v}" for k, v in self.settings().items())
+
     def with_depth(self, k: int) -> "Arm":
         """This arm set to return ``k`` results per query (returns self, for chaining)."""
         if int(k) < 1:

@@ -43,6 +43,9 @@ class LexicalArm(Arm):
     def settings(self) -> dict:
         return {"fields": self.fields, "stemmer": self.stemmer}
 
+    def describe(self) -> str:
+        return f"{super().describe()}, BM25 k1={self.k1}, b={self.b} (PISA)"
+
     def _build(self, path: Path) -> None:
         import pyterrier_pisa
         from tqdm.auto import tqdm
