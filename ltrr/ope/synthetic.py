@@ -68,4 +68,5 @@ def generate(world: World, n: int, seed: int) -> pd.DataFrame:
     frame["reward"] = reward
     frame["timestamp"] = np.arange(n)
     frame["action_set"] = "|".join(world.actions)
+    frame["user_type"] = types  # not part of the format (ignored by the reader); for exact truths
     return frame
