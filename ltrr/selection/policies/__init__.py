@@ -16,7 +16,7 @@ name                   what                                          hyper-param
 ``lints``              obp ``LinTS`` (disjoint)                      ``v`` (0.5),
                                                                      ``n_propensity_draws`` (200)
 ``lin_epsilon_greedy`` obp ``LinEpsilonGreedy`` (disjoint)           ``epsilon`` (0.1)
-``semibandit``         CUCB over (arm, depth) with click credit      ``c`` (1.5)
+``semibandit``         ESCB over (arm, depth) with click credit      ``c`` (0.5)
 ``oracle``             argmax of the simulator's truth (bound)       none
 =====================  ============================================  =========================
 

@@ -2,17 +2,21 @@
 
 The loop reports, besides the page's reward, the clicks on shown documents each arm
 retrieved (``arm_rewards``; a document several arms retrieved credits each). This policy is
-CUCB (Chen, Wang & Yuan, ICML 2013) over *base arms* = (retrieval arm, depth) pairs that
-occur in the plan space: a plan is the set of its (arm, depth) pairs, and its value is
-estimated as the sum of their mean click credit. Keeping the depth in the base arm keeps
+a combinatorial semi-bandit over *base arms* = (retrieval arm, depth) pairs that occur in the
+plan space: a plan is the set of its (arm, depth) pairs, and its value is estimated as the
+sum of their mean click credit. Keeping the depth in the base arm keeps
 the diminishing returns of drawing deeper (credit is not linear in depth: clicks come from
 the top of each arm's list), while pooling what is learnt about, say, ``lexical@50``
 across every plan that contains it.
 
 Choice: every plan with an untried base arm ties at the top (so each base arm is tried);
-then the plan maximising ``sum over its base arms of (mean + sqrt(c * ln t / n))`` plus the
-plan's *residual* (below), ties broken uniformly at random: propensity ``1 / n_ties``.
-Credits are rescaled by the width of ``reward_range``.
+then the plan maximising the ESCB index (Combes, Talebi, Proutiere & Lelarge, NeurIPS 2015)
+``sum(mean_i) + sqrt(c * ln t * sum(1 / n_i))`` over its base arms ``i``, plus the plan's
+*residual* (below); ties broken uniformly at random: propensity ``1 / n_ties``. ESCB's one
+confidence width for the whole sum, unlike CUCB's sum of per-arm widths, does not favour
+plans for merely having more parts. With one base arm it is UCB1 with ``2c`` in place of
+UCB1's ``c``. Credits are rescaled by the width of ``reward_range``; plans are enumerated,
+so the index is one matrix-vector product per step.
 
 Residual: a plan's reward minus the credits of its arms, averaged over the times it was
 played (0 until then: optimistic, as a price or an overlap only lowers it). It absorbs what the per-arm sum misses: the double credit of a
@@ -31,12 +35,12 @@ from ltrr.selection.policies.decisions import (PlanPolicy, argmax_random_ties, c
 
 
 class SemiBanditUCB(PlanPolicy):
-    """CUCB over (arm, depth) base arms with a per-plan residual (see module doc)."""
+    """ESCB over (arm, depth) base arms with a per-plan residual (see module doc)."""
 
     name = "semibandit"
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
-                 reward_range: tuple[float, float] = (0.0, 1.0), *, c: float = 1.5) -> None:
+                 reward_range: tuple[float, float] = (0.0, 1.0), *, c: float = 0.5) -> None:
         super().__init__(plans, n_features, random_state, reward_range)
         check_param(is_number(c) and c >= 0, self.name, "c", f"must be a number >= 0, got {c!r}")
         self.c = float(c)
@@ -59,10 +63,11 @@ class SemiBanditUCB(PlanPolicy):
         if untried.any():
             return untried.astype(float)
         t = self.plays.sum()
-        ucb = self.sums / self.counts + np.sqrt(self.c * np.log(t) / self.counts)
+        means = self.incidence @ (self.sums / self.counts)
+        widths = np.sqrt(self.c * np.log(t) * (self.incidence @ (1.0 / self.counts)))
         residual = np.divide(self.residual_sums, self.plays, out=np.zeros(self.n_plans),
                              where=self.plays > 0)
-        return self.incidence @ ucb + residual
+        return means + widths + residual
 
     def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
         return argmax_random_ties(self._scores(), self.rng)

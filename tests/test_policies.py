@@ -1,0 +1,259 @@
+"""Policies: registry and errors, seeding, propensities, and learning on synthetic bandits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ltrr.errors import InputError
+from ltrr.selection.plans import PlanSpace
+from ltrr.selection.policies import POLICIES, POLICY_NAMES, build_policy, default_params
+
+LEARNERS = ["epsilon_greedy", "ucb1", "thompson", "exp3", "linucb", "lints",
+            "lin_epsilon_greedy", "semibandit"]
+NON_CONTEXTUAL = ["uniform", "epsilon_greedy", "ucb1", "thompson", "exp3", "semibandit"]
+
+
+def singles(k: int) -> PlanSpace:
+    """k plans, plan i = arm ``a<i>`` alone."""
+    return PlanSpace.from_config([f"a{i}" for i in range(k)], 10, {"union": False})
+
+
+def run_stationary(name: str, seed: int, steps: int = 2000, means=(0.3, 0.4, 0.8, 0.35, 0.3),
+                   params: dict | None = None):
+    """Bernoulli rewards, plan 2 clearly best; contexts are noise. Returns plans, propensities."""
+    policy = build_policy(name, params or {}, singles(len(means)), 3, seed, (0.0, 1.0))
+    env = np.random.default_rng(1000 + seed)
+    plans, props = [], []
+    for _ in range(steps):
+        x = np.array([env.random(), env.random(), 1.0])
+        plan, prop = policy.choose(x)
+        reward = float(env.random() < means[plan])
+        policy.update(x, plan, reward, {f"a{plan}": reward})
+        plans.append(plan)
+        props.append(prop)
+    return np.array(plans), np.array(props)
+
+
+def test_registry_names_and_defaults():
+    assert POLICY_NAMES == ["single:<arm>", "static_union", "uniform", "epsilon_greedy", "ucb1",
+                            "thompson", "exp3", "linucb", "lints", "lin_epsilon_greedy",
+                            "semibandit", "oracle"]
+    assert default_params("epsilon_greedy") == {"epsilon": 0.1}
+    assert default_params("ucb1") == {"c": 2.0}
+    assert default_params("thompson") == {"alpha": 1.0, "beta": 1.0, "n_propensity_draws": 200}
+    assert default_params("exp3") == {"gamma": 0.1}
+    assert default_params("linucb") == {"alpha": 1.0}
+    assert default_params("lints") == {"v": 0.5, "n_propensity_draws": 200}
+    assert default_params("semibandit") == {"c": 0.5}
+    assert default_params("single:lexical") == {}
+    policy = build_policy("linucb", {"alpha": 0.3}, singles(3), 4, 0, (0, 1))
+    assert policy.params == {"alpha": 0.3}
+    assert policy.model.epsilon == 0.3  # obp's name for LinUCB's alpha
+
+
+@pytest.mark.parametrize("name, params, message", [
+    ("bandit", {}, "unknown policy 'bandit' (expected one of single:<arm>, static_union, uniform, "
+                   "epsilon_greedy, ucb1, thompson, exp3, linucb, lints, lin_epsilon_greedy, "
+                   "semibandit, oracle)"),
+    ("linucb", {"epsilon": 1.0}, "policy 'linucb': unknown param 'epsilon' (known: alpha)"),
+    ("uniform", {"seed": 1}, "policy 'uniform': unknown param 'seed' (it takes none)"),
+    ("epsilon_greedy", {"epsilon": 1.5},
+     "policy 'epsilon_greedy': param 'epsilon' must be a number in [0, 1], got 1.5"),
+    ("exp3", {"gamma": "0.1"}, "policy 'exp3': param 'gamma' must be a number in (0, 1], got '0.1'"),
+    ("thompson", {"n_propensity_draws": 0},
+     "policy 'thompson': param 'n_propensity_draws' must be an integer >= 1, got 0"),
+    ("single:bm25", {}, "policy 'single:bm25': unknown arm 'bm25' (benchmark arms: a0, a1, a2)"),
+    ("static_union", {}, "policy 'static_union' needs plan 'a0:4+a1:3+a2:3', which is not in the "
+                         "plan space (a0:10, a1:10, a2:10)"),
+])
+def test_bad_policy_specs(name, params, message):
+    with pytest.raises(InputError) as err:
+        build_policy(name, params, singles(3), 4, 0, (0.0, 1.0))
+    assert str(err.value) == message
+
+
+def test_obp_policies_need_two_plans_and_ranges_are_checked():
+    one = PlanSpace.from_config(["a"], 10, {"union": False})
+    with pytest.raises(InputError, match=r"^policy 'linucb' needs at least 2 plans; the plan "
+                                         r"space has 1 \(a:10\)$"):
+        build_policy("linucb", {}, one, 4, 0, (0.0, 1.0))
+    with pytest.raises(InputError, match=r"reward range must be two finite numbers low < high"):
+        build_policy("ucb1", {}, singles(3), 4, 0, (1.0, 1.0))
+
+
+def test_fixed_plans_and_uniform():
+    space = PlanSpace.from_config(["lexical", "dense"], 100, {})
+    single = build_policy("single:dense", {}, space, 2, 0, (0, 1))
+    union = build_policy("static_union", {}, space, 2, 0, (0, 1))
+    assert single.choose(np.ones(2)) == (1, 1.0) and single.name == "single:dense"
+    assert union.choose(np.ones(2)) == (2, 1.0)
+    plans, props = run_stationary("uniform", seed=3)
+    assert (props == 0.2).all()
+    assert abs(np.mean(plans[-400:] == 2) - 0.2) < 0.06
+
+
+@pytest.mark.parametrize("name", LEARNERS + ["uniform"])
+def test_same_seed_same_run_other_seed_other_run(name):
+    a_plans, a_props = run_stationary(name, seed=5, steps=300)
+    b_plans, b_props = run_stationary(name, seed=5, steps=300)
+    np.testing.assert_array_equal(a_plans, b_plans)
+    np.testing.assert_array_equal(a_props, b_props)
+    assert ((a_props > 0) & (a_props <= 1)).all()
+    if name not in ("linucb",):  # LinUCB is deterministic given the rewards
+        c_plans, _ = run_stationary(name, seed=6, steps=300)
+        assert not np.array_equal(a_plans, c_plans)
+
+
+@pytest.mark.parametrize("name", LEARNERS)
+def test_learners_find_the_best_plan(name):
+    plans, _ = run_stationary(name, seed=0)
+    assert np.mean(plans[-400:] == 2) > 0.8
+
+
+@pytest.mark.parametrize("name", ["epsilon_greedy", "exp3", "ucb1", "semibandit",
+                                  "lin_epsilon_greedy", "uniform"])
+def test_exact_propensities_sum_to_one_and_match_the_choice(name):
+    policy = build_policy(name, {}, singles(4), 2, 11, (0.0, 2.0))
+    env = np.random.default_rng(0)
+    for _ in range(300):
+        x = np.array([env.random(), 1.0])
+        probs = policy.probabilities(x)
+        plan, prop = policy.choose(x)
+        assert probs.sum() == pytest.approx(1.0)
+        assert prop == pytest.approx(probs[plan]) and prop > 0
+        reward = 2.0 * float(env.random() < 0.2 + 0.2 * plan)
+        policy.update(x, plan, reward, {f"a{plan}": reward})
+
+
+def test_epsilon_greedy_propensity_values_and_obp_tie_rule():
+    policy = build_policy("epsilon_greedy", {"epsilon": 0.2}, singles(4), 1, 0, (0.0, 1.0))
+    x = np.ones(1)
+    assert policy.probabilities(x).tolist() == [0.25] * 4  # obp explores until all are tried
+    for plan, reward in [(0, 1.0), (1, 1.0), (2, 0.0), (3, 0.0)]:
+        policy.update(x, plan, reward)
+    probs = policy.probabilities(x)  # plans 0 and 1 tie on the best mean
+    assert sorted(probs.tolist()) == pytest.approx([0.05, 0.05, 0.05, 0.85])
+    picks = np.array([policy.model.select_action()[0] for _ in range(4000)])
+    freqs = np.bincount(picks, minlength=4) / 4000
+    np.testing.assert_allclose(freqs, probs, atol=0.025)  # obp's choices follow our numbers
+
+
+def test_exp3_probabilities_follow_its_weights():
+    policy = build_policy("exp3", {"gamma": 0.3}, singles(3), 1, 0, (0.0, 1.0))
+    x = np.ones(1)
+    np.testing.assert_allclose(policy.probabilities(x), [1 / 3] * 3)
+    policy.update(x, 0, 1.0)  # weight of plan 0 grows by exp(0.3 * 1 / (1/3 * 3)) = e^0.3
+    w = np.array([np.exp(0.3), 1.0, 1.0])
+    np.testing.assert_allclose(policy.probabilities(x), 0.7 * w / w.sum() + 0.1)
+
+
+def test_thompson_propensity_matches_obp_choice_frequencies():
+    policy = build_policy("thompson", {"n_propensity_draws": 4000}, singles(3), 1, 0, (0.0, 1.0))
+    x = np.ones(1)
+    for plan, successes, trials in [(0, 3, 6), (1, 4, 6), (2, 1, 6)]:
+        for i in range(trials):
+            policy.model.update_params(action=plan, reward=float(i < successes))
+    freqs = np.bincount([policy.model.select_action()[0] for _ in range(4000)], minlength=3) / 4000
+    np.testing.assert_allclose(policy.probabilities(x), freqs, atol=0.03)
+    plan, prop = policy.choose(x)
+    assert prop == pytest.approx(freqs[plan], abs=0.03)
+
+
+def test_thompson_turns_rewards_into_bernoulli_draws():
+    policy = build_policy("thompson", {}, singles(2), 1, 0, (0.0, 10.0))
+    for _ in range(2000):
+        policy.update(np.ones(1), 0, 3.0)  # rescaled to 0.3: successes ~ 30%
+    assert set(np.unique(policy.model.reward_counts)) <= set(range(2001))
+    assert policy.model.reward_counts[0] / 2000 == pytest.approx(0.3, abs=0.03)
+
+
+def test_lints_draws_match_obp_lints_and_its_propensity():
+    space = singles(3)
+    policy = build_policy("lints", {"v": 1.0, "n_propensity_draws": 3000}, space, 2, 0, (0, 1))
+    env = np.random.default_rng(2)
+    for _ in range(30):
+        x = np.array([env.random(), 1.0])
+        plan = int(env.integers(3))
+        policy.update(x, plan, float(env.random() < 0.3 + 0.2 * plan))
+    x = np.array([0.5, 1.0])
+    obp_freqs = np.bincount([policy.model.select_action(x[None, :])[0] for _ in range(3000)],
+                            minlength=3) / 3000
+    ours = np.bincount([policy.choose(x)[0] for _ in range(3000)], minlength=3) / 3000
+    np.testing.assert_allclose(ours, obp_freqs, atol=0.04)
+    np.testing.assert_allclose(policy.probabilities(x), obp_freqs, atol=0.04)
+
+
+def test_contextual_policies_beat_every_non_contextual_one():
+    """The best plan is 0 when the context bit is 0 and 1 when it is 1."""
+    def second_half_reward(name: str, seed: int) -> float:
+        policy = build_policy(name, {}, singles(5), 3, seed, (0.0, 1.0))
+        env = np.random.default_rng(100 + seed)
+        rewards = []
+        for _ in range(2000):
+            bit = int(env.integers(2))
+            x = np.array([bit, 1 - bit, 1.0])
+            plan, _ = policy.choose(x)
+            reward = float(env.random() < (0.8 if plan == bit else 0.3))
+            policy.update(x, plan, reward, {f"a{plan}": reward})
+            rewards.append(reward)
+        return float(np.mean(rewards[1000:]))
+
+    best_context_free = max(second_half_reward(name, 0) for name in NON_CONTEXTUAL)
+    assert best_context_free < 0.62  # 0.55 at best without the context
+    for name in ("linucb", "lints"):
+        assert second_half_reward(name, 0) > best_context_free + 0.1
+
+
+def test_oracle_picks_argmax_truth_first_among_ties():
+    oracle = build_policy("oracle", {}, singles(4), 1, 0, (0.0, 1.0))
+    assert oracle.uses_truth
+    assert oracle.choose(np.ones(1), truth=np.array([0.1, 0.7, 0.2, 0.7])) == (1, 1.0)
+    env = np.random.default_rng(0)
+    for _ in range(50):
+        truth = env.random(4)
+        assert oracle.choose(np.ones(1), truth=truth) == (int(np.argmax(truth)), 1.0)
+    with pytest.raises(ValueError, match="needs truth"):
+        oracle.choose(np.ones(1))
+
+
+def test_semibandit_learns_the_arm_with_more_credit():
+    """Credit per (arm, depth): arm a earns most, and drawing it deeper earns more.
+
+    Credits are 0/1 per arm, so the reward range given is (0, 1), the range of one credit.
+    """
+    space = PlanSpace.from_config(["a", "b", "c"], 90, {"equal_splits": [2]})
+    rate = {"a": {90: 0.8, 45: 0.5, 30: 0.35}, "b": {90: 0.3, 45: 0.2, 30: 0.15},
+            "c": {90: 0.2, 45: 0.1, 30: 0.1}}
+    policy = build_policy("semibandit", {}, space, 1, 0, (0.0, 1.0))
+    env = np.random.default_rng(0)
+    picks = []
+    for _ in range(2000):
+        plan, _ = policy.choose(np.ones(1))
+        credit = {arm: float(env.random() < rate[arm][depth]) for arm, depth in space[plan].depths}
+        policy.update(np.ones(1), plan, sum(credit.values()), credit)
+        picks.append(plan)
+    assert np.mean(np.array(picks[-400:]) == space.index("a:90")) > 0.8
+    a90 = policy.base_arms.index(("a", 90))
+    assert policy.sums[a90] / policy.counts[a90] == pytest.approx(0.8, abs=0.05)
+
+
+def test_semibandit_charges_plan_costs_through_its_residual():
+    """Two arms with equal credit; the union costs 1.0 more: the policy leaves it."""
+    space = PlanSpace.from_config(["a", "b"], 10, {})
+    policy = build_policy("semibandit", {}, space, 1, 0, (-1.0, 2.0))
+    env = np.random.default_rng(0)
+    union = space.index("a:5+b:5")
+    picks = []
+    for _ in range(1500):
+        plan, _ = policy.choose(np.ones(1))
+        credit = {arm: float(env.random() < 0.4) for arm, _ in space[plan].depths}
+        cost = 1.0 if plan == union else 0.0
+        policy.update(np.ones(1), plan, sum(credit.values()) - cost, credit)
+        picks.append(plan)
+    assert np.mean(np.array(picks[-300:]) == union) < 0.1
+
+
+def test_every_policy_is_registered_with_its_name():
+    for name, cls in POLICIES.items():
+        assert cls.name == name
