@@ -79,6 +79,35 @@ def slope(make, inputs: dict, grid=SLOPE_GRID) -> float:
     return float(grid[chosen])
 
 
+def dros(lambda_: float):
+    """obp's DRos; lambda = inf means no shrinkage, i.e. DR (obp 0.4.1 would divide inf by inf)."""
+    ope_mod = obp().ope
+    if np.isinf(lambda_):
+        return ope_mod.DoublyRobust(estimator_name="dr-os")
+    return ope_mod.DoublyRobustWithShrinkage(lambda_=lambda_)
+
+
+def obp_estimators(names: list[str], inputs: dict, *, switch_tau: float | None = None,
+                   dros_lambda: float | None = None) -> tuple[list, dict]:
+    """obp estimator objects for ``names``, with Switch-DR/DRos tuned by SLOPE on ``inputs``
+    (obp's estimator keyword arguments) unless fixed; returns them and the chosen values."""
+    ope_mod = obp().ope
+    tuned = {}
+    if "switch-dr" in names:
+        tuned["switch-dr"] = switch_tau if switch_tau is not None else slope(
+            lambda h: ope_mod.SwitchDoublyRobust(tau=h), inputs)
+    if "dr-os" in names:
+        tuned["dr-os"] = dros_lambda if dros_lambda is not None else slope(dros, inputs)
+    make = {
+        "dm": ope_mod.DirectMethod, "ipw": ope_mod.InverseProbabilityWeighting,
+        "snipw": ope_mod.SelfNormalizedInverseProbabilityWeighting, "dr": ope_mod.DoublyRobust,
+        "sndr": ope_mod.SelfNormalizedDoublyRobust,
+        "switch-dr": lambda: ope_mod.SwitchDoublyRobust(tau=tuned["switch-dr"]),
+        "dr-os": lambda: dros(tuned["dr-os"]),
+    }
+    return [make[n]() for n in names], tuned
+
+
 def weight_diagnostics(action_dist: np.ndarray, logs) -> dict:
     """Importance weights pi_e(a|x)/pi_b(a|x) of the logged actions: ESS, max, mean, nonzero share."""
     n = logs.n_rows
@@ -114,21 +143,8 @@ def estimate(policy, names: list[str], *, model: str = "logistic", folds: int = 
                                 random_state=seed)
     inputs = {"reward": logs.reward, "action": logs.action, "pscore": logs.propensity,
               "position": logs.position, "action_dist": dist, "estimated_rewards_by_reg_model": q_hat}
-    tuned = {}
-    if "switch-dr" in names:
-        tuned["switch-dr"] = switch_tau if switch_tau is not None else slope(
-            lambda h: ope_mod.SwitchDoublyRobust(tau=h), inputs)
-    if "dr-os" in names:
-        tuned["dr-os"] = dros_lambda if dros_lambda is not None else slope(
-            lambda h: ope_mod.DoublyRobustWithShrinkage(lambda_=h), inputs, SLOPE_GRID[:-1])
-    make = {
-        "dm": ope_mod.DirectMethod, "ipw": ope_mod.InverseProbabilityWeighting,
-        "snipw": ope_mod.SelfNormalizedInverseProbabilityWeighting, "dr": ope_mod.DoublyRobust,
-        "sndr": ope_mod.SelfNormalizedDoublyRobust,
-        "switch-dr": lambda: ope_mod.SwitchDoublyRobust(tau=tuned["switch-dr"]),
-        "dr-os": lambda: ope_mod.DoublyRobustWithShrinkage(lambda_=tuned["dr-os"]),
-    }
-    ope = ope_mod.OffPolicyEvaluation(bandit_feedback=feedback, ope_estimators=[make[n]() for n in names])
+    chosen, tuned = obp_estimators(names, inputs, switch_tau=switch_tau, dros_lambda=dros_lambda)
+    ope = ope_mod.OffPolicyEvaluation(bandit_feedback=feedback, ope_estimators=chosen)
     values = ope.estimate_policy_values(action_dist=dist, estimated_rewards_by_reg_model=q_hat)
     intervals = ope.estimate_intervals(action_dist=dist, estimated_rewards_by_reg_model=q_hat,
                                        alpha=alpha, n_bootstrap_samples=n_bootstrap, random_state=seed)
