@@ -85,6 +85,8 @@ def _arms(args: argparse.Namespace) -> int:
     measures = MEASURES if args.measures is None else \
         [m.strip() for m in args.measures.split(",") if m.strip()]
     _check_measures(measures)
+    if args.arms is not None:
+        _arm_names(args.arms, None)  # unknown arms fail before a dataset is loaded
     dataset = ltrr.datasets.load(args.dataset)
     names = _arm_names(args.arms, dataset)
     params: dict[str, dict] = {}

@@ -66,8 +66,9 @@ def tokens(text: str) -> tuple[str, ...]:
 
 def decade_of(token: str) -> int | None:
     """The first year of the decade a token names ("90s", "1990s", "nineties"), else None."""
-    if token in DECADE_WORDS:
-        return 1900 + DECADE_WORDS[token]
+    word = token if token in DECADE_WORDS else token + "s"  # tokens arrive singularised
+    if word in DECADE_WORDS:
+        return 1900 + DECADE_WORDS[word]
     m = re.fullmatch(r"(\d{2})?(\d)0s", token)
     if m is None:
         return None
@@ -237,7 +238,7 @@ class StructuredArm(Arm):
                     break
             else:
                 tok = toks[i]
-                decade = decade_of(tok.lstrip("'"))
+                decade = decade_of(tok)
                 if tok in RECENCY_WORDS:
                     recent = True
                 elif decade is not None and self._years:
