@@ -184,6 +184,37 @@ def test_lints_draws_match_obp_lints_and_its_propensity():
     np.testing.assert_allclose(policy.probabilities(x), obp_freqs, atol=0.04)
 
 
+def test_linear_policies_decide_as_obp_would():
+    """LinUCB's vectorised scores pick obp's choice; LinEpsilonGreedy's numbers match its picks."""
+    space = singles(4)
+    ucb = build_policy("linucb", {"alpha": 0.7}, space, 3, 0, (0, 1))
+    greedy = build_policy("lin_epsilon_greedy", {"epsilon": 0.3}, space, 3, 0, (0, 1))
+    env = np.random.default_rng(4)
+    for step in range(200):
+        x = np.array([env.random(), env.random(), 1.0])
+        plan = int(env.integers(4))
+        reward = float(env.random() < 0.2 * plan + 0.3 * x[0])
+        ucb.update(x, plan, reward)
+        greedy.update(x, plan, reward)
+        if step >= 20:  # every plan updated: no exact ties left
+            assert ucb.choose(x) == (int(ucb.model.select_action(x[None, :])[0]), 1.0)
+    x = np.array([0.9, 0.1, 1.0])
+    picks = np.bincount([greedy.choose(x)[0] for _ in range(4000)], minlength=4) / 4000
+    probs = greedy.probabilities(x)
+    assert sorted(probs) == pytest.approx([0.075, 0.075, 0.075, 0.775])
+    np.testing.assert_allclose(picks, probs, atol=0.025)
+    assert probs.argmax() == np.argmax([x @ greedy.model.A_inv[k] @ greedy.model.b[:, k]
+                                        for k in range(4)])  # obp's rule, plan by plan
+
+
+def test_cold_start_ties_are_broken_at_random():
+    policy = build_policy("linucb", {}, singles(4), 2, 0, (0, 1))
+    assert policy.choose(np.array([0.5, 1.0]))[1] == 0.25
+    firsts = {build_policy("linucb", {}, singles(4), 2, seed, (0, 1)).choose(np.ones(2))[0]
+              for seed in range(20)}
+    assert firsts == {0, 1, 2, 3}
+
+
 def test_contextual_policies_beat_every_non_contextual_one():
     """The best plan is 0 when the context bit is 0 and 1 when it is 1."""
     def second_half_reward(name: str, seed: int) -> float:

@@ -20,8 +20,10 @@ name                   what                                          hyper-param
 ``oracle``             argmax of the simulator's truth (bound)       none
 =====================  ============================================  =========================
 
-Every policy learns from rewards rescaled to [0, 1] by the benchmark's reward range, is
-seeded by ``random_state`` and returns its propensity with each choice.
+Every policy is seeded by ``random_state`` and returns its propensity with each choice.
+``thompson`` and ``exp3`` learn from rewards rescaled to [0, 1] by the benchmark's reward
+range (their methods need it); the others learn from the raw reward (clicks minus cost), so
+their exploration constants are in clicks (see ``decisions.RewardScale``).
 """
 
 from __future__ import annotations

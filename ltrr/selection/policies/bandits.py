@@ -1,7 +1,8 @@
 """Non-contextual bandits over plans: epsilon-greedy, UCB1, Beta-Bernoulli Thompson, EXP3.
 
-All learn from the reward rescaled to [0, 1] by the benchmark's ``reward_range`` (see
-:class:`~ltrr.selection.policies.decisions.RewardScale`) and ignore the context.
+All ignore the context. ``thompson`` and ``exp3`` need rewards in [0, 1] and rescale them
+by the benchmark's ``reward_range``; ``epsilon_greedy`` and ``ucb1`` learn from the raw
+reward in clicks (see :class:`~ltrr.selection.policies.decisions.RewardScale`).
 
 - ``epsilon_greedy`` and ``thompson`` wrap obp's ``EpsilonGreedy`` and ``BernoulliTS``
   (``len_list=1``, ``batch_size=1``: updated every step, seeded with ``random_state``); obp
@@ -61,7 +62,8 @@ class EpsilonGreedy(PlanPolicy):
 
 class UCB1(PlanPolicy):
     """UCB1 (Auer, Cesa-Bianchi & Fischer 2002): the plan maximising
-    ``mean + sqrt(c * ln t / n)``; untried plans first. Ties (including among untried plans)
+    ``mean + sqrt(c * ln t / n)``; untried plans first. Rewards are raw (clicks): ``c = 2``
+    is the textbook constant for rewards of unit range, here for noise of about one click. Ties (including among untried plans)
     are broken uniformly at random, so the propensity is ``1 / n_ties`` (else 1.0).
     Written here: obp 0.4.1 has no UCB1.
     """
@@ -108,6 +110,7 @@ class BernoulliThompson(PlanPolicy):
     """
 
     name = "thompson"
+    rescale_rewards = True
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, alpha: float = 1.0,
@@ -152,6 +155,7 @@ class EXP3(PlanPolicy):
     """
 
     name = "exp3"
+    rescale_rewards = True
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, gamma: float = 0.1) -> None:

@@ -1,8 +1,13 @@
 """How policies turn scores into a decision, a propensity and a learning signal.
 
-- :class:`RewardScale` maps the loop's raw reward (clicks minus cost) into [0, 1] with the
-  benchmark's ``reward_range``, so a hyper-parameter (UCB's ``c``, LinUCB's ``alpha``,
-  EXP3's ``gamma``) means the same on every benchmark. Rewards outside the range are clipped.
+- :class:`RewardScale` gives a policy the reward in the units it learns in. Policies whose
+  method needs rewards in [0, 1] (Bernoulli Thompson sampling, EXP3) set
+  ``rescale_rewards = True`` and get the loop's raw reward (clicks minus cost) mapped onto
+  [0, 1] with the benchmark's ``reward_range`` (values outside are clipped). The others
+  learn from the raw reward, in clicks, so their exploration constants (UCB1's ``c``,
+  LinUCB's ``alpha``, LinTS's ``v``) are in clicks on every ltrr benchmark: rescaling by a
+  range as loose as "every result on the page clicked" (width 10) would shrink reward
+  differences of a tenth of a click to 0.01 and drown them in exploration.
 - :func:`argmax_random_ties` picks a best score uniformly among ties and returns the exact
   propensity ``1 / n_ties``.
 - :func:`monte_carlo_argmax_share` estimates how often a plan wins a randomised argmax
@@ -25,16 +30,19 @@ from ltrr.selection.plans import PlanSpace
 
 
 class RewardScale:
-    """Affine map of ``[low, high]`` onto ``[0, 1]``, clipping outside values."""
+    """Affine map of ``[low, high]`` onto ``[0, 1]``, clipping outside values; with
+    ``rescale=False`` the identity (the range is still checked)."""
 
-    def __init__(self, reward_range: tuple[float, float]) -> None:
+    def __init__(self, reward_range: tuple[float, float], rescale: bool = True) -> None:
         low, high = (float(v) for v in reward_range)
         if not np.isfinite([low, high]).all() or not high > low:
             raise InputError(f"reward range must be two finite numbers low < high, "
                              f"got {tuple(reward_range)!r}", field="reward_range")
-        self.low, self.width = low, high - low
+        self.low, self.width, self.rescale = low, high - low, rescale
 
     def __call__(self, reward: float) -> float:
+        if not self.rescale:
+            return float(reward)
         return min(1.0, max(0.0, (float(reward) - self.low) / self.width))
 
 
@@ -79,13 +87,16 @@ class PlanPolicy(Policy):
 
     Hyper-parameters are the keyword-only arguments of a subclass's ``__init__``; their
     defaults are the documented defaults (see :func:`hyper_parameters`).
+    ``rescale_rewards``: whether ``self.scale`` maps rewards onto [0, 1] (see RewardScale).
     """
+
+    rescale_rewards = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0)) -> None:
         super().__init__(len(plans), n_features, random_state)
         self.plans = plans
-        self.scale = RewardScale(reward_range)
+        self.scale = RewardScale(reward_range, rescale=self.rescale_rewards)
 
     def check_context(self, context: np.ndarray) -> np.ndarray:
         """The context as a float vector of length ``n_features`` (ValueError otherwise)."""

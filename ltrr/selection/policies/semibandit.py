@@ -15,8 +15,8 @@ then the plan maximising the ESCB index (Combes, Talebi, Proutiere & Lelarge, Ne
 *residual* (below); ties broken uniformly at random: propensity ``1 / n_ties``. ESCB's one
 confidence width for the whole sum, unlike CUCB's sum of per-arm widths, does not favour
 plans for merely having more parts. With one base arm it is UCB1 with ``2c`` in place of
-UCB1's ``c``. Credits are rescaled by the width of ``reward_range``; plans are enumerated,
-so the index is one matrix-vector product per step.
+UCB1's ``c``. Credits and rewards are raw (clicks), like UCB1's; plans are enumerated, so
+the index is one matrix-vector product per step.
 
 Residual: a plan's reward minus the credits of its arms, averaged over the times it was
 played (0 until then: optimistic, as a price or an overlap only lowers it). It absorbs what the per-arm sum misses: the double credit of a
@@ -79,11 +79,9 @@ class SemiBanditUCB(PlanPolicy):
                arm_rewards: dict[str, float] | None = None) -> None:
         if arm_rewards is None:
             raise ValueError("semibandit: update() needs arm_rewards (clicks credited per arm)")
-        width = self.scale.width
-        credits = np.array([float(arm_rewards.get(arm, 0.0)) / width
-                            for arm in self.member_arms[plan]])
+        credits = np.array([float(arm_rewards.get(arm, 0.0)) for arm in self.member_arms[plan]])
         cols = self.members[plan]
         self.counts[cols] += 1
         self.sums[cols] += credits
         self.plays[plan] += 1
-        self.residual_sums[plan] += float(reward) / width - credits.sum()
+        self.residual_sums[plan] += float(reward) - credits.sum()

@@ -1,0 +1,70 @@
+"""Per-decision cost of every ltrr policy, against obp's own simulator in the same run.
+
+Reference: obp's ``run_bandit_simulation`` with obp's ``LinUCB`` on the same contexts and
+rewards (a logged stream with uniformly random actions; obp updates on the rounds where its
+choice matches the log, as its simulator does). Each ltrr policy then runs ``choose`` +
+``update`` on every round of the same stream. Prints microseconds per decision and the
+ratio to the reference (< 1: faster than obp's simulator per decision).
+
+    python benchmarks/policy_speed.py [--rounds 5000] [--plans-arms 5] [--dim 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5000)
+    parser.add_argument("--arms", type=int, default=5, help="arms; plans = singles + pairs + union")
+    parser.add_argument("--dim", type=int, default=20, help="context features (incl. bias)")
+    args = parser.parse_args()
+
+    from ltrr.compat import obp
+    from ltrr.selection.plans import PlanSpace
+    from ltrr.selection.policies import POLICIES, build_policy
+
+    obp_ = obp()
+    from obp.simulator import run_bandit_simulation  # noqa: PLC0415 - after obp's shims
+
+    plans = PlanSpace.from_config([f"arm{i}" for i in range(args.arms)], 100, {"equal_splits": [2]})
+    rng = np.random.default_rng(0)
+    k, n = len(plans), args.rounds
+    contexts = np.hstack([rng.random((n, args.dim - 1)), np.ones((n, 1))])
+    weights = rng.normal(0, 0.3, (args.dim, k))
+    means = np.clip(contexts @ weights, 0, 3)
+    actions = rng.integers(k, size=n)
+    rewards = rng.poisson(means[np.arange(n), actions]).astype(float)
+    truth_all = means
+
+    feedback = {"n_rounds": n, "n_actions": k, "action": actions, "position": np.zeros(n, int),
+                "reward": rewards, "pscore": np.full(n, 1.0 / k), "context": contexts}
+    reference = obp_.policy.LinUCB(dim=args.dim, n_actions=k, len_list=1, random_state=0)
+    start = time.perf_counter()
+    run_bandit_simulation(bandit_feedback=feedback, policy=reference)
+    ref_us = (time.perf_counter() - start) / n * 1e6
+    print(f"{k} plans, {args.dim} features, {n} rounds")
+    print(f"{'obp run_bandit_simulation + LinUCB':40s} {ref_us:8.1f} us/decision  (reference)")
+
+    names = [f"single:{plans.arms[0]}", *POLICIES]
+    for name in names:
+        policy = build_policy(name, {}, plans, args.dim, 0, (0.0, 10.0))
+        start = time.perf_counter()
+        for t in range(n):
+            x = contexts[t]
+            plan, _ = policy.choose(x, truth=truth_all[t])
+            credit = {arm: rewards[t] / len(plans[plan].arms) for arm in plans[plan].arms}
+            policy.update(x, plan, rewards[t], credit)
+        us = (time.perf_counter() - start) / n * 1e6
+        print(f"{name:40s} {us:8.1f} us/decision  ratio {us / ref_us:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
