@@ -288,3 +288,19 @@ def test_semibandit_charges_plan_costs_through_its_residual():
 def test_every_policy_is_registered_with_its_name():
     for name, cls in POLICIES.items():
         assert cls.name == name
+
+
+def test_reward_units_raw_or_rescaled():
+    """UCB-style and linear policies learn in clicks; Thompson and EXP3 rescale to [0, 1]."""
+    ucb = build_policy("ucb1", {}, singles(2), 1, 0, (-1.0, 9.0))
+    ucb.update(np.ones(1), 0, 3.0)
+    assert ucb.sums[0] == 3.0
+    linucb = build_policy("linucb", {}, singles(2), 1, 0, (-1.0, 9.0))
+    linucb.update(np.ones(1), 1, 3.0)
+    assert linucb.model.b[0, 1] == 3.0
+    exp3 = build_policy("exp3", {"gamma": 0.2}, singles(2), 1, 0, (-1.0, 9.0))
+    exp3.update(np.ones(1), 0, 4.0)  # (4 - -1) / 10 = 0.5, probability 0.5 at the start
+    assert exp3.log_weights[0] == pytest.approx(0.2 * 0.5 / (0.5 * 2))
+    exp3.update(np.ones(1), 1, 50.0)  # outside the range: clipped to 1
+    p1 = 0.8 * 1 / (1 + np.exp(0.1)) + 0.1
+    assert exp3.log_weights[1] == pytest.approx(0.2 * 1.0 / (p1 * 2))
