@@ -133,10 +133,12 @@ class MemoryArm(Arm):
         self._issues: dict[str, int] = {}
         self._clicks: dict[str, dict[int, int]] = {}
         self._click_rows: dict[str, int] = {}
-        self._click_vecs: list[sp.csr_matrix] = []
+        self._click_postings: dict[int, tuple[list[int], list[float]]] = {}  # term -> rows
         self._pred_active = np.ones(len(self._pred_index), dtype=np.float32)
-        self._click_terms: sp.csr_matrix | None = None
-        self._click_docs: sp.csr_matrix | None = None
+        self._click_keys: list[str] = []
+        if not hasattr(self, "_qvecs"):  # caches that clicks do not change, kept across resets
+            self._qvecs: dict[str, sp.csr_matrix] = {}
+            self._pred_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def update(self, query: str, clicked_docnos: Sequence[str]) -> None:
         """Record one issue of ``query`` with the docnos clicked on it (possibly none).
@@ -157,10 +159,14 @@ class MemoryArm(Arm):
         if counts and key not in self._click_rows:
             # the first click on this query: its click row replaces its predicted one
             self._click_rows[key] = len(self._click_rows)
-            self._click_vecs.append(self._vectorizer.transform([key]).tocsr())
+            self._click_keys.append(key)
+            vec = self._qvec(key)
+            for term, weight in zip(vec.indices, vec.data):
+                rows = self._click_postings.setdefault(int(term), ([], []))
+                rows[0].append(self._click_rows[key])
+                rows[1].append(float(weight))
             if key in self._pred_index:
                 self._pred_active[self._pred_index[key]] = 0.0
-        self._click_terms = self._click_docs = None  # rebuilt on the next search
 
     def seen(self, query: str) -> bool:
         """Whether ``query`` (normalised) has been issued through :meth:`update`."""
@@ -176,22 +182,47 @@ class MemoryArm(Arm):
         """How often ``query`` (normalised) has been issued through :meth:`update`."""
         return self._issues.get(normalise(query), 0)
 
-    def _click_matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """(vocabulary x clicked queries, clicked queries x docs), rebuilt after updates."""
-        if self._click_terms is None:
-            n_vocab, n_docs = self._pred_terms.shape[0], len(self._docnos)
-            if self._click_vecs:
-                self._click_terms = sp.vstack(self._click_vecs).T.tocsr()
-            else:
-                self._click_terms = sp.csr_matrix((n_vocab, 0), dtype=np.float32)
-            r, c, v = [], [], []
-            for key, row in self._click_rows.items():
-                denom = self._issues[key] + 1.0
-                for d, n in self._clicks[key].items():
-                    r.append(row), c.append(d), v.append(n / denom)
-            self._click_docs = sp.csr_matrix((np.asarray(v, np.float32), (r, c)),
-                                             shape=(len(self._click_rows), n_docs))
-        return self._click_terms, self._click_docs
+    def _qvec(self, key: str) -> sp.csr_matrix:
+        """The TF-IDF row of a normalised query, cached (the vocabulary never changes)."""
+        vec = self._qvecs.get(key)
+        if vec is None:
+            vec = self._qvecs[key] = self._vectorizer.transform([key]).tocsr()
+        return vec
+
+    def _pred_sims(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine of a query with every predicted query, as sorted (indices, values), cached
+        (the predicted queries never change; clicks only switch rows off via ``_pred_active``)."""
+        hit = self._pred_cache.get(key)
+        if hit is None:
+            row = (self._qvec(key) @ self._pred_terms).tocsr()
+            row.sort_indices()
+            hit = self._pred_cache[key] = (row.indices.astype(np.int64),
+                                           row.data.astype(np.float32))
+        return hit
+
+    def _click_sims(self, qvec: sp.csr_matrix) -> np.ndarray:
+        """Cosine of a query with every clicked query, through a term -> rows inverted list."""
+        sims = np.zeros(len(self._click_keys), dtype=np.float32)
+        for term, weight in zip(qvec.indices, qvec.data):
+            rows = self._click_postings.get(int(term))
+            if rows:
+                r, w = rows
+                np.add.at(sims, np.asarray(r), np.float32(weight) * np.asarray(w, np.float32))
+        return sims
+
+    def _click_scores(self, rows: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """Sum over clicked-query rows of ``sim * clicks(q, d) / (issues(q) + 1)``, per doc.
+
+        Read from the click counts directly (a handful of rows per search), so an update costs
+        nothing until the next search.
+        """
+        scores = np.zeros(len(self._docnos), dtype=np.float64)
+        for row in rows:
+            key = self._click_keys[row]
+            weight = float(sims[row]) / (self._issues[key] + 1.0)
+            for d, n in self._clicks[key].items():
+                scores[d] += weight * n
+        return scores
 
     # -- retrieval ------------------------------------------------------------------------
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
@@ -200,25 +231,37 @@ class MemoryArm(Arm):
         key = normalise(query)
         if not key:
             return []
-        click_terms, click_docs = self._click_matrices()
-        qvec = self._vectorizer.transform([key])
-        pred_sims = (qvec @ self._pred_terms).toarray().ravel() * self._pred_active
-        click_sims = (qvec @ click_terms).toarray().ravel() if click_terms.shape[1] else \
-            np.zeros(0, np.float32)
+        qvec = self._qvec(key)
+        pred_idx, pred_val = self._pred_sims(key)
+        pred_val = pred_val * self._pred_active[pred_idx]
+        click_sims = self._click_sims(qvec)
         if key in self._click_rows:
             click_sims[self._click_rows[key]] = self.exact_weight
         elif key in self._pred_index:
-            pred_sims[self._pred_index[key]] = self.exact_weight
-        sims = np.concatenate([pred_sims, click_sims])
-        nonzero = np.flatnonzero(sims > 0)
+            exact = self._pred_index[key]
+            at = np.searchsorted(pred_idx, exact)
+            if at < len(pred_idx) and pred_idx[at] == exact:
+                pred_val[at] = self.exact_weight
+            else:
+                pred_idx = np.insert(pred_idx, at, exact)
+                pred_val = np.insert(pred_val, at, np.float32(self.exact_weight))
+        # the same candidates, in the same order, as flatnonzero over [pred sims, click sims]
+        n_pred = len(self._pred_index)
+        keep = pred_val > 0
+        click_nz = np.flatnonzero(click_sims > 0)
+        nonzero = np.concatenate([pred_idx[keep], n_pred + click_nz])
+        values = np.concatenate([pred_val[keep], click_sims[click_nz]])
         if len(nonzero) > self.neighbours:
-            nonzero = nonzero[np.argpartition(-sims[nonzero], self.neighbours - 1)[:self.neighbours]]
+            top = np.argpartition(-values, self.neighbours - 1)[:self.neighbours]
+            nonzero, values = nonzero[top], values[top]
         if not len(nonzero):
             return []
-        n_pred = len(pred_sims)
-        pred_rows, click_rows = nonzero[nonzero < n_pred], nonzero[nonzero >= n_pred] - n_pred
+        is_pred = nonzero < n_pred
+        pred_rows, click_rows = nonzero[is_pred], nonzero[~is_pred] - n_pred
+        pred_sims = np.zeros(n_pred, dtype=np.float32)
+        pred_sims[pred_rows] = values[is_pred]
         scores = (self._pred_docs[pred_rows].T @ pred_sims[pred_rows]
-                  + click_docs[click_rows].T @ click_sims[click_rows])
+                  + self._click_scores(click_rows, click_sims))
         hits = np.flatnonzero(scores > 0)
         if len(hits) > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
