@@ -9,7 +9,7 @@ writes nothing). Tables and keys::
     [arms]       names = [...];  [arms.<name>] constructor parameters of that arm
     [plans]      budget, single?, equal_splits?, skewed?, custom?, union?
     [features]   groups = [...]
-    [stream]     length, zipf?, new_release_days?
+    [stream]     length, zipf?, new_release_days?, split?
     [clicks]     model, params
     [ranking]    fusion?, k?, page?
     [cost]       per_candidate?, per_arm_call?
@@ -34,7 +34,7 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "plans": {"budget": int, "single": bool, "equal_splits": (list, str), "skewed": list,
               "custom": list, "union": bool},
     "features": {"groups": list},
-    "stream": {"length": int, "zipf": (int, float), "new_release_days": int},
+    "stream": {"length": int, "zipf": (int, float), "new_release_days": int, "split": str},
     "clicks": {"model": str, "params": str},
     "ranking": {"fusion": str, "k": int, "page": int},
     "cost": {"per_candidate": (int, float), "per_arm_call": (int, float)},
@@ -69,6 +69,7 @@ class Benchmark:
     features: list[str]
     stream_length: int
     zipf: float
+    split: str | None
     settings: LoopSettings
     policies: list[PolicySpec]
     version: str = "1"
@@ -188,7 +189,7 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
         path=path, sha256=sha, name=bench["name"], dataset=bench["dataset"], seeds=list(seeds),
         arms=list(arms), arm_params=arm_params, budget=budget, plans=plans,
         features=list(features), stream_length=stream["length"],
-        zipf=float(stream.get("zipf", 1.0)), settings=settings,
+        zipf=float(stream.get("zipf", 1.0)), split=stream.get("split"), settings=settings,
         policies=_policies(file, raw.get("policies")), version=str(bench.get("version", "1")),
         description=bench.get("description", ""), raw=raw)
     space = benchmark.plan_space()

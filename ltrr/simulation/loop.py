@@ -62,12 +62,13 @@ class World:
         plans: the plan space (``depth_matrix()`` columns follow ``plans.arms``).
         settings: loop settings.
         stream_length: steps per run (for the release schedule).
+        topics: the topics the stream draws from (default: all of the dataset's).
     """
 
     def __init__(self, dataset, arms: dict, plans, settings: LoopSettings,
-                 stream_length: int) -> None:
+                 stream_length: int, topics: pd.DataFrame | None = None) -> None:
         self.dataset = dataset
-        self.topics = dataset.topics.reset_index(drop=True)
+        self.topics = (dataset.topics if topics is None else topics).reset_index(drop=True)
         self.arms = arms
         self.arm_names = list(plans.arms)
         self.plans = plans
@@ -114,9 +115,13 @@ class World:
 
     def _prepare_releases(self, length: int) -> None:
         self.visible_from = np.zeros(len(self.vocab), dtype=np.int64)
-        if self.settings.new_release_days and "release_day" in self.dataset.fields:
-            days = {str(doc["docno"]): doc.get("release_day") for doc in self.dataset.docs()}
+        recency = self.dataset.meta.get("recency", {})
+        field_name = recency.get("field", "release_day")
+        if self.settings.new_release_days and field_name in self.dataset.fields:
+            days = {str(doc["docno"]): doc.get(field_name) for doc in self.dataset.docs()}
             day = pd.Series(days, dtype=float).reindex(self.vocab.docnos).to_numpy()
+            if recency.get("newer_is") == "smaller":  # days before today: flip to a time axis
+                day = -day
             self.visible_from = release_steps(day, length, self.settings.new_release_days)
         self.relevant_from = [np.sort(self.visible_from[list(g)]) if g else np.empty(0, np.int64)
                               for g in self.grades]
@@ -181,7 +186,10 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     s = world.settings
     rng = np.random.default_rng([seed, 202])
     for name in world.online:
-        world.arms[name].reset()
+        arm = world.arms[name]
+        if callable(getattr(arm, "load", None)):
+            arm.load()
+        arm.reset()
     n_steps, n_arms, page = len(stream), len(world.arm_names), s.page
     n_plans = len(world.plan_ids)
     plan = np.zeros(n_steps, dtype=np.int64)

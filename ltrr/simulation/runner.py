@@ -75,13 +75,22 @@ def prepare(benchmark: Benchmark):
             arms[name] = build_arm(name, dataset, **benchmark.arm_params.get(name, {}))
         except InputError as err:
             raise InputError(str(err), file=file, field=f"arms.{name}") from None
+    topics = dataset.topics
+    if benchmark.split is not None:
+        if "split" not in topics.columns or not (topics["split"] == benchmark.split).any():
+            have = sorted(topics["split"].astype(str).unique()) if "split" in topics else []
+            raise InputError(f"dataset '{dataset.id}' has no topics in split "
+                             f"'{benchmark.split}' (splits: {', '.join(have) or 'none'})",
+                             file=file, field="stream.split")
+        topics = topics[topics["split"] == benchmark.split]
+    topics = topics.reset_index(drop=True)
     space = benchmark.plan_space()
     try:
         featurizer = ContextFeaturizer(benchmark.features, dataset, arms)
-        featurizer.fit(dataset.topics.reset_index(drop=True))
+        featurizer.fit(topics)
     except InputError as err:
         raise InputError(str(err), file=file, field="features.groups") from None
-    world = World(dataset, arms, space, benchmark.settings, benchmark.stream_length)
+    world = World(dataset, arms, space, benchmark.settings, benchmark.stream_length, topics)
     return world, featurizer
 
 
