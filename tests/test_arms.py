@@ -275,17 +275,17 @@ def test_cli_arm_without_needed_field_exits_2(tmp_path, capsys):
     assert "arm 'structured'" in err and "structured_fields" in err and "Traceback" not in err
 
 
-def test_cli_measures_beir_folder_as_json(tmp_path, capsys):
+def test_cli_measures_beir_folder_as_json(tmp_path, capfd):
     from ltrr.cli import main
 
     folder = beir_folder(tmp_path)
     assert main(["arms", f"beir:{folder}", "--arms", "lexical,fuzzy", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = json.loads(capfd.readouterr().out)  # PISA's own logging stays off stdout
     assert out["arms"]["lexical"]["index_source"] == "built"
     assert out["groups"]["all"]["arms"]["lexical"]["RR"] == 1.0
     assert out["groups"]["all"]["arms"]["fuzzy"]["nDCG@10"] == 1.0
     assert main(["arms", f"beir:{folder}", "--arms", "lexical", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["arms"]["lexical"]["index_source"] == "cache"
+    assert json.loads(capfd.readouterr().out)["arms"]["lexical"]["index_source"] == "cache"
 
 
 def test_cli_bad_measure_exits_2(tmp_path, capsys):

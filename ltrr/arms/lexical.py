@@ -8,13 +8,34 @@ defaults; BM25 uses PISA's (and Anserini's) defaults ``k1=0.9, b=0.4``. Nothing 
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import pandas as pd
 
 from ltrr.arms.base import Arm, iter_docs, ranking_frame, require_fields
 from ltrr.datasets.base import Dataset
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send what PISA's C++ code logs to file descriptor 1 to stderr instead.
+
+    PISA logs indexing and index-preparation progress on stdout, which would corrupt
+    ``ltrr arms --json`` and any other machine-readable output.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class LexicalArm(Arm):
@@ -52,7 +73,9 @@ class LexicalArm(Arm):
 
         docs = tqdm(iter_docs(self.dataset, self.fields), desc=f"lexical: indexing {self.dataset.id}",
                     total=self.dataset.num_docs, unit="doc")
-        pyterrier_pisa.PisaIndex(str(path), text_field=self.fields, stemmer=self.stemmer).index(docs)
+        with stdout_to_stderr():
+            pyterrier_pisa.PisaIndex(str(path), text_field=self.fields,
+                                     stemmer=self.stemmer).index(docs)
 
     def _open(self, path: Path) -> None:
         from pyterrier_pisa import PisaIndex
@@ -62,7 +85,8 @@ class LexicalArm(Arm):
     def pisa(self, num_results: int):
         """PISA's own BM25 retriever on this arm's index (what the arm wraps)."""
         self.load()
-        return self._index.bm25(k1=self.k1, b=self.b, num_results=num_results)
+        with stdout_to_stderr():  # the first retriever on an index prepares (and logs) it
+            return self._index.bm25(k1=self.k1, b=self.b, num_results=num_results)
 
     def _retrieve(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
         if self._retriever is None or self._retriever.num_results != k:
