@@ -1,0 +1,148 @@
+"""``ltrr run`` end to end on a tiny BEIR folder: records, logs, leaderboard, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ltrr.cli import main
+
+WORDS = ["jazz", "rock", "piano", "guitar", "violin", "drums", "blues", "opera", "techno", "folk"]
+
+BENCHMARK = """
+[benchmark]
+name = "tiny"
+dataset = "beir:{folder}"
+seeds = [0, 1]
+
+[arms]
+names = ["lexical", "fuzzy", "memory"]
+
+[plans]
+budget = 12
+equal_splits = [2]
+
+[features]
+groups = ["query", "memory"]
+
+[stream]
+length = 150
+
+[clicks]
+model = "pbm"
+params = "navigational"
+
+[ranking]
+page = 5
+
+[[policies]]
+name = "single:lexical"
+
+[[policies]]
+name = "static_union"
+
+[[policies]]
+name = "linucb"
+
+[[policies]]
+name = "oracle"
+"""
+
+
+def make_tiny_beir(folder: Path) -> Path:
+    """60 documents, 10 queries, graded qrels (2 for the first half of a query's docs, 1 after)."""
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    docs = [{"_id": f"d{i:02d}", "title": f"{WORDS[i % 10]} {WORDS[(i * 3 + 1) % 10]} record {i}",
+             "text": f"a {WORDS[i % 10]} song with {WORDS[(i * 3 + 1) % 10]}"} for i in range(60)]
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    queries = [{"_id": f"q{j}", "text": f"{WORDS[j]} {WORDS[(j * 3 + 1) % 10]}"} for j in range(10)]
+    (folder / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    rows = ["query-id\tcorpus-id\tscore"] + [f"q{j}\td{i:02d}\t{2 if i < 30 else 1}"
+                                              for j in range(10) for i in range(60) if i % 10 == j]
+    (folder / "qrels" / "test.tsv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def write_benchmark(tmp: Path, text: str | None = None) -> Path:
+    folder = make_tiny_beir(tmp / "tiny")
+    path = tmp / "tiny.toml"
+    path.write_text((text or BENCHMARK).replace("{folder}", str(folder)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    path = write_benchmark(tmp)
+    out = tmp / "results"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    return path, out
+
+
+def test_writes_records_logs_leaderboard_plot(finished):
+    _, out = finished
+    names = sorted(p.name for p in out.iterdir())
+    for label in ("single-lexical", "static_union", "linucb", "oracle"):
+        for seed in (0, 1):
+            assert f"{label}-seed{seed}.json" in names
+        assert f"{label}-seed0.decisions.parquet" in names
+        assert f"{label}-seed1.decisions.parquet" not in names  # logs: first seed only
+    assert "LEADERBOARD.md" in names and "regret.png" in names
+    record = json.loads((out / "linucb-seed1.json").read_text())
+    prov = record["provenance"]
+    assert prov["seed"] == 1 and len(prov["benchmark_sha256"]) == 64
+    assert prov["packages"]["numpy"] == np.__version__
+    assert record["metrics"]["regret_oracle"] >= 0
+    assert len(record["curves"]["regret_oracle"]) == len(record["curves"]["steps"])
+    oracle = json.loads((out / "oracle-seed0.json").read_text())
+    assert oracle["metrics"]["regret_oracle"] == 0.0
+
+
+def test_decision_log_is_complete(finished):
+    _, out = finished
+    log = pd.read_parquet(out / "linucb-seed0.decisions.parquet")
+    assert len(log) == 150
+    assert {"step", "qid", "query", "action", "action_index", "propensity", "reward",
+            "action_set", "shown", "clicks", "candidates_lexical", "timestamp"} <= set(log.columns)
+    assert any(c.startswith("ctx_") for c in log.columns)
+    assert log["propensity"].between(0, 1).all()
+    record = json.loads((out / "linucb-seed0.json").read_text())
+    assert log["reward"].mean() == pytest.approx(record["metrics"]["reward"])
+
+
+def test_leaderboard_lists_every_policy(finished):
+    _, out = finished
+    board = (out / "LEADERBOARD.md").read_text()
+    for label in ("single:lexical", "static_union", "linucb", "oracle"):
+        assert f"| {label} |" in board
+    assert "Paired comparisons" in board
+
+
+def test_same_file_and_seed_give_identical_numbers(finished, tmp_path):
+    path, out = finished
+    again = tmp_path / "again"
+    assert main(["run", str(path), "--out", str(again), "--quiet", "--seeds", "1",
+                 "--policies", "linucb,oracle", "--logs", "none"]) == 0
+    for name in ("linucb-seed1.json", "oracle-seed1.json"):
+        a, b = json.loads((out / name).read_text()), json.loads((again / name).read_text())
+        assert a["metrics"] == b["metrics"]
+        assert a["curves"] == b["curves"]
+    a = json.loads((out / "linucb-seed0.json").read_text())["metrics"]
+    b = json.loads((out / "linucb-seed1.json").read_text())["metrics"]
+    assert a != b
+
+
+def test_rerun_of_some_policies_keeps_the_others(finished, tmp_path):
+    path, out = finished
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    assert main(["run", str(path), "--out", str(copy), "--quiet", "--seeds", "0",
+                 "--policies", "oracle"]) == 0
+    assert len(list(copy.glob("*-seed*.json"))) == 8
+    assert not list(tmp_path.glob(".copy*"))  # no temporary folder left behind
