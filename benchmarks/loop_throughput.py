@@ -1,0 +1,104 @@
+"""Interactions per second of ltrr's loop (LinUCB, music world) vs obp's bandit simulator.
+
+Usage::
+
+    python benchmarks/loop_throughput.py [--benchmark benchmarks/music.toml] [--steps 5000]
+
+What is timed:
+
+- **ltrr**: ``run_policy`` with ltrr's LinUCB on the benchmark's world for ``--steps``
+  queries of seed 0's stream. Every step does the full interaction: context features,
+  candidates of every arm (static arms from the on-disk candidate cache, the memory arm
+  searched online), the page and expected reward of *every* plan (the simulator's truths),
+  the policy's choice and update, click sampling, the memory update.
+  Not timed: loading the dataset, building indexes/embeddings and the candidate cache
+  (``prepare``, a one-time cost per machine), and computing metrics afterwards.
+- **obp**: ``obp.simulator.run_bandit_simulation`` with ``obp.policy.LinUCB`` (its
+  ``epsilon`` = our ``alpha``) on the same contexts (the loop's context vectors) and rewards (the loop's
+  expected reward of each plan at each step). obp's simulator replays logged data and
+  updates only when its choice equals the logged action, so the logged actions are
+  obp LinUCB's own choices from an untimed first pass: the timed pass then updates at
+  every round, the same work per decision as an online run.
+
+Prints both rates, their ratio (ltrr / obp; >= 1 means the loop is not slower per
+decision) and the peak resident memory of the process (``resource.getrusage``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import resource
+import sys
+import time
+
+import numpy as np
+
+
+def obp_feedback(contexts: np.ndarray, expected: np.ndarray, alpha: float) -> tuple[dict, object]:
+    """A BanditFeedback dict whose logged actions are obp LinUCB's own choices."""
+    from ltrr.compat import obp
+
+    obp_mod = obp()
+    n_rounds, n_actions = expected.shape
+    policy = obp_mod.policy.LinUCB(dim=contexts.shape[1], n_actions=n_actions, epsilon=alpha,
+                                   random_state=0)
+    first = copy.deepcopy(policy)
+    actions = np.zeros(n_rounds, dtype=int)
+    for t in range(n_rounds):  # untimed pass: what obp's LinUCB chooses, online
+        a = int(first.select_action(contexts[t:t + 1])[0])
+        actions[t] = a
+        first.update_params(action=a, reward=float(expected[t, a]), context=contexts[t:t + 1])
+    feedback = {"n_rounds": n_rounds, "n_actions": n_actions, "context": contexts,
+                "action": actions, "reward": expected[np.arange(n_rounds), actions],
+                "position": np.zeros(n_rounds, dtype=int), "pscore": np.ones(n_rounds)}
+    return feedback, policy
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--benchmark", default="benchmarks/music.toml")
+    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--alpha", type=float, default=1.0)
+    args = parser.parse_args()
+
+    from ltrr.compat import obp
+    from ltrr.selection.policies import build_policy
+    from ltrr.simulation.benchmark import load_benchmark
+    from ltrr.simulation.loop import run_policy
+    from ltrr.simulation.runner import prepare, select
+    from ltrr.simulation.stream import sample_stream
+
+    benchmark = select(load_benchmark(args.benchmark), None, None, args.steps)
+    start = time.perf_counter()
+    world, featurizer = prepare(benchmark)
+    print(f"prepare (dataset, indexes, candidate cache; not timed below): "
+          f"{time.perf_counter() - start:.1f} s", flush=True)
+    stream = sample_stream(world.topics, args.steps, benchmark.zipf, 0)
+    reward_range = (-float(world.cost.max()), benchmark.settings.page - float(world.cost.min()))
+    policy = build_policy("linucb", {"alpha": args.alpha}, world.plans, featurizer.dim, 0,
+                          reward_range)
+    start = time.perf_counter()
+    trace = run_policy(world, policy, featurizer, stream, 0)
+    ltrr_time = time.perf_counter() - start
+
+    feedback, obp_policy = obp_feedback(trace.contexts, trace.expected, args.alpha)
+    obp()  # numpy shims first
+    from obp.simulator import run_bandit_simulation as simulate
+    start = time.perf_counter()
+    simulate(bandit_feedback=feedback, policy=obp_policy)
+    obp_time = time.perf_counter() - start
+
+    ltrr_rate, obp_rate = args.steps / ltrr_time, args.steps / obp_time
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"benchmark: {args.benchmark}  steps: {args.steps}  plans: {len(world.plan_ids)}  "
+          f"context dim: {featurizer.dim}")
+    print(f"ltrr loop (full interaction, LinUCB): {ltrr_rate:,.0f} interactions/s")
+    print(f"obp run_bandit_simulation (LinUCB):   {obp_rate:,.0f} decisions/s")
+    print(f"ratio ltrr / obp: {ltrr_rate / obp_rate:.2f}")
+    print(f"peak memory (max RSS): {peak:,.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
