@@ -123,11 +123,12 @@ def test_leaderboard_lists_every_policy(finished):
 
 
 def test_same_file_and_seed_give_identical_numbers(finished, tmp_path):
+    """Also with seeds run in two worker processes."""
     path, out = finished
     again = tmp_path / "again"
-    assert main(["run", str(path), "--out", str(again), "--quiet", "--seeds", "1",
-                 "--policies", "linucb,oracle", "--logs", "none"]) == 0
-    for name in ("linucb-seed1.json", "oracle-seed1.json"):
+    assert main(["run", str(path), "--out", str(again), "--quiet", "--seeds", "0,1",
+                 "--policies", "linucb,oracle", "--logs", "none", "--jobs", "2"]) == 0
+    for name in ("linucb-seed1.json", "oracle-seed1.json", "linucb-seed0.json"):
         a, b = json.loads((out / name).read_text()), json.loads((again / name).read_text())
         assert a["metrics"] == b["metrics"]
         assert a["curves"] == b["curves"]

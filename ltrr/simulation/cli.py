@@ -1,7 +1,7 @@
 """``ltrr run BENCHMARK.toml``: run every policy x seed of a benchmark, print the leaderboard.
 
     ltrr run benchmarks/music.toml [--seeds 0,1] [--policies linucb,oracle]
-             [--out DIR] [--stream-length N] [--logs first|all|none] [--quiet]
+             [--out DIR] [--stream-length N] [--logs first|all|none] [--jobs N] [--quiet]
 
 Results go to ``results/<file stem>/`` (``--out`` to change): one JSON record per run,
 decision logs (Parquet), ``LEADERBOARD.md`` and ``regret.png``.
@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--stream-length", type=int, help="override the stream length")
     run.add_argument("--logs", default="first", choices=("first", "all", "none"),
                      help="write decision logs for the first seed (default), all seeds, or none")
+    run.add_argument("--jobs", type=int, default=1,
+                     help="worker processes, one seed each at a time (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -44,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
         if len(sys.argv) > 2 and sys.argv[1] == "run" else f"ltrr run {args.benchmark}"
     out = run_benchmark(args.benchmark, seeds=args.seeds, policies=policies, out=args.out,
                         stream_length=args.stream_length, logs=args.logs,
-                        progress=not args.quiet, command=command)
+                        progress=not args.quiet, command=command, jobs=args.jobs)
     print((out / "LEADERBOARD.md").read_text())
     print(f"results: {out}")
     return 0

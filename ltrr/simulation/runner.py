@@ -97,43 +97,32 @@ def prepare(benchmark: Benchmark):
 def run_benchmark(path: str | Path, seeds: list[int] | None = None,
                   policies: list[str] | None = None, out: str | Path | None = None,
                   stream_length: int | None = None, logs: str = "first",
-                  progress: bool = True, command: str | None = None) -> Path:
-    """Run a benchmark file; return the results folder (``results/<file stem>`` by default)."""
-    from tqdm import tqdm
+                  progress: bool = True, command: str | None = None, jobs: int = 1) -> Path:
+    """Run a benchmark file; return the results folder (``results/<file stem>`` by default).
 
-    from ltrr.selection.policies import build_policy
+    ``jobs > 1`` runs seeds in that many forked worker processes; they share the prepared
+    world (candidate lists, memory index) copy-on-write. Numbers do not depend on ``jobs``.
+    """
+    from tqdm import tqdm
 
     if logs not in LOG_CHOICES:
         raise InputError(f"--logs must be one of {', '.join(LOG_CHOICES)}, got '{logs}'")
+    if jobs < 1:
+        raise InputError(f"--jobs must be >= 1, got {jobs}", field="--jobs")
     benchmark = select(load_benchmark(path), seeds, policies, stream_length)
     out_dir = Path(out) if out is not None else Path("results") / Path(path).stem
     world, featurizer = prepare(benchmark)
-    cost = world.cost
-    reward_range = (-float(cost.max()), float(benchmark.settings.page) - float(cost.min()))
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     tmp.mkdir(parents=True)
     try:
         total = len(benchmark.seeds) * len(benchmark.policies) * benchmark.stream_length
         bar = tqdm(total=total, desc=benchmark.name, unit="q", disable=not progress,
                    mininterval=1.0)
-        for seed in benchmark.seeds:
-            stream = sample_stream(world.topics, benchmark.stream_length, benchmark.zipf, seed)
-            for spec in benchmark.policies:
-                bar.set_postfix_str(f"{spec.label} seed {seed}")
-                policy = build_policy(spec.name, spec.params, world.plans, featurizer.dim, seed,
-                                      reward_range)
-                start = time.perf_counter()
-                trace = run_policy(world, policy, featurizer, stream, seed, progress=bar)
-                metrics, curves = run_metrics(trace, world)
-                wall = time.perf_counter() - start
-                record = make_record(benchmark, spec.label, spec.name, spec.params, seed,
-                                     metrics, curves, world.plan_ids, wall,
-                                     benchmark.stream_length)
-                name = record_filename(spec.label, seed)
-                write_json(record, tmp / name)
-                if logs == "all" or (logs == "first" and seed == benchmark.seeds[0]):
-                    frame = decision_frame(trace, world, featurizer.names)
-                    write_decision_log(frame, tmp / name.replace(".json", ".decisions.parquet"))
+        if jobs == 1 or len(benchmark.seeds) == 1:
+            for seed in benchmark.seeds:
+                _run_seed(benchmark, world, featurizer, seed, tmp, logs, bar)
+        else:
+            _run_parallel(benchmark, world, featurizer, tmp, logs, bar, jobs)
         bar.close()
         _keep_earlier(out_dir, tmp, benchmark)
         records = read_records(tmp)
@@ -145,6 +134,78 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
+
+
+def _run_seed(benchmark: Benchmark, world: World, featurizer, seed: int, tmp: Path, logs: str,
+              bar) -> None:
+    """Every policy on one seed's stream; records (and logs) written into ``tmp``."""
+    from ltrr.selection.policies import build_policy
+
+    cost = world.cost
+    reward_range = (-float(cost.max()), float(benchmark.settings.page) - float(cost.min()))
+    stream = sample_stream(world.topics, benchmark.stream_length, benchmark.zipf, seed)
+    for spec in benchmark.policies:
+        if hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(f"{spec.label} seed {seed}")
+        policy = build_policy(spec.name, spec.params, world.plans, featurizer.dim, seed,
+                              reward_range)
+        start = time.perf_counter()
+        trace = run_policy(world, policy, featurizer, stream, seed, progress=bar)
+        metrics, curves = run_metrics(trace, world)
+        wall = time.perf_counter() - start
+        record = make_record(benchmark, spec.label, spec.name, spec.params, seed, metrics,
+                             curves, world.plan_ids, wall, benchmark.stream_length)
+        name = record_filename(spec.label, seed)
+        write_json(record, tmp / name)
+        if logs == "all" or (logs == "first" and seed == benchmark.seeds[0]):
+            frame = decision_frame(trace, world, featurizer.names)
+            write_decision_log(frame, tmp / name.replace(".json", ".decisions.parquet"))
+
+
+class _SharedCount:
+    """A progress sink for worker processes: adds to a shared counter every few hundred steps."""
+
+    def __init__(self, value) -> None:
+        self.value, self.pending = value, 0
+
+    def update(self, n: int) -> None:
+        self.pending += n
+        if self.pending >= 250:
+            with self.value.get_lock():
+                self.value.value += self.pending
+            self.pending = 0
+
+
+_FORKED: dict = {}  # what forked workers inherit: the prepared run
+
+
+def _seed_worker(seed: int) -> int:
+    state = _FORKED
+    _run_seed(state["benchmark"], state["world"], state["featurizer"], seed, state["tmp"],
+              state["logs"], _SharedCount(state["count"]))
+    return seed
+
+
+def _run_parallel(benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str, bar,
+                  jobs: int) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("fork")
+    count = ctx.Value("q", 0)
+    _FORKED.update(benchmark=benchmark, world=world, featurizer=featurizer, tmp=tmp, logs=logs,
+                   count=count)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            pending = {pool.submit(_seed_worker, seed) for seed in benchmark.seeds}
+            while pending:
+                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()  # re-raise a worker's error here
+                bar.n = count.value
+                bar.refresh()
+    finally:
+        _FORKED.clear()
 
 
 def _keep_earlier(out_dir: Path, tmp: Path, benchmark: Benchmark) -> None:
