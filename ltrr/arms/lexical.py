@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 
 import pandas as pd
 
-from ltrr.arms.base import Arm, iter_docs, ranking_frame, require_fields
+from ltrr.arms.base import Arm, iter_docs, require_fields
 from ltrr.datasets.base import Dataset
 
 
@@ -91,8 +91,10 @@ class LexicalArm(Arm):
     def _retrieve(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
         if self._retriever is None or self._retriever.num_results != k:
             self._retriever = self.pisa(k)
-        # PISA sees only qid and query; the other query columns are carried back by row index.
-        res = self._retriever.transform(
-            pd.DataFrame({"qid": queries.index.astype(str), "query": queries["query"].astype(str)}))
-        return ranking_frame(queries, res["qid"].astype(int).to_numpy(), res["docno"].to_numpy(),
-                             res["score"].to_numpy())
+        # PISA keeps its input order, ranks each query from 0 and carries the queries' other
+        # columns: given queries sorted by qid, its frame is already the contract's ranking.
+        if not queries["qid"].is_monotonic_increasing:
+            queries = queries.sort_values("qid", kind="stable").reset_index(drop=True)
+        if not pd.api.types.is_string_dtype(queries["query"]):
+            queries = queries.assign(query=queries["query"].astype(str))
+        return self._retriever.transform(queries)
