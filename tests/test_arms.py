@@ -232,6 +232,16 @@ def test_cache_key_depends_on_dataset_and_settings():
     assert a.cache_key != c.cache_key
 
 
+def test_changed_corpus_under_same_id_is_reindexed():
+    first = build_arm("lexical", music_dataset("toy-same-id")).load()
+    changed = music_dataset("toy-same-id")
+    docs = list(changed.docs())
+    docs[0]["title"] = "Golden Ravens"
+    changed.docs = lambda: iter(docs)
+    second = build_arm("lexical", changed).load()
+    assert second.index_source == "built" and second.index_dir != first.index_dir
+
+
 def test_interrupted_build_is_not_reused(isolated_cache):
     target = isolated_cache / "x" / "index"
 

@@ -4,14 +4,17 @@ An arm is a ``pyterrier.Transformer``: ``transform(queries)`` takes a queries fr
 ``qid, query[, ...]`` and returns a PyTerrier ranking frame ``qid, query, docno, score, rank``
 (rank from 0, sorted by qid then rank), at most ``num_results`` rows per query.
 
-Arms index their corpus lazily, on first use, into a cache folder keyed by the dataset id and
-the arm's settings (:func:`ltrr.paths.cache_dir`). A build writes into a temporary sibling
-folder and renames it into place only when complete, so an interrupted build is never reused.
+Arms index their corpus lazily, on first use, into a cache folder keyed by the dataset id, a
+fingerprint of the corpus content and the arm's settings (:func:`ltrr.paths.cache_dir`). A
+build writes into a temporary sibling folder and renames it into place only when complete, so
+an interrupted build is never reused.
 ``index_source`` says whether the index was ``"cache"`` (loaded) or ``"built"`` (this run).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import uuid
@@ -28,6 +31,28 @@ from ltrr.errors import InputError
 from ltrr.paths import cache_dir
 
 RANKING_COLUMNS = ["qid", "query", "docno", "score", "rank"]
+
+
+_FINGERPRINTS: dict[int, tuple[Dataset, str]] = {}
+
+
+def corpus_fingerprint(dataset: Dataset) -> str:
+    """A hash of every corpus record (all fields), part of every arm's cache key.
+
+    The dataset id alone is not enough: a generated world (``ltrr:music``) or a local folder
+    can change under the same id, and a stale index would silently give wrong numbers.
+    Reading the corpus once per dataset object is cheap next to indexing it.
+    """
+    hit = _FINGERPRINTS.get(id(dataset))
+    if hit is not None and hit[0] is dataset:
+        return hit[1]
+    digest = hashlib.sha1()
+    for doc in dataset.docs():
+        digest.update(json.dumps(doc, sort_keys=True, default=str).encode())
+        digest.update(b"\n")
+    fingerprint = digest.hexdigest()[:16]
+    _FINGERPRINTS[id(dataset)] = (dataset, fingerprint)
+    return fingerprint
 
 
 def require_fields(dataset: Dataset, arm: str, needed: Iterable[str]) -> None:
@@ -132,8 +157,9 @@ class Arm(pt.Transformer):
 
     @property
     def index_dir(self) -> Path:
-        """This arm's cache folder for its dataset and settings."""
-        return cache_dir(self.name, self.dataset.id, **self.settings())
+        """This arm's cache folder for its dataset (id and corpus content) and settings."""
+        return cache_dir(self.name, self.dataset.id, corpus=corpus_fingerprint(self.dataset),
+                         **self.settings())
 
     @property
     def cache_key(self) -> str:

@@ -140,19 +140,23 @@ def evaluate(runs: dict[str, pd.DataFrame], topics: pd.DataFrame, qrels: pd.Data
     """Mean of ``measures`` per arm on ``topics`` via ``pt.Experiment`` (arm-indexed frame).
 
     Queries an arm returns nothing for count as 0 (pt.Experiment averages over all judged
-    topics).
+    topics); an arm with no results at all on ``topics`` (which pt.Experiment refuses) scores 0.
     """
     import ir_measures
     import pyterrier as pt
 
     parsed = [ir_measures.parse_measure(m) for m in measures]
     qids = set(topics["qid"])
-    systems = [run[run["qid"].isin(qids)][["qid", "docno", "score", "rank"]] for run in runs.values()]
-    res = pt.Experiment(systems, topics[["qid", "query"]], qrels, parsed, names=list(runs),
-                        verbose=False)
-    res = res.set_index("name")
-    res.columns = [str(c) for c in res.columns]
-    return res[[str(m) for m in parsed]].set_axis(measures, axis=1)
+    systems = {name: run[run["qid"].isin(qids)][["qid", "docno", "score", "rank"]]
+               for name, run in runs.items()}
+    found = {name: run for name, run in systems.items() if len(run)}
+    res = pd.DataFrame(0.0, index=pd.Index(list(runs), name="name"), columns=measures)
+    if found:
+        exp = pt.Experiment(list(found.values()), topics[["qid", "query"]], qrels, parsed,
+                            names=list(found), verbose=False).set_index("name")
+        exp.columns = [str(c) for c in exp.columns]
+        res.loc[list(found)] = exp.loc[list(found), [str(m) for m in parsed]].to_numpy()
+    return res
 
 
 def measure_arms(dataset: Dataset, arm_names: list[str], depth: int = 1000,

@@ -18,10 +18,13 @@ Query understanding:
 
 Which fields take part comes from ``dataset.meta["structured_fields"]``, either a list of
 field names or a dict ``field -> spec`` with optional keys ``kind`` (``"categorical"`` for one
-string per entity, ``"set"`` for a list or a dict of weights, ``"year"`` for an integer year)
+string per entity, ``"set"`` for a list, a space-separated string or a dict of weights,
+``"year"`` for an integer year)
 and ``aliases`` (``{value: [query phrase, ...]}``, e.g. ``{"track": ["songs", "tracks"]}``,
 ``{"us": ["american"]}``). A spec may also be the alias dict itself. Kinds not given are
-inferred from the corpus values.
+inferred from the corpus values. ``dataset.meta["recency"]`` (optional) names the recency field,
+its direction and extra recency words: ``{"field": "release_day", "newer_is": "smaller",
+"words": ["new", "latest"]}`` (default: ``release_day``, larger is newer).
 """
 
 from __future__ import annotations
@@ -123,10 +126,13 @@ def _infer_kind(name: str, value: object) -> str:
     return "categorical"
 
 
-def _values(value: object) -> list[str]:
-    """The values an entity has for a field (a list, a dict's keys, or one value)."""
+def _values(value: object, kind: str) -> list[str]:
+    """The values an entity has for a field: a list, a dict's keys, a space-separated string
+    (``set`` fields), or one value."""
     if value is None:
         return []
+    if kind == "set" and isinstance(value, str):
+        return value.split()
     if isinstance(value, dict):
         return [str(v) for v in value]
     if isinstance(value, (list, tuple, set, np.ndarray)):
@@ -148,13 +154,20 @@ class StructuredArm(Arm):
     name = "structured"
 
     def __init__(self, dataset: Dataset, num_results: int = 1000,
-                 popularity_field: str = "popularity", recency_field: str = "release_day") -> None:
+                 popularity_field: str = "popularity", recency_field: str | None = None,
+                 newer_is: str | None = None) -> None:
         super().__init__(dataset, num_results)
         if not dataset.meta.get("structured_fields"):
             _parse_specs(dataset, {})  # raises the InputError
         require_fields(dataset, self.name, [popularity_field])
+        recency = dataset.meta.get("recency") or {}
         self.popularity_field = popularity_field
-        self.recency_field = recency_field
+        self.recency_field = recency_field or recency.get("field", "release_day")
+        self.newer_is = newer_is or recency.get("newer_is", "larger")
+        if self.newer_is not in ("larger", "smaller"):
+            raise InputError(f"arm 'structured': newer_is must be 'larger' or 'smaller', got "
+                             f"'{self.newer_is}'", field="recency")
+        self.recency_words = RECENCY_WORDS | {w.lower() for w in recency.get("words", [])}
         self._docnos: np.ndarray | None = None
         self._phrases: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self._postings: dict[tuple[str, str], np.ndarray] = {}
@@ -165,7 +178,13 @@ class StructuredArm(Arm):
 
     def settings(self) -> dict:
         return {"fields": self.dataset.meta.get("structured_fields"),
-                "popularity": self.popularity_field, "recency": self.recency_field}
+                "popularity": self.popularity_field, "recency": self.recency_field,
+                "newer_is": self.newer_is, "recency_words": sorted(self.recency_words)}
+
+    def describe(self) -> str:
+        return (f"{self.name}: fields={list(self.dataset.meta['structured_fields'])}, order by "
+                f"{self.popularity_field} (recency: {self.recency_field}, newer is "
+                f"{self.newer_is}; words {', '.join(sorted(self.recency_words))})")
 
     def _build(self, path: Path) -> None:
         docs = list(self.dataset.docs())
@@ -179,16 +198,18 @@ class StructuredArm(Arm):
                 years[spec.name] = np.array([int(d.get(spec.name) or 0) for d in docs])
                 continue
             for i, doc in enumerate(docs):
-                for value in _values(doc.get(spec.name)):
+                for value in _values(doc.get(spec.name), spec.kind):
                     postings[(spec.name, value)].append(i)
             for field, value in [k for k in postings if k[0] == spec.name]:
                 for phrase in [value] + spec.aliases.get(value, []):
                     toks = tokens(phrase)
-                    if toks and not (len(toks) == 1 and toks[0] in STOPWORDS | RECENCY_WORDS):
+                    if toks and not (len(toks) == 1 and toks[0] in STOPWORDS | self.recency_words):
                         phrases[toks].add((field, value))
         popularity = np.array([float(d.get(self.popularity_field) or 0.0) for d in docs])
         if n and self.recency_field in docs[0]:
             recency = np.array([float(d.get(self.recency_field) or 0.0) for d in docs])
+            if self.newer_is == "smaller":  # e.g. days before today
+                recency = -recency
         elif years:
             recency = next(iter(years.values())).astype(float)
         else:
@@ -239,7 +260,7 @@ class StructuredArm(Arm):
             else:
                 tok = toks[i]
                 decade = decade_of(tok)
-                if tok in RECENCY_WORDS:
+                if tok in self.recency_words:
                     recent = True
                 elif decade is not None and self._years:
                     constraints.append([(f, (decade, decade + 9)) for f in self._years])
