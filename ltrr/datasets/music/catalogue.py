@@ -19,7 +19,7 @@ TYPE_SHARES = {"artist": 0.08, "album": 0.12, "playlist": 0.10, "podcast": 0.08}
 TODAY = np.datetime64("2026-07-01")  # the world's fixed "today" (release_day 0)
 NEW_SHARE = 0.05  # entities released within the last NEW_WINDOW days
 NEW_WINDOW = 60
-THEMED_SHARE = 0.085  # entities whose description is about one topic group
+THEMED_SHARE = 0.07  # entities whose description is about one topic group
 ZIPF_EXPONENT = 1.0
 
 

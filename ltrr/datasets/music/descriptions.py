@@ -18,6 +18,7 @@ GENRE_MENTION = {"artist": 0.4, "album": 0.25, "track": 0.2, "playlist": 0.3, "p
 MOOD_MENTION = 0.3
 ALBUM_NAMES = 6  # an album description names at most this many of its tracks
 PLAYLIST_NAMES = (4, 9)  # a playlist description names this many tracks (high exclusive)
+THEME_SENTENCES = 3  # sentences on its topic in a themed entity's description
 LOCALE_MENTION = 0.3  # artists only
 SOUND_FORMS = ["It leans on {0} and {1}.", "Expect {0}, {1} and {2}.", "Built on {0} with {1}.",
                "You hear {0} over {1}.", "The arrangement favours {0} over {1}."]
@@ -39,6 +40,12 @@ def describe(df: pd.DataFrame, rng: np.random.Generator) -> tuple[list[str], pd.
     by_key = {(k, int(i)): r for r, (k, i) in enumerate(zip(kind, df["num"]))}
     tracks = np.flatnonzero(kind == "track")
     album_of = df["album_idx"].to_numpy()
+    num = df["num"].to_numpy()
+    artists = df["artist"].tolist()
+    topics = df["topic"].tolist()
+    tags = df["tag_list"].tolist()
+    moods = df["mood_list"].tolist()
+    locales = df["locale"].tolist()
     artist_of = df["artist_idx"].to_numpy()
 
     # Relations first: album -> its tracks, artist -> its works by popularity.
@@ -58,11 +65,11 @@ def describe(df: pd.DataFrame, rng: np.random.Generator) -> tuple[list[str], pd.
 
     mentions: list[tuple[str, str, int]] = []
     u = rng.random((n, 8))
-    sound_pick = rng.integers(0, len(lx.SOUNDS), (n, 6))
+    sound_pick = np.argsort(rng.random((n, len(lx.SOUNDS))), axis=1)[:, :6]  # distinct
     texts = []
     for r in range(n):
         k = kind[r]
-        artist = df.at[r, "artist"]
+        artist = artists[r]
         if k == "track":
             alb = album_of[r]
             if alb >= 0:
@@ -74,20 +81,20 @@ def describe(df: pd.DataFrame, rng: np.random.Generator) -> tuple[list[str], pd.
             else:
                 intro = ["A single by {a}.", "A standalone single from {a}."][int(u[r, 0] * 2)].format(a=artist)
         elif k == "album":
-            listed = album_tracks.get(int(df.at[r, "num"]), [])[:ALBUM_NAMES]
+            listed = album_tracks.get(int(num[r]), [])[:ALBUM_NAMES]
             intro = f"An album by {artist}"
             if listed:
                 intro += " featuring " + _join([title[t] for t in listed])
                 mentions += [(docno[r], docno[t], 2) for t in listed]
             intro += "."
         elif k == "artist":
-            hits = artist_works.get(int(df.at[r, "num"]), [])[:2]
+            hits = artist_works.get(int(num[r]), [])[:2]
             intro = f"{artist} is an act"
             if hits:
                 intro += " known for " + _join([title[h] for h in hits])
                 mentions += [(docno[r], docno[h], 1) for h in hits]
             intro += "."
-            mentions += [(docno[w], docno[r], 1) for w in artist_works.get(int(df.at[r, "num"]), [])[:3]]
+            mentions += [(docno[w], docno[r], 1) for w in artist_works.get(int(num[r]), [])[:3]]
         elif k == "playlist":
             pool = tracks_by_genre[primary[r]]
             if len(pool) == 0:
@@ -96,39 +103,36 @@ def describe(df: pd.DataFrame, rng: np.random.Generator) -> tuple[list[str], pd.
             w = pop[pool] ** 0.5
             picked = rng.choice(pool, m, replace=False, p=w / w.sum())
             intro = f"A playlist of {m * 5} tracks including " + _join(
-                [f"{title[t]} by {df.at[t, 'artist']}" for t in picked]) + "."
+                [f"{title[t]} by {artists[t]}" for t in picked]) + "."
             mentions += [(docno[r], docno[t], 1) for t in picked]
         else:
             intro = lx.PODCAST_INTROS[int(u[r, 0] * 3)].format(host=artist)
         parts = [intro]
-        if k == "podcast":
-            parts.append(lx.PODCAST_GENERIC[int(u[r, 1] * len(lx.PODCAST_GENERIC))])
-        else:
-            s = [lx.SOUNDS[i] for i in dict.fromkeys(sound_pick[r])]
-            parts.append(SOUND_FORMS[int(u[r, 1] * len(SOUND_FORMS))].format(*s))
-        topic = df.at[r, "topic"]
-        if topic:
+        topic = topics[r]
+        if topic:  # themed: the topic carries the description
             phrases = lx.TOPICS[topic]["text"]
-            order = rng.permutation(len(phrases))
-            chosen = rng.choice(len(lx.THEME_SENTENCES), 2, replace=False)
+            order = list(rng.permutation(len(phrases))) * 2
             used = 0
-            for c in chosen:
+            for c in rng.choice(len(lx.THEME_SENTENCES), THEME_SENTENCES, replace=False):
                 form = lx.THEME_SENTENCES[c]
                 need = form.count("{")
                 parts.append(form.format(*[phrases[i] for i in order[used:used + need]]))
                 used += need
-        elif k != "podcast":
-            s = [lx.SOUNDS[i] for i in dict.fromkeys(sound_pick[r][::-1])]
-            parts.append(SOUND_FORMS[int(u[r, 2] * len(SOUND_FORMS))].format(*s))
-        for j, tag in enumerate(df.at[r, "tag_list"]):
+        elif k == "podcast":
+            parts.append(lx.PODCAST_GENERIC[int(u[r, 1] * len(lx.PODCAST_GENERIC))])
+        else:
+            for picks, at in ((sound_pick[r], 1), (sound_pick[r][::-1], 2)):
+                s = [lx.SOUNDS[i] for i in picks]
+                parts.append(SOUND_FORMS[int(u[r, at] * len(SOUND_FORMS))].format(*s))
+        for j, tag in enumerate(tags[r]):
             phrase = lx.BROAD[tag][int(u[r, 3 + j] * len(lx.BROAD[tag]))]
             parts.append(phrase[0].upper() + phrase[1:] + ".")
         if u[r, 5] < GENRE_MENTION[k]:
             parts.append(GENRE_FORMS[int(u[r, 6] * len(GENRE_FORMS))].format(primary[r]))
         if u[r, 6] < MOOD_MENTION:
-            parts.append(MOOD_FORMS[int(u[r, 7] * 2)].format(df.at[r, "mood_list"][0]))
+            parts.append(MOOD_FORMS[int(u[r, 7] * 2)].format(moods[r][0]))
         if k == "artist" and u[r, 7] < LOCALE_MENTION:
-            parts.append(f"A {lx.LOCALES[df.at[r, 'locale']][0]} act.")
+            parts.append(f"A {lx.LOCALES[locales[r]][0]} act.")
         texts.append(" ".join(parts))
     rel = pd.DataFrame(mentions, columns=["source", "target", "grade"])
     return texts, rel

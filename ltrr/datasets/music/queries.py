@@ -68,7 +68,9 @@ class World:
         self.tag = {t: np.array([t in ts for ts in df["tag_list"]]) for t in lx.BROAD}
         self.topic = df["topic"].to_numpy()
         self.artist_idx = df["artist_idx"].to_numpy()
-        self.named_by = mentions.groupby("target")
+        self.named_by: dict[str, list[tuple[str, int]]] = {}
+        for src, tgt, g in mentions[["source", "target", "grade"]].itertuples(index=False):
+            self.named_by.setdefault(tgt, []).append((src, int(g)))
 
     def boost(self, ctx: dict, locale_w: float, genre_w: float) -> np.ndarray:
         """The context's taste: its locale and preferred genre raise matching entities."""
@@ -76,9 +78,8 @@ class World:
 
     def known_item(self, r: int) -> dict[str, int]:
         labels = {str(self.docno[r]): 3}
-        if self.docno[r] in self.named_by.groups:
-            for src, g in self.named_by.get_group(self.docno[r])[["source", "grade"]].itertuples(index=False):
-                labels.setdefault(src, int(g))
+        for src, g in self.named_by.get(self.docno[r], []):
+            labels.setdefault(src, g)
         return labels
 
 
@@ -131,21 +132,13 @@ def _paraphrase(w: World, rng: np.random.Generator) -> QueryText | None:
     topic = list(lx.TOPICS)[rng.integers(len(lx.TOPICS))]
     words = lx.TOPICS[topic]["query"]
     word = words[rng.integers(len(words))]
-    form = rng.integers(6)
-    kind = None
-    if form == 0:
-        text = f"songs about {word}"
-        kind = "track"
-    elif form == 1:
-        text = f"{word} songs"
-        kind = "track"
-    elif form == 2:
-        kind = ["podcast", "playlist", "album"][rng.integers(3)]
-        text = f"{word} {lx.TYPES[kind][0]}"
-    elif form == 3:
-        text = f"music about {word}"
-    else:
-        text = word if form == 4 else f"{word} {words[(words.index(word) + 1) % len(words)]}"
+    form = rng.integers(7)
+    kind = "track" if form < 2 else None
+    other = words[(words.index(word) + 1) % len(words)]
+    text = [f"songs about {word}", f"{word} songs", f"music about {word}", word, f"{word} {other}",
+            f"{word} music", f"{word} tunes"][form]
+    if text == f"{word} {word}":
+        text = word
     mask = w.topic == topic
     if kind:
         mask &= w.type == kind
@@ -228,11 +221,6 @@ def _recent(w: World, r: int, rng: np.random.Generator) -> QueryText | None:
     return QueryText(text, "recent", judge)
 
 
-def _pick(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
-    """``n`` draws (with replacement) of row indices by ``weights``."""
-    return rng.choice(len(weights), n, p=weights / weights.sum())
-
-
 def _texts(w: World, rng: np.random.Generator, intent: str, n: int, head: bool,
            vocabulary: set[str], taken: set[str]) -> list[QueryText]:
     """``n`` distinct new query texts of ``intent``: head ones about the most popular entities."""
@@ -244,10 +232,10 @@ def _texts(w: World, rng: np.random.Generator, intent: str, n: int, head: bool,
                "topic_paraphrase": w.type != ""}[intent]
     weights = np.where(allowed, pop ** (3.0 if head else 0.3), 0.0)
     out: list[QueryText] = []
-    for _ in range(50 * n + 100):
+    for r in rng.choice(len(weights), 20 * n + 100, p=weights / weights.sum()):
         if len(out) == n:
             break
-        r = int(_pick(rng, weights, 1)[0])
+        r = int(r)
         if intent == "known_item":
             q = _known_item(w, r, rng)
         elif intent == "misspelled":
