@@ -303,3 +303,23 @@ def test_cli_bad_measure_exits_2(tmp_path, capsys):
 
     assert main(["arms", "vaswani", "--measures", "nDCG@10,Bogus@3"]) == 2
     assert "unknown measure 'Bogus@3'" in capsys.readouterr().err
+
+
+def test_structured_reads_space_separated_sets_and_meta_recency():
+    docs = [{"docno": "x1", "title": "A", "genres": "rock country", "release_day": 5,
+             "popularity": 1.0},
+            {"docno": "x2", "title": "B", "genres": "country", "release_day": 900,
+             "popularity": 9.0},
+            {"docno": "x3", "title": "C", "genres": "jazz", "release_day": 1, "popularity": 5.0}]
+    ds = Dataset(id="toy-days", docs=lambda: iter(docs), topics=queries("x"),
+                 qrels=pd.DataFrame(columns=["qid", "docno", "label"]), text_fields=["title"],
+                 fields=["docno", "title", "genres", "release_day", "popularity"],
+                 meta={"structured_fields": {"genres": {"kind": "set"}},
+                       "recency": {"field": "release_day", "newer_is": "smaller",
+                                   "words": ["fresh"]}})
+    arm = build_arm("structured", ds)
+    assert top(arm, "country") == ["x2", "x1"]        # popularity
+    assert top(arm, "new country") == ["x1", "x2"]    # 5 days old before 900 days old
+    assert top(arm, "fresh") == ["x3", "x1", "x2"]    # recency alone orders everything
+    with pytest.raises(InputError, match="newer_is"):
+        build_arm("structured", ds, newer_is="older")
