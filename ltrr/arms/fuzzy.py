@@ -53,7 +53,7 @@ class FuzzyArm(Arm):
         require_fields(dataset, self.name, self.fields)
         self.ngram = int(ngram)
         self._vectorizer = None
-        self._matrix: sp.csr_matrix | None = None  # (variants * docs) x n-grams
+        self._matrix: sp.csr_matrix | None = None  # n-grams x (variants * docs)
         self._docnos: np.ndarray | None = None
 
     def settings(self) -> dict:
@@ -90,18 +90,18 @@ class FuzzyArm(Arm):
     def _open(self, path: Path) -> None:
         with open(path / "vectorizer.pkl", "rb") as src:
             self._vectorizer = pickle.load(src)
-        self._matrix = sp.load_npz(path / "names.npz").tocsr()
+        # stored (variants * docs) x n-grams; kept transposed for query-block products
+        self._matrix = sp.load_npz(path / "names.npz").T.tocsr()
         self._docnos = np.asarray(json.loads((path / "docnos.json").read_text()), dtype=object)
 
     def _retrieve(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
         n_docs = len(self._docnos)
-        n_variants = self._matrix.shape[0] // max(n_docs, 1)
+        n_variants = self._matrix.shape[1] // max(n_docs, 1)
         qmat = self._vectorizer.transform(queries["query"].astype(str).tolist())
-        matrix_t = self._matrix.T.tocsr()
         k = min(k, n_docs)
         qidx, didx, scores = [], [], []
         for start in range(0, qmat.shape[0], QUERY_BLOCK):
-            block = (qmat[start:start + QUERY_BLOCK] @ matrix_t).toarray()
+            block = (qmat[start:start + QUERY_BLOCK] @ self._matrix).toarray()
             # best variant per document: (queries, variants, docs) -> max over variants
             best = block.reshape(block.shape[0], n_variants, n_docs).max(axis=1)
             top = np.argpartition(-best, k - 1, axis=1)[:, :k]
