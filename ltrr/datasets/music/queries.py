@@ -128,26 +128,26 @@ def _misspelled(w: World, r: int, rng: np.random.Generator, vocabulary: set[str]
     return QueryText(text, "misspelled", lambda ctx: labels)
 
 
-def _paraphrase(w: World, rng: np.random.Generator) -> QueryText | None:
-    topic = list(lx.TOPICS)[rng.integers(len(lx.TOPICS))]
-    words = lx.TOPICS[topic]["query"]
-    word = words[rng.integers(len(words))]
-    form = rng.integers(7)
-    kind = "track" if form < 2 else None
-    other = words[(words.index(word) + 1) % len(words)]
-    text = [f"songs about {word}", f"{word} songs", f"music about {word}", word, f"{word} {other}",
-            f"{word} music", f"{word} tunes"][form]
-    if text == f"{word} {word}":
-        text = word
-    mask = w.topic == topic
-    if kind:
-        mask &= w.type == kind
-    themed = np.flatnonzero(mask)
-    if len(themed) < 2:
-        return None
-    n = len(themed)
-    labels = _graded(w.docno[themed], w.logpop[themed], (max(1, n // 5), max(1, 3 * n // 5), n))
-    return QueryText(text, "topic_paraphrase", lambda ctx: labels)
+def _paraphrases(w: World) -> list[QueryText]:
+    """Every topic query: each query word of each topic in each phrasing."""
+    out = []
+    for topic, group in lx.TOPICS.items():
+        labels = {}
+        for kind in ("track", None):
+            themed = np.flatnonzero((w.topic == topic) & ((w.type == kind) if kind else True))
+            n = len(themed)
+            labels[kind] = _graded(w.docno[themed], w.logpop[themed],
+                                   (max(1, n // 5), max(1, 3 * n // 5), n)) if n >= 2 else None
+        words = group["query"]
+        for i, word in enumerate(words):
+            other = words[(i + 1) % len(words)]
+            forms = [(f"songs about {word}", "track"), (f"{word} songs", "track"),
+                     (f"music about {word}", None), (word, None), (f"{word} music", None),
+                     (f"{word} tunes", None)] + ([(f"{word} {other}", None)] if other != word else [])
+            for text, kind in forms:
+                if labels[kind]:
+                    out.append(QueryText(text, "topic_paraphrase", lambda ctx, l=labels[kind]: l))
+    return out
 
 
 def _attribute(w: World, r: int, rng: np.random.Generator) -> QueryText | None:
@@ -232,6 +232,11 @@ def _texts(w: World, rng: np.random.Generator, intent: str, n: int, head: bool,
                "topic_paraphrase": w.type != ""}[intent]
     weights = np.where(allowed, pop ** (3.0 if head else 0.3), 0.0)
     out: list[QueryText] = []
+    if intent == "topic_paraphrase":
+        pool = _paraphrases(w)
+        fresh = [pool[i] for i in rng.permutation(len(pool)) if pool[i].text not in taken]
+        taken.update(q.text for q in fresh[:n])
+        return fresh[:n]
     for r in rng.choice(len(weights), 20 * n + 100, p=weights / weights.sum()):
         if len(out) == n:
             break
@@ -242,10 +247,8 @@ def _texts(w: World, rng: np.random.Generator, intent: str, n: int, head: bool,
             q = _misspelled(w, r, rng, vocabulary)
         elif intent == "attribute":
             q = _attribute(w, r, rng)
-        elif intent == "recent":
-            q = _recent(w, r, rng)
         else:
-            q = _paraphrase(w, rng)
+            q = _recent(w, r, rng)
         if q is not None and q.text not in taken:
             taken.add(q.text)
             out.append(q)
