@@ -88,6 +88,14 @@ class DocIds:
         get = self._index.get
         return np.fromiter((get(str(d), -1) for d in docnos), dtype=np.int64)
 
+    def ids_adding(self, docnos: list[str]) -> np.ndarray:
+        """Int ids of ``docnos``, adding unknown ones (the memory arm may surface new docs)."""
+        get = self._index.get
+        found = [get(d) for d in docnos]
+        if None in found:
+            found = [self.add(d) if i is None else i for d, i in zip(docnos, found)]
+        return np.array(found, dtype=np.int64)
+
     def add(self, docno: str) -> int:
         """The id of ``docno``, adding it when new (the memory arm may surface new docs)."""
         docno = str(docno)

@@ -123,6 +123,9 @@ class World:
             if recency.get("newer_is") == "smaller":  # days before today: flip to a time axis
                 day = -day
             self.visible_from = release_steps(day, length, self.settings.new_release_days)
+        self.release_breaks = np.unique(self.visible_from[self.visible_from > 0])
+        self._static_cache: dict = {}
+        self._stream_key = None
         self.relevant_from = [np.sort(self.visible_from[list(g)]) if g else np.empty(0, np.int64)
                               for g in self.grades]
 
@@ -130,21 +133,45 @@ class World:
         """Mask of document ids released by ``step``."""
         return self.visible_from[ids] <= step
 
+    def static_lists(self, t: int, step: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each static arm's (ids, scores, 0..4 grades) for topic ``t``, released by ``step``.
+
+        Cached per (topic, release epoch): the lists only change when a release happens.
+        The cache is cleared per stream (:func:`run_policy` calls :meth:`new_stream`).
+        """
+        epoch = int(np.searchsorted(self.release_breaks, step, side="right"))
+        key = (t, epoch)
+        hit = self._static_cache.get(key)
+        if hit is None:
+            hit = []
+            for a in self.arm_names:
+                if a in self.online:
+                    hit.append(None)
+                    continue
+                ids_a, sc, gr = self.static[a][0][t], self.static[a][1][t], self.static_grades[a][t]
+                keep = ids_a >= 0
+                if self.settings.new_release_days:
+                    keep &= self.visible_from[np.maximum(ids_a, 0)] <= step
+                hit.append((ids_a[keep], sc[keep], gr[keep]))
+            self._static_cache[key] = hit
+        return hit
+
+    def new_stream(self, stream: np.ndarray) -> None:
+        """Drop cached lists when a different stream starts (bounds the cache's memory)."""
+        key = hash(np.asarray(stream).tobytes())
+        if key != self._stream_key:
+            self._static_cache, self._stream_key = {}, key
+
     def pool(self, t: int, step: int, online: dict[str, tuple[np.ndarray, np.ndarray]]
              ) -> tuple[CandidatePool, np.ndarray]:
         """The candidate pool for topic ``t`` at ``step`` and its docs' 0..4 grades."""
         ids, scores, grades = [], [], []
-        for i, a in enumerate(self.arm_names):
-            if a in online:
+        for a, cached in zip(self.arm_names, self.static_lists(t, step)):
+            if cached is None:
                 ids_a, sc = online[a]
                 gr = np.array([self.grades[t].get(int(d), 0) for d in ids_a], dtype=np.int64)
             else:
-                ids_a, sc = self.static[a][0][t], self.static[a][1][t]
-                gr = self.static_grades[a][t]
-                keep = ids_a >= 0
-                if self.settings.new_release_days:
-                    keep &= self.visible_from[np.maximum(ids_a, 0)] <= step
-                ids_a, sc, gr = ids_a[keep], sc[keep], gr[keep]
+                ids_a, sc, gr = cached
             ids.append(ids_a)
             scores.append(sc)
             grades.append(gr)
@@ -185,6 +212,7 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     """Play ``policy`` on the topic indices ``stream``; clicks come from ``seed``'s Generator."""
     s = world.settings
     rng = np.random.default_rng([seed, 202])
+    world.new_stream(stream)
     for name in world.online:
         arm = world.arms[name]
         if callable(getattr(arm, "load", None)):
@@ -209,8 +237,8 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         online = {}
         for name in world.online:
             found = world.arms[name].search(queries[t], online_depth[name])
-            ids = np.array([world.vocab.add(d) for d, _ in found], dtype=np.int64)
-            online[name] = (ids, np.array([sc for _, sc in found], dtype=float))
+            online[name] = (world.vocab.ids_adding([d for d, _ in found]),
+                            np.array([sc for _, sc in found], dtype=float))
         pool, grades = world.pool(t, step, online)
         pages, in_union = plan_pages(pool, world.depths, s.fusion, s.k, page)
         page_grades = np.where(pages >= 0, grades[np.maximum(pages, 0)], -1)
