@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -186,3 +189,13 @@ def test_loads_through_the_dataset_id():
     world = load_id(f"ltrr:music?size={SIZE}&seed=3")
     assert world.id == f"ltrr:music?size={SIZE}&seed=3" and world.num_docs == SIZE
     assert re.fullmatch(r"q\d{5}", world.topics["qid"].iloc[0])
+
+
+def test_world_does_not_depend_on_python_hash_seed():
+    code = ("import hashlib, json; from ltrr.datasets.music import load; d = load(400, 7); "
+            "h = hashlib.sha1(json.dumps(list(d.docs())).encode()); "
+            "h.update(d.topics.to_csv().encode()); h.update(d.qrels.to_csv().encode()); print(h.hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2")}
+    assert len(digests) == 1 and len(digests.pop()) == 41
