@@ -56,6 +56,18 @@ class ArmsReport:
     warmup: dict | None = None
     total_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key_measure(self) -> str:
+        """The measure groups are compared by: R@100 (candidate recall) when measured."""
+        return "R@100" if "R@100" in self.measures else self.measures[0]
+
+    def best(self, group: str) -> tuple[str, float]:
+        """(best arm, its lead over the runner-up) in ``group`` by :attr:`key_measure`."""
+        values = self.groups[group][self.key_measure].sort_values(ascending=False)
+        lead = values.iloc[0] - values.iloc[1] if len(values) > 1 else float("nan")
+        return str(values.index[0]), float(lead)
 
     def to_dict(self) -> dict:
         return {
@@ -63,9 +75,12 @@ class ArmsReport:
             "n_topics": self.n_topics, "total_seconds": round(self.total_seconds, 3),
             "arms": {name: {"index_source": t.index_source,
                             "index_seconds": round(t.index_seconds, 3),
-                            "retrieve_seconds": round(t.retrieve_seconds, 3)}
+                            "retrieve_seconds": round(t.retrieve_seconds, 3),
+                            "settings": self.descriptions.get(name, "")}
                      for name, t in self.timings.items()},
+            "key_measure": self.key_measure,
             "groups": {g: {"n_queries": self.group_sizes[g],
+                           "best": self.best(g)[0], "lead": self.best(g)[1],
                            "arms": {arm: {m: float(row[m]) for m in self.measures}
                                     for arm, row in frame.iterrows()}}
                        for g, frame in self.groups.items()},
@@ -76,15 +91,17 @@ class ArmsReport:
         """The results as one readable text table (group, arm, measures, queries)."""
         rows = []
         for group, frame in self.groups.items():
+            best = self.best(group)[0]
             for arm, row in frame.iterrows():
                 rows.append({"group": group, "arm": arm, **{m: row[m] for m in self.measures},
-                             "queries": self.group_sizes[group]})
+                             "queries": self.group_sizes[group],
+                             "best": "*" if arm == best else ""})
         table = pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.4f}")
         timing = pd.DataFrame([{"arm": n, "index": t.index_source,
                                 "index_s": t.index_seconds, "retrieve_s": t.retrieve_seconds}
                                for n, t in self.timings.items()])
         lines = [f"dataset {self.dataset}: {self.n_topics} test topics, depth {self.depth}",
-                 "", table, "", timing.to_string(index=False, float_format=lambda x: f"{x:.2f}")]
+                 f"(* = best arm of the group by {self.key_measure})", "", table, "", timing.to_string(index=False, float_format=lambda x: f"{x:.2f}")]
         if self.warmup:
             lines += ["", WARMUP_DESCRIPTION,
                       f"  {self.warmup['topics']} train topics, {self.warmup['clicks']} clicks, "
@@ -195,6 +212,7 @@ def measure_arms(dataset: Dataset, arm_names: list[str], depth: int = 1000,
             continue
         groups[group] = evaluate(runs, judged, dataset.qrels, measures)
         sizes[group] = len(judged)
-    notes = ["", "arm settings:"] + [f"  {arm.describe()}" for arm in arms.values()]
+    descriptions = {name: arm.describe() for name, arm in arms.items()}
+    notes = ["", "arm settings:"] + [f"  {d}" for d in descriptions.values()]
     return ArmsReport(dataset.id, depth, measures, len(queries), timings, groups, sizes, warmup,
-                      time.perf_counter() - start, notes)
+                      time.perf_counter() - start, notes, descriptions)
