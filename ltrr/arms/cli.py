@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``arms`` command."""
     parser = subparsers.add_parser(
         "arms", help="measure each retrieval arm (nDCG@10, R@100, R@1000, RR)",
-        description="Measure each retrieval arm on its own: nDCG@10, R@100, R@1000 and RR "
-                    "through pt.Experiment, per intent and for head queries where the topics "
+        description="Measure each retrieval arm on its own: nDCG@10, R@100, R@1000 and RR\n"
+                    "through pt.Experiment, per intent and for head queries where the topics\n"
                     "say so; * marks each group's best arm by R@100.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", metavar="DATASET",
