@@ -32,10 +32,13 @@ def _fmt(mean: float, low: float, high: float) -> str:
     return f"{f.format(mean)} [{f.format(low)}, {f.format(high)}]"
 
 
-def summary(records: list[dict]) -> pd.DataFrame:
-    """One row per policy: ``<metric>``, ``<metric>_low``, ``<metric>_high``, ``seeds``."""
+def summary(records: list[dict], order: list[str] | None = None) -> pd.DataFrame:
+    """One row per policy (in ``order``, then any others): ``<metric>``, ``<metric>_low``,
+    ``<metric>_high``, ``seeds``."""
     rows = []
-    order = list(dict.fromkeys(r["policy"] for r in records))
+    labels = list(dict.fromkeys(r["policy"] for r in records))
+    order = [lab for lab in (order or []) if lab in labels] + \
+        [lab for lab in labels if lab not in (order or [])]
     for label in order:
         runs = sorted((r for r in records if r["policy"] == label), key=lambda r: r["seed"])
         row = {"policy": label, "policy_name": runs[0]["policy_name"], "seeds": len(runs)}
@@ -78,9 +81,10 @@ def comparisons(records: list[dict], table: pd.DataFrame) -> list[dict]:
     return out
 
 
-def markdown(records: list[dict], title: str, command: str | None = None) -> str:
-    """The leaderboard as Markdown."""
-    table = summary(records)
+def markdown(records: list[dict], title: str, command: str | None = None,
+             order: list[str] | None = None) -> str:
+    """The leaderboard as Markdown (rows in ``order``: the benchmark's policy order)."""
+    table = summary(records, order)
     lines = [f"# {title}", ""]
     if records:
         r0 = records[0]

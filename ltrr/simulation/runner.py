@@ -126,8 +126,9 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         bar.close()
         _keep_earlier(out_dir, tmp, benchmark)
         records = read_records(tmp)
+        order = [p.label for p in load_benchmark(path).policies]
         (tmp / "LEADERBOARD.md").write_text(markdown(records, f"{benchmark.name} leaderboard",
-                                                     command))
+                                                     command, order))
         regret_plot(records, tmp / "regret.png", f"{benchmark.name}: cumulative expected regret")
         _swap(tmp, out_dir)
     finally:
