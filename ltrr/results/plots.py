@@ -13,15 +13,19 @@ import numpy as np
 from scipy import stats
 
 
-def regret_plot(records: list[dict], path: Path, title: str) -> None:
-    """Write the regret plot PNG (atomically)."""
+def regret_plot(records: list[dict], path: Path, title: str,
+                order: list[str] | None = None) -> None:
+    """Write the regret plot PNG (atomically); lines in ``order`` (the benchmark's)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    labels = [lab for lab in dict.fromkeys(r["policy"] for r in records)
+    present = list(dict.fromkeys(r["policy"] for r in records))
+    ordered = [lab for lab in (order or []) if lab in present] + \
+        [lab for lab in present if lab not in (order or [])]
+    labels = [lab for lab in ordered
               if not any(r["policy_name"] == "oracle" for r in records if r["policy"] == lab)]
     cmap = plt.get_cmap("tab20")
     for i, label in enumerate(labels):

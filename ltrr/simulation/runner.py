@@ -129,7 +129,8 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         order = [p.label for p in load_benchmark(path).policies]
         (tmp / "LEADERBOARD.md").write_text(markdown(records, f"{benchmark.name} leaderboard",
                                                      command, order))
-        regret_plot(records, tmp / "regret.png", f"{benchmark.name}: cumulative expected regret")
+        regret_plot(records, tmp / "regret.png", f"{benchmark.name}: cumulative expected regret",
+                    order)
         _swap(tmp, out_dir)
     finally:
         if tmp.exists():
