@@ -11,8 +11,9 @@ Prints, in one run on the same machine:
 3. the dense arm's document encoding rate (docs/s, the pyterrier-dr encoder the arm indexes
    with) against ``SentenceTransformer.encode`` on the same sample of documents.
 
-Each timing is the best of ``--repeats`` runs (after one warm-up run), so that other load on
-the machine inflates it as little as possible.
+Each timing is the best of ``--repeats`` runs (after a warm-up), and the two sides of each
+comparison run in alternation, so that other load on the machine inflates them as little and
+as evenly as possible.
 
 Rerun (offline data set up as in the README, e.g. ``ltrr data link ../shared/datasets``)::
 
@@ -32,13 +33,26 @@ DATASET = "beir/nfcorpus/test"
 
 def best_time(fn: Callable[[], object], repeats: int) -> float:
     """Best wall time of ``repeats`` calls of ``fn`` after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    return best_times([fn], repeats)[0]
+
+
+def best_times(fns: list[Callable[[], object]], repeats: int,
+               warm_ups: list[Callable[[], object]] | None = None) -> list[float]:
+    """Best wall time of each function over ``repeats`` rounds that call them in turn.
+
+    Interleaving the contenders round by round spreads the machine's changing load evenly
+    over them (timing one after the other would bias the ratio toward whichever ran in the
+    quieter minutes). ``warm_ups`` (default: the functions themselves) run once first.
+    """
+    for fn in warm_ups or fns:
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    best = [float("inf")] * len(fns)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def main() -> None:
@@ -78,8 +92,8 @@ def main() -> None:
     lexical = arms["lexical"]
     with stdout_to_stderr():
         direct = PisaIndex(str(lexical.index_dir)).bm25(num_results=args.depth)
-    ours = best_time(lambda: lexical.transform(queries), args.repeats)
-    theirs = best_time(lambda: direct.transform(queries), args.repeats)
+    ours, theirs = best_times([lambda: lexical.transform(queries),
+                               lambda: direct.transform(queries)], args.repeats)
     print(f"\nlexical arm vs PISA directly (same index, same {n} queries, k={args.depth}):")
     print(f"  ltrr LexicalArm.transform   {ours:8.3f} s  {n / ours:8.1f} q/s")
     print(f"  PisaIndex(...).bm25()        {theirs:8.3f} s  {n / theirs:8.1f} q/s")
@@ -97,8 +111,10 @@ def main() -> None:
     encoder = arms["dense"].encoder.doc_encoder(verbose=False)
     model = SentenceTransformer(model_path(arms["dense"].model))
     reps = max(1, args.repeats // 2)
-    ours = best_time(lambda: encoder.transform(frame), reps)
-    theirs = best_time(lambda: model.encode(texts, batch_size=32), reps)
+    ours, theirs = best_times(
+        [lambda: encoder.transform(frame), lambda: model.encode(texts, batch_size=32)], reps,
+        warm_ups=[lambda: encoder.transform(frame.head(32)),
+                  lambda: model.encode(texts[:32], batch_size=32)])
     check = np.abs(np.stack(encoder.transform(frame.head(4))["doc_vec"])
                    - model.encode(texts[:4], batch_size=32)).max()
     print(f"\ndense encoding of {len(texts)} nfcorpus documents (best of {reps}):")
