@@ -75,8 +75,7 @@ class DenseArm(Arm):
             from pyterrier_dr import SBertBiEncoder
 
             try:
-                self._encoder = SBertBiEncoder(model_path(self.model), batch_size=self.batch_size,
-                                               verbose=True)
+                self._encoder = SBertBiEncoder(model_path(self.model), batch_size=self.batch_size)
             except (OSError, ValueError) as err:
                 raise InputError(f"arm 'dense': cannot load sentence-transformers model "
                                  f"'{self.model}' ({err})", field="model") from None
@@ -90,12 +89,16 @@ class DenseArm(Arm):
 
     def _build(self, path: Path) -> None:
         from pyterrier_dr import FlexIndex
+        from tqdm.auto import tqdm
 
         # FlexIndex creates its own folder: build into a child of the temporary folder,
         # then move its files up so the complete index sits at ``path`` after the rename.
         inner = path / "flex"
-        pipeline = self.encoder.doc_encoder(verbose=True) >> FlexIndex(str(inner), verbose=False)
-        pipeline.index(self.doc_texts(), batch_size=1024)
+        pipeline = self.encoder.doc_encoder(verbose=False) >> FlexIndex(str(inner), verbose=False)
+        docs = tqdm(self.doc_texts(), total=self.dataset.num_docs, unit="doc",
+                    desc=f"dense: encoding {self.dataset.id} ({self.model})")
+        # chunks of 1024 documents: sentence-transformers sorts each chunk by length
+        pipeline.index(docs, batch_size=1024)
         for item in inner.iterdir():
             item.rename(path / item.name)
         inner.rmdir()
