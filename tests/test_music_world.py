@@ -182,6 +182,9 @@ def test_released_by_and_bad_sizes(docs):
         load(MIN_SIZE - 1)
     with pytest.raises(InputError, match="seed"):
         load(SIZE, -1)
+    with pytest.raises(InputError, match="n_queries"):
+        load(SIZE, 0, n_queries=5)
+    assert len(load(SIZE, 0, n_queries=600).topics) > len(load(SIZE, 0).topics)
 
 
 def test_loads_through_the_dataset_id():

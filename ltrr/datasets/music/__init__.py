@@ -65,11 +65,17 @@ def released_by(release_day: np.ndarray, tau: int) -> np.ndarray:
 
 
 def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Dataset:
-    """Generate the music world with ``size`` entities from ``seed`` (see the module docstring)."""
+    """Generate the music world with ``size`` entities from ``seed`` (see the module docstring).
+
+    ``n_queries`` sets the number of topic rows (default :func:`default_queries`).
+    """
     if not isinstance(size, (int, np.integer)) or size < MIN_SIZE:
         raise InputError(f"ltrr:music size must be an integer >= {MIN_SIZE}, got {size!r}", field="size")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"ltrr:music seed must be a non-negative integer, got {seed!r}", field="seed")
+    if n_queries is not None and (not isinstance(n_queries, (int, np.integer)) or n_queries < 100):
+        raise InputError(f"ltrr:music n_queries must be an integer >= 100, got {n_queries!r}",
+                         field="n_queries")
     rng = np.random.default_rng(seed)
     df, mentions = catalogue.build(int(size), rng)
     topics, qrels = queries.build(df, mentions, rng, n_queries or default_queries(int(size)))
