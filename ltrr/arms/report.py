@@ -105,7 +105,8 @@ class ArmsReport:
         if self.warmup:
             lines += ["", WARMUP_DESCRIPTION,
                       f"  {self.warmup['topics']} train topics, {self.warmup['clicks']} clicks, "
-                      f"shown pages from arms {', '.join(self.warmup['shown_by'])}"]
+                      f"shown pages from arms {', '.join(self.warmup['shown_by'])}, "
+                      f"{self.warmup.get('seconds', 0.0):.1f} s"]
         lines += [*self.notes, "", f"total wall time {self.total_seconds:.1f} s"]
         return "\n".join(lines)
 
