@@ -19,9 +19,13 @@ writes nothing). Tables and keys::
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from ltrr.errors import InputError
 from ltrr.simulation.clicks import CLICK_MODELS, PARAMETER_SETS, ClickModel
