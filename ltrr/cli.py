@@ -31,7 +31,10 @@ COMMAND_MODULES = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every command module registered."""
-    parser = argparse.ArgumentParser(prog="ltrr", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="ltrr",
+        description="Benchmarks and off-policy evaluation for learning to rank and retrieve.",
+        epilog="Run 'ltrr COMMAND --help' for a command's options. Bad input exits with code 2.")
     parser.add_argument("--version", action="version", version=f"ltrr {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
