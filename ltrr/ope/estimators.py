@@ -17,6 +17,8 @@ all earlier ones.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from ltrr.compat import obp
@@ -145,10 +147,17 @@ def estimate(policy, names: list[str], *, model: str = "logistic", folds: int = 
               "position": logs.position, "action_dist": dist, "estimated_rewards_by_reg_model": q_hat}
     chosen, tuned = obp_estimators(names, inputs, switch_tau=switch_tau, dros_lambda=dros_lambda)
     ope = ope_mod.OffPolicyEvaluation(bandit_feedback=feedback, ope_estimators=chosen)
-    values = ope.estimate_policy_values(action_dist=dist, estimated_rewards_by_reg_model=q_hat)
-    intervals = ope.estimate_intervals(action_dist=dist, estimated_rewards_by_reg_model=q_hat,
-                                       alpha=alpha, n_bootstrap_samples=n_bootstrap, random_state=seed)
-    level = 100 * (1.0 - alpha)
+    meta_log = logging.getLogger("obp.ope.meta")  # warns "no reward model" even for IPW alone
+    old_level = meta_log.level
+    meta_log.setLevel(logging.ERROR if q_hat is None else old_level)
+    try:
+        values = ope.estimate_policy_values(action_dist=dist, estimated_rewards_by_reg_model=q_hat)
+        intervals = ope.estimate_intervals(action_dist=dist, estimated_rewards_by_reg_model=q_hat,
+                                           alpha=alpha, n_bootstrap_samples=n_bootstrap,
+                                           random_state=seed)
+    finally:
+        meta_log.setLevel(old_level)
+    level = 100 * (1.0 - alpha)  # obp's interval keys
     rows = {}
     for n in names:
         ci = intervals[n]
