@@ -66,3 +66,27 @@ def test_the_committed_benchmark_file_loads() -> None:
     loaded = groundtruth.load(path)
     assert loaded.base.name == "music.toml" and loaded.base.exists()
     assert np.all(np.array(loaded.seeds) >= 0)
+
+
+def test_ltrr_ope_reads_a_real_decision_log(tmp_path, capsys) -> None:
+    """The loop's own Parquet decision log goes into `ltrr ope` unchanged."""
+    import json
+
+    from ltrr.cli import main
+    from ltrr.selection.policies import build_policy
+    from ltrr.simulation.decision_log import decision_frame, write_decision_log
+    from ltrr.simulation.loop import run_policy
+    from ltrr.simulation.stream import sample_stream
+
+    world = test_loop.make_world(length=600)
+    featurizer = test_loop.TopicFeaturizer()
+    logger = build_policy("uniform", {}, world.plans, featurizer.dim, 0, (0.0, 5.0))
+    trace = run_policy(world, logger, featurizer, sample_stream(world.topics, 600, 1.0, 0), 0)
+    path = tmp_path / "uniform-seed0.decisions.parquet"
+    write_decision_log(decision_frame(trace, world, featurizer.names), path)
+    code = main(["ope", str(path), "--policy", "greedy-dm:lightgbm", "--reward-range", "0,5",
+                 "--n-bootstrap", "50", "--json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rows_evaluated"] == 300 and sorted(doc["actions"]) == sorted(world.plan_ids)
+    assert set(doc["estimates"]) == {"dm", "ipw", "snipw", "dr", "sndr", "switch-dr", "dr-os"}
