@@ -77,6 +77,10 @@ class World:
         self.max_depth = self.depths.max(axis=0)
         self.plan_ids = list(plans.ids)
         self.online = [a for a in self.arm_names if is_online(arms[a])]
+        queries = self.topics["query"].astype(str).tolist()
+        for a in self.online:  # per-query caches that clicks never change, in one batch
+            if callable(getattr(arms[a], "prepare_queries", None)):
+                arms[a].prepare_queries(queries)
         lists = {a: arm_lists(arms[a], self.topics, int(self.max_depth[i]) or 1)
                  for i, a in enumerate(self.arm_names) if a not in self.online}
         qrels = dataset.qrels
