@@ -147,3 +147,17 @@ def test_rerun_of_some_policies_keeps_the_others(finished, tmp_path):
                  "--policies", "oracle"]) == 0
     assert len(list(copy.glob("*-seed*.json"))) == 8
     assert not list(tmp_path.glob(".copy*"))  # no temporary folder left behind
+
+
+def test_run_refuses_loop_options_for_an_ope_benchmark(tmp_path, capsys) -> None:
+    """``ltrr run`` hands files with an [ope] table to the ground-truth runner; loop-only
+    options are refused before anything runs or is written."""
+    spec = tmp_path / "ope-x.toml"
+    spec.write_text('[ope]\nbase = "music.toml"\nseeds = [0]\nstream_length = 10\n'
+                    'logger = "uniform"\ntargets = ["static_union"]\n')
+    out = tmp_path / "out"
+    assert main(["run", str(spec), "--seeds", "1", "--jobs", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"ltrr run: error: {spec}: --seeds, --jobs: not used by an [ope] "
+                           "benchmark (its seeds and stream length are set in its [ope] table)")
+    assert not out.exists()

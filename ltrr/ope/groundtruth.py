@@ -207,27 +207,36 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m ltrr.ope.groundtruth BENCHMARK.toml [--out DIR]``."""
-    import argparse  # noqa: PLC0415
+def run_and_write(benchmark: str | Path, out: str | Path | None = None,
+                  progress: bool = True) -> str:
+    """Run an ``[ope]`` benchmark, write ``ope_groundtruth.json`` and ``README.md`` to ``out``
+    (default ``results/<file stem>``), and return the markdown table."""
     import json  # noqa: PLC0415
-    import sys  # noqa: PLC0415
 
     from ltrr.ope.report import write_atomic  # noqa: PLC0415
+
+    result = run(benchmark, progress=progress)
+    out = Path(out or Path("results") / Path(benchmark).stem)
+    table = markdown(result)
+    write_atomic(out / "ope_groundtruth.json", json.dumps(result, indent=2) + "\n")
+    write_atomic(out / "README.md", f"# {Path(benchmark).name}\n\n" + table)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ltrr.ope.groundtruth BENCHMARK.toml [--out DIR]`` (same as ``ltrr run``)."""
+    import argparse  # noqa: PLC0415
+    import sys  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="python -m ltrr.ope.groundtruth", description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark")
     parser.add_argument("--out", default=None, help="results folder (default results/<file stem>)")
     args = parser.parse_args(argv)
     try:
-        result = run(args.benchmark)
+        print(run_and_write(args.benchmark, args.out))
     except InputError as err:
         print(f"ltrr ope ground truth: error: {err}", file=sys.stderr)
         return 2
-    out = Path(args.out or Path("results") / Path(args.benchmark).stem)
-    write_atomic(out / "ope_groundtruth.json", json.dumps(result, indent=2) + "\n")
-    write_atomic(out / "README.md", f"# {Path(args.benchmark).name}\n\n" + markdown(result))
-    print(markdown(result))
     return 0
 
 

@@ -22,10 +22,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+import tomllib
 
 from ltrr.errors import InputError
 from ltrr.simulation.clicks import CLICK_MODELS, PARAMETER_SETS, ClickModel

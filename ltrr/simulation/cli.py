@@ -5,6 +5,10 @@
 
 Results go to ``results/<file stem>/`` (``--out`` to change): one JSON record per run,
 decision logs (Parquet), ``LEADERBOARD.md`` and ``regret.png``.
+
+A file with an ``[ope]`` table (``benchmarks/ope-music.toml``) is an off-policy evaluation
+benchmark against simulated ground truth: ``ltrr run`` hands it to
+:mod:`ltrr.ope.groundtruth` (only ``--out`` and ``--quiet`` apply there).
 """
 
 from __future__ import annotations
@@ -38,8 +42,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_run)
 
 
+def _is_ope_benchmark(path: str) -> bool:
+    """Whether ``path`` is a TOML file with an ``[ope]`` table (unreadable files are not:
+    the benchmark loader reports those)."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            return "ope" in tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
 def _run(args: argparse.Namespace) -> int:
+    from ltrr.errors import InputError
     from ltrr.simulation.runner import run_benchmark
+
+    if _is_ope_benchmark(args.benchmark):
+        from ltrr.ope.groundtruth import run_and_write
+
+        given = [flag for flag, value in (("--seeds", args.seeds), ("--policies", args.policies),
+                                          ("--stream-length", args.stream_length))
+                 if value is not None]
+        if given or args.jobs != 1 or args.logs != "first":
+            given += ["--jobs"] * (args.jobs != 1) + ["--logs"] * (args.logs != "first")
+            raise InputError(f"{', '.join(given)}: not used by an [ope] benchmark (its seeds "
+                             "and stream length are set in its [ope] table)", file=args.benchmark)
+        print(run_and_write(args.benchmark, args.out, progress=not args.quiet))
+        return 0
 
     policies = [p for p in args.policies.split(",") if p] if args.policies else None
     command = "ltrr run " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
