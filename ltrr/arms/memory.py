@@ -126,6 +126,9 @@ class MemoryArm(Arm):
                           self._pred_docs.indices.astype(np.int64), self._pred_docs.data)
         self._docnos = np.asarray(json.loads((path / "docnos.json").read_text()), dtype=object)
         self._doc_index = {d: i for i, d in enumerate(self._docnos)}
+        self._docno_rank = np.empty(len(self._docnos), dtype=np.int64)
+        self._docno_rank[np.argsort(self._docnos.astype(str), kind="stable")] = np.arange(
+            len(self._docnos))
         self._pred_index = {q: i for i, q in enumerate(json.loads((path / "queries.json").read_text()))}
         self.reset()
 
@@ -266,10 +269,16 @@ class MemoryArm(Arm):
     # -- retrieval ------------------------------------------------------------------------
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Top ``k`` (docno, score) for one query, highest first (ties by docno)."""
+        docnos, scores = self.ranked(query, k)
+        return list(zip(docnos.tolist(), scores.tolist()))
+
+    def ranked(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` as arrays: top ``k`` docnos and their float64 scores, best first."""
         self.load()
         key = normalise(query)
+        nothing = (self._docnos[:0], np.zeros(0))
         if not key:
-            return []
+            return nothing
         qvec = self._qvec(key)
         pred_idx, pred_val = self._pred_sims(key)
         pred_val = pred_val * self._pred_active[pred_idx]
@@ -294,7 +303,7 @@ class MemoryArm(Arm):
             top = np.argpartition(-values, self.neighbours - 1)[:self.neighbours]
             nonzero, values = nonzero[top], values[top]
         if not len(nonzero):
-            return []
+            return nothing
         is_pred = nonzero < n_pred
         pred_rows, click_rows = nonzero[is_pred], nonzero[~is_pred] - n_pred
         scores = (self._pred_scores(pred_rows, values[is_pred])
@@ -302,8 +311,8 @@ class MemoryArm(Arm):
         hits = np.flatnonzero(scores > 0)
         if len(hits) > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
-        ranked = sorted(zip(self._docnos[hits], scores[hits].tolist()), key=lambda x: (-x[1], x[0]))
-        return [(docno, score) for docno, score in ranked]
+        hits = hits[np.lexsort((self._docno_rank[hits], -scores[hits]))]  # ties by docno
+        return self._docnos[hits], scores[hits]
 
     def _retrieve(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
         qidx, docnos, scores = [], [], []

@@ -53,6 +53,17 @@ def is_online(arm) -> bool:
     return callable(getattr(arm, "update", None)) and callable(getattr(arm, "reset", None))
 
 
+def online_candidates(arm, query: str, k: int) -> tuple[list[str], np.ndarray]:
+    """An online arm's top ``k`` (docnos, float scores), best first: from its ``ranked``
+    arrays where it has them (the memory arm), else from its ``search`` pairs."""
+    ranked = getattr(arm, "ranked", None)
+    if callable(ranked):
+        docnos, scores = ranked(query, k)
+        return docnos.tolist(), np.asarray(scores, dtype=float)
+    found = arm.search(query, k)
+    return [d for d, _ in found], np.array([sc for _, sc in found], dtype=float)
+
+
 class World:
     """A dataset, its arms and a plan space, prepared for many runs.
 
@@ -108,6 +119,9 @@ class World:
         for t, d, g in zip(rows, ids, scaled):
             if g > 0:
                 self.grades[int(t)][int(d)] = int(g)
+        self.grade_ids = [np.array(sorted(g), dtype=np.int64) for g in self.grades]
+        self.grade_values = [np.array([g[d] for d in ids.tolist()], dtype=np.int64)
+                             for g, ids in zip(self.grades, self.grade_ids)]
         self.static_grades = {}
         for a, (ids_a, _) in self.static.items():
             grade = np.zeros(ids_a.shape, dtype=np.int64)
@@ -173,7 +187,7 @@ class World:
         for a, cached in zip(self.arm_names, self.static_lists(t, step)):
             if cached is None:
                 ids_a, sc = online[a]
-                gr = np.array([self.grades[t].get(int(d), 0) for d in ids_a], dtype=np.int64)
+                gr = self.grades_of(t, ids_a)
             else:
                 ids_a, sc, gr = cached
             ids.append(ids_a)
@@ -186,6 +200,14 @@ class World:
             flat_grades = np.concatenate(grades)
             pool_grades[np.searchsorted(pool.docs, flat_ids)] = flat_grades
         return pool, pool_grades
+
+    def grades_of(self, t: int, ids: np.ndarray) -> np.ndarray:
+        """The 0..4 grades of doc ``ids`` for topic ``t`` (0 where unjudged)."""
+        known, values = self.grade_ids[t], self.grade_values[t]
+        if not len(known):
+            return np.zeros(len(ids), dtype=np.int64)
+        at = np.minimum(np.searchsorted(known, ids), len(known) - 1)
+        return np.where(known[at] == ids, values[at], 0)
 
     def n_relevant(self, t: int, step: int) -> int:
         """Relevant documents of topic ``t`` released by ``step``."""
@@ -240,9 +262,8 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         t = int(t)
         online = {}
         for name in world.online:
-            found = world.arms[name].search(queries[t], online_depth[name])
-            online[name] = (world.vocab.ids_adding([d for d, _ in found]),
-                            np.array([sc for _, sc in found], dtype=float))
+            docnos, scores = online_candidates(world.arms[name], queries[t], online_depth[name])
+            online[name] = (world.vocab.ids_adding(docnos), scores)
         pool, grades = world.pool(t, step, online)
         pages, in_union = plan_pages(pool, world.depths, s.fusion, s.k, page)
         page_grades = np.where(pages >= 0, grades[np.maximum(pages, 0)], -1)
