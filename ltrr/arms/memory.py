@@ -26,6 +26,7 @@ import json
 import pickle
 import re
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -40,6 +41,7 @@ from ltrr.datasets.base import Dataset
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
+@lru_cache(maxsize=1 << 16, typed=True)  # the loop normalises each query several times per step
 def normalise(query: str) -> str:
     """The form stored queries are keyed by: lower-case alphanumeric tokens, single spaces."""
     return " ".join(_TOKEN.findall(str(query).lower()))

@@ -48,19 +48,27 @@ class CandidatePool:
             ``ABSENT``; shape ``(A, U)``.
         scores: ``scores[a, u]`` that arm's score (0 where absent); shape ``(A, U)``.
         sorted_scores: per arm, its list's scores best first (for min-max scaling).
+        slots: the pool index of every entry of the concatenated input lists (``docs[slots]``
+            gives the lists back), or None.
     """
 
     docs: np.ndarray
     ranks: np.ndarray
     scores: np.ndarray
     sorted_scores: list[np.ndarray]
+    slots: np.ndarray | None = None
 
     @classmethod
     def from_lists(cls, ids: list[np.ndarray], scores: list[np.ndarray]) -> "CandidatePool":
         """Build the pool from per-arm ranked lists (doc ids best first, with scores)."""
         lengths = [len(x) for x in ids]
         flat = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
-        docs, inverse = np.unique(flat, return_inverse=True)
+        # np.unique(flat, return_inverse=True), without its general-purpose overhead
+        ordered = np.sort(flat)
+        first = np.ones(len(ordered), dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        docs = ordered[first]
+        inverse = np.searchsorted(docs, flat)
         n_arms = len(ids)
         ranks = np.full((n_arms, len(docs)), ABSENT, dtype=np.int64)
         pool_scores = np.zeros((n_arms, len(docs)))
@@ -70,7 +78,7 @@ class CandidatePool:
             ranks[a, cols] = np.arange(n)
             pool_scores[a, cols] = scores[a]
             start += n
-        return cls(docs, ranks, pool_scores, [np.asarray(s, dtype=float) for s in scores])
+        return cls(docs, ranks, pool_scores, [np.asarray(s, dtype=float) for s in scores], inverse)
 
 
 def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: int = 60,

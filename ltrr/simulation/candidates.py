@@ -90,8 +90,7 @@ class DocIds:
 
     def ids_adding(self, docnos: list[str]) -> np.ndarray:
         """Int ids of ``docnos``, adding unknown ones (the memory arm may surface new docs)."""
-        get = self._index.get
-        found = [get(d) for d in docnos]
+        found = list(map(self._index.get, docnos))
         if None in found:
             found = [self.add(d) if i is None else i for d, i in zip(docnos, found)]
         return np.array(found, dtype=np.int64)

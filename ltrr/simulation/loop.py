@@ -196,9 +196,7 @@ class World:
         pool = CandidatePool.from_lists(ids, scores)
         pool_grades = np.zeros(len(pool.docs), dtype=np.int64)
         if len(pool.docs):
-            flat_ids = np.concatenate(ids)
-            flat_grades = np.concatenate(grades)
-            pool_grades[np.searchsorted(pool.docs, flat_ids)] = flat_grades
+            pool_grades[pool.slots] = np.concatenate(grades)
         return pool, pool_grades
 
     def grades_of(self, t: int, ids: np.ndarray) -> np.ndarray:
