@@ -37,6 +37,7 @@ closed form); the code is vectorised over any leading batch axes of the grade ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -56,6 +57,16 @@ def scale_grades(grades: np.ndarray, max_grade: int) -> np.ndarray:
     if max_grade <= 0:
         return np.zeros(grades.shape, dtype=np.int64)
     return np.clip(np.rint(4.0 * grades / max_grade), 0, 4).astype(np.int64)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def _grade_index(grades: np.ndarray) -> np.ndarray:
+    """``np.clip(grades, 0, 4)`` for indexing, without ``np.clip``'s per-call overhead."""
+    return np.minimum(np.maximum(grades, 0), 4)
 
 
 @dataclass(frozen=True)
@@ -78,15 +89,17 @@ class ClickModel:
             raise InputError(f"unknown click parameter set '{self.params}' "
                              f"(choose from {', '.join(PARAMETER_SETS)})")
 
-    @property
+    @cached_property
     def p_click(self) -> np.ndarray:
-        return np.asarray(PARAMETER_SETS[self.params][0])
+        """P(click | grade) for grades 0..4 (read-only; made once per model)."""
+        return _frozen(np.asarray(PARAMETER_SETS[self.params][0]))
 
-    @property
+    @cached_property
     def p_stop(self) -> np.ndarray:
+        """P(stop | click, grade) for grades 0..4 (read-only; made once per model)."""
         if self.model == "cascade":
-            return np.ones(5)
-        return np.asarray(PARAMETER_SETS[self.params][1])
+            return _frozen(np.ones(5))
+        return _frozen(np.asarray(PARAMETER_SETS[self.params][1]))
 
     def expected_clicks(self, grades: np.ndarray) -> np.ndarray:
         """Expected clicks per position for pages of 0..4 grades (shape ``(..., page)``).
@@ -96,10 +109,10 @@ class ClickModel:
         """
         grades = np.asarray(grades)
         empty = grades < 0
-        attract = np.where(empty, 0.0, self.p_click[np.clip(grades, 0, 4)])
+        attract = np.where(empty, 0.0, self.p_click[_grade_index(grades)])
         if self.model == "pbm":
             return attract / np.arange(1, grades.shape[-1] + 1)
-        stop = np.where(empty, 0.0, self.p_stop[np.clip(grades, 0, 4)])
+        stop = np.where(empty, 0.0, self.p_stop[_grade_index(grades)])
         go_on = 1.0 - attract * stop  # P(the user continues past this position)
         examined = np.cumprod(go_on, axis=-1)
         examined = np.concatenate([np.ones(grades.shape[:-1] + (1,)), examined[..., :-1]],
@@ -114,12 +127,12 @@ class ClickModel:
         """Sample clicks (0/1 per position) for one page of 0..4 grades (-1: empty slot)."""
         grades = np.asarray(grades)
         empty = grades < 0
-        attract = np.where(empty, 0.0, self.p_click[np.clip(grades, 0, 4)])
+        attract = np.where(empty, 0.0, self.p_click[_grade_index(grades)])
         draws = rng.random((2, grades.shape[-1]))
         if self.model == "pbm":
             examined = draws[1] < 1.0 / np.arange(1, grades.shape[-1] + 1)
             return (examined & (draws[0] < attract)).astype(np.int8)
-        stop = np.where(empty, 0.0, self.p_stop[np.clip(grades, 0, 4)])
+        stop = np.where(empty, 0.0, self.p_stop[_grade_index(grades)])
         clicks = np.zeros(grades.shape[-1], dtype=np.int8)
         for i in range(grades.shape[-1]):
             if draws[0, i] < attract[i]:
