@@ -141,7 +141,14 @@ class World:
             if recency.get("newer_is") == "smaller":  # days before today: flip to a time axis
                 day = -day
             self.visible_from = release_steps(day, length, self.settings.new_release_days)
-        self.release_breaks = np.unique(self.visible_from[self.visible_from > 0])
+        never = np.iinfo(np.int64).max
+        # step from which each static list entry shows (never for padding), and per topic
+        # the steps at which any of its static entries appears
+        self._static_from = {a: np.where(ids >= 0, self.visible_from[np.maximum(ids, 0)], never)
+                             for a, (ids, _) in self.static.items()}
+        shows = (np.hstack(list(self._static_from.values())) if self._static_from
+                 else np.zeros((len(self.topics), 0), dtype=np.int64))
+        self._topic_breaks = [np.unique(row[(row > 0) & (row < never)]) for row in shows]
         self._static_cache: dict = {}
         self._stream_key = None
         self.relevant_from = [np.sort(self.visible_from[list(g)]) if g else np.empty(0, np.int64)
@@ -154,10 +161,11 @@ class World:
     def static_lists(self, t: int, step: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Each static arm's (ids, scores, 0..4 grades) for topic ``t``, released by ``step``.
 
-        Cached per (topic, release epoch): the lists only change when a release happens.
-        The cache is cleared per stream (:func:`run_policy` calls :meth:`new_stream`).
+        Cached per (topic, release epoch of the topic's own entries): the lists only change
+        when one of their documents is released. The cache is cleared per stream
+        (:func:`run_policy` calls :meth:`new_stream`).
         """
-        epoch = int(np.searchsorted(self.release_breaks, step, side="right"))
+        epoch = int(np.searchsorted(self._topic_breaks[t], step, side="right"))
         key = (t, epoch)
         hit = self._static_cache.get(key)
         if hit is None:
@@ -167,9 +175,7 @@ class World:
                     hit.append(None)
                     continue
                 ids_a, sc, gr = self.static[a][0][t], self.static[a][1][t], self.static_grades[a][t]
-                keep = ids_a >= 0
-                if self.settings.new_release_days:
-                    keep &= self.visible_from[np.maximum(ids_a, 0)] <= step
+                keep = self._static_from[a][t] <= step  # released, not padding
                 hit.append((ids_a[keep], sc[keep], gr[keep]))
             self._static_cache[key] = hit
         return hit
