@@ -108,7 +108,7 @@ def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: 
         raise InputError(f"unknown fusion '{fusion}' (choose from {', '.join(FUSIONS)})")
     fused = np.where(in_union, fused, -np.inf)
     order = np.argsort(-fused, axis=1, kind="stable")[:, :page]
-    shown = np.take_along_axis(fused, order, axis=1) > -np.inf
+    shown = fused[np.arange(len(fused))[:, None], order] > -np.inf
     pages = np.where(shown, order, -1)
     if pages.shape[1] < page:
         pages = np.pad(pages, ((0, 0), (0, page - pages.shape[1])), constant_values=-1)

@@ -262,6 +262,8 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     contexts = None
     queries = world.topics["query"].astype(str).to_numpy()
     online_depth = {a: int(world.max_depth[world.arm_names.index(a)]) for a in world.online}
+    uses_truth = getattr(policy, "uses_truth", False)
+    tick = 64  # progress bar updates, in chunks (a bar update per step costs more than it shows)
     for step, t in enumerate(stream):
         t = int(t)
         online = {}
@@ -277,7 +279,7 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         if contexts is None:
             contexts = np.zeros((n_steps, len(context)), dtype=np.float64)
         contexts[step] = context
-        truth = expected[step] if getattr(policy, "uses_truth", False) else None
+        truth = expected[step] if uses_truth else None
         p, prop = policy.choose(context, truth=truth)
         plan[step], propensity[step] = p, prop
         clicked = s.clicks.sample(page_grades[p], rng)
@@ -293,18 +295,19 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         depth_p = world.depths[p]
         retrieved = pool.ranks < depth_p[:, None]  # (A, U)
         drawn[step] = retrieved.sum(axis=1)
-        arm_rewards = {}
-        for i, a in enumerate(world.arm_names):
-            if depth_p[i] > 0:
-                on_page = shown_pool[(shown_pool >= 0)]
-                arm_rewards[a] = float(clicked[: len(on_page)][retrieved[i, on_page]].sum())
+        on_page = shown_pool[shown_pool >= 0]
+        arm_clicks = (retrieved[:, on_page] & clicked[: len(on_page)].astype(bool)).sum(axis=1)
+        arm_rewards = {a: float(arm_clicks[i]) for i, a in enumerate(world.arm_names)
+                       if depth_p[i] > 0}
         policy.update(context, p, reward, arm_rewards)
         if world.online:
             docnos = world.vocab.docnos[shown[step][clicked.astype(bool)]].tolist()
             for name in world.online:
                 world.arms[name].update(queries[t], docnos)
-        if progress is not None:
-            progress.update(1)
+        if progress is not None and (step + 1) % tick == 0:
+            progress.update(tick)
+    if progress is not None and n_steps % tick:
+        progress.update(n_steps % tick)
     reward_all = clicks_total - world.cost[plan]
     return Trace(np.asarray(stream), plan, propensity, reward_all, clicks_total, expected,
                  recall, any_rel, shown, clicks, drawn,
