@@ -61,7 +61,7 @@ class CandidatePool:
     @classmethod
     def from_lists(cls, ids: list[np.ndarray], scores: list[np.ndarray]) -> "CandidatePool":
         """Build the pool from per-arm ranked lists (doc ids best first, with scores)."""
-        lengths = [len(x) for x in ids]
+        lengths = np.array([len(x) for x in ids], dtype=np.int64)
         flat = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
         # np.unique(flat, return_inverse=True), without its general-purpose overhead
         ordered = np.sort(flat)
@@ -72,12 +72,11 @@ class CandidatePool:
         n_arms = len(ids)
         ranks = np.full((n_arms, len(docs)), ABSENT, dtype=np.int64)
         pool_scores = np.zeros((n_arms, len(docs)))
-        start = 0
-        for a, n in enumerate(lengths):
-            cols = inverse[start:start + n]
-            ranks[a, cols] = np.arange(n)
-            pool_scores[a, cols] = scores[a]
-            start += n
+        if len(flat):  # every list's entries at once: arm, rank within the list, pool column
+            arm = np.repeat(np.arange(n_arms), lengths)
+            ranks[arm, inverse] = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths,
+                                                                   lengths)
+            pool_scores[arm, inverse] = np.concatenate(scores)
         return cls(docs, ranks, pool_scores, [np.asarray(s, dtype=float) for s in scores], inverse)
 
 

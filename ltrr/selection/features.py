@@ -245,8 +245,11 @@ class ContextFeaturizer:
             if len(scores) == 0:
                 values += [0.0, 0.0, 0.0]
                 continue
-            top = float(scores.max())
-            second = float(np.partition(scores, -2)[-2]) if len(scores) > 1 else top
+            if len(scores) > 1:  # one partition gives the largest and the second largest
+                part = np.partition(scores, -2)
+                top, second = float(part[-1]), float(part[-2])
+            else:
+                top = second = float(scores[0])
             gap = (top - second) / abs(top) if top != 0 else 0.0
             values += [math.copysign(math.log1p(abs(top)), top), min(max(gap, 0.0), 1.0),
                        min(math.log1p(len(scores)) / _LOG1P_1000, 1.0)]
