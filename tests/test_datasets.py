@@ -362,3 +362,13 @@ def test_corpus_not_utf8(trec_folder):
     with pytest.raises(InputError) as err:
         load(f"trec:{trec_folder}")
     assert str(err.value) == f"{trec_folder}/corpus.jsonl: not UTF-8 text (invalid start byte)"
+
+
+def test_archive_error_says_download_failed_when_the_archive_is_missing() -> None:
+    """requests' connection errors are OSErrors: with no archive on disk, the message must
+    say the download failed (not that the archive is unreadable)."""
+    from ltrr.datasets import irds
+
+    err = irds._archive_error("beir/scifact/test", ConnectionError("no network"))
+    assert "is not available offline and its download failed" in str(err)
+    assert str(err).startswith(str(Path(irds.links.irds_home()) / "beir" / "scifact"))

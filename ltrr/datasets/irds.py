@@ -64,15 +64,26 @@ def _guarded(dataset_id: str, read: Callable[[], T]) -> T:
     try:
         return read()
     except ARCHIVE_ERRORS as err:
-        raise InputError(f"ir_datasets cannot read the archive for '{dataset_id}' ({err}); "
-                         f"replace it (ltrr data link DIR --force)",
-                         file=_where(dataset_id)) from None
+        raise _archive_error(dataset_id, err) from None
     except RuntimeError as err:
         if "download" not in str(err).lower():
             raise
-        raise InputError(f"'{dataset_id}' is not available offline and its download failed; "
-                         f"link a local copy of its archive with `ltrr data link DIR` or set "
-                         f"${links.DATA_DIR_ENV}", file=_where(dataset_id)) from None
+        raise _download_error(dataset_id) from None
+
+
+def _download_error(dataset_id: str) -> InputError:
+    return InputError(f"'{dataset_id}' is not available offline and its download failed; "
+                      f"link a local copy of its archive with `ltrr data link DIR` or set "
+                      f"${links.DATA_DIR_ENV}", file=_where(dataset_id))
+
+
+def _archive_error(dataset_id: str, err: Exception) -> InputError:
+    """A missing archive whose download failed, or an archive ir_datasets cannot read."""
+    archive = links.archive_for(dataset_id)
+    if archive is not None and not archive.target().exists():
+        return _download_error(dataset_id)
+    return InputError(f"ir_datasets cannot read the archive for '{dataset_id}' ({err}); "
+                      f"replace it (ltrr data link DIR --force)", file=_where(dataset_id))
 
 
 def _one_line(text: object) -> str:
@@ -104,9 +115,7 @@ def _docs(ds, dataset_id: str) -> Callable[[], Iterator[dict]]:
                 record["docno"] = record.pop("doc_id")
                 yield record
         except ARCHIVE_ERRORS as err:
-            raise InputError(f"ir_datasets cannot read the archive for '{dataset_id}' ({err}); "
-                             f"replace it (ltrr data link DIR --force)",
-                             file=_where(dataset_id)) from None
+            raise _archive_error(dataset_id, err) from None
 
     return iterate
 
