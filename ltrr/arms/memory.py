@@ -16,8 +16,10 @@ alphanumeric tokens): stored queries are word TF-IDF vectors (vocabulary fitted 
 predicted queries; words outside it only take part through the exact match), cosine similarity
 picks the ``neighbours`` most similar stored queries, the exact normalised match counting
 ``exact_weight`` (2) instead of its cosine. An entity's score is the similarity-weighted sum of
-its scores under those stored queries. All of it is sparse matrix arithmetic per query, so the
-loop can call :meth:`MemoryArm.search` once per interaction as clicks arrive.
+its scores under those stored queries. All of it is array arithmetic per query, so the
+loop can call :meth:`MemoryArm.ranked` once per interaction as clicks arrive; what clicks never
+change (a query's TF-IDF row and its cosines with the predicted queries) is cached per query,
+and :meth:`MemoryArm.prepare_queries` fills that cache for a whole topic set in one batch.
 """
 
 from __future__ import annotations
