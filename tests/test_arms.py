@@ -201,6 +201,19 @@ def test_memory_no_click_issue_keeps_predictions():
     assert arm.seen("golden raven") and arm.past_ctr("golden raven") == 0.0
 
 
+def test_memory_ranked_leaves_hidden_documents_out():
+    """The loop hides entities not yet released: they must not take a top-k slot."""
+    arm = build_arm("memory", music_dataset())
+    arm.update("summer dance", ["t5"])
+    docnos, _ = arm.ranked("summer dance", 3)
+    assert docnos[0] == "t5"
+    hidden = arm.docnos == "t5"
+    shown, scores = arm.ranked("summer dance", 3, hidden=hidden)
+    assert "t5" not in shown.tolist()
+    assert len(shown) == min(3, len(arm.ranked("summer dance", 100)[0]) - 1)
+    assert list(scores) == sorted(scores, reverse=True)
+
+
 def test_memory_transform_matches_search():
     arm = build_arm("memory", music_dataset(), num_results=4)
     res = arm.transform(queries("copper lake"))

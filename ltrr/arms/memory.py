@@ -276,8 +276,19 @@ class MemoryArm(Arm):
         docnos, scores = self.ranked(query, k)
         return list(zip(docnos.tolist(), scores.tolist()))
 
-    def ranked(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`search` as arrays: top ``k`` docnos and their float64 scores, best first."""
+    @property
+    def docnos(self) -> np.ndarray:
+        """Every docno the memory can return, in the order ``ranked``'s ``hidden`` mask uses."""
+        self.load()
+        return self._docnos
+
+    def ranked(self, query: str, k: int, hidden: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` as arrays: top ``k`` docnos and their float64 scores, best first.
+
+        ``hidden`` (a boolean mask over :attr:`docnos`) leaves documents out before the top
+        ``k`` is taken: the interaction loop hides entities not yet released.
+        """
         self.load()
         key = normalise(query)
         nothing = (self._docnos[:0], np.zeros(0))
@@ -312,6 +323,8 @@ class MemoryArm(Arm):
         pred_rows, click_rows = nonzero[is_pred], nonzero[~is_pred] - n_pred
         scores = (self._pred_scores(pred_rows, values[is_pred])
                   + self._click_scores(click_rows, click_sims))
+        if hidden is not None:
+            scores[hidden] = 0
         hits = np.flatnonzero(scores > 0)
         if len(hits) > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]

@@ -53,12 +53,14 @@ def is_online(arm) -> bool:
     return callable(getattr(arm, "update", None)) and callable(getattr(arm, "reset", None))
 
 
-def online_candidates(arm, query: str, k: int) -> tuple[list[str], np.ndarray]:
+def online_candidates(arm, query: str, k: int, hidden: np.ndarray | None = None
+                      ) -> tuple[list[str], np.ndarray]:
     """An online arm's top ``k`` (docnos, float scores), best first: from its ``ranked``
-    arrays where it has them (the memory arm), else from its ``search`` pairs."""
+    arrays where it has them (the memory arm), leaving out the ``hidden`` documents (a mask
+    over ``arm.docnos``: not yet released), else from its ``search`` pairs."""
     ranked = getattr(arm, "ranked", None)
     if callable(ranked):
-        docnos, scores = ranked(query, k)
+        docnos, scores = ranked(query, k) if hidden is None else ranked(query, k, hidden=hidden)
         return docnos.tolist(), np.asarray(scores, dtype=float)
     found = arm.search(query, k)
     return [d for d, _ in found], np.array([sc for _, sc in found], dtype=float)
@@ -135,12 +137,19 @@ class World:
         self.visible_from = np.zeros(len(self.vocab), dtype=np.int64)
         recency = self.dataset.meta.get("recency", {})
         field_name = recency.get("field", "release_day")
+        self._online_from: dict[str, np.ndarray] = {}
         if self.settings.new_release_days and field_name in self.dataset.fields:
             days = {str(doc["docno"]): doc.get(field_name) for doc in self.dataset.docs()}
-            day = pd.Series(days, dtype=float).reindex(self.vocab.docnos).to_numpy()
+            day = pd.Series(days, dtype=float)
             if recency.get("newer_is") == "smaller":  # days before today: flip to a time axis
                 day = -day
-            self.visible_from = release_steps(day, length, self.settings.new_release_days)
+            steps = pd.Series(release_steps(day.to_numpy(), length, self.settings.new_release_days),
+                              index=day.index)
+            self.visible_from = steps.reindex(self.vocab.docnos).fillna(0).to_numpy(np.int64)
+            # the online (memory) arm is asked per step: hide what is not out yet (arms that
+            # expose their docnos and a ranked(..., hidden=) method, as ltrr's memory arm does)
+            self._online_from = {a: steps.reindex(self.arms[a].docnos).fillna(0).to_numpy(np.int64)
+                                 for a in self.online if hasattr(self.arms[a], "docnos")}
         never = np.iinfo(np.int64).max
         # step from which each static list entry shows (never for padding), and per topic
         # the steps at which any of its static entries appears
@@ -153,6 +162,12 @@ class World:
         self._stream_key = None
         self.relevant_from = [np.sort(self.visible_from[list(g)]) if g else np.empty(0, np.int64)
                               for g in self.grades]
+
+    def hidden_online(self, arm: str, step: int) -> np.ndarray | None:
+        """Mask over the online arm's docnos of entities not released by ``step`` (None when
+        the benchmark has no release schedule)."""
+        release = self._online_from.get(arm)
+        return None if release is None else release > step
 
     def visible(self, ids: np.ndarray, step: int) -> np.ndarray:
         """Mask of document ids released by ``step``."""
@@ -268,7 +283,8 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         t = int(t)
         online = {}
         for name in world.online:
-            docnos, scores = online_candidates(world.arms[name], queries[t], online_depth[name])
+            docnos, scores = online_candidates(world.arms[name], queries[t], online_depth[name],
+                                               world.hidden_online(name, step))
             online[name] = (world.vocab.ids_adding(docnos), scores)
         pool, grades = world.pool(t, step, online)
         pages, in_union = plan_pages(pool, world.depths, s.fusion, s.k, page)
