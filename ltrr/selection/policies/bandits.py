@@ -16,9 +16,8 @@ import numpy as np
 
 from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
-from ltrr.selection.policies.decisions import (PlanPolicy, argmax_random_ties, check_param,
-                                               is_number, monte_carlo_argmax_share,
-                                               tie_distribution)
+from ltrr.selection.policies.decisions import (IndexPolicy, PlanPolicy, check_param, is_number,
+                                               monte_carlo_argmax_share)
 
 
 class EpsilonGreedy(PlanPolicy):
@@ -60,7 +59,7 @@ class EpsilonGreedy(PlanPolicy):
         self.model.update_params(action=plan, reward=self.scale(reward))
 
 
-class UCB1(PlanPolicy):
+class UCB1(IndexPolicy):
     """UCB1 (Auer, Cesa-Bianchi & Fischer 2002): the plan maximising
     ``mean + sqrt(c * ln t / n)``; untried plans first. Rewards are raw (clicks): ``c = 2``
     is the textbook constant for rewards of unit range, here for noise of about one click. Ties (including among untried plans)
@@ -83,12 +82,6 @@ class UCB1(PlanPolicy):
             return (self.counts == 0).astype(float)  # untried plans tie at the top
         t = self.counts.sum()
         return self.sums / self.counts + np.sqrt(self.c * np.log(t) / self.counts)
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        return argmax_random_ties(self._scores(), self.rng)
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return tie_distribution(self._scores())
 
     def update(self, context: np.ndarray, plan: int, reward: float,
                arm_rewards: dict[str, float] | None = None) -> None:

@@ -107,6 +107,20 @@ class PlanPolicy(Policy):
         return x
 
 
+class IndexPolicy(PlanPolicy):
+    """A policy that plays the plan with the highest index (UCB1, the semi-bandit): the
+    subclass gives ``_scores()``; ties are broken at random, so the propensity is 1/ties."""
+
+    def _scores(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
+        return argmax_random_ties(self._scores(), self.rng)
+
+    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
+        return tie_distribution(self._scores())
+
+
 def hyper_parameters(cls: type) -> dict[str, object]:
     """``{name: default}`` of a policy class's keyword-only ``__init__`` arguments."""
     signature = inspect.signature(cls.__init__)

@@ -30,11 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from ltrr.selection.plans import PlanSpace
-from ltrr.selection.policies.decisions import (PlanPolicy, argmax_random_ties, check_param,
-                                               is_number, tie_distribution)
+from ltrr.selection.policies.decisions import IndexPolicy, check_param, is_number
 
 
-class SemiBanditUCB(PlanPolicy):
+class SemiBanditUCB(IndexPolicy):
     """ESCB over (arm, depth) base arms with a per-plan residual (see module doc)."""
 
     name = "semibandit"
@@ -68,12 +67,6 @@ class SemiBanditUCB(PlanPolicy):
         residual = np.divide(self.residual_sums, self.plays, out=np.zeros(self.n_plans),
                              where=self.plays > 0)
         return means + widths + residual
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        return argmax_random_ties(self._scores(), self.rng)
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return tie_distribution(self._scores())
 
     def update(self, context: np.ndarray, plan: int, reward: float,
                arm_rewards: dict[str, float] | None = None) -> None:
