@@ -24,7 +24,7 @@ import numpy as np
 from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies.decisions import (PlanPolicy, argmax_random_ties, check_param,
-                                               is_number, monte_carlo_argmax_share,
+                                               checked_epsilon, is_number, monte_carlo_argmax_share,
                                                tie_distribution)
 
 
@@ -142,9 +142,7 @@ class LinEpsilonGreedy(_LinearPolicy):
                  reward_range: tuple[float, float] = (0.0, 1.0), *,
                  epsilon: float = 0.1) -> None:
         super().__init__(plans, n_features, random_state, reward_range)
-        check_param(is_number(epsilon) and 0 <= epsilon <= 1, self.name, "epsilon",
-                    f"must be a number in [0, 1], got {epsilon!r}")
-        self.epsilon = float(epsilon)
+        self.epsilon = checked_epsilon(self.name, epsilon)
         self.model = obp().policy.LinEpsilonGreedy(dim=n_features, n_actions=self.n_plans,
                                                    len_list=1, batch_size=1,
                                                    random_state=random_state,

@@ -82,6 +82,13 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+def checked_epsilon(policy: str, epsilon: object) -> float:
+    """An exploration rate: a number in [0, 1] (InputError naming the policy otherwise)."""
+    check_param(is_number(epsilon) and 0 <= epsilon <= 1, policy, "epsilon",
+                f"must be a number in [0, 1], got {epsilon!r}")
+    return float(epsilon)
+
+
 class PlanPolicy(Policy):
     """Common state of ltrr's policies: the plan space, the reward scale and the context check.
 
