@@ -108,7 +108,8 @@ def check_archive(path: Path, archive: Archive) -> None:
             with tarfile.open(path, "r:*") as tf:
                 names = {m.name.lstrip("./") for m in tf.getmembers()}
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as err:
-        raise InputError(f"cannot read archive: {err}", file=str(path)) from None
+        reason = str(err).splitlines()[0].rstrip(":")  # tarfile lists every method it tried
+        raise InputError(f"cannot read archive: {reason}", file=str(path)) from None
     missing = [m for m in archive.members if m not in names]
     if missing:
         raise InputError(f"not the {archive.dataset_ids[0]} archive: it lacks "
