@@ -18,10 +18,14 @@ Two faces of the same computation:
   simulator's truths: the oracle and regret), over a pool of a few hundred candidates;
   building and merging DataFrames per plan and step would cost milliseconds each, the
   array version costs microseconds. ``tests/test_fusion.py`` checks both give the same
-  page. Ties in fused score are broken by the pool order (ascending document id).
+  page up to the order of exact ties.
 
-A learned ranker can replace this stage later: it needs only the same ``plan_pages``
-signature (pool + depths -> pages).
+Ties in fused score are common (under RRF, two documents at the same rank of different arms
+tie exactly). :func:`plan_pages` breaks them by a rule that does not depend on identifiers:
+first the document's best rank in any of the plan's lists (a document some arm put first
+beats one no arm ranked as high), then a seeded random key per document (``tie_keys``; the
+loop derives it from the run's seed and the docno, :func:`tie_keys`), so no entity type or
+id range wins ties systematically. Without keys the last resort is the pool order.
 """
 
 from __future__ import annotations
@@ -80,8 +84,20 @@ class CandidatePool:
         return cls(docs, ranks, pool_scores, [np.asarray(s, dtype=float) for s in scores], inverse)
 
 
+def tie_keys(docnos, seed: int) -> np.ndarray:
+    """A seeded random key per docno (uint64 from BLAKE2b of ``seed|docno``): the last tie
+    breaker of :func:`plan_pages`. It depends on the docno only through a hash, so the order
+    it induces is a random permutation that changes with the seed and favours no prefix."""
+    import hashlib
+
+    salt = f"{int(seed)}|".encode()
+    return np.fromiter((int.from_bytes(hashlib.blake2b(salt + str(d).encode(),
+                                                       digest_size=8).digest(), "little")
+                        for d in docnos), dtype=np.uint64)
+
+
 def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: int = 60,
-               page: int = 10) -> tuple[np.ndarray, np.ndarray]:
+               page: int = 10, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The page each plan shows, and which pool docs each plan's union holds.
 
     Args:
@@ -90,6 +106,8 @@ def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: 
         fusion: ``"rrf"`` or ``"combsum"``.
         k: the RRF constant.
         page: page length.
+        keys: ``(U,)`` seeded tie keys of the pool's documents (:func:`tie_keys`); ties in
+            fused score go to the better best rank, then the smaller key.
 
     Returns:
         ``pages`` ``(P, page)`` pool indices best first (-1 where the union is shorter than
@@ -106,7 +124,9 @@ def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: 
     else:
         raise InputError(f"unknown fusion '{fusion}' (choose from {', '.join(FUSIONS)})")
     fused = np.where(in_union, fused, -np.inf)
-    order = np.argsort(-fused, axis=1, kind="stable")[:, :page]
+    best = np.where(included, pool.ranks[None, :, :], ABSENT).min(axis=1)  # (P, U)
+    last = np.broadcast_to(np.arange(len(pool.docs)) if keys is None else keys, fused.shape)
+    order = np.lexsort((last, best, -fused), axis=-1)[:, :page]
     shown = fused[np.arange(len(fused))[:, None], order] > -np.inf
     pages = np.where(shown, order, -1)
     if pages.shape[1] < page:
