@@ -7,8 +7,12 @@ The lists are stored as ``.npz`` (docnos as fixed-width strings, scores, per-top
 offsets) under ``LTRR_HOME/candidates/``, keyed by the arm's ``cache_key``, the depth
 and a hash of the topics; a later run (or another policy) loads them in milliseconds.
 
-In memory the lists become padded int arrays over a document vocabulary (:class:`DocIds`)
-so the loop works on integers only.
+Documents released during the stream are hidden until their release step, so a list cut at
+depth ``k`` before hiding would come up short. :func:`released_lists` asks each arm deep
+enough that, at every step, the first ``k`` *released* entries of its ranking are there.
+
+In memory the lists become int arrays over a document vocabulary (:class:`DocIds`) so the
+loop works on integers only.
 """
 
 from __future__ import annotations
@@ -66,6 +70,35 @@ def arm_lists(arm, topics: pd.DataFrame, depth: int) -> ArmLists:
     np.savez(tmp, docnos=docnos.astype(str), scores=scores, offsets=offsets)
     os.replace(tmp, path)
     return _split(docnos, scores, offsets)
+
+
+def released_lists(arm, topics: pd.DataFrame, depth: int, late: pd.Series) -> ArmLists:
+    """The arm's ranking per topic, deep enough to hold ``depth`` documents that are out at
+    every step: hiding the ``late`` documents (docno -> release step > 0) never leaves fewer
+    than ``depth`` entries when the arm has that many.
+
+    First asked at ``depth`` (the common case: nothing late near the top); topics whose list
+    is full but holds fewer than ``depth`` documents out from the start are asked again at
+    ``depth + len(late)``, which always suffices. Each list is then cut after its
+    ``depth``-th always-out entry: nothing beyond it can reach the top ``depth`` at any step.
+    Both calls go through :func:`arm_lists` and its on-disk cache.
+    """
+    lists = arm_lists(arm, topics, depth)
+    if late.empty:
+        return lists
+    is_late = late.index.to_numpy(dtype=str)
+    short = [t for t, docnos in enumerate(lists.docnos)
+             if len(docnos) >= depth and (~np.isin(docnos, is_late)).sum() < depth]
+    if short:
+        deeper = arm_lists(arm, topics.iloc[short], depth + len(late))
+        for t, docnos, scores in zip(short, deeper.docnos, deeper.scores):
+            lists.docnos[t], lists.scores[t] = docnos, scores
+    for t, docnos in enumerate(lists.docnos):
+        out = np.flatnonzero(~np.isin(docnos, is_late))
+        if len(out) >= depth:
+            end = out[depth - 1] + 1
+            lists.docnos[t], lists.scores[t] = docnos[:end], lists.scores[t][:end]
+    return lists
 
 
 def _split(docnos: np.ndarray, scores: np.ndarray, offsets: np.ndarray) -> ArmLists:
