@@ -186,3 +186,29 @@ def test_decision_log_columns(world):
     assert len(row["shown"]) == len(row["clicks"]) == 5
     assert row["clicks_total"] == sum(row["clicks"])
     assert row["candidates_lexical"] + row["candidates_dense"] == 6 or row["action"] != "lexical:3+dense:3"
+
+
+def test_cached_truths_equal_truths_computed_afresh(monkeypatch):
+    """The loop caches each topic's static plans per release epoch and its memory plans
+    while the memory's list is unchanged; a run that recomputes every plan at every step
+    must give the same trace."""
+    from ltrr.simulation.loop import PlanTruths, StepTruth
+
+    world = make_world(memory=True)
+    cached = play(world, "linucb", length=300)
+    again = play(world, "linucb", length=300)  # a second run of the seed reuses its truths
+    np.testing.assert_array_equal(cached.expected, again.expected)
+
+    def afresh(self, t, step, lists):
+        self._extend_keys()
+        every = np.arange(len(self.plan_ids))
+        truth = StepTruth.of([lists[a] for a in self.arm_names], self.depths, self.settings,
+                             self._keys)
+        return PlanTruths([truth], [every], np.stack([np.zeros_like(every), every], axis=1))
+
+    monkeypatch.setattr(World, "truths", afresh)
+    fresh = play(make_world(memory=True), "linucb", length=300)
+    np.testing.assert_array_equal(cached.expected, fresh.expected)
+    np.testing.assert_array_equal(cached.shown, fresh.shown)
+    np.testing.assert_array_equal(cached.plan, fresh.plan)
+    np.testing.assert_array_equal(cached.recall, fresh.recall)

@@ -124,14 +124,34 @@ def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: 
     else:
         raise InputError(f"unknown fusion '{fusion}' (choose from {', '.join(FUSIONS)})")
     fused = np.where(in_union, fused, -np.inf)
-    best = np.where(included, pool.ranks[None, :, :], ABSENT).min(axis=1)  # (P, U)
-    last = np.broadcast_to(np.arange(len(pool.docs)) if keys is None else keys, fused.shape)
-    order = np.lexsort((last, best, -fused), axis=-1)[:, :page]
-    shown = fused[np.arange(len(fused))[:, None], order] > -np.inf
-    pages = np.where(shown, order, -1)
-    if pages.shape[1] < page:
-        pages = np.pad(pages, ((0, 0), (0, page - pages.shape[1])), constant_values=-1)
-    return pages, in_union
+    return _top(fused, included, pool, keys, page), in_union
+
+
+def _top(fused: np.ndarray, included: np.ndarray, pool: CandidatePool, keys: np.ndarray | None,
+         page: int) -> np.ndarray:
+    """Per plan row, the pool indices of the ``page`` best documents by (fused score desc,
+    best rank in the plan's lists asc, key asc); -1 past the end of the union.
+
+    Only the documents that can reach the page are ordered: ``argpartition`` finds each row's
+    page-th best score, and every document scoring at least that (ties at the cut included)
+    is sorted by the full rule with one ``lexsort``.
+    """
+    n_plans, n_docs = fused.shape
+    pages = np.full((n_plans, page), -1, dtype=np.int64)
+    if n_docs == 0:
+        return pages
+    k = min(page, n_docs)
+    part = np.argpartition(-fused, k - 1, axis=1)[:, :k]
+    cut = fused[np.arange(n_plans)[:, None], part].min(axis=1)
+    rows, cols = np.nonzero((fused >= cut[:, None]) & (fused > -np.inf))
+    ranks = np.where(included[rows, :, cols], pool.ranks[:, cols].T, ABSENT).min(axis=1)
+    last = cols if keys is None else keys[cols]
+    order = np.lexsort((last, ranks, -fused[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
+    position = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    keep = position < page
+    pages[rows[keep], position[keep]] = cols[keep]
+    return pages
 
 
 def _combsum(pool: CandidatePool, depths: np.ndarray, included: np.ndarray) -> np.ndarray:

@@ -34,12 +34,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ltrr.ranking.fusion import CandidatePool, plan_pages, tie_keys
+from ltrr.ranking.fusion import ABSENT, CandidatePool, plan_pages, tie_keys
 from ltrr.simulation.candidates import DocIds, released_lists
 from ltrr.simulation.clicks import ClickModel, scale_grades
 from ltrr.simulation.stream import release_schedule
 
-NEVER = np.iinfo(np.int64).max
+SEED_CACHES = 3  # seeds whose step truths a World keeps (cells run seed by seed)
+ONLINE_LISTS_PER_TOPIC = 8  # memory lists per topic whose truths are kept
 
 
 @dataclass
@@ -99,23 +100,61 @@ def online_candidates(arm, query: str, k: int, hidden: np.ndarray | None = None
 
 @dataclass
 class StepTruth:
-    """What the simulator knows about one query's candidates: every plan's page and
-    expected clicks, and what each plan's union holds."""
+    """What the simulator knows about one query's candidates, for a set of plans: each
+    plan's page and expected clicks, and what its union holds."""
 
-    pool: CandidatePool
-    pages: np.ndarray  # (P, page) pool indices, -1 empty
-    page_grades: np.ndarray  # (P, page) 0..4 grades, -1 empty
     shown: np.ndarray  # (P, page) doc ids, -1 empty
+    page_grades: np.ndarray  # (P, page) 0..4 grades, -1 empty
+    shown_ranks: np.ndarray  # (P, A, page) rank of each shown doc in each arm's list (or ABSENT)
     expected: np.ndarray  # (P,) expected clicks (cost not subtracted)
     hits: np.ndarray  # (P,) relevant documents in each plan's union
     drawn: np.ndarray  # (P, A) candidates each plan draws from each arm
 
+    @classmethod
+    def of(cls, lists: list[tuple[np.ndarray, ...]], depths: np.ndarray, settings: LoopSettings,
+           keys: np.ndarray) -> "StepTruth":
+        """The truth for the plans ``depths`` (P, A) from the arms' ``lists`` ((ids, scores,
+        grades) per arm; ``keys``: tie keys by doc id)."""
+        pool = CandidatePool.from_lists([x[0] for x in lists], [x[1] for x in lists])
+        grades = np.zeros(len(pool.docs), dtype=np.int64)
+        if len(pool.docs):
+            grades[pool.slots] = np.concatenate([x[2] for x in lists])
+        pages, in_union = plan_pages(pool, depths, settings.fusion, settings.k, settings.page,
+                                     keys=keys[pool.docs])
+        filled = pages >= 0
+        at = np.maximum(pages, 0)
+        page_grades = np.where(filled, grades[at], -1)
+        shown_ranks = np.where(filled[:, None, :], pool.ranks[:, at].transpose(1, 0, 2), ABSENT)
+        lengths = np.array([len(x[0]) for x in lists], dtype=np.int64)
+        return cls(np.where(filled, pool.docs[at], -1), page_grades, shown_ranks,
+                   settings.clicks.expected_total(page_grades),
+                   (in_union & (grades > 0)).sum(axis=1), np.minimum(depths, lengths[None, :]))
+
     def arm_clicks(self, plan: int, depths: np.ndarray, clicked: np.ndarray) -> np.ndarray:
         """Clicks on the shown documents each arm retrieved under ``plan`` (a document
         several arms retrieved credits each)."""
-        on_page = self.pages[plan][self.pages[plan] >= 0]
-        retrieved = self.pool.ranks[:, on_page] < depths[:, None]
-        return (retrieved & clicked[: len(on_page)].astype(bool)).sum(axis=1)
+        retrieved = self.shown_ranks[plan] < depths[:, None]  # (A, page)
+        return (retrieved & clicked.astype(bool)[None, :]).sum(axis=1)
+
+
+class PlanTruths:
+    """The truths of every plan at one step, held as the parts they were computed in (the
+    static plans' and the online plans'), without copying them into one array per step."""
+
+    def __init__(self, parts: list[StepTruth], part_rows: list[np.ndarray],
+                 part_of: np.ndarray) -> None:
+        self.parts, self._part_of = parts, part_of
+        if len(parts) == 1:
+            self.expected = parts[0].expected
+        else:
+            self.expected = np.empty(len(part_of))
+            for rows, part in zip(part_rows, parts):
+                self.expected[rows] = part.expected
+
+    def plan(self, p: int) -> tuple[StepTruth, int]:
+        """The part holding plan ``p`` and its row there."""
+        part, row = self._part_of[p]
+        return self.parts[part], int(row)
 
 
 class World:
@@ -170,11 +209,21 @@ class World:
         self._online_from = {a: self.late.reindex(np.asarray(arms[a].docnos, dtype=str))
                              .fillna(0).to_numpy(np.int64)
                              for a in self.online if hasattr(arms[a], "docnos")}
+        online_cols = [i for i, a in enumerate(self.arm_names) if a in self.online]
+        uses_online = (self.depths[:, online_cols] > 0).any(axis=1)
+        self._static_plans = np.flatnonzero(~uses_online)
+        self._online_plans = np.flatnonzero(uses_online)
+        self._part_rows = [rows for rows in (self._static_plans, self._online_plans) if len(rows)]
+        self._part_of = np.zeros((len(self.plan_ids), 2), dtype=np.int64)  # (part, row in it)
+        for i, rows in enumerate(self._part_rows):
+            self._part_of[rows, 0], self._part_of[rows, 1] = i, np.arange(len(rows))
         calls = (self.depths > 0).sum(axis=1)
         self.cost = settings.per_candidate * self.depths.sum(axis=1) + settings.per_arm_call * calls
         self.arm_calls = calls
         self._keys = np.zeros(0, dtype=np.uint64)
         self._seed: int | None = None
+        self._seed_caches: dict[int, dict] = {}
+        self._static_cache: dict = {}
 
     @staticmethod
     def _make_probe(settings: LoopSettings, arm_names: list[str]) -> Probe | None:
@@ -219,7 +268,6 @@ class World:
             self.static[a] = rows
         self._topic_breaks = [np.unique(np.concatenate(b)) if b else np.empty(0, np.int64)
                               for b in breaks]
-        self._static_cache: dict = {}
 
     def hidden_online(self, arm: str, step: int) -> np.ndarray | None:
         """Mask over the online arm's docnos of entities not released by ``step`` (None when
@@ -234,7 +282,7 @@ class World:
         ``list_depth`` entries released by ``step``.
 
         Cached per (topic, release epoch of the topic's own entries): the lists only change
-        when one of their documents is released. The cache is cleared per run.
+        when one of their documents is released, and are the same for every run.
         """
         epoch = int(np.searchsorted(self._topic_breaks[t], step, side="right"))
         key = (t, epoch)
@@ -250,50 +298,64 @@ class World:
         return hit
 
     def new_run(self, seed: int) -> None:
-        """Start a run: per-run caches emptied, tie keys drawn for ``seed``."""
-        self._static_cache, self._truths = {}, {}
-        if seed != self._seed or len(self._keys) != len(self.vocab):
-            self._keys, self._seed = tie_keys(self.vocab.docnos, seed), seed
+        """Start a run of ``seed``: its tie keys, and its caches of step truths.
 
-    def truths(self, t: int, step: int, lists: dict[str, tuple[np.ndarray, ...]]) -> StepTruth:
+        Truths depend on the topic, the release epoch, the arms' lists and the seed's tie
+        keys, not on the policy, so every run of a seed shares them (the last
+        ``SEED_CACHES`` seeds are kept): a topic's static plans are computed once per seed and
+        epoch, its memory plans once per distinct memory list.
+        """
+        cache = self._seed_caches.pop(seed, None)
+        if cache is None or len(cache["keys"]) != len(self.vocab):
+            cache = {"keys": tie_keys(self.vocab.docnos, seed), "static": {}, "online": {}}
+        self._seed_caches[seed] = cache
+        while len(self._seed_caches) > SEED_CACHES:
+            self._seed_caches.pop(next(iter(self._seed_caches)))
+        self._seed, self._keys = seed, cache["keys"]
+        self._static_truths, self._online_truths = cache["static"], cache["online"]
+
+    def truths(self, t: int, step: int, lists: dict[str, tuple[np.ndarray, ...]]) -> "PlanTruths":
         """Every plan's page and expected clicks for topic ``t`` from the arms' ``lists``
-        (arm -> (ids, scores, grades)), cached per topic while the lists are the same.
+        (arm -> (ids, scores, grades)).
 
-        The key is the topic's static release epoch and the online arms' ids in order (RRF
-        reads ranks only; CombSUM also their scores).
+        Plans that draw from no online arm depend only on the static lists: their truth is
+        cached per topic and release epoch. The others depend on the online arms' lists too
+        (their ids in order for RRF, which reads ranks only; also their scores for CombSUM):
+        cached per topic and list, a few lists per topic.
         """
         epoch = int(np.searchsorted(self._topic_breaks[t], step, side="right"))
-        parts: list[object] = [epoch]
-        for a in self.online:
-            parts.append(lists[a][0].tobytes())
-            if self.settings.fusion != "rrf":
-                parts.append(lists[a][1].tobytes())
-        key = tuple(parts)
-        cached = self._truths.get(t)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        truth = self._compute_truth([lists[a] for a in self.arm_names])
-        self._truths[t] = (key, truth)
-        return truth
+        self._extend_keys()
+        parts = []
+        if len(self._static_plans):
+            truth = self._static_truths.get((t, epoch))
+            if truth is None:
+                truth = self._static_truths[t, epoch] = StepTruth.of(
+                    [lists[a] for a in self.arm_names], self.depths[self._static_plans],
+                    self.settings, self._keys)
+            parts.append(truth)
+        if len(self._online_plans):
+            key = [epoch]
+            for a in self.online:
+                key.append(lists[a][0].tobytes())
+                if self.settings.fusion != "rrf":
+                    key.append(lists[a][1].tobytes())
+            key = tuple(key)
+            known = self._online_truths.setdefault(t, {})
+            truth = known.get(key)
+            if truth is None:
+                if len(known) >= ONLINE_LISTS_PER_TOPIC:
+                    known.pop(next(iter(known)))
+                truth = known[key] = StepTruth.of(
+                    [lists[a] for a in self.arm_names], self.depths[self._online_plans],
+                    self.settings, self._keys)
+            parts.append(truth)
+        return PlanTruths(parts, self._part_rows, self._part_of)
 
-    def _compute_truth(self, lists: list[tuple[np.ndarray, ...]]) -> StepTruth:
-        s = self.settings
-        pool = CandidatePool.from_lists([x[0] for x in lists], [x[1] for x in lists])
-        grades = np.zeros(len(pool.docs), dtype=np.int64)
-        if len(pool.docs):
-            grades[pool.slots] = np.concatenate([x[2] for x in lists])
-        if len(self._keys) < len(self.vocab):  # the memory arm surfaced a new document
+    def _extend_keys(self) -> None:
+        """Tie keys for documents the memory arm surfaced after the run started."""
+        if len(self._keys) < len(self.vocab):
             self._keys = np.concatenate([self._keys,
                                          tie_keys(self.vocab.docnos[len(self._keys):], self._seed)])
-        pages, in_union = plan_pages(pool, self.depths, s.fusion, s.k, s.page,
-                                     keys=self._keys[pool.docs])
-        filled = pages >= 0
-        page_grades = np.where(filled, grades[np.maximum(pages, 0)], -1)
-        shown = np.where(filled, pool.docs[np.maximum(pages, 0)], -1)
-        lengths = np.array([len(x[0]) for x in lists], dtype=np.int64)
-        return StepTruth(pool, pages, page_grades, shown, s.clicks.expected_total(page_grades),
-                         (in_union & (grades > 0)).sum(axis=1),
-                         np.minimum(self.depths, lengths[None, :]))
 
     def grades_of(self, t: int, ids: np.ndarray) -> np.ndarray:
         """The 0..4 grades of doc ``ids`` for topic ``t`` (0 where unjudged)."""
@@ -388,19 +450,20 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         contexts[step] = context
         p, prop = policy.choose(context, truth=expected[step] if uses_truth else None)
         plan[step], propensity[step] = p, prop
-        clicked = s.clicks.sample(truth.page_grades[p], rng)
+        part, row = truth.plan(p)
+        clicked = s.clicks.sample(part.page_grades[row], rng)
         clicks[step], clicks_total[step] = clicked, clicked.sum()
         reward = float(clicks_total[step]) - float(plan_cost[p]) - probe_cost
         n_rel = world.n_relevant(t, step)
         n_relevant[step] = n_rel
         if n_rel:
-            recall[step] = truth.hits[p] / n_rel
-        any_rel[step] = truth.hits[p] > 0
-        shown[step] = truth.shown[p]
-        drawn[step] = truth.drawn[p]
+            recall[step] = part.hits[row] / n_rel
+        any_rel[step] = part.hits[row] > 0
+        shown[step] = part.shown[row]
+        drawn[step] = part.drawn[row]
         arm_rewards = None
         if credits_arms:
-            credit = truth.arm_clicks(p, world.depths[p], clicked)
+            credit = part.arm_clicks(row, world.depths[p], clicked)
             arm_rewards = {a: float(credit[i]) for i, a in enumerate(world.arm_names)
                            if world.depths[p, i] > 0}
         policy.update(context, p, reward, arm_rewards)
