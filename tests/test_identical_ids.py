@@ -1,4 +1,4 @@
-"""BEIR's ``ignore_identical_ids``: self-hits dropped in ``ltrr arms`` and in the loop's candidate lists.
+"""BEIR's ``ignore_identical_ids``: self-hits dropped in ``ltrr arms`` and the loop's candidates.
 
 The BEIR folder built here holds its first query as a document under the same id (as ArguAna
 and Quora hold theirs): ``q1`` "zebra quartz" is also document ``q1`` "zebra quartz", which

@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     info = sub.add_parser("info", help="counts, fields and a sample record of a dataset id")
     info.add_argument("dataset", metavar="DATASET",
-                      help="an ir_datasets id, beir:FOLDER[#split], trec:FOLDER or ltrr:music")
+                      help="an ir_datasets id, beir:FOLDER[#split], trec:FOLDER, ltrr:music or "
+                      "ltrr:mixed")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(handler=_info)
 

@@ -146,6 +146,6 @@ def load_irds(dataset_id: str) -> Dataset:
             "name": documentation.get("pretty_name", dataset_id),
             "bibtex_ids": list(documentation.get("bibtex_ids", [])),  # ir_datasets/docs/bibliography.bib
             "qrels_defs": dict(ds.qrels_defs() or {}),
-            META_KEY: beir_default(dataset_id),  # BEIR drops self-hits (ltrr.datasets.identical_ids)
+            META_KEY: beir_default(dataset_id),  # BEIR drops self-hits (.identical_ids)
         },
     )
