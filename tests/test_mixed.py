@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ltrr.arms.report import topic_groups
 from ltrr.cli import main
 from ltrr.datasets import load
 from ltrr.datasets.mixed import PARTS
@@ -177,3 +178,11 @@ def test_bad_settings(dataset_id, message):
     with pytest.raises(InputError) as err:
         load(dataset_id)
     assert str(err.value) == message
+
+
+def test_ltrr_arms_groups_topics_by_collection():
+    topics = pd.DataFrame({"qid": ["a:1", "b:1", "a:2"], "query": ["x", "y", "z"],
+                           "collection": ["a", "b", "a"]})
+    groups = topic_groups(topics)
+    assert list(groups) == ["all", "collection=a", "collection=b"]
+    assert groups["collection=a"]["qid"].tolist() == ["a:1", "a:2"]
