@@ -186,3 +186,21 @@ def test_ltrr_arms_groups_topics_by_collection():
     groups = topic_groups(topics)
     assert list(groups) == ["all", "collection=a", "collection=b"]
     assert groups["collection=a"]["qid"].tolist() == ["a:1", "a:2"]
+
+
+def test_benchmark_file_mirrors_nfcorpus():
+    from pathlib import Path
+
+    from ltrr.simulation.benchmark import load_benchmark
+
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    mixed, nfcorpus = (load_benchmark(benchmarks / f) for f in ("mixed.toml", "nfcorpus.toml"))
+    assert mixed.dataset == "ltrr:mixed" and mixed.seeds == list(range(10))
+    assert mixed.arms == ["lexical", "dense", "memory", "fuzzy"] and mixed.budget == 40
+    assert mixed.features == ["query", "idf", "memory", "context"]  # pre-retrieval only
+    names = [p.name for p in mixed.policies]
+    assert [n for n in names if n != "single:fuzzy"] == [p.name for p in nfcorpus.policies]
+    assert "single:fuzzy" in names
+    space = mixed.plan_space()
+    assert len(space.ids) == 4 + 6 + 12 + 1  # singles, equal pairs, 75/25 ordered pairs, union
+    assert (mixed.settings.clicks, mixed.settings.page) == (nfcorpus.settings.clicks, 10)
