@@ -19,7 +19,8 @@ for every ir_datasets ``beir/...`` id (BEIR's default) and for a ``beir:FOLDER``
 ids include document ids (:func:`identical_ids_note` says how many). Where it is set, ``ltrr
 arms`` asks each arm for depth + 1 and :func:`drop_identical_ids` removes the self-hits and
 cuts to the depth before ``pt.Experiment`` scores the run, and the loop's static candidate
-lists are made the same way (:func:`ltrr.simulation.candidates.arm_lists`). Other collections
+lists are made the same way (:func:`ltrr.simulation.candidates.arm_lists`); the memory arm,
+which the loop asks online at every step, is not filtered there yet. Other collections
 (vaswani, cranfield: numbered queries and documents whose ids coincide by chance) keep every
 document: the convention is BEIR's, for corpora that hold their queries.
 
@@ -49,7 +50,7 @@ def identical_ids_note(n_identical: int, n_queries: int) -> str:
     return (f"{n_identical} of {n_queries} query ids are also document ids: as BEIR's "
             f"EvaluateRetrieval.evaluate does (ignore_identical_ids=True), a document whose id "
             f"equals the query id is dropped from every ranking before evaluation and from the "
-            f"loop's candidate lists (each arm is asked for one more result, so k remain)")
+            f"loop's static candidate lists (each arm is asked for one more result, so k remain)")
 
 
 def drop_identical_ids(ranking: pd.DataFrame, depth: int | None = None
