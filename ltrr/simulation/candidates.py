@@ -13,6 +13,10 @@ enough that, at every step, the first ``k`` *released* entries of its ranking ar
 
 In memory the lists become int arrays over a document vocabulary (:class:`DocIds`) so the
 loop works on integers only.
+
+On a dataset scored with BEIR's ``ignore_identical_ids`` (:mod:`ltrr.datasets.identical_ids`)
+each arm is asked for one more candidate, the document whose id equals the query id is
+dropped and the list cut to the depth, as ``ltrr arms`` and BEIR's own retrievers do.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ltrr.datasets.identical_ids import ignores_identical_ids, retrieve
 from ltrr.paths import ltrr_home
 
 
@@ -43,9 +48,17 @@ def topics_hash(topics: pd.DataFrame) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
+def drops_identical_ids(arm) -> bool:
+    """Whether the arm's dataset is scored with BEIR's ``ignore_identical_ids``."""
+    return ignores_identical_ids(getattr(arm, "dataset", None))
+
+
 def cache_path(arm, depth: int, topics: pd.DataFrame) -> Path:
     """Where an arm's candidate lists for these topics at this depth are cached."""
-    key = hashlib.sha1(f"{arm.cache_key}|{depth}|{topics_hash(topics)}".encode()).hexdigest()
+    blob = f"{arm.cache_key}|{depth}|{topics_hash(topics)}"
+    if drops_identical_ids(arm):
+        blob += "|ignore_identical_ids"
+    key = hashlib.sha1(blob.encode()).hexdigest()
     return ltrr_home() / "candidates" / f"{arm.name}-{key[:16]}.npz"
 
 
@@ -57,7 +70,7 @@ def arm_lists(arm, topics: pd.DataFrame, depth: int) -> ArmLists:
             return _split(data["docnos"], data["scores"], data["offsets"])
     queries = topics[["qid", "query"]].reset_index(drop=True).copy()
     queries["qid"] = queries["qid"].astype(str)
-    ranking = arm.with_depth(depth).transform(queries)
+    ranking, _ = retrieve(arm, queries, depth, drops_identical_ids(arm))
     position = pd.Series(np.arange(len(queries)), index=queries["qid"].to_numpy())
     rows = position.reindex(ranking["qid"].astype(str).to_numpy()).to_numpy()
     order = np.lexsort((ranking["rank"].to_numpy(), rows))
