@@ -225,6 +225,8 @@ class World:
         self._seed: int | None = None
         self._seed_caches: dict[int, dict] = {}
         self._static_cache: dict = {}
+        self._online_breaks: dict[str, np.ndarray] = {}
+        self._hidden: dict[str, tuple[int, np.ndarray]] = {}
 
     @staticmethod
     def _make_probe(settings: LoopSettings, arm_names: list[str]) -> Probe | None:
@@ -272,11 +274,16 @@ class World:
 
     def hidden_online(self, arm: str, step: int) -> np.ndarray | None:
         """Mask over the online arm's docnos of entities not released by ``step`` (None when
-        nothing is released during the stream)."""
+        nothing is released during the stream); made once per release epoch."""
         release = self._online_from.get(arm)
         if release is None or not release.any():
             return None
-        return release > step
+        breaks = self._online_breaks.setdefault(arm, np.unique(release[release > 0]))
+        epoch = int(np.searchsorted(breaks, step, side="right"))
+        cached = self._hidden.get(arm)
+        if cached is None or cached[0] != epoch:
+            cached = self._hidden[arm] = (epoch, release > step)
+        return cached[1]
 
     def static_lists(self, t: int, step: int) -> dict[str, tuple[np.ndarray, ...]]:
         """Each static arm's (ids, scores, 0..4 grades) for topic ``t``: its first
