@@ -8,7 +8,7 @@ ratio to the reference (< 1: faster than obp's simulator per decision).
 
 Then, for Thompson sampling (``thompson``, ``lints``), the propensity alone: the exact
 quadrature ``choose`` logs, against a 200-draw Monte Carlo estimate (ltrr's earlier method,
-about 22% mean relative error per value) on the posteriors of every 10th round of the run
+about 20% mean relative error per value here) on the posteriors of every 10th round of the run
 above, timed alternately, best of 5.
 
     python benchmarks/policy_speed.py [--rounds 5000] [--arms 5] [--dim 20]
