@@ -4,12 +4,14 @@
   learn from the loop's raw reward (clicks minus cost), so their exploration constants
   (UCB1's ``c``, LinUCB's ``alpha``, LinTS's ``v``) are in clicks on every ltrr benchmark.
   Bernoulli Thompson sampling and EXP3 need rewards in [0, 1]; they take a hyper-parameter
-  ``reward_cap`` and learn from ``min(max(reward, 0), cap) / cap``: with the default cap of
-  1 and click rewards, "the page got a click" (minus its cost), the scale a practitioner
-  would pick. (Rescaling by the benchmark's whole reward range, "every result on the page
-  clicked", would put typical rewards near 0.1 and make both learn far more slowly than
-  the policies that see clicks.) A tuning grid can vary ``reward_cap`` like any other
-  hyper-parameter.
+  ``reward_cap`` and learn from ``min(max(reward, 0), cap) / cap``. With the default cap of
+  1 and click rewards that is "did the page earn a click, net of its cost": a page with one
+  or more clicks and no cost is a success, a click minus a cost of 0.2 is a success with
+  probability 0.8 (Thompson) or a reward of 0.8 (EXP3), a page without clicks or one that
+  cost more than it earned is a failure; the scale a practitioner would pick. (Rescaling
+  by the benchmark's whole reward range, "every result on the page clicked", put typical
+  rewards near 0.1 and made both learn far more slowly than the policies that see
+  clicks.) A tuning grid can vary ``reward_cap`` like any other hyper-parameter.
 - :func:`argmax_random_ties` picks a best score uniformly among ties and returns the exact
   propensity ``1 / n_ties``.
 - Thompson sampling's propensities are exact integrals: see
