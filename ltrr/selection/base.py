@@ -78,8 +78,8 @@ class Policy(ABC):
     def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
         """The probability of every plan under the current state (length ``n_plans``).
 
-        Exact for policies whose choice distribution is computable; Monte-Carlo policies
-        (Thompson sampling) estimate it and consume draws from ``self.rng``. Optional: a policy
-        that cannot say raises ``NotImplementedError``.
+        Exact for every ltrr policy (Thompson sampling's by quadrature), and it draws nothing
+        from ``self.rng``, so asking does not change later decisions. Optional: a policy that
+        cannot say raises ``NotImplementedError``.
         """
         raise NotImplementedError(f"{self.name} does not expose its action distribution")

@@ -23,9 +23,9 @@ import numpy as np
 
 from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
+from ltrr.selection.policies.argmax import normal_argmax_probabilities, normal_argmax_probability
 from ltrr.selection.policies.decisions import (PlanPolicy, argmax_random_ties, check_param,
-                                               checked_epsilon, is_number, monte_carlo_argmax_share,
-                                               tie_distribution)
+                                               checked_epsilon, is_number, tie_distribution)
 
 
 class _LinearPolicy(PlanPolicy):
@@ -95,38 +95,36 @@ class LinTS(_LinearPolicy):
     divided by ``v`` (posterior means scale by ``1/v``, the covariance stays, so the argmax
     is that of scale ``v``).
 
-    Propensity (Monte Carlo): ``n_propensity_draws`` further score vectors from the same
-    distribution, drawn with the decision draw in one call; the share won by the chosen
-    plan, counting the decision draw itself.
+    Propensity (exact): the probability that the chosen plan's normal score is the largest,
+    a one-dimensional integral computed by quadrature to ~1e-11
+    (:func:`~ltrr.selection.policies.argmax.normal_argmax_probability`; all plans:
+    ``normal_argmax_probabilities``; a plan with zero variance, at a zero context, is a
+    point mass, handled exactly). It draws nothing from the rng.
     """
 
     name = "lints"
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
-                 reward_range: tuple[float, float] = (0.0, 1.0), *, v: float = 0.5,
-                 n_propensity_draws: int = 200) -> None:
+                 reward_range: tuple[float, float] = (0.0, 1.0), *, v: float = 0.5) -> None:
         super().__init__(plans, n_features, random_state, reward_range)
         check_param(is_number(v) and v > 0, self.name, "v", f"must be a number > 0, got {v!r}")
-        check_param(isinstance(n_propensity_draws, int) and not isinstance(n_propensity_draws, bool)
-                    and n_propensity_draws >= 1, self.name, "n_propensity_draws",
-                    f"must be an integer >= 1, got {n_propensity_draws!r}")
         self.reward_factor = 1.0 / float(v)
-        self.n_draws = n_propensity_draws
         self.model = obp().policy.LinTS(dim=n_features, n_actions=self.n_plans, len_list=1,
                                         batch_size=1, random_state=random_state)
 
-    def _score_draws(self, context: np.ndarray, n: int) -> np.ndarray:
+    def score_distribution(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per plan, the mean and standard deviation of the score ``x . theta_a``."""
         means, variances = self.estimates(self.check_context(context))
-        return means + np.sqrt(variances) * self.rng.standard_normal((n, self.n_plans))
+        return means, np.sqrt(variances)
 
     def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        draws = self._score_draws(context, 1 + self.n_draws)
-        plan = int(draws[0].argmax())
-        return plan, monte_carlo_argmax_share(draws[1:], plan)
+        means, sd = self.score_distribution(context)
+        plan, _ = argmax_random_ties(means + sd * self.rng.standard_normal(self.n_plans),
+                                     self.rng)  # ties only among zero-variance plans
+        return plan, normal_argmax_probability(means, sd, plan)
 
     def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        draws = self._score_draws(context, self.n_draws)
-        return np.bincount(draws.argmax(axis=1), minlength=self.n_plans) / self.n_draws
+        return normal_argmax_probabilities(*self.score_distribution(context))
 
 
 class LinEpsilonGreedy(_LinearPolicy):
