@@ -19,6 +19,8 @@ playlists), ``genres`` ("rock country"), ``genre_weights`` ("rock:0.7 country:0.
   ``release_year`` (decades such as "90s" are for the reader of the query to resolve).
   ``set`` fields are space-separated strings in the records.
 - ``recency``: ``{"field": "release_day", "newer_is": "smaller", "words": ["new", "latest"]}``.
+- ``priors``: the document priors a learned ranker may use (:class:`ltrr.ranking.features.DocumentPriors`):
+  ``{"popularity": {"field": "popularity"}, "recency": {"field": "release_day", "sign": -1}}``.
 - ``synonyms``: the topic lexicon, ``{topic: {"query": [...], "text": [...]}}``.
 - ``generator``: ``{"name": "music", "version": "music-1", "size": …, "seed": …}``.
 
@@ -102,6 +104,8 @@ def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Data
             "structured_fields": structured_fields(artists),
             "recency": {"field": "release_day", "newer_is": "smaller",
                         "words": list(lexicon.RECENCY_WORDS)},
+            "priors": {"popularity": {"field": "popularity"},
+                       "recency": {"field": "release_day", "sign": -1}},
             "synonyms": {k: {"query": list(v["query"]), "text": list(v["text"])}
                          for k, v in lexicon.TOPICS.items()},
             "generator": {"name": "music", "version": VERSION, "size": int(size), "seed": int(seed)},
