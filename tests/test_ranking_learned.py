@@ -143,13 +143,13 @@ def test_click_buffer_feeds_the_online_retraining(problem):
 
 
 def test_unknown_names_are_input_errors():
-    with pytest.raises(InputError, match=r"^field 'model': unknown ranker 'xgb' "
+    with pytest.raises(InputError, match=r"^unknown ranker 'xgb' "
                                          r"\(choose from lambdamart\)$"):
         check_ranker("xgb")
-    with pytest.raises(InputError, match=r"^field 'training': unknown training mode 'supervised' "
+    with pytest.raises(InputError, match=r"^unknown training mode 'supervised' "
                                          r"\(choose from qrels, clicks, online\)$"):
         check_mode("supervised")
-    with pytest.raises(InputError, match=r"^field 'correction': unknown click correction 'dr' "
+    with pytest.raises(InputError, match=r"^unknown click correction 'dr' "
                                          r"\(choose from position, ips, none\)$"):
         check_correction("dr")
     with pytest.raises(InputError, match="unknown click correction 'x'"):

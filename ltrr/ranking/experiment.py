@@ -135,8 +135,7 @@ def parse_rankers(modes: list[str], corrections: list[str]) -> list[RankerSpec]:
         check_mode(mode)
         if mode == "online":
             raise InputError("training mode 'online' retrains inside the interaction loop "
-                             "(ltrr run); ltrr rank trains offline: choose qrels or clicks",
-                             field="mode")
+                             "(ltrr run); ltrr rank trains offline: choose qrels or clicks")
         if mode == "clicks":
             specs += [RankerSpec("clicks", check_correction(c)) for c in corrections]
         else:

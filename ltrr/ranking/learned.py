@@ -70,8 +70,7 @@ _FIXED = {"deterministic": True, "force_col_wise": True, "num_threads": 1, "verb
 def check_ranker(name: str) -> str:
     """``name`` if it is a known ranker, else InputError listing them."""
     if name not in RANKERS:
-        raise InputError(f"unknown ranker '{name}' (choose from {', '.join(RANKERS)})",
-                         field="model")
+        raise InputError(f"unknown ranker '{name}' (choose from {', '.join(RANKERS)})")
     return name
 
 
@@ -79,7 +78,7 @@ def check_mode(mode: str) -> str:
     """``mode`` if it is a training mode, else InputError listing them."""
     if mode not in TRAINING_MODES:
         raise InputError(f"unknown training mode '{mode}' (choose from "
-                         f"{', '.join(TRAINING_MODES)})", field="training")
+                         f"{', '.join(TRAINING_MODES)})")
     return mode
 
 
@@ -87,7 +86,7 @@ def check_correction(correction: str) -> str:
     """``correction`` if it is a click correction, else InputError listing them."""
     if correction not in CLICK_CORRECTIONS:
         raise InputError(f"unknown click correction '{correction}' (choose from "
-                         f"{', '.join(CLICK_CORRECTIONS)})", field="correction")
+                         f"{', '.join(CLICK_CORRECTIONS)})")
     return correction
 
 

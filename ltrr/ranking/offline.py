@@ -19,6 +19,7 @@ test topics alike, so its features mean the same on both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,8 +47,6 @@ def training_split(dataset, train_id: str | None = None, valid_id: str | None = 
 
     Raises InputError when there are none, or when they share a qid with the test topics.
     """
-    import ltrr.datasets
-
     test_qids = set(split_topics(dataset.topics, "test")["qid"].astype(str))
     if train_id is None and "split" in dataset.topics.columns:
         train = Split(split_topics(dataset.topics, "train"), dataset.qrels,
@@ -61,9 +60,9 @@ def training_split(dataset, train_id: str | None = None, valid_id: str | None = 
         train = _other(dataset, train_id) if train_id else None
         valid = _other(dataset, valid_id) if valid_id else None
     if train is None or not len(train.topics):
-        raise InputError(f"dataset '{dataset.id}' has no training topics: its topics have no "
-                         "split == 'train' rows and it has no '…/train' sibling; name a "
-                         "dataset on the same corpus with --train", field="split")
+        raise InputError(f"dataset '{dataset.id}' has no training topics (no split == 'train' "
+                         "topics, no '.../train' or '#train' sibling); name a dataset on the "
+                         "same corpus to train on (ltrr rank --train DATASET)")
     for part in (train, valid):
         if part is not None and test_qids & set(part.topics["qid"].astype(str)):
             raise InputError(f"training topics ({part.source}) share qids with the reported "
@@ -72,7 +71,13 @@ def training_split(dataset, train_id: str | None = None, valid_id: str | None = 
 
 
 def _sibling(dataset_id: str, split: str) -> str | None:
-    """``beir/nfcorpus/test`` -> ``beir/nfcorpus/<split>`` when ir_datasets knows that id."""
+    """The id of the same collection's ``split``: ``beir/nfcorpus/test`` -> ``beir/nfcorpus/
+    <split>`` when ir_datasets knows that id; ``beir:FOLDER`` (its test split) ->
+    ``beir:FOLDER#<split>`` when the folder has ``qrels/<split>.tsv``."""
+    if dataset_id.startswith("beir:"):
+        folder, _, current = dataset_id[len("beir:"):].partition("#")
+        has = (Path(folder).expanduser() / "qrels" / f"{split}.tsv").is_file()
+        return f"beir:{folder}#{split}" if current in ("", "test") and has else None
     if not dataset_id.endswith("/test"):
         return None
     import ir_datasets
