@@ -77,8 +77,8 @@ def test_rank_trains_caches_and_reports(env, folder, capsys):
     # every system ranks the same union: the same recall at 100 (the union holds < 100)
     assert len({round(m["R@100"], 12) for m in means.values()}) == 1
     assert means["lambdamart:qrels"]["nDCG@10"] > means["rrf"]["nDCG@10"]
-    versus = first["versus_rrf"]["nDCG@10"]["lambdamart:qrels"]
-    assert versus["low"] <= versus["diff"] <= versus["high"]
+    versus = first["versus_baseline"]["nDCG@10"]["lambdamart:qrels"]
+    assert first["baseline"] == "rrf" and versus["low"] <= versus["diff"] <= versus["high"]
     assert versus["diff"] == pytest.approx(means["lambdamart:qrels"]["nDCG@10"]
                                            - means["rrf"]["nDCG@10"])
     again = run_json(capsys, f"beir:{folder}", *ARGS)
@@ -120,6 +120,8 @@ def test_a_corrupt_cached_model_exits_2_naming_the_file(env, folder, capsys):
                            "(ltrr run); ltrr rank trains offline: choose qrels or clicks"),
     (["--mode", "clicks", "--correction", "dr"],
      "unknown click correction 'dr' (choose from position, ips, none)"),
+    (["--baseline", "bm25"], "--baseline 'bm25' is not one of the compared systems (rrf, "
+                             "combsum, lambdamart:qrels)"),
     (["--params", "[1]"], "--params must be a JSON object of LightGBM parameters"),
     (["--arms", "lexical,bm42"], "field 'arm': unknown arm 'bm42'; valid arms: lexical, dense, "
                                  "memory, fuzzy, structured"),
@@ -170,5 +172,5 @@ def test_clicks_from_a_decision_log(env, folder, tmp_path, capsys):
     pd.DataFrame({"step": range(60), "qid": qids, "shown": shown, "clicks": clicks}).to_parquet(log)
     out = run_json(capsys, f"beir:{folder}", "--arms", "lexical,fuzzy", "--depth", "10",
                    "--mode", "clicks", "--log", str(log), "--json")
-    info = out["setup"]["rankers"]["lambdamart:clicks/position"]
+    info = out["setup"]["rankers"]["lambdamart:clicks/ips"]  # the default correction
     assert info["clicks"] == f"log {log}" and info["rows"] == 120  # the 60 q8 and 60 q9 rows only

@@ -25,9 +25,9 @@ t-interval, paired t-test).
 Training modes: qrels (the training topics' judgements) and clicks (a click log: --log FILE,
 ltrr's decision log or the long format qid,docno,position,click; without --log, a seeded
 log is simulated on the training topics: --sessions sessions, each showing the RRF page of
-a random subset of the arms to a --click-model user). Click corrections: position (LightGBM's
-unbiased LambdaMART, the default), ips (weights from PBM's examination 1/(position+1)),
-none (naive). The online mode retrains inside the loop (ltrr run), not here.
+a random subset of the arms to a --click-model user). Click corrections: ips (weights from PBM's
+examination probability 1/(position+1), the default), position (LightGBM's unbiased
+LambdaMART: position-bias factors learned jointly), none (naive). The online mode retrains inside the loop (ltrr run), not here.
 
 Trained models are cached under $LTRR_HOME/rankers, keyed by dataset, arms, depths,
 features, mode, parameters and a hash of the training data.
@@ -52,9 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ranker", default="lambdamart", help="the ranker (lambdamart)")
     parser.add_argument("--mode", default="qrels",
                         help="comma-separated training modes: qrels, clicks (default qrels)")
-    parser.add_argument("--correction", default="position",
+    parser.add_argument("--correction", default="ips",
                         help="clicks mode: comma-separated position-bias corrections: "
-                             "position, ips, none (default position)")
+                             "ips, position, none (default ips)")
     parser.add_argument("--train", default=None, metavar="DATASET",
                         help="the dataset whose topics and qrels to train on (same corpus)")
     parser.add_argument("--valid", default=None, metavar="DATASET",
@@ -69,6 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--params", default=None,
                         help="LightGBM parameters as JSON, over ltrr's defaults")
     parser.add_argument("--measures", default="nDCG@10,R@100", help="ir_measures measures")
+    parser.add_argument("--baseline", default="rrf",
+                        help="the system paired differences are taken to (default rrf)")
     parser.add_argument("--seed", type=int, default=0, help="seed (simulated log, tie draws)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=_rank)
@@ -123,8 +125,12 @@ def _rank(args: argparse.Namespace) -> int:
     dataset = ltrr.datasets.load(args.dataset)
     names = _arm_names(args.arms, dataset)
     depths = parse_depths(args.depth, names)
+    systems = ["rrf", "combsum"] + [r.name for r in rankers]
+    if args.baseline not in systems:
+        raise InputError(f"--baseline '{args.baseline}' is not one of the compared systems "
+                         f"({', '.join(systems)})")
     report = rank_experiment(dataset, names, depths, rankers, params, args.train, args.valid,
-                             clicks, args.seed, tuple(measures))
+                             clicks, args.seed, tuple(measures), baseline=args.baseline)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2, default=str)
         print()

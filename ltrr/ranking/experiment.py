@@ -7,8 +7,8 @@ RRF and by CombSUM (:func:`~ltrr.ranking.fusion.plan_pages`, the loop's fusions)
 ranker (:func:`~ltrr.ranking.features.pages_from_scores`, ties by best constituent rank then
 a seeded draw). The runs are judged by ``pt.Experiment`` (ir_measures) per query; the report
 gives means per topic group (all, each intent) and, per measure, each system's paired
-difference to RRF with a 95% t-interval and the paired t-test's p-value (``scipy.stats``)
-over the test queries.
+difference to a baseline (RRF unless told) with a 95% t-interval and the paired t-test's
+p-value (``scipy.stats``) over the test queries.
 """
 
 from __future__ import annotations
@@ -67,16 +67,19 @@ class RankReport:
     groups: dict[str, list[str]]     # group -> qids
     setup: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    baseline: str = BASELINE
 
     def means(self, group: str = "all") -> pd.DataFrame:
         frame = self.per_query.loc[self.groups[group]]
         return pd.DataFrame({m: [frame[(s, m)].mean() for s in self.systems]
                              for m in self.measures}, index=self.systems)
 
-    def versus(self, measure: str, baseline: str = BASELINE) -> dict[str, dict]:
-        """Per system: mean paired difference to ``baseline``, 95% t-interval, t-test p."""
+    def versus(self, measure: str, baseline: str | None = None) -> dict[str, dict]:
+        """Per system: mean paired difference to ``baseline`` (default: the report's), its
+        95% t-interval and the paired t-test's p-value."""
         from scipy import stats
 
+        baseline = baseline or self.baseline
         base = self.per_query[(baseline, measure)].to_numpy()
         out = {}
         for s in self.systems:
@@ -94,7 +97,8 @@ class RankReport:
                                "systems": {s: {m: float(v) for m, v in row.items()}
                                            for s, row in self.means(g).iterrows()}}
                            for g, q in self.groups.items()},
-                "versus_" + BASELINE: {m: self.versus(m) for m in self.measures},
+                "baseline": self.baseline,
+                "versus_baseline": {m: self.versus(m) for m in self.measures},
                 "notes": self.notes}
 
     def table(self) -> str:
@@ -107,7 +111,7 @@ class RankReport:
             for m in self.measures:
                 row[m] = fmt(means.loc[s, m])
                 d = diffs[m].get(s)
-                row[f"{m} vs rrf [95% CI], p"] = ("" if d is None else
+                row[f"{m} vs {self.baseline} [95% CI], p"] = ("" if d is None else
                                                  f"{d['diff']:+.4f} [{d['low']:+.4f}, "
                                                  f"{d['high']:+.4f}], p={d['p']:.2g}")
             rows.append(row)
@@ -147,7 +151,8 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
                     rankers: list[RankerSpec], params: dict | None = None,
                     train_id: str | None = None, valid_id: str | None = None,
                     clicks: ClickSource | None = None, seed: int = 0,
-                    measures: tuple[str, ...] = MEASURES, k: int = 60) -> RankReport:
+                    measures: tuple[str, ...] = MEASURES, k: int = 60,
+                    baseline: str = BASELINE) -> RankReport:
     """Train ``rankers`` and evaluate them against RRF and CombSUM (see the module)."""
     from ltrr.arms import build_arm
     from ltrr.arms.report import split_topics, topic_groups
@@ -188,7 +193,8 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
              "seconds": time.perf_counter() - start}
     notes = [f"note: {text}" for prefix, text in REFERENCES.items()
              if dataset.id.startswith(prefix)]
-    return RankReport(dataset.id, list(measures), list(runs), per_query, groups, setup, notes)
+    return RankReport(dataset.id, list(measures), list(runs), per_query, groups, setup, notes,
+                      baseline)
 
 
 def _fingerprint(dataset) -> str:

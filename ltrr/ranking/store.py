@@ -85,7 +85,10 @@ def load_model(path: Path, expect_features: list[str] | None = None) -> LambdaMA
         raise corrupt("the model text does not match its sha1")
     names = record.get("feature_names")
     if expect_features is not None and names != list(expect_features):
-        raise corrupt("its feature names differ from the ones this ranker computes")
+        differ = next((f"{a!r} vs {b!r}" for a, b in zip(names or [], expect_features) if a != b),
+                      f"{len(names or [])} vs {len(expect_features)} features")
+        raise InputError(f"ranker model was trained on other features than this ranker "
+                         f"computes (first difference: {differ})", file=str(path))
     try:
         model = LambdaMART.from_string(text, record.get("params"), names)
     except Exception as err:  # lightgbm.basic.LightGBMError and friends: a model it cannot parse
