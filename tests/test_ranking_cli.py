@@ -77,15 +77,19 @@ def test_rank_trains_caches_and_reports(env, folder, capsys):
     # every system ranks the same union: the same recall at 100 (the union holds < 100)
     assert len({round(m["R@100"], 12) for m in means.values()}) == 1
     assert means["lambdamart:qrels"]["nDCG@10"] > means["rrf"]["nDCG@10"]
-    versus = first["versus_baseline"]["nDCG@10"]["lambdamart:qrels"]
-    assert first["baseline"] == "rrf" and versus["low"] <= versus["diff"] <= versus["high"]
+    versus = first["versus"]["rrf"]["nDCG@10"]["lambdamart:qrels"]
+    assert list(first["versus"]) == ["rrf"] and versus["low"] <= versus["diff"] <= versus["high"]
     assert versus["diff"] == pytest.approx(means["lambdamart:qrels"]["nDCG@10"]
                                            - means["rrf"]["nDCG@10"])
     again = run_json(capsys, f"beir:{folder}", *ARGS)
     assert {r["source"] for r in again["setup"]["rankers"].values()} == {"cache"}
     assert again["groups"] == first["groups"]
-    table = (main(["rank", f"beir:{folder}", *ARGS[:-1]]), capsys.readouterr().out)[1]
-    assert "lambdamart:clicks/position" in table and "nDCG@10 vs rrf [95% CI], p" in table
+    assert main(["rank", f"beir:{folder}", *ARGS[:-1], "--baseline",
+                 "rrf,lambdamart:clicks/none"]) == 0
+    table = capsys.readouterr().out
+    assert "nDCG@10 vs rrf [95% CI], p" in table
+    assert "paired against lambdamart:clicks/none:" in table
+    assert "nDCG@10 vs lambdamart:clicks/none [95% CI], p" in table
 
 
 def error_of(capsys, *argv) -> str:

@@ -70,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="LightGBM parameters as JSON, over ltrr's defaults")
     parser.add_argument("--measures", default="nDCG@10,R@100", help="ir_measures measures")
     parser.add_argument("--baseline", default="rrf",
-                        help="the system paired differences are taken to (default rrf)")
+                        help="comma-separated systems to take paired differences to "
+                             "(default rrf; e.g. rrf,lambdamart:clicks/none)")
     parser.add_argument("--seed", type=int, default=0, help="seed (simulated log, tie draws)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=_rank)
@@ -126,11 +127,13 @@ def _rank(args: argparse.Namespace) -> int:
     names = _arm_names(args.arms, dataset)
     depths = parse_depths(args.depth, names)
     systems = ["rrf", "combsum"] + [r.name for r in rankers]
-    if args.baseline not in systems:
-        raise InputError(f"--baseline '{args.baseline}' is not one of the compared systems "
-                         f"({', '.join(systems)})")
+    baselines = [b.strip() for b in args.baseline.split(",") if b.strip()] or ["rrf"]
+    for b in baselines:
+        if b not in systems:
+            raise InputError(f"--baseline '{b}' is not one of the compared systems "
+                             f"({', '.join(systems)})")
     report = rank_experiment(dataset, names, depths, rankers, params, args.train, args.valid,
-                             clicks, args.seed, tuple(measures), baseline=args.baseline)
+                             clicks, args.seed, tuple(measures), baselines=tuple(baselines))
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2, default=str)
         print()

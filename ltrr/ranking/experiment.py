@@ -67,19 +67,18 @@ class RankReport:
     groups: dict[str, list[str]]     # group -> qids
     setup: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    baseline: str = BASELINE
+    baselines: list[str] = field(default_factory=lambda: [BASELINE])
 
     def means(self, group: str = "all") -> pd.DataFrame:
         frame = self.per_query.loc[self.groups[group]]
         return pd.DataFrame({m: [frame[(s, m)].mean() for s in self.systems]
                              for m in self.measures}, index=self.systems)
 
-    def versus(self, measure: str, baseline: str | None = None) -> dict[str, dict]:
-        """Per system: mean paired difference to ``baseline`` (default: the report's), its
-        95% t-interval and the paired t-test's p-value."""
+    def versus(self, measure: str, baseline: str = BASELINE) -> dict[str, dict]:
+        """Per system: mean paired difference to ``baseline``, its 95% t-interval and the
+        paired t-test's p-value, over the judged test queries."""
         from scipy import stats
 
-        baseline = baseline or self.baseline
         base = self.per_query[(baseline, measure)].to_numpy()
         out = {}
         for s in self.systems:
@@ -97,29 +96,34 @@ class RankReport:
                                "systems": {s: {m: float(v) for m, v in row.items()}
                                            for s, row in self.means(g).iterrows()}}
                            for g, q in self.groups.items()},
-                "baseline": self.baseline,
-                "versus_baseline": {m: self.versus(m) for m in self.measures},
+                "versus": {b: {m: self.versus(m, b) for m in self.measures}
+                           for b in self.baselines},
                 "notes": self.notes}
 
-    def table(self) -> str:
-        fmt = lambda x: f"{x:.4f}"  # noqa: E731
-        rows = []
+    def paired_table(self, baseline: str) -> pd.DataFrame:
+        """Means over all topics and paired differences to ``baseline``, one row per system."""
         means = self.means("all")
-        diffs = {m: self.versus(m) for m in self.measures}
+        rows = []
         for s in self.systems:
             row = {"system": s}
             for m in self.measures:
-                row[m] = fmt(means.loc[s, m])
-                d = diffs[m].get(s)
-                row[f"{m} vs {self.baseline} [95% CI], p"] = ("" if d is None else
-                                                 f"{d['diff']:+.4f} [{d['low']:+.4f}, "
-                                                 f"{d['high']:+.4f}], p={d['p']:.2g}")
+                d = self.versus(m, baseline).get(s)
+                row[m] = f"{means.loc[s, m]:.4f}"
+                row[f"{m} vs {baseline} [95% CI], p"] = "" if d is None else (
+                    f"{d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], p={d['p']:.2g}")
             rows.append(row)
+        return pd.DataFrame(rows)
+
+    def table(self) -> str:
+        fmt = lambda x: f"{x:.4f}"  # noqa: E731
         setup = self.setup
         lines = [f"dataset {self.dataset}: {len(self.groups['all'])} judged test topics; "
                  f"trained on {setup.get('train', '')}",
                  f"candidate union: {', '.join(f'{a}@{d}' for a, d in setup['depths'].items())}",
-                 "", pd.DataFrame(rows).to_string(index=False)]
+                 "", self.paired_table(self.baselines[0]).to_string(index=False)]
+        for other in self.baselines[1:]:
+            lines += ["", f"paired against {other}:",
+                      self.paired_table(other).to_string(index=False)]
         if len(self.groups) > 1:
             per = pd.DataFrame({g: self.means(g)[self.measures[0]] for g in self.groups}).T
             per.insert(0, "queries", [len(self.groups[g]) for g in per.index])
@@ -152,7 +156,7 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
                     train_id: str | None = None, valid_id: str | None = None,
                     clicks: ClickSource | None = None, seed: int = 0,
                     measures: tuple[str, ...] = MEASURES, k: int = 60,
-                    baseline: str = BASELINE) -> RankReport:
+                    baselines: tuple[str, ...] = (BASELINE,)) -> RankReport:
     """Train ``rankers`` and evaluate them against RRF and CombSUM (see the module)."""
     from ltrr.arms import build_arm
     from ltrr.arms.report import split_topics, topic_groups
@@ -193,8 +197,12 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
              "seconds": time.perf_counter() - start}
     notes = [f"note: {text}" for prefix, text in REFERENCES.items()
              if dataset.id.startswith(prefix)]
+    unknown = [b for b in baselines if b not in runs]
+    if unknown:
+        raise InputError(f"baseline(s) {unknown} are not among the compared systems "
+                         f"({', '.join(runs)})")
     return RankReport(dataset.id, list(measures), list(runs), per_query, groups, setup, notes,
-                      baseline)
+                      list(baselines))
 
 
 def _fingerprint(dataset) -> str:

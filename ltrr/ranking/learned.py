@@ -56,13 +56,14 @@ DEFAULT_CORRECTION = "ips"
 FORMAT = "ltrr-lambdamart-1"
 
 # LightGBM parameters: lambdarank with a small forest (scoring runs once per loop step over
-# a few hundred candidates, so the forest's size is the step's cost), early stopping on a
-# validation set when one is given.
+# a few hundred candidates, and LightGBM's predict costs about trees x rows): 50 trees of 31
+# leaves ranked the music world as well as 100 of 15 (nDCG@10 0.841 both) in 64% of the
+# time; early stopping on a validation set when one is given.
 DEFAULT_PARAMS: dict = {
     "objective": "lambdarank",
-    "num_boost_round": 100,
+    "num_boost_round": 50,
     "learning_rate": 0.1,
-    "num_leaves": 15,
+    "num_leaves": 31,
     "min_data_in_leaf": 20,
     "lambdarank_truncation_level": 20,
     "eval_at": [10],
