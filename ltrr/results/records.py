@@ -1,9 +1,13 @@
 """Result records: one JSON file per (policy, seed) run, with what is needed to reproduce it.
 
-A record holds the run's metrics and learning curves and its provenance: ltrr version,
-git commit of the working tree (and whether it had uncommitted changes), versions of
-the key dependencies, the benchmark file's SHA-256, the seed, wall time and platform.
-Everything but ``provenance`` is a pure function of the benchmark file and the seed.
+A record holds the run's metrics and learning curves, how its hyper-parameters were chosen
+(``tuning``: the grid, the tuning seeds and metric, each setting's mean score, the chosen
+setting; absent for untuned policies), the post-retrieval probe it paid for (in its
+metrics), and its provenance: ltrr version, git commit of the working tree (and whether it
+had uncommitted changes), versions of the key dependencies, the benchmark file's SHA-256,
+the seed, wall time and platform. Everything but ``provenance`` is a pure function of the
+benchmark file and the seed. Beside it, ``<label>-seed<k>.topics.parquet`` holds each
+visited topic's mean reward, recall and nDCG (the topic-level tests' input).
 """
 
 from __future__ import annotations
@@ -65,9 +69,10 @@ def provenance(benchmark, seed: int, wall_time: float) -> dict:
 
 def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int,
                 metrics: dict, curves: dict, plan_ids: list[str], wall_time: float,
-                stream_length: int) -> dict:
-    """The JSON-ready record of one run."""
-    return {
+                stream_length: int, tuning: dict | None = None,
+                features: list[str] | None = None) -> dict:
+    """The JSON-ready record of one run (``features``: the groups its policy saw)."""
+    record = {
         "benchmark": benchmark.name,
         "benchmark_version": benchmark.version,
         "dataset": benchmark.dataset,
@@ -78,10 +83,14 @@ def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int
         "stream_length": stream_length,
         "budget": benchmark.budget,
         "plans": plan_ids,
+        "features": list(benchmark.features if features is None else features),
         "metrics": metrics,
         "curves": curves,
         "provenance": provenance(benchmark, seed, wall_time),
     }
+    if tuning is not None:
+        record["tuning"] = tuning
+    return record
 
 
 def record_filename(label: str, seed: int) -> str:
@@ -92,6 +101,27 @@ def record_filename(label: str, seed: int) -> str:
 
 def write_json(obj: dict, path: Path) -> None:
     path.write_text(json.dumps(obj, indent=1, sort_keys=False) + "\n")
+
+
+def write_topics(table, path: Path) -> None:
+    """A run's per-topic table (:func:`ltrr.evaluation.metrics.per_topic`) as Parquet, float
+    columns in float32 (ample for tests over topics; keeps result folders small)."""
+    table = table.astype({c: "float32" for c in ("reward", "candidate_recall", "ndcg@10")})
+    table.to_parquet(path, index=False, compression="zstd")
+
+
+def read_topic_tables(folder: Path, records: list[dict]) -> dict:
+    """``{(policy label, seed): per-topic table}`` for the records whose table is in
+    ``folder`` (``<label>-seed<k>.topics.parquet``)."""
+    import pandas as pd
+
+    out = {}
+    for r in records:
+        path = Path(folder) / record_filename(r["policy"], r["seed"]).replace(".json",
+                                                                             ".topics.parquet")
+        if path.exists():
+            out[r["policy"], r["seed"]] = pd.read_parquet(path)
+    return out
 
 
 def read_records(folder: Path) -> list[dict]:

@@ -1,22 +1,27 @@
 """The interaction loop: stream -> policy -> arms -> fusion -> page -> clicks -> learning.
 
 :class:`World` holds what every run of a benchmark shares and prepares it once: the
-static arms' candidate lists for every topic (cached on disk, :mod:`.candidates`), the
-document vocabulary, graded qrels as int arrays, release steps, the plan depth matrix
-and the cost of each plan. :func:`run_policy` then plays one policy on one seed's stream.
+static arms' candidate lists for every topic (cached on disk, :mod:`.candidates`, deep
+enough that hiding unreleased documents never leaves a list short), the document
+vocabulary, graded qrels, release steps, the plan depth matrix, each plan's cost and the
+post-retrieval probe's. :func:`run_policy` then plays one policy on one seed's stream.
 
 Per interaction (one query of the stream):
 
-1. the topic's context features (:class:`ltrr.selection.features.ContextFeaturizer`);
-2. every arm's candidates (static arms from the cache, the memory arm online, documents
-   not yet released hidden), pooled;
-3. the page every plan would show (vectorised fusion, :func:`ltrr.ranking.fusion.plan_pages`)
+1. every arm's candidates: static arms from the cache, the memory arm online; documents
+   not yet released are hidden from every arm *before* its top ``k`` is taken;
+2. the page every plan would show (vectorised fusion, :func:`ltrr.ranking.fusion.plan_pages`,
+   ties broken by best constituent rank and then a key seeded by the run, never by docno)
    and its expected reward under the click model: the simulator's truths, used for the
-   oracle and for regret, never shown to learning policies;
+   oracle and regret, never shown to learning policies (:class:`StepTruth`, cached per
+   topic while the candidates it was made from are unchanged);
+3. the topic's context features (:class:`ltrr.selection.features.ContextFeaturizer`); with
+   ``post_retrieval`` features they read each probed arm's top ``probe_depth`` scores, and
+   a policy that reads the context pays for that probe (:class:`Probe`);
 4. ``policy.choose`` -> plan; its page is shown; clicks are sampled from the run's
-   seeded Generator; reward = clicks - cost;
-5. ``policy.update`` with the reward and per-arm click credit; the memory arm learns the
-   clicked documents.
+   seeded Generator; reward = clicks - the plan's cost - the probe's cost (if paid);
+5. ``policy.update`` with the reward (and, for policies that ask, per-arm click credit);
+   the memory arm learns the clicked documents.
 
 Everything is recorded in a :class:`Trace` (arrays over steps) for metrics and the
 decision log.
@@ -29,15 +34,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ltrr.ranking.fusion import CandidatePool, plan_pages
-from ltrr.simulation.candidates import DocIds, arm_lists, padded
+from ltrr.ranking.fusion import ABSENT, CandidatePool, plan_pages, tie_keys
+from ltrr.simulation.candidates import DocIds, released_lists
 from ltrr.simulation.clicks import ClickModel, scale_grades
-from ltrr.simulation.stream import release_steps
+from ltrr.simulation.stream import release_schedule
+
+SEED_CACHES = 3  # seeds whose step truths a World keeps (cells run seed by seed)
+ONLINE_LISTS_PER_TOPIC = 8  # memory lists per topic whose truths are kept
 
 
 @dataclass
 class LoopSettings:
-    """The benchmark's loop settings (``[ranking]``, ``[cost]``, ``[clicks]``, ``[stream]``)."""
+    """The benchmark's loop settings (``[ranking]``, ``[cost]``, ``[clicks]``, ``[stream]``,
+    and the post-retrieval probe of ``[features]``)."""
 
     fusion: str = "rrf"
     k: int = 60
@@ -46,6 +55,28 @@ class LoopSettings:
     per_arm_call: float = 0.0
     clicks: ClickModel = field(default_factory=ClickModel)
     new_release_days: int = 0
+    probe_depth: int = 0  # post-retrieval features read each probed arm's top probe_depth
+    probe_arms: tuple[str, ...] = ()  # the probed arms (empty with probe_depth > 0: all)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What post-retrieval features cost: each probed arm is called once for its top
+    ``depth`` candidates before the plan is chosen. A policy that reads the context is
+    charged ``calls`` arm calls, ``candidates`` candidates and ``cost`` per query (the
+    benchmark's cost model applied to them), on top of its plan's."""
+
+    arms: tuple[str, ...]
+    depth: int
+    cost: float
+
+    @property
+    def calls(self) -> int:
+        return len(self.arms)
+
+    @property
+    def candidates(self) -> int:
+        return self.depth * len(self.arms)
 
 
 def is_online(arm) -> bool:
@@ -57,13 +88,73 @@ def online_candidates(arm, query: str, k: int, hidden: np.ndarray | None = None
                       ) -> tuple[list[str], np.ndarray]:
     """An online arm's top ``k`` (docnos, float scores), best first: from its ``ranked``
     arrays where it has them (the memory arm), leaving out the ``hidden`` documents (a mask
-    over ``arm.docnos``: not yet released), else from its ``search`` pairs."""
+    over ``arm.docnos``: not yet released) before the top ``k`` is taken, else from its
+    ``search`` pairs (an arm without ``ranked`` must not know unreleased documents)."""
     ranked = getattr(arm, "ranked", None)
     if callable(ranked):
         docnos, scores = ranked(query, k) if hidden is None else ranked(query, k, hidden=hidden)
         return docnos.tolist(), np.asarray(scores, dtype=float)
     found = arm.search(query, k)
     return [d for d, _ in found], np.array([sc for _, sc in found], dtype=float)
+
+
+@dataclass
+class StepTruth:
+    """What the simulator knows about one query's candidates, for a set of plans: each
+    plan's page and expected clicks, and what its union holds."""
+
+    shown: np.ndarray  # (P, page) doc ids, -1 empty
+    page_grades: np.ndarray  # (P, page) 0..4 grades, -1 empty
+    shown_ranks: np.ndarray  # (P, A, page) rank of each shown doc in each arm's list (or ABSENT)
+    expected: np.ndarray  # (P,) expected clicks (cost not subtracted)
+    hits: np.ndarray  # (P,) relevant documents in each plan's union
+    drawn: np.ndarray  # (P, A) candidates each plan draws from each arm
+
+    @classmethod
+    def of(cls, lists: list[tuple[np.ndarray, ...]], depths: np.ndarray, settings: LoopSettings,
+           keys: np.ndarray) -> "StepTruth":
+        """The truth for the plans ``depths`` (P, A) from the arms' ``lists`` ((ids, scores,
+        grades) per arm; ``keys``: tie keys by doc id)."""
+        pool = CandidatePool.from_lists([x[0] for x in lists], [x[1] for x in lists])
+        grades = np.zeros(len(pool.docs), dtype=np.int64)
+        if len(pool.docs):
+            grades[pool.slots] = np.concatenate([x[2] for x in lists])
+        pages, in_union = plan_pages(pool, depths, settings.fusion, settings.k, settings.page,
+                                     keys=keys[pool.docs])
+        filled = pages >= 0
+        at = np.maximum(pages, 0)
+        page_grades = np.where(filled, grades[at], -1)
+        shown_ranks = np.where(filled[:, None, :], pool.ranks[:, at].transpose(1, 0, 2), ABSENT)
+        lengths = np.array([len(x[0]) for x in lists], dtype=np.int64)
+        return cls(np.where(filled, pool.docs[at], -1), page_grades, shown_ranks,
+                   settings.clicks.expected_total(page_grades),
+                   (in_union & (grades > 0)).sum(axis=1), np.minimum(depths, lengths[None, :]))
+
+    def arm_clicks(self, plan: int, depths: np.ndarray, clicked: np.ndarray) -> np.ndarray:
+        """Clicks on the shown documents each arm retrieved under ``plan`` (a document
+        several arms retrieved credits each)."""
+        retrieved = self.shown_ranks[plan] < depths[:, None]  # (A, page)
+        return (retrieved & clicked.astype(bool)[None, :]).sum(axis=1)
+
+
+class PlanTruths:
+    """The truths of every plan at one step, held as the parts they were computed in (the
+    static plans' and the online plans'), without copying them into one array per step."""
+
+    def __init__(self, parts: list[StepTruth], part_rows: list[np.ndarray],
+                 part_of: np.ndarray) -> None:
+        self.parts, self._part_of = parts, part_of
+        if len(parts) == 1:
+            self.expected = parts[0].expected
+        else:
+            self.expected = np.empty(len(part_of))
+            for rows, part in zip(part_rows, parts):
+                self.expected[rows] = part.expected
+
+    def plan(self, p: int) -> tuple[StepTruth, int]:
+        """The part holding plan ``p`` and its row there."""
+        part, row = self._part_of[p]
+        return self.parts[part], int(row)
 
 
 class World:
@@ -87,28 +178,61 @@ class World:
         self.plans = plans
         self.settings = settings
         self.depths = np.asarray(plans.depth_matrix(), dtype=np.int64)  # (P, A)
-        self.max_depth = self.depths.max(axis=0)
         self.plan_ids = list(plans.ids)
+        self.probe = self._make_probe(settings, self.arm_names)
+        self.list_depth = self.depths.max(axis=0)  # how deep each arm is asked
+        if self.probe is not None:
+            for a in self.probe.arms:
+                i = self.arm_names.index(a)
+                self.list_depth[i] = max(self.list_depth[i], self.probe.depth)
         self.online = [a for a in self.arm_names if is_online(arms[a])]
         queries = self.topics["query"].astype(str).tolist()
         for a in self.online:  # per-query caches that clicks never change, in one batch
             if callable(getattr(arms[a], "prepare_queries", None)):
                 arms[a].prepare_queries(queries)
-        lists = {a: arm_lists(arms[a], self.topics, int(self.max_depth[i]) or 1)
+        self.late = release_schedule(dataset, stream_length, settings.new_release_days)
+        lists = {a: released_lists(arms[a], self.topics, int(self.list_depth[i]) or 1, self.late)
                  for i, a in enumerate(self.arm_names) if a not in self.online}
         qrels = dataset.qrels
         qrels = qrels[qrels["qid"].astype(str).isin(set(self.topics["qid"].astype(str)))]
         everything = [np.asarray(qrels["docno"].astype(str))]
         everything += [np.concatenate(lst.docnos) if lst.docnos else np.empty(0, str)
                        for lst in lists.values()]
+        everything += [np.asarray(arms[a].docnos, dtype=str) for a in self.online
+                       if hasattr(arms[a], "docnos")]
         self.vocab = DocIds(np.concatenate(everything))
-        self.static = {a: padded(lst, self.vocab, int(self.max_depth[self.arm_names.index(a)]))
-                       for a, lst in lists.items()}
+        self.visible_from = np.zeros(len(self.vocab), dtype=np.int64)
+        known = self.vocab.ids(self.late.index)
+        self.visible_from[known[known >= 0]] = self.late.to_numpy()[known >= 0]
         self._prepare_qrels(qrels)
-        self._prepare_releases(stream_length)
+        self._prepare_static(lists)
+        self._online_from = {a: self.late.reindex(np.asarray(arms[a].docnos, dtype=str))
+                             .fillna(0).to_numpy(np.int64)
+                             for a in self.online if hasattr(arms[a], "docnos")}
+        online_cols = [i for i, a in enumerate(self.arm_names) if a in self.online]
+        uses_online = (self.depths[:, online_cols] > 0).any(axis=1)
+        self._static_plans = np.flatnonzero(~uses_online)
+        self._online_plans = np.flatnonzero(uses_online)
+        self._part_rows = [rows for rows in (self._static_plans, self._online_plans) if len(rows)]
+        self._part_of = np.zeros((len(self.plan_ids), 2), dtype=np.int64)  # (part, row in it)
+        for i, rows in enumerate(self._part_rows):
+            self._part_of[rows, 0], self._part_of[rows, 1] = i, np.arange(len(rows))
         calls = (self.depths > 0).sum(axis=1)
         self.cost = settings.per_candidate * self.depths.sum(axis=1) + settings.per_arm_call * calls
         self.arm_calls = calls
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._seed: int | None = None
+        self._seed_caches: dict[int, dict] = {}
+        self._static_cache: dict = {}
+
+    @staticmethod
+    def _make_probe(settings: LoopSettings, arm_names: list[str]) -> Probe | None:
+        if settings.probe_depth <= 0:
+            return None
+        arms = tuple(settings.probe_arms) or tuple(arm_names)
+        return Probe(arms, settings.probe_depth,
+                     settings.per_arm_call * len(arms)
+                     + settings.per_candidate * settings.probe_depth * len(arms))
 
     def _prepare_qrels(self, qrels: pd.DataFrame) -> None:
         labels = qrels["label"].astype(int).to_numpy()
@@ -124,101 +248,114 @@ class World:
         self.grade_ids = [np.array(sorted(g), dtype=np.int64) for g in self.grades]
         self.grade_values = [np.array([g[d] for d in ids.tolist()], dtype=np.int64)
                              for g, ids in zip(self.grades, self.grade_ids)]
-        self.static_grades = {}
-        for a, (ids_a, _) in self.static.items():
-            grade = np.zeros(ids_a.shape, dtype=np.int64)
-            for t in range(len(self.topics)):
-                g = self.grades[t]
-                if g:
-                    grade[t] = [g.get(int(d), 0) for d in ids_a[t]]
-            self.static_grades[a] = grade
+        # per topic, the release steps of its relevant documents, ascending: the first n are
+        # the ones out at a step where n = n_relevant(t, step)
+        order = [np.argsort(self.visible_from[ids], kind="stable") for ids in self.grade_ids]
+        self.relevant_from = [self.visible_from[ids][o] for ids, o in zip(self.grade_ids, order)]
+        self.relevant_by_release = [ids[o] for ids, o in zip(self.grade_ids, order)]
 
-    def _prepare_releases(self, length: int) -> None:
-        self.visible_from = np.zeros(len(self.vocab), dtype=np.int64)
-        recency = self.dataset.meta.get("recency", {})
-        field_name = recency.get("field", "release_day")
-        self._online_from: dict[str, np.ndarray] = {}
-        if self.settings.new_release_days and field_name in self.dataset.fields:
-            days = {str(doc["docno"]): doc.get(field_name) for doc in self.dataset.docs()}
-            day = pd.Series(days, dtype=float)
-            if recency.get("newer_is") == "smaller":  # days before today: flip to a time axis
-                day = -day
-            steps = pd.Series(release_steps(day.to_numpy(), length, self.settings.new_release_days),
-                              index=day.index)
-            self.visible_from = steps.reindex(self.vocab.docnos).fillna(0).to_numpy(np.int64)
-            # the online (memory) arm is asked per step: hide what is not out yet (arms that
-            # expose their docnos and a ranked(..., hidden=) method, as ltrr's memory arm does)
-            self._online_from = {a: steps.reindex(self.arms[a].docnos).fillna(0).to_numpy(np.int64)
-                                 for a in self.online if hasattr(self.arms[a], "docnos")}
-        never = np.iinfo(np.int64).max
-        # step from which each static list entry shows (never for padding), and per topic
-        # the steps at which any of its static entries appears
-        self._static_from = {a: np.where(ids >= 0, self.visible_from[np.maximum(ids, 0)], never)
-                             for a, (ids, _) in self.static.items()}
-        shows = (np.hstack(list(self._static_from.values())) if self._static_from
-                 else np.zeros((len(self.topics), 0), dtype=np.int64))
-        self._topic_breaks = [np.unique(row[(row > 0) & (row < never)]) for row in shows]
-        self._static_cache: dict = {}
-        self._stream_key = None
-        self.relevant_from = [np.sort(self.visible_from[list(g)]) if g else np.empty(0, np.int64)
-                              for g in self.grades]
+    def _prepare_static(self, lists: dict) -> None:
+        """Per static arm and topic: (ids, scores, grades, release step) of its list."""
+        self.static: dict[str, list[tuple[np.ndarray, ...]]] = {}
+        breaks: list[list[np.ndarray]] = [[] for _ in range(len(self.topics))]
+        for a, lst in lists.items():
+            rows = []
+            for t, (docnos, scores) in enumerate(zip(lst.docnos, lst.scores)):
+                ids = self.vocab.ids(docnos)
+                shows = self.visible_from[ids]
+                rows.append((ids, np.asarray(scores, dtype=float), self.grades_of(t, ids), shows))
+                breaks[t].append(shows[shows > 0])
+            self.static[a] = rows
+        self._topic_breaks = [np.unique(np.concatenate(b)) if b else np.empty(0, np.int64)
+                              for b in breaks]
 
     def hidden_online(self, arm: str, step: int) -> np.ndarray | None:
         """Mask over the online arm's docnos of entities not released by ``step`` (None when
-        the benchmark has no release schedule)."""
+        nothing is released during the stream)."""
         release = self._online_from.get(arm)
-        return None if release is None else release > step
+        if release is None or not release.any():
+            return None
+        return release > step
 
-    def visible(self, ids: np.ndarray, step: int) -> np.ndarray:
-        """Mask of document ids released by ``step``."""
-        return self.visible_from[ids] <= step
-
-    def static_lists(self, t: int, step: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Each static arm's (ids, scores, 0..4 grades) for topic ``t``, released by ``step``.
+    def static_lists(self, t: int, step: int) -> dict[str, tuple[np.ndarray, ...]]:
+        """Each static arm's (ids, scores, 0..4 grades) for topic ``t``: its first
+        ``list_depth`` entries released by ``step``.
 
         Cached per (topic, release epoch of the topic's own entries): the lists only change
-        when one of their documents is released. The cache is cleared per stream
-        (:func:`run_policy` calls :meth:`new_stream`).
+        when one of their documents is released, and are the same for every run.
         """
         epoch = int(np.searchsorted(self._topic_breaks[t], step, side="right"))
         key = (t, epoch)
         hit = self._static_cache.get(key)
         if hit is None:
-            hit = []
-            for a in self.arm_names:
-                if a in self.online:
-                    hit.append(None)
-                    continue
-                ids_a, sc, gr = self.static[a][0][t], self.static[a][1][t], self.static_grades[a][t]
-                keep = self._static_from[a][t] <= step  # released, not padding
-                hit.append((ids_a[keep], sc[keep], gr[keep]))
+            hit = {}
+            for i, a in enumerate(self.arm_names):
+                if a in self.static:
+                    ids, scores, grades, shows = self.static[a][t]
+                    keep = np.flatnonzero(shows <= step)[: self.list_depth[i]]
+                    hit[a] = (ids[keep], scores[keep], grades[keep])
             self._static_cache[key] = hit
         return hit
 
-    def new_stream(self, stream: np.ndarray) -> None:
-        """Drop cached lists when a different stream starts (bounds the cache's memory)."""
-        key = hash(np.asarray(stream).tobytes())
-        if key != self._stream_key:
-            self._static_cache, self._stream_key = {}, key
+    def new_run(self, seed: int) -> None:
+        """Start a run of ``seed``: its tie keys, and its caches of step truths.
 
-    def pool(self, t: int, step: int, online: dict[str, tuple[np.ndarray, np.ndarray]]
-             ) -> tuple[CandidatePool, np.ndarray]:
-        """The candidate pool for topic ``t`` at ``step`` and its docs' 0..4 grades."""
-        ids, scores, grades = [], [], []
-        for a, cached in zip(self.arm_names, self.static_lists(t, step)):
-            if cached is None:
-                ids_a, sc = online[a]
-                gr = self.grades_of(t, ids_a)
-            else:
-                ids_a, sc, gr = cached
-            ids.append(ids_a)
-            scores.append(sc)
-            grades.append(gr)
-        pool = CandidatePool.from_lists(ids, scores)
-        pool_grades = np.zeros(len(pool.docs), dtype=np.int64)
-        if len(pool.docs):
-            pool_grades[pool.slots] = np.concatenate(grades)
-        return pool, pool_grades
+        Truths depend on the topic, the release epoch, the arms' lists and the seed's tie
+        keys, not on the policy, so every run of a seed shares them (the last
+        ``SEED_CACHES`` seeds are kept): a topic's static plans are computed once per seed and
+        epoch, its memory plans once per distinct memory list.
+        """
+        cache = self._seed_caches.pop(seed, None)
+        if cache is None or len(cache["keys"]) != len(self.vocab):
+            cache = {"keys": tie_keys(self.vocab.docnos, seed), "static": {}, "online": {}}
+        self._seed_caches[seed] = cache
+        while len(self._seed_caches) > SEED_CACHES:
+            self._seed_caches.pop(next(iter(self._seed_caches)))
+        self._seed, self._keys = seed, cache["keys"]
+        self._static_truths, self._online_truths = cache["static"], cache["online"]
+
+    def truths(self, t: int, step: int, lists: dict[str, tuple[np.ndarray, ...]]) -> "PlanTruths":
+        """Every plan's page and expected clicks for topic ``t`` from the arms' ``lists``
+        (arm -> (ids, scores, grades)).
+
+        Plans that draw from no online arm depend only on the static lists: their truth is
+        cached per topic and release epoch. The others depend on the online arms' lists too
+        (their ids in order for RRF, which reads ranks only; also their scores for CombSUM):
+        cached per topic and list, a few lists per topic.
+        """
+        epoch = int(np.searchsorted(self._topic_breaks[t], step, side="right"))
+        self._extend_keys()
+        parts = []
+        if len(self._static_plans):
+            truth = self._static_truths.get((t, epoch))
+            if truth is None:
+                truth = self._static_truths[t, epoch] = StepTruth.of(
+                    [lists[a] for a in self.arm_names], self.depths[self._static_plans],
+                    self.settings, self._keys)
+            parts.append(truth)
+        if len(self._online_plans):
+            key = [epoch]
+            for a in self.online:
+                key.append(lists[a][0].tobytes())
+                if self.settings.fusion != "rrf":
+                    key.append(lists[a][1].tobytes())
+            key = tuple(key)
+            known = self._online_truths.setdefault(t, {})
+            truth = known.get(key)
+            if truth is None:
+                if len(known) >= ONLINE_LISTS_PER_TOPIC:
+                    known.pop(next(iter(known)))
+                truth = known[key] = StepTruth.of(
+                    [lists[a] for a in self.arm_names], self.depths[self._online_plans],
+                    self.settings, self._keys)
+            parts.append(truth)
+        return PlanTruths(parts, self._part_rows, self._part_of)
+
+    def _extend_keys(self) -> None:
+        """Tie keys for documents the memory arm surfaced after the run started."""
+        if len(self._keys) < len(self.vocab):
+            self._keys = np.concatenate([self._keys,
+                                         tie_keys(self.vocab.docnos[len(self._keys):], self._seed)])
 
     def grades_of(self, t: int, ids: np.ndarray) -> np.ndarray:
         """The 0..4 grades of doc ``ids`` for topic ``t`` (0 where unjudged)."""
@@ -240,16 +377,28 @@ class Trace:
     topic: np.ndarray
     plan: np.ndarray
     propensity: np.ndarray
-    reward: np.ndarray
+    reward: np.ndarray  # clicks - plan cost - probe cost (when paid)
     clicks_total: np.ndarray
-    expected: np.ndarray  # (T, P) expected reward of every plan
-    recall: np.ndarray
+    expected: np.ndarray  # (T, P) expected clicks minus plan cost, of every plan
+    recall: np.ndarray  # NaN where the topic had no released relevant document
     any_relevant: np.ndarray
+    n_relevant: np.ndarray  # relevant documents released by each step
     shown: np.ndarray  # (T, page) doc ids, -1 empty
     clicks: np.ndarray  # (T, page) 0/1
-    drawn: np.ndarray  # (T, A) candidates drawn per arm
+    drawn: np.ndarray  # (T, A) candidates drawn per arm by the plan
     contexts: np.ndarray  # (T, d)
-    cost: np.ndarray
+    cost: np.ndarray  # plan cost + probe cost (when paid)
+    probe_cost: float = 0.0  # per query, charged to this run (0 when it paid no probe)
+    probe_calls: int = 0
+    probe_candidates: int = 0
+
+
+def pays_probe(world: World, policy, featurizer) -> bool:
+    """Whether ``policy`` pays the world's post-retrieval probe: it does when the benchmark
+    has one, the policy's features read it (``featurizer.needs_candidates``) and the policy
+    reads the context (``uses_context``, True unless a policy says otherwise)."""
+    return (world.probe is not None and bool(getattr(featurizer, "needs_candidates", True))
+            and bool(getattr(policy, "uses_context", True)))
 
 
 def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
@@ -257,7 +406,7 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     """Play ``policy`` on the topic indices ``stream``; clicks come from ``seed``'s Generator."""
     s = world.settings
     rng = np.random.default_rng([seed, 202])
-    world.new_stream(stream)
+    world.new_run(seed)
     for name in world.online:
         arm = world.arms[name]
         if callable(getattr(arm, "load", None)):
@@ -269,52 +418,54 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     propensity = np.zeros(n_steps)
     clicks_total = np.zeros(n_steps, dtype=np.int64)
     expected = np.zeros((n_steps, n_plans), dtype=np.float64)
-    recall = np.zeros(n_steps)
+    recall = np.full(n_steps, np.nan)
     any_rel = np.zeros(n_steps, dtype=bool)
+    n_relevant = np.zeros(n_steps, dtype=np.int64)
     shown = np.full((n_steps, page), -1, dtype=np.int64)
     clicks = np.zeros((n_steps, page), dtype=np.int8)
     drawn = np.zeros((n_steps, n_arms), dtype=np.int64)
-    contexts = None
+    contexts = np.zeros((n_steps, featurizer.dim), dtype=np.float64)
     queries = world.topics["query"].astype(str).to_numpy()
-    online_depth = {a: int(world.max_depth[world.arm_names.index(a)]) for a in world.online}
+    online_depth = {a: int(world.list_depth[world.arm_names.index(a)]) for a in world.online}
+    probe = world.probe
+    paid = pays_probe(world, policy, featurizer)
+    probe_cost = probe.cost if paid else 0.0
+    reads_probe = probe is not None and getattr(featurizer, "needs_candidates", False)
     uses_truth = getattr(policy, "uses_truth", False)
+    credits_arms = getattr(policy, "uses_arm_rewards", False)
+    plan_cost = world.cost
     tick = 64  # progress bar updates, in chunks (a bar update per step costs more than it shows)
     for step, t in enumerate(stream):
         t = int(t)
-        online = {}
+        lists = dict(world.static_lists(t, step))
         for name in world.online:
             docnos, scores = online_candidates(world.arms[name], queries[t], online_depth[name],
                                                world.hidden_online(name, step))
-            online[name] = (world.vocab.ids_adding(docnos), scores)
-        pool, grades = world.pool(t, step, online)
-        pages, in_union = plan_pages(pool, world.depths, s.fusion, s.k, page)
-        page_grades = np.where(pages >= 0, grades[np.maximum(pages, 0)], -1)
-        expected[step] = s.clicks.expected_total(page_grades) - world.cost
-        context = featurizer.transform(t, {a: pool.sorted_scores[i]
-                                           for i, a in enumerate(world.arm_names)})
-        if contexts is None:
-            contexts = np.zeros((n_steps, len(context)), dtype=np.float64)
+            ids = world.vocab.ids_adding(docnos)
+            lists[name] = (ids, scores, world.grades_of(t, ids))
+        truth = world.truths(t, step, lists)
+        expected[step] = truth.expected - plan_cost
+        probed = {a: lists[a][1][: probe.depth] for a in probe.arms} if reads_probe else None
+        context = featurizer.transform(t, probed, step=step)
         contexts[step] = context
-        truth = expected[step] if uses_truth else None
-        p, prop = policy.choose(context, truth=truth)
+        p, prop = policy.choose(context, truth=expected[step] if uses_truth else None)
         plan[step], propensity[step] = p, prop
-        clicked = s.clicks.sample(page_grades[p], rng)
+        part, row = truth.plan(p)
+        clicked = s.clicks.sample(part.page_grades[row], rng)
         clicks[step], clicks_total[step] = clicked, clicked.sum()
-        reward = float(clicked.sum()) - float(world.cost[p])
-        relevant = grades > 0
+        reward = float(clicks_total[step]) - float(plan_cost[p]) - probe_cost
         n_rel = world.n_relevant(t, step)
-        hits = int((in_union[p] & relevant).sum())
-        recall[step] = hits / n_rel if n_rel else 0.0
-        any_rel[step] = hits > 0
-        shown_pool = pages[p]
-        shown[step] = np.where(shown_pool >= 0, pool.docs[np.maximum(shown_pool, 0)], -1)
-        depth_p = world.depths[p]
-        retrieved = pool.ranks < depth_p[:, None]  # (A, U)
-        drawn[step] = retrieved.sum(axis=1)
-        on_page = shown_pool[shown_pool >= 0]
-        arm_clicks = (retrieved[:, on_page] & clicked[: len(on_page)].astype(bool)).sum(axis=1)
-        arm_rewards = {a: float(arm_clicks[i]) for i, a in enumerate(world.arm_names)
-                       if depth_p[i] > 0}
+        n_relevant[step] = n_rel
+        if n_rel:
+            recall[step] = part.hits[row] / n_rel
+        any_rel[step] = part.hits[row] > 0
+        shown[step] = part.shown[row]
+        drawn[step] = part.drawn[row]
+        arm_rewards = None
+        if credits_arms:
+            credit = part.arm_clicks(row, world.depths[p], clicked)
+            arm_rewards = {a: float(credit[i]) for i, a in enumerate(world.arm_names)
+                           if world.depths[p, i] > 0}
         policy.update(context, p, reward, arm_rewards)
         if world.online:
             docnos = world.vocab.docnos[shown[step][clicked.astype(bool)]].tolist()
@@ -324,7 +475,7 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
             progress.update(tick)
     if progress is not None and n_steps % tick:
         progress.update(n_steps % tick)
-    reward_all = clicks_total - world.cost[plan]
-    return Trace(np.asarray(stream), plan, propensity, reward_all, clicks_total, expected,
-                 recall, any_rel, shown, clicks, drawn,
-                 contexts if contexts is not None else np.zeros((0, 0)), world.cost[plan])
+    cost = plan_cost[plan] + probe_cost
+    return Trace(np.asarray(stream), plan, propensity, clicks_total - cost, clicks_total, expected,
+                 recall, any_rel, n_relevant, shown, clicks, drawn, contexts, cost, probe_cost,
+                 probe.calls if paid else 0, probe.candidates if paid else 0)

@@ -1,17 +1,23 @@
-"""Run a benchmark: every policy x seed, result records, decision logs, leaderboard, plot.
+"""Run a benchmark: tuning, every policy x seed, result records, decision logs, leaderboard, plot.
 
 Order of work, so that bad input never leaves anything behind:
 
 1. read and check the benchmark file (:func:`~ltrr.simulation.benchmark.load_benchmark`);
 2. load the dataset and build the arms (unknown dataset or arm parameter -> InputError);
 3. prepare the world (indexes and candidate lists, cached under ``LTRR_HOME``);
-4. run, writing into a temporary sibling of the output folder, which replaces the output
-   folder only at the end (records of other policies/seeds already there, made from the
-   same benchmark file, are kept and join the leaderboard).
+4. tune: every setting of each policy's ``grid`` is played on the ``[tuning]`` seeds (disjoint
+   from the reported ones) and the setting with the best mean tuning metric is kept
+   (ties: the first in grid order); ``tuning.json`` holds every score;
+5. run the reported seeds with the chosen settings, writing into a temporary sibling of the
+   output folder, which replaces the output folder only at the end (records of other
+   policies/seeds already there, made from the same benchmark file, are kept and join the
+   leaderboard).
 
 Seeds: seed ``k`` fixes the stream (the same for every policy), the click Generator
 (the same seed for every policy, so comparisons are paired) and the policy's
-``random_state``. Decision logs are written for the first seed only by default
+``random_state``. Each (policy, setting, seed) is one *cell*, played on its own (the world's
+per-run caches are reset), so cells can run in any order or process: ``--jobs`` does not
+change any number. Decision logs are written for the first seed only by default
 (``logs="first"``): they are the OPE input and can be large.
 """
 
@@ -22,14 +28,16 @@ import os
 import shutil
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltrr.errors import InputError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.results.leaderboard import markdown
 from ltrr.results.plots import regret_plot
-from ltrr.results.records import make_record, read_records, record_filename, write_json
-from ltrr.simulation.benchmark import Benchmark, load_benchmark
+from ltrr.results.records import (make_record, read_records, read_topic_tables,
+                                  record_filename, write_json, write_topics)
+from ltrr.simulation.benchmark import Benchmark, PolicySpec, check_disjoint, load_benchmark
 from ltrr.simulation.decision_log import decision_frame, write_decision_log
 from ltrr.simulation.loop import World, run_policy
 from ltrr.simulation.stream import sample_stream
@@ -43,6 +51,8 @@ def select(benchmark: Benchmark, seeds: list[int] | None, policies: list[str] | 
     if seeds is not None:
         if not seeds or any(s < 0 for s in seeds):
             raise InputError(f"--seeds needs integers >= 0, got {seeds}", field="--seeds")
+        if benchmark.tuning is not None:
+            check_disjoint(benchmark.tuning.seeds, seeds, str(benchmark.path), field="--seeds")
         benchmark.seeds = list(dict.fromkeys(seeds))
     if policies is not None:
         labels = [p.label for p in benchmark.policies]
@@ -59,7 +69,7 @@ def select(benchmark: Benchmark, seeds: list[int] | None, policies: list[str] | 
 
 
 def prepare(benchmark: Benchmark):
-    """Load the dataset, build arms, plan space, featurizer and world (may build indexes)."""
+    """Load the dataset, build arms, plan space, world and featurizer (may build indexes)."""
     from ltrr import datasets
     from ltrr.arms import build_arm
     from ltrr.selection.features import ContextFeaturizer
@@ -85,13 +95,49 @@ def prepare(benchmark: Benchmark):
         topics = topics[topics["split"] == benchmark.split]
     topics = topics.reset_index(drop=True)
     space = benchmark.plan_space()
+    settings = benchmark.settings
     try:
-        featurizer = ContextFeaturizer(benchmark.features, dataset, arms)
-        featurizer.fit(topics)
+        featurizer = ContextFeaturizer(benchmark.features, dataset, arms,
+                                       probe_arms=list(settings.probe_arms) or None,
+                                       probe_depth=settings.probe_depth)
     except InputError as err:
         raise InputError(str(err), file=file, field="features.groups") from None
-    world = World(dataset, arms, space, benchmark.settings, benchmark.stream_length, topics)
+    world = World(dataset, arms, space, settings, benchmark.stream_length, topics)
+    try:
+        featurizer.fit(topics, late=world.late, stream_length=benchmark.stream_length)
+    except InputError as err:
+        raise InputError(str(err), file=file, field="features.groups") from None
     return world, featurizer
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run: a policy with one setting of its hyper-parameters on one seed's stream."""
+
+    label: str
+    name: str
+    params: dict = field(hash=False)
+    seed: int = 0
+    length: int = 0
+    tuning: bool = False  # a tuning run (scores only) or a reported one (records)
+
+
+def reward_range(world: World) -> tuple[float, float]:
+    """The range of rewards a policy can see: clicks on a page minus what it can cost."""
+    probe = world.probe.cost if world.probe is not None else 0.0
+    return -float(world.cost.max()) - probe, float(world.settings.page) - float(world.cost.min())
+
+
+def play(world: World, featurizer, cell: Cell, zipf: float, progress=None):
+    """Play one cell with ``featurizer`` (the features its policy sees); returns the policy,
+    its trace and ``run_metrics``'s three parts."""
+    from ltrr.selection.policies import build_policy
+
+    policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
+                          reward_range(world))
+    stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
+    trace = run_policy(world, policy, featurizer, stream, cell.seed, progress=progress)
+    return policy, trace, run_metrics(trace, world)
 
 
 def run_benchmark(path: str | Path, seeds: list[int] | None = None,
@@ -100,7 +146,7 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
                   progress: bool = True, command: str | None = None, jobs: int = 1) -> Path:
     """Run a benchmark file; return the results folder (``results/<file stem>`` by default).
 
-    ``jobs > 1`` runs seeds in that many forked worker processes; they share the prepared
+    ``jobs > 1`` runs cells in that many forked worker processes; they share the prepared
     world (candidate lists, memory index) copy-on-write. Numbers do not depend on ``jobs``.
     """
     from tqdm import tqdm
@@ -112,23 +158,27 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
     benchmark = select(load_benchmark(path), seeds, policies, stream_length)
     out_dir = Path(out) if out is not None else Path("results") / Path(path).stem
     world, featurizer = prepare(benchmark)
+    tune_cells = tuning_cells(benchmark)
+    total = sum(c.length for c in tune_cells) + \
+        len(benchmark.seeds) * len(benchmark.policies) * benchmark.stream_length
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     tmp.mkdir(parents=True)
     try:
-        total = len(benchmark.seeds) * len(benchmark.policies) * benchmark.stream_length
         bar = tqdm(total=total, desc=benchmark.name, unit="q", disable=not progress,
                    mininterval=1.0)
-        if jobs == 1 or len(benchmark.seeds) == 1:
-            for seed in benchmark.seeds:
-                _run_seed(benchmark, world, featurizer, seed, tmp, logs, bar)
-        else:
-            _run_parallel(benchmark, world, featurizer, tmp, logs, bar, jobs)
+        runner = _Runner(benchmark, world, featurizer, tmp, logs, bar, jobs)
+        scores = runner.map(tune_cells)
+        tuning = choose_settings(benchmark, tune_cells, scores)
+        if tuning:
+            write_json(tuning, tmp / "tuning.json")
+        runner.map(report_cells(benchmark, tuning))
         bar.close()
         _keep_earlier(out_dir, tmp, benchmark)
         records = read_records(tmp)
         order = [p.label for p in load_benchmark(path).policies]
         (tmp / "LEADERBOARD.md").write_text(markdown(records, f"{benchmark.name} leaderboard",
-                                                     command, order))
+                                                     command, order,
+                                                     read_topic_tables(tmp, records)))
         regret_plot(records, tmp / "regret.png", f"{benchmark.name}: cumulative expected regret",
                     order)
         _swap(tmp, out_dir)
@@ -138,30 +188,92 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
     return out_dir
 
 
-def _run_seed(benchmark: Benchmark, world: World, featurizer, seed: int, tmp: Path, logs: str,
-              bar) -> None:
-    """Every policy on one seed's stream; records (and logs) written into ``tmp``."""
-    from ltrr.selection.policies import build_policy
+def tuning_cells(benchmark: Benchmark) -> list[Cell]:
+    """Every grid setting of every tuned policy on every tuning seed."""
+    if benchmark.tuning is None:
+        return []
+    return [Cell(spec.label, spec.name, setting, seed, benchmark.stream_length, tuning=True)
+            for spec in benchmark.policies if spec.grid
+            for setting in spec.settings() for seed in benchmark.tuning.seeds]
 
-    cost = world.cost
-    reward_range = (-float(cost.max()), float(benchmark.settings.page) - float(cost.min()))
-    stream = sample_stream(world.topics, benchmark.stream_length, benchmark.zipf, seed)
+
+def choose_settings(benchmark: Benchmark, cells: list[Cell], scores: list[float]) -> dict:
+    """Per tuned policy: its grid, every setting's per-seed and mean tuning metric, and the
+    chosen setting (the best mean; ties go to the first in grid order)."""
+    out: dict = {}
     for spec in benchmark.policies:
-        if hasattr(bar, "set_postfix_str"):
-            bar.set_postfix_str(f"{spec.label} seed {seed}")
-        policy = build_policy(spec.name, spec.params, world.plans, featurizer.dim, seed,
-                              reward_range)
+        if not spec.grid:
+            continue
+        rows = []
+        for setting in spec.settings():
+            values = {c.seed: v for c, v in zip(cells, scores)
+                      if c.label == spec.label and c.params == setting}
+            rows.append({"params": setting, "values": values,
+                         "mean": sum(values.values()) / len(values)})
+        best = max(range(len(rows)), key=lambda i: (rows[i]["mean"], -i))
+        out[spec.label] = {"grid": spec.grid, "metric": benchmark.tuning.metric,
+                           "seeds": benchmark.tuning.seeds, "settings": rows,
+                           "chosen": rows[best]["params"]}
+    return out
+
+
+def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
+    """Every policy (at its chosen setting) on every reported seed, seed-major."""
+    return [Cell(spec.label, spec.name, tuning.get(spec.label, {}).get("chosen", spec.params),
+                 seed, benchmark.stream_length)
+            for seed in benchmark.seeds for spec in benchmark.policies]
+
+
+class _Runner:
+    """Plays cells in this process or in forked workers; reported cells write their record,
+    per-topic table (and log) into ``tmp``, tuning cells return their score."""
+
+    def __init__(self, benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str,
+                 bar, jobs: int) -> None:
+        self.benchmark, self.world, self.featurizer = benchmark, world, featurizer
+        self.tmp, self.logs, self.bar, self.jobs = tmp, logs, bar, jobs
+        self.tuning: dict = {}
+
+    def map(self, cells: list[Cell]) -> list[float | None]:
+        if self.jobs == 1 or len(cells) <= 1:
+            return [self.run(cell, self.bar) for cell in cells]
+        return _run_forked(self, cells)
+
+    def run(self, cell: Cell, progress) -> float | None:
+        if hasattr(progress, "set_postfix_str"):
+            progress.set_postfix_str(f"{'tuning ' if cell.tuning else ''}{cell.label} "
+                                     f"seed {cell.seed}")
         start = time.perf_counter()
-        trace = run_policy(world, policy, featurizer, stream, seed, progress=bar)
-        metrics, curves = run_metrics(trace, world)
+        spec = next(p for p in self.benchmark.policies if p.label == cell.label)
+        featurizer = self.featurizer if spec.features is None else \
+            self.featurizer.select(spec.features)
+        policy, trace, (metrics, curves, topics) = play(self.world, featurizer, cell,
+                                                        self.benchmark.zipf, progress)
+        if cell.tuning:
+            return float(metrics[self.benchmark.tuning.metric])
         wall = time.perf_counter() - start
-        record = make_record(benchmark, spec.label, spec.name, spec.params, seed, metrics,
-                             curves, world.plan_ids, wall, benchmark.stream_length)
-        name = record_filename(spec.label, seed)
-        write_json(record, tmp / name)
-        if logs == "all" or (logs == "first" and seed == benchmark.seeds[0]):
-            frame = decision_frame(trace, world, featurizer.names)
-            write_decision_log(frame, tmp / name.replace(".json", ".decisions.parquet"))
+        record = make_record(self.benchmark, cell.label, cell.name, policy.params, cell.seed,
+                             metrics, curves, self.world.plan_ids, wall, cell.length,
+                             tuning=_tuning_summary(spec, self.tmp), features=featurizer.groups)
+        name = record_filename(cell.label, cell.seed)
+        write_json(record, self.tmp / name)
+        write_topics(topics, self.tmp / name.replace(".json", ".topics.parquet"))
+        first = cell.seed == self.benchmark.seeds[0]
+        if self.logs == "all" or (self.logs == "first" and first):
+            frame = decision_frame(trace, self.world, featurizer.names)
+            write_decision_log(frame, self.tmp / name.replace(".json", ".decisions.parquet"))
+        return None
+
+
+def _tuning_summary(spec: PolicySpec, tmp: Path) -> dict | None:
+    """What a reported record says of its tuning: grid, metric, seeds, chosen setting and
+    each setting's mean score (read from ``tuning.json``)."""
+    if not spec.grid:
+        return None
+    entry = json.loads((tmp / "tuning.json").read_text())[spec.label]
+    return {"grid": entry["grid"], "metric": entry["metric"], "seeds": entry["seeds"],
+            "chosen": entry["chosen"],
+            "means": [[row["params"], row["mean"]] for row in entry["settings"]]}
 
 
 class _SharedCount:
@@ -173,45 +285,52 @@ class _SharedCount:
     def update(self, n: int) -> None:
         self.pending += n
         if self.pending >= 250:
-            with self.value.get_lock():
-                self.value.value += self.pending
-            self.pending = 0
+            self.flush()
+
+    def flush(self) -> None:
+        with self.value.get_lock():
+            self.value.value += self.pending
+        self.pending = 0
 
 
 _FORKED: dict = {}  # what forked workers inherit: the prepared run
 
 
-def _seed_worker(seed: int) -> int:
-    state = _FORKED
-    _run_seed(state["benchmark"], state["world"], state["featurizer"], seed, state["tmp"],
-              state["logs"], _SharedCount(state["count"]))
-    return seed
+def _cell_worker(i: int) -> tuple[int, float | None]:
+    runner, cells, count = _FORKED["runner"], _FORKED["cells"], _FORKED["count"]
+    sink = _SharedCount(count)
+    score = runner.run(cells[i], sink)
+    sink.flush()
+    return i, score
 
 
-def _run_parallel(benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str, bar,
-                  jobs: int) -> None:
+def _run_forked(runner: _Runner, cells: list[Cell]) -> list[float | None]:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("fork")
     count = ctx.Value("q", 0)
-    _FORKED.update(benchmark=benchmark, world=world, featurizer=featurizer, tmp=tmp, logs=logs,
-                   count=count)
+    start = runner.bar.n
+    _FORKED.update(runner=runner, cells=cells, count=count)
+    scores: list[float | None] = [None] * len(cells)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            pending = {pool.submit(_seed_worker, seed) for seed in benchmark.seeds}
+        with ProcessPoolExecutor(max_workers=runner.jobs, mp_context=ctx) as pool:
+            pending = {pool.submit(_cell_worker, i) for i in range(len(cells))}
             while pending:
                 done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in done:
-                    future.result()  # re-raise a worker's error here
-                bar.n = count.value
-                bar.refresh()
+                    i, score = future.result()  # re-raise a worker's error here
+                    scores[i] = score
+                runner.bar.n = start + count.value
+                runner.bar.refresh()
     finally:
         _FORKED.clear()
+    return scores
 
 
 def _keep_earlier(out_dir: Path, tmp: Path, benchmark: Benchmark) -> None:
-    """Copy records (and logs) of runs not redone now, made from the same file and length."""
+    """Copy records (and their tables and logs) of runs not redone now, made from the same
+    file and stream length."""
     if not out_dir.is_dir():
         return
     for path in sorted(out_dir.glob("*-seed*.json")):
@@ -223,10 +342,12 @@ def _keep_earlier(out_dir: Path, tmp: Path, benchmark: Benchmark) -> None:
             continue
         if (record.get("provenance", {}).get("benchmark_sha256") == benchmark.sha256
                 and record.get("stream_length") == benchmark.stream_length):
-            shutil.copy2(path, tmp / path.name)
-            log = path.with_name(path.name.replace(".json", ".decisions.parquet"))
-            if log.exists():
-                shutil.copy2(log, tmp / log.name)
+            for side in (path, path.with_name(path.name.replace(".json", ".decisions.parquet")),
+                         path.with_name(path.name.replace(".json", ".topics.parquet"))):
+                if side.exists():
+                    shutil.copy2(side, tmp / side.name)
+    if not (tmp / "tuning.json").exists() and (out_dir / "tuning.json").exists():
+        shutil.copy2(out_dir / "tuning.json", tmp / "tuning.json")
 
 
 def _swap(tmp: Path, out_dir: Path) -> None:

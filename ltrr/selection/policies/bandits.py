@@ -30,6 +30,7 @@ class EpsilonGreedy(PlanPolicy):
     """
 
     name = "epsilon_greedy"
+    uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *,
@@ -66,6 +67,7 @@ class UCB1(IndexPolicy):
     """
 
     name = "ucb1"
+    uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, c: float = 2.0) -> None:
@@ -101,6 +103,7 @@ class BernoulliThompson(PlanPolicy):
     """
 
     name = "thompson"
+    uses_context = False
     rescale_rewards = True
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
@@ -146,6 +149,7 @@ class EXP3(PlanPolicy):
     """
 
     name = "exp3"
+    uses_context = False
     rescale_rewards = True
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
