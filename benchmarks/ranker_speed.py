@@ -9,15 +9,16 @@ like the music benchmark's (5 arms; 16 plans: each arm alone at depth 50, the 10
 25 each, the union at 10 each; lists drawn so that the pool holds about ``--candidates``
 documents):
 
-- **rrf**: ``plan_pages(pool, depths, "rrf")``, the loop's fusion of every plan's union;
+- **rrf**: ``plan_pages(pool, depths, "rrf", keys=...)``, the loop's fusion of every plan's
+  union (with the pool's tie keys, computed beforehand for both sides);
 - **lambdamart**: what the loop does instead with a trained ranker: ``pool_features`` (one
   ``(U, F)`` matrix with a 40-entry context vector and 2 priors), ``LambdaMART.score`` (one
-  LightGBM ``predict`` over the pool), ``plan_unions`` + ``tie_keys`` +
-  ``pages_from_scores`` (every plan's page), each also timed alone.
+  LightGBM ``predict`` over the pool), ``pages_from_scores`` (every plan's page), each also
+  timed alone.
 
 And the training time of ``fit_qrels`` (``--train-queries`` pools with graded labels) and
 ``fit_clicks`` (``--train-pages`` pages of 10 with clicks, position-bias correction), with
-the forest size (``--trees``, early stopping off).
+the forest size (``--trees``, default LambdaMART's: 50 trees of 31 leaves).
 
 Prints microseconds per pool for each part and the ratio lambdamart / rrf. Timings are
 wall-clock on a possibly shared machine: compare the ratio, not the absolute numbers.
@@ -30,9 +31,8 @@ import time
 
 import numpy as np
 
-from ltrr.ranking.features import (FeatureSpec, pages_from_scores, plan_unions, pool_features,
-                                   tie_keys)
-from ltrr.ranking.fusion import CandidatePool, plan_pages
+from ltrr.ranking.features import FeatureSpec, pages_from_scores, pool_features
+from ltrr.ranking.fusion import CandidatePool, plan_pages, tie_keys
 from ltrr.ranking.learned import fit_clicks, fit_qrels
 
 ARMS = ("lexical", "dense", "memory", "fuzzy", "structured")
@@ -68,7 +68,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pools", type=int, default=2000)
     parser.add_argument("--candidates", type=int, default=100)
-    parser.add_argument("--trees", type=int, default=100)
+    parser.add_argument("--trees", type=int, default=None,
+                        help="forest size (default: LambdaMART's default)")
     parser.add_argument("--train-queries", type=int, default=700)
     parser.add_argument("--train-pages", type=int, default=10000)
     args = parser.parse_args()
@@ -77,7 +78,9 @@ def main() -> None:
     depths = depth_matrix()
     spec = FeatureSpec(ARMS, tuple(f"ctx:{i}" for i in range(40)), ("popularity", "recency"))
     context = rng.random(40)
-    params = {"num_boost_round": args.trees, "early_stopping_rounds": None}
+    params = {"early_stopping_rounds": None}
+    if args.trees:
+        params["num_boost_round"] = args.trees
 
     train = make_pools(args.train_queries, args.candidates, rng)
     X = [pool_features(p, spec, context, rng.random((len(p.docs), 2))) for p in train]
@@ -98,18 +101,17 @@ def main() -> None:
     priors = [rng.random((len(p.docs), 2)) for p in pools]
     feats = [pool_features(p, spec, context, priors[i]) for i, p in enumerate(pools)]
     scores = [model.score(x) for x in feats]
-    draws = np.random.default_rng(1)
+    keys = [tie_keys([f"d{u}" for u in p.docs], seed=0) for p in pools]
     mean_u = np.mean([len(p.docs) for p in pools])
 
-    rrf = per_pool(lambda i, p: plan_pages(p, depths, "rrf", 60, 10), pools)
+    rrf = per_pool(lambda i, p: plan_pages(p, depths, "rrf", 60, 10, keys[i]), pools)
     t_feat = per_pool(lambda i, p: pool_features(p, spec, context, priors[i]), pools)
     t_pred = per_pool(lambda i, p: model.score(feats[i]), pools)
-    t_page = per_pool(lambda i, p: pages_from_scores(plan_unions(p, depths), scores[i], 10,
-                                                     tie_keys(p, draws)), pools)
+    t_page = per_pool(lambda i, p: pages_from_scores(p, depths, scores[i], 10, keys[i]), pools)
 
     def whole(i, p):
         s = model.score(pool_features(p, spec, context, priors[i]))
-        pages_from_scores(plan_unions(p, depths), s, 10, tie_keys(p, draws))
+        pages_from_scores(p, depths, s, 10, keys[i])
 
     learned = per_pool(whole, pools)
     print(f"{args.pools} pools, {mean_u:.0f} candidates each on average, {len(depths)} plans, "

@@ -9,8 +9,8 @@ import pytest
 from ltrr.datasets.base import Dataset
 from ltrr.errors import InputError
 from ltrr.ranking.features import (DocumentPriors, FeatureSpec, absent_features, pages_from_scores,
-                                   plan_unions, pool_features, tie_keys)
-from ltrr.ranking.fusion import CandidatePool
+                                   pool_features)
+from ltrr.ranking.fusion import CandidatePool, tie_keys
 
 NAN = np.nan
 
@@ -61,28 +61,39 @@ def test_absent_features_are_missing_arms_with_context_and_priors():
     np.testing.assert_array_equal(X, np.array([row + [4.0], row + [NAN]]))
 
 
-def brute_pages(in_union, scores, page, keys):
-    pages = np.full((len(in_union), page), -1)
-    for p, members in enumerate(in_union):
-        key = keys if keys.ndim == 1 else keys[p]
-        docs = sorted(np.flatnonzero(members), key=lambda u: (-scores[u], key[u]))[:page]
+def brute_pages(pool, depths, scores, page, keys):
+    """Per plan, its union sorted by (score desc, best rank in the plan's lists, key)."""
+    pages = np.full((len(depths), page), -1)
+    for p, depth in enumerate(depths):
+        included = pool.ranks < depth[:, None]
+        best = np.where(included, pool.ranks, 10**9).min(axis=0)
+        docs = sorted(np.flatnonzero(included.any(axis=0)),
+                      key=lambda u: (-scores[u], best[u], keys[u]))[:page]
         pages[p, :len(docs)] = docs
     return pages
 
 
-@pytest.mark.parametrize("two_d", [False, True])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_pages_from_scores_match_a_per_plan_sort(seed, two_d):
+def random_pool(rng, n_arms=4, n_docs=40, depth=25):
+    ids = [rng.choice(n_docs, size=depth, replace=False) for _ in range(n_arms)]
+    return CandidatePool.from_lists(ids, [np.sort(rng.random(depth))[::-1] for _ in ids])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_pages_from_scores_match_a_per_plan_sort(seed):
     rng = np.random.default_rng(seed)
-    n_plans, n_docs, page = 9, 40, 10
-    in_union = rng.random((n_plans, n_docs)) < rng.uniform(0.05, 0.9, size=(n_plans, 1))
-    in_union[0] = False  # an empty union: a page of -1
-    scores = np.round(rng.normal(size=n_docs), 1)  # many exact ties
-    keys = rng.permutation(n_plans * n_docs if two_d else n_docs).astype(float)
-    keys = keys.reshape(n_plans, n_docs) if two_d else keys
-    got = pages_from_scores(in_union, scores, page, keys)
-    np.testing.assert_array_equal(got, brute_pages(in_union, scores, page, keys))
-    assert (got[0] == -1).all()
+    pool = random_pool(rng)
+    depths = rng.integers(0, 26, size=(9, 4))
+    depths[0] = 0  # an empty union: a page of -1
+    scores = np.round(rng.normal(size=len(pool.docs)), 1)  # many exact ties
+    keys = rng.permutation(len(pool.docs)).astype(np.uint64)
+    pages, in_union = pages_from_scores(pool, depths, scores, 10, keys)
+    np.testing.assert_array_equal(pages, brute_pages(pool, depths, scores, 10, keys))
+    assert (pages[0] == -1).all()
+    np.testing.assert_array_equal(in_union, (pool.ranks[None] < depths[:, :, None]).any(axis=1))
+    together = pages_from_scores(pool, depths, scores, 10, keys)[0]
+    for p in range(len(depths)):  # all plans at once = one at a time
+        np.testing.assert_array_equal(together[p],
+                                      pages_from_scores(pool, depths[p], scores, 10, keys)[0][0])
 
 
 def test_ties_go_to_the_best_constituent_rank_whatever_the_doc_ids():
@@ -91,24 +102,23 @@ def test_ties_go_to_the_best_constituent_rank_whatever_the_doc_ids():
         pool = CandidatePool.from_lists([np.array([ids[0]]), np.array([7, 8, ids[1]])],
                                         [np.array([5.0]), np.array([3.0, 2.0, 1.0])])
         scores = np.where(np.isin(pool.docs, ids), 1.0, 0.0)
-        page = pages_from_scores(np.ones((1, 4), bool), scores, 2,
-                                 tie_keys(pool, np.random.default_rng(0)))
+        docnos = np.where(pool.docs == ids[0], "X", np.where(pool.docs == ids[1], "Y", "z"))
+        page, _ = pages_from_scores(pool, np.array([[1, 3]]), scores, 2,
+                                    tie_keys(docnos.astype(str), seed=0))
         assert pool.docs[page[0]].tolist() == ids  # X (rank 0) before Y (rank 2)
 
 
-def test_tie_keys_per_plan_use_the_arms_the_plan_retrieved_with():
-    pool = CandidatePool.from_lists([np.array([1, 2]), np.array([2, 1])],
-                                    [np.array([2.0, 1.0]), np.array([2.0, 1.0])])
-    keys = tie_keys(pool, np.random.default_rng(3), depths=np.array([[2, 0], [0, 2]]))
-    assert keys.shape == (2, 2)
-    np.testing.assert_array_equal(np.floor(keys), [[0, 1], [1, 0]])
-    np.testing.assert_array_equal(keys[0] - np.floor(keys[0]), keys[1] - np.floor(keys[1]))
-
-
-def test_plan_unions():
-    pool = tiny_pool()
-    unions = plan_unions(pool, np.array([[1, 0], [2, 1], [0, 2]]))
-    assert unions.tolist() == [[True, False, False], [True, True, False], [False, True, True]]
+def test_last_ties_follow_the_seeded_docno_keys():
+    pool = CandidatePool.from_lists([np.array([3, 5, 8, 9])], [np.ones(4)])
+    pool.ranks[:] = 0  # four documents tied on score and best rank
+    docnos = np.array(["a", "b", "c", "d"])
+    orders = set()
+    for seed in range(6):
+        keys = tie_keys(docnos, seed)
+        page, _ = pages_from_scores(pool, np.array([[1]]), np.zeros(4), 4, keys)
+        assert page[0].tolist() == np.argsort(keys, kind="stable").tolist()
+        orders.add(tuple(page[0]))
+    assert len(orders) > 1  # the seed, not the ids, decides
 
 
 def dataset_with(meta: dict, fields=("docno", "text", "popularity", "release_day")) -> Dataset:

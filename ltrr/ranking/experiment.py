@@ -4,8 +4,9 @@
 arm at its depth), trains each requested ranker (cached under ``$LTRR_HOME/rankers``,
 :mod:`ltrr.ranking.store`), and ranks each test topic's whole union four ways or more: by
 RRF and by CombSUM (:func:`~ltrr.ranking.fusion.plan_pages`, the loop's fusions) and by each
-ranker (:func:`~ltrr.ranking.features.pages_from_scores`, ties by best constituent rank then
-a seeded draw). The runs are judged by ``pt.Experiment`` (ir_measures) per query; the report
+ranker (:func:`~ltrr.ranking.features.pages_from_scores`); ties, in every system alike, go to
+the best constituent rank, then to the seeded per-docno key of
+:func:`~ltrr.ranking.fusion.tie_keys`. The runs are judged by ``pt.Experiment`` (ir_measures) per query; the report
 gives means per topic group (all, each intent) and, per measure, each system's paired
 difference to a baseline (RRF unless told) with a 95% t-interval and the paired t-test's
 p-value (``scipy.stats``) over the test queries.
@@ -21,8 +22,8 @@ import pandas as pd
 
 from ltrr.errors import InputError
 from ltrr.evaluation.intervals import t_interval
-from ltrr.ranking.features import DocumentPriors, FeatureSpec, pages_from_scores, tie_keys
-from ltrr.ranking.fusion import FUSIONS, plan_pages
+from ltrr.ranking.features import DocumentPriors, FeatureSpec, pages_from_scores
+from ltrr.ranking.fusion import FUSIONS, plan_pages, tie_keys
 from ltrr.ranking.learned import check_correction, check_mode, fit_clicks, fit_qrels
 from ltrr.ranking.offline import (QueryContexts, TopicPools, click_rows, simulate_click_log,
                                   topic_pools, training_split)
@@ -184,9 +185,7 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
            "spec": spec.describe(), "params": params or {}}
     trained = {r.name: _train(r, pools, train, valid, spec, priors, params, clicks, seed, key)
                for r in rankers}
-    runs = {f: _fusion_run(pools["test"], f, k) for f in FUSIONS}
-    for name, (model, _) in trained.items():
-        runs[name] = _model_run(pools["test"], model, seed)
+    runs = _ranked_runs(pools["test"], {n: m for n, (m, _) in trained.items()}, k, seed)
     per_query = _per_query(runs, test, dataset.qrels, list(measures))
     groups = {g: [q for q in t["qid"].astype(str) if q in per_query.index]
               for g, t in topic_groups(test).items()}
@@ -272,23 +271,18 @@ def _order_frame(pools: TopicPools, orders: list[np.ndarray]) -> pd.DataFrame:
                          "score": (np.repeat(sizes, sizes) - rank).astype(float)})
 
 
-def _fusion_run(pools: TopicPools, fusion: str, k: int) -> pd.DataFrame:
-    orders = []
-    for pool in pools.pools:
+def _ranked_runs(pools: TopicPools, models: dict, k: int, seed: int) -> dict[str, pd.DataFrame]:
+    """Each test topic's whole union ranked by each fusion and each model."""
+    orders: dict[str, list[np.ndarray]] = {name: [] for name in [*FUSIONS, *models]}
+    for pool, X, docnos in zip(pools.pools, pools.features, pools.docnos):
         every = np.full((1, pool.ranks.shape[0]), np.iinfo(np.int32).max - 1)
-        page = plan_pages(pool, every, fusion, k, page=max(len(pool.docs), 1))[0][0]
-        orders.append(page[page >= 0])
-    return _order_frame(pools, orders)
-
-
-def _model_run(pools: TopicPools, model, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng([seed, 909])
-    orders = []
-    for pool, X in zip(pools.pools, pools.features):
-        n = len(pool.docs)
-        page = pages_from_scores(np.ones((1, n), bool), model.score(X), n, tie_keys(pool, rng))
-        orders.append(page[0][page[0] >= 0])
-    return _order_frame(pools, orders)
+        n, keys = max(len(pool.docs), 1), tie_keys(docnos, seed)
+        pages = {f: plan_pages(pool, every, f, k, n, keys)[0][0] for f in FUSIONS}
+        pages.update({name: pages_from_scores(pool, every, model.score(X), n, keys)[0][0]
+                      for name, model in models.items()})
+        for name, page in pages.items():
+            orders[name].append(page[page >= 0])
+    return {name: _order_frame(pools, o) for name, o in orders.items()}
 
 
 def _per_query(runs: dict[str, pd.DataFrame], topics: pd.DataFrame, qrels: pd.DataFrame,

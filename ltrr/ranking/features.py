@@ -42,6 +42,7 @@ import numpy as np
 
 from ltrr.errors import InputError
 from ltrr.ranking.fusion import ABSENT, CandidatePool
+from ltrr.ranking.fusion import _top as top_pages  # fusion's tie rule, shared
 
 ARM_COLUMNS = ("score", "norm", "rank", "returned")
 
@@ -142,67 +143,33 @@ def absent_features(spec: FeatureSpec, n: int, context: np.ndarray | None = None
     return pool_features(empty, spec, context, priors)
 
 
-def plan_unions(pool: CandidatePool, depths: np.ndarray) -> np.ndarray:
-    """``(P, U)``: which pool docs each plan's union holds (``depths`` is ``(P, A)``)."""
-    depths = np.atleast_2d(depths)
-    return (pool.ranks[None, :, :] < depths[:, :, None]).any(axis=1)
+def pages_from_scores(pool: CandidatePool, depths: np.ndarray, scores: np.ndarray,
+                      page: int = 10, keys: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Every plan's page from one plan-independent score per candidate (the ranker's).
 
-
-def tie_keys(pool: CandidatePool, rng: np.random.Generator,
-             depths: np.ndarray | None = None) -> np.ndarray:
-    """Tie-break keys (smaller first) that do not depend on document ids.
-
-    A candidate's best constituent rank (its best 0-based rank over the arms), plus a
-    uniform draw in ``[0, 1)`` from ``rng`` for candidates that share it. With ``depths``
-    (``(P, A)``) the best rank is taken over the arms each plan retrieved it with, giving
-    ``(P, U)`` keys (one draw per candidate, shared by the plans); without, over every arm,
-    ``(U,)``.
-    """
-    draw = rng.random(pool.ranks.shape[1])
-    if depths is None:
-        return pool.ranks.min(axis=0, initial=ABSENT) + draw
-    depths = np.atleast_2d(depths)
-    included = pool.ranks[None, :, :] < depths[:, :, None]
-    best = np.where(included, pool.ranks[None, :, :], ABSENT).min(axis=1, initial=ABSENT)
-    return best + draw[None, :]
-
-
-def pages_from_scores(in_union: np.ndarray, scores: np.ndarray, page: int,
-                      tiebreak: np.ndarray) -> np.ndarray:
-    """Each plan's page: its union's candidates by descending score, ties by ``tiebreak``.
+    The learned counterpart of :func:`~ltrr.ranking.fusion.plan_pages`, with the same
+    arguments, return value and tie rule, computed by the same code: each plan's union is
+    ranked by ``scores`` descending; ties go to the candidate with the better best rank in
+    the plan's lists, then to the smaller ``keys`` entry (the seeded per-docno keys of
+    :func:`~ltrr.ranking.fusion.tie_keys`; without keys, the pool order), never to an id.
 
     Args:
-        in_union: ``(P, U)`` bool, which pool docs each plan's union holds.
-        scores: ``(U,)`` plan-independent scores (the ranker's).
+        pool: the query's candidate pool.
+        depths: ``(P, A)`` depths per plan and arm.
+        scores: ``(U,)`` finite scores of the pool's candidates.
         page: page length.
-        tiebreak: ``(U,)`` or ``(P, U)`` keys, smaller first, for equal scores (e.g.
-            :func:`tie_keys`); keys must not repeat among tied candidates for a fully
-            determined order.
+        keys: ``(U,)`` tie keys of the pool's candidates.
 
     Returns:
-        ``(P, page)`` pool indices best first, -1 where the union is shorter than the page.
-        With 1-D keys one sort serves every plan; 2-D keys sort per plan.
+        ``pages`` ``(P, page)`` pool indices best first (-1 where the union is shorter than
+        the page) and ``in_union`` ``(P, U)`` booleans.
     """
-    in_union = np.atleast_2d(np.asarray(in_union, dtype=bool))
-    scores = np.asarray(scores, dtype=float)
-    tiebreak = np.asarray(tiebreak, dtype=float)
-    n_plans, n_docs = in_union.shape
-    pages = np.full((n_plans, page), -1, dtype=np.int64)
-    if n_docs == 0 or page <= 0:
-        return pages
-    if tiebreak.ndim == 1:
-        order = np.lexsort((tiebreak, -scores))  # one best-first order for all plans
-        chosen = in_union[:, order]
-        docs = np.broadcast_to(order, chosen.shape)
-    else:
-        neg = np.broadcast_to(-scores, tiebreak.shape)
-        order = np.lexsort((tiebreak, neg), axis=-1)  # (P, U)
-        chosen = np.take_along_axis(in_union, order, axis=1)
-        docs = order
-    filled = np.cumsum(chosen, axis=1)
-    rows, cols = np.nonzero(chosen & (filled <= page))
-    pages[rows, filled[rows, cols] - 1] = docs[rows, cols]
-    return pages
+    depths = np.atleast_2d(depths)
+    included = pool.ranks[None, :, :] < depths[:, :, None]  # (P, A, U)
+    in_union = included.any(axis=1)
+    ranked = np.where(in_union, np.asarray(scores, dtype=float)[None, :], -np.inf)
+    return top_pages(ranked, included, pool, keys, page), in_union
 
 
 class DocumentPriors:

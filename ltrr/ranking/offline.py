@@ -27,7 +27,7 @@ import pandas as pd
 from ltrr.arms.report import split_topics
 from ltrr.errors import InputError
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, absent_features, pool_features
-from ltrr.ranking.fusion import CandidatePool, plan_pages
+from ltrr.ranking.fusion import CandidatePool, plan_pages, tie_keys
 
 EVAL_SPLITS = ("dev", "valid", "validation")
 
@@ -187,6 +187,7 @@ def simulate_click_log(pools: TopicPools, grades: list[np.ndarray], click_model,
     n_arms = pools.pools[0].ranks.shape[0]
     out = {c: [] for c in ("session", "qid", "docno", "position", "click")}
     qids = pools.topics["qid"].astype(str).to_numpy()
+    keys = [tie_keys(docnos, seed) for docnos in pools.docnos]  # fusion's tie rule
     for s in range(int(sessions)):
         t = int(rng.integers(n_topics))
         use = rng.random(n_arms) < 0.5
@@ -194,7 +195,7 @@ def simulate_click_log(pools: TopicPools, grades: list[np.ndarray], click_model,
             use[rng.integers(n_arms)] = True
         pool = pools.pools[t]
         depths = np.where(use, np.iinfo(np.int32).max - 1, 0)[None, :]
-        shown = plan_pages(pool, depths, "rrf", k, page)[0][0]
+        shown = plan_pages(pool, depths, "rrf", k, page, keys[t])[0][0]
         shown = shown[shown >= 0]
         clicks = click_model.sample(grades[t][shown], rng)
         out["session"].append(np.full(len(shown), s))

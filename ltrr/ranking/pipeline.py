@@ -26,7 +26,7 @@ import pyterrier as pt
 
 from ltrr.errors import InputError
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
-from ltrr.ranking.fusion import CandidatePool
+from ltrr.ranking.fusion import CandidatePool, tie_keys
 
 ContextSource = Mapping[str, np.ndarray] | Callable[[str], np.ndarray] | None
 
@@ -116,13 +116,15 @@ def pool_of(rows: pd.DataFrame, arms: tuple[str, ...]) -> tuple[CandidatePool, n
 class LearnedRanker(pt.Transformer):
     """Features, then the model's score: the reranked union's top ``num_results`` per query.
 
-    Ties in score are broken by the best constituent rank (``arms`` best rank), then docno
-    (a DataFrame has no seeded draw; the loop's :func:`~ltrr.ranking.features.pages_from_scores`
-    takes its own tie keys).
+    Ties in score go to the best constituent rank, then to the seeded per-docno key of
+    :func:`~ltrr.ranking.fusion.tie_keys` (``seed``): the rule of the loop's
+    :func:`~ltrr.ranking.features.pages_from_scores` and of the fusions.
     """
 
-    def __init__(self, model, features: RankFeatures, num_results: int = 1000) -> None:
-        self.model, self.features, self.num_results = model, features, int(num_results)
+    def __init__(self, model, features: RankFeatures, num_results: int = 1000,
+                 seed: int = 0) -> None:
+        self.model, self.features = model, features
+        self.num_results, self.seed = int(num_results), int(seed)
 
     def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
         res = self.features.transform(inp)
@@ -131,10 +133,11 @@ class LearnedRanker(pt.Transformer):
         X = np.stack(res["features"].to_numpy())
         names = self.features.spec.names
         ranks = X[:, [names.index(f"{a}:rank") for a in self.features.spec.arms]]
-        res = res.drop(columns="features").assign(score=self.model.score(X),
-                                                  _best=np.nanmin(ranks, axis=1))
-        res = res.sort_values(["qid", "score", "_best", "docno"],
+        res = res.drop(columns="features").assign(
+            score=self.model.score(X), _best=np.nanmin(ranks, axis=1),
+            _key=tie_keys(res["docno"].astype(str), self.seed))
+        res = res.sort_values(["qid", "score", "_best", "_key"],
                               ascending=[True, False, True, True], kind="stable")
         res["rank"] = res.groupby("qid", sort=False).cumcount()
-        res = res[res["rank"] < self.num_results].drop(columns="_best")
+        res = res[res["rank"] < self.num_results].drop(columns=["_best", "_key"])
         return res.reset_index(drop=True)
