@@ -70,8 +70,8 @@ def test_position_bias_correction_beats_naive_click_training(problem):
     log = biased_log(X, grades, 20, seed=0)
     models = {c: fit_clicks(*log, correction=c) for c in ("position", "ips", "none")}
     value = {c: mean_ndcg(m.score, Xt, gt) for c, m in models.items()}
-    assert value["position"] - value["none"] > 0.04
-    assert value["ips"] > value["none"]
+    assert value["position"] - value["none"] > 0.04  # measured 0.963 vs 0.887
+    assert value["none"] < value["ips"] < value["position"]  # ips 0.933
     # the naive model leans on the logging ranker's irrelevant feature 2
     naive, fixed = (models[c].booster.feature_importance("gain") for c in ("none", "position"))
     assert naive[2] / naive.sum() > 1.5 * fixed[2] / fixed.sum()

@@ -16,18 +16,20 @@ from ltrr.errors import InputError
 
 EPILOG = """\
 Topics: the ranker trains on the training topics (split=='train' rows; for an ir_datasets
-'.../test' id its '.../train' sibling, with '.../dev' for early stopping) and is reported on
-the test topics, never trained on them. Each topic's candidate union holds every arm's top
---depth; it is ranked by RRF, by CombSUM and by each trained ranker, and judged with
-pt.Experiment (ir_measures). Differences to RRF are paired over the test queries (95%
-t-interval, paired t-test).
+'.../test' id its '.../train' sibling, with '.../dev' for early stopping; for a BEIR folder
+its '#train' split) and is reported on the test topics, never trained on them. Each topic's
+candidate union holds every arm's top --depth; it is ranked by RRF, by CombSUM and by each
+trained ranker (ties: best constituent rank, then seeded per-docno keys), and judged with
+pt.Experiment (ir_measures). Differences to --baseline are paired over the test queries
+(95% t-interval, paired t-test).
 
-Training modes: qrels (the training topics' judgements) and clicks (a click log: --log FILE,
-ltrr's decision log or the long format qid,docno,position,click; without --log, a seeded
-log is simulated on the training topics: --sessions sessions, each showing the RRF page of
-a random subset of the arms to a --click-model user). Click corrections: ips (weights from PBM's
-examination probability 1/(position+1), the default), position (LightGBM's unbiased
-LambdaMART: position-bias factors learned jointly), none (naive). The online mode retrains inside the loop (ltrr run), not here.
+Training modes: qrels (the training topics' judgements) and clicks (a click log: --log
+FILE, ltrr's decision log or the long format qid,docno,position,click; without --log, a
+seeded log is simulated on the training topics: --sessions sessions, each showing the RRF
+page of a random subset of the arms to a --click-model user). Click corrections: ips
+(weights from PBM's examination probability 1/(position+1), the default), position
+(LightGBM's unbiased LambdaMART: position-bias factors learned jointly), none (naive).
+The online mode retrains inside the loop (ltrr run), not here.
 
 Trained models are cached under $LTRR_HOME/rankers, keyed by dataset, arms, depths,
 features, mode, parameters and a hash of the training data.
