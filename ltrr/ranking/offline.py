@@ -53,6 +53,8 @@ def training_split(dataset, train_id: str | None = None, valid_id: str | None = 
                       f"{dataset.id} split=='train'")
         rows = dataset.topics[dataset.topics["split"].isin(EVAL_SPLITS)]
         valid = Split(rows, dataset.qrels, f"{dataset.id} split=='dev'") if len(rows) else None
+        if valid_id is not None:
+            valid = _other(dataset, valid_id)
     else:
         train_id = train_id or _sibling(dataset.id, "train")
         if valid_id is None and train_id == _sibling(dataset.id, "train"):
