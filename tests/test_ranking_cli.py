@@ -177,3 +177,9 @@ def test_clicks_from_a_decision_log(env, folder, tmp_path, capsys):
                    "--mode", "clicks", "--log", str(log), "--json")
     info = out["setup"]["rankers"]["lambdamart:clicks/ips"]  # the default correction
     assert info["clicks"] == f"log {log}" and info["rows"] == 120  # the 60 q8 and 60 q9 rows only
+
+
+def test_training_on_the_reported_topics_is_refused(env, folder, capsys):
+    err = error_of(capsys, f"beir:{folder}", "--arms", "lexical", "--train", f"beir:{folder}")
+    assert err == (f"ltrr rank: error: field 'qid': training topics (beir:{folder}) share qids "
+                   f"with the reported test topics of 'beir:{folder}'")
