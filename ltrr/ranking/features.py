@@ -162,14 +162,12 @@ def pages_from_scores(pool: CandidatePool, depths: np.ndarray, scores: np.ndarra
         keys: ``(U,)`` tie keys of the pool's candidates.
 
     Returns:
-        ``pages`` ``(P, page)`` pool indices best first (-1 where the union is shorter than
-        the page) and ``in_union`` ``(P, U)`` booleans.
+        ``(pages, in_union)`` as :func:`~ltrr.ranking.fusion.plan_pages` returns them.
     """
-    depths = np.atleast_2d(depths)
-    included = pool.ranks[None, :, :] < depths[:, :, None]  # (P, A, U)
-    in_union = included.any(axis=1)
+    retrieved = pool.ranks[None, :, :] < np.atleast_2d(depths)[:, :, None]  # (P, A, U)
+    in_union = retrieved.any(axis=1)
     ranked = np.where(in_union, np.asarray(scores, dtype=float)[None, :], -np.inf)
-    return top_pages(ranked, included, pool, keys, page), in_union
+    return top_pages(ranked, retrieved, pool, keys, page), in_union
 
 
 class DocumentPriors:
