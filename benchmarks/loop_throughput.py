@@ -133,6 +133,8 @@ def main() -> int:
     start = time.perf_counter()
     trace = run_policy(world, policy, parts["context features"], stream, 0)
     ltrr_time = time.perf_counter() - start
+    split = [("policy choose + update", policy.seconds)] + \
+        [(name, part.seconds) for name, part in parts.items()]  # the first pass only
     repeats = []
     for _ in range(args.repeat):
         again = build_policy("linucb", {"alpha": args.alpha}, world.plans, featurizer.dim, 0,
@@ -160,9 +162,8 @@ def main() -> int:
               f"{args.steps / seconds:,.0f} interactions/s, the seed's truths cached)")
     per_step = 1e6 / args.steps
     print("  split of the first pass, us/step:")
-    rest = ltrr_time - policy.seconds - sum(p.seconds for p in parts.values())
-    for name, seconds in [("policy choose + update", policy.seconds)] + \
-            [(name, part.seconds) for name, part in parts.items()] + [("loop bookkeeping", rest)]:
+    rest = ltrr_time - sum(seconds for _, seconds in split)
+    for name, seconds in split + [("loop bookkeeping", rest)]:
         print(f"    {name:<52} {seconds * per_step:8,.0f}")
     print(f"  policy alone: {args.steps / policy.seconds:,.0f} decisions/s, ratio to obp "
           f"{args.steps / policy.seconds / obp_rate:.2f}")

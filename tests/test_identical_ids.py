@@ -116,3 +116,51 @@ def test_loaders_set_the_convention_where_beir_applies_it():
     assert load("beir/nfcorpus/test").meta["ignore_identical_ids"] is True  # BEIR's default
     assert load("vaswani").meta["ignore_identical_ids"] is False  # not a BEIR collection
     assert load("cranfield").meta["ignore_identical_ids"] is False
+
+
+def test_the_loop_drops_the_memory_arms_self_hits():
+    """The memory arm is asked online at every step: on a dataset scored with BEIR's
+    ignore_identical_ids, a document whose id is the query's own never reaches the pool,
+    and the arm still offers its depth in other documents."""
+    import numpy as np
+    import pandas as pd
+
+    from ltrr.datasets.base import Dataset
+    from ltrr.selection.plans import PlanSpace
+    from ltrr.selection.policies import build_policy
+    from ltrr.simulation.clicks import ClickModel
+    from ltrr.simulation.loop import LoopSettings, World, run_policy
+
+    class SelfMemory:
+        """Returns the query's own id first, then d0, d1, ..."""
+
+        name, cache_key = "memory", "memory:self"
+
+        def reset(self) -> None: ...
+
+        def update(self, query, clicked) -> None: ...
+
+        def search(self, query, k):
+            qid = {"alpha": "q1", "beta": "q2"}[query]
+            return [(qid, 9.0)] + [(f"d{i}", 5.0 - i) for i in range(k - 1)]
+
+    class Bias:
+        names, dim, needs_candidates = ["bias"], 1, False
+
+        def transform(self, t, candidates=None, step=0):
+            return np.ones(1)
+
+    topics = pd.DataFrame({"qid": ["q1", "q2"], "query": ["alpha", "beta"]})
+    qrels = pd.DataFrame({"qid": ["q1", "q2"], "docno": ["d0", "q1"], "label": [1, 1]})
+    docs = [{"docno": d, "text": d} for d in ["q1", "q2", "d0", "d1", "d2", "d3"]]
+    dataset = Dataset(id="fake:self", docs=lambda: iter(docs), topics=topics, qrels=qrels,
+                      meta={"ignore_identical_ids": True})
+    space = PlanSpace.from_config(["memory"], 3, {"single": True, "union": False})
+    world = World(dataset, {"memory": SelfMemory()}, space,
+                  LoopSettings(page=3, clicks=ClickModel("pbm", "perfect")), 10)
+    policy = build_policy("single:memory", {}, world.plans, 1, 0, (0.0, 3.0))
+    trace = run_policy(world, policy, Bias(), np.array([0, 1, 0, 1]), 0)
+    shown = world.vocab.docnos[trace.shown]
+    assert shown[0].tolist() == ["d0", "d1", "d2"]  # q1 dropped for query q1, 3 remain
+    assert shown[1].tolist() == ["d0", "d1", "d2"]  # q2 dropped for q2 (q1 was not returned)
+    assert trace.drawn[:, 0].tolist() == [3, 3, 3, 3]

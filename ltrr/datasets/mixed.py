@@ -126,6 +126,7 @@ def load(seed: int = 0, context: int = 1) -> Dataset:
             "stream": f"equal share per collection; Zipf({ZIPF:g}) within each over an order "
                       f"drawn from seed {seed}",
             "settings": {"seed": int(seed), "context": int(context)},
+            "corpus_id": "ltrr:mixed",  # every setting has the same corpus: arms share indexes
             "bibtex_ids": [b for _, part in parts for b in part.meta.get("bibtex_ids", [])],
             "ignore_identical_ids": False,  # prefixed ids: no query id is a document id
         },

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ltrr.datasets.identical_ids import ignores_identical_ids
 from ltrr.ranking.fusion import ABSENT, CandidatePool, plan_pages, tie_keys
 from ltrr.simulation.candidates import DocIds, released_lists
 from ltrr.simulation.clicks import ClickModel, scale_grades
@@ -224,6 +225,8 @@ class World:
         self._seed: int | None = None
         self._seed_caches: dict[int, dict] = {}
         self._static_cache: dict = {}
+        self._online_breaks: dict[str, np.ndarray] = {}
+        self._hidden: dict[str, tuple[int, np.ndarray]] = {}
 
     @staticmethod
     def _make_probe(settings: LoopSettings, arm_names: list[str]) -> Probe | None:
@@ -271,11 +274,16 @@ class World:
 
     def hidden_online(self, arm: str, step: int) -> np.ndarray | None:
         """Mask over the online arm's docnos of entities not released by ``step`` (None when
-        nothing is released during the stream)."""
+        nothing is released during the stream); made once per release epoch."""
         release = self._online_from.get(arm)
         if release is None or not release.any():
             return None
-        return release > step
+        breaks = self._online_breaks.setdefault(arm, np.unique(release[release > 0]))
+        epoch = int(np.searchsorted(breaks, step, side="right"))
+        cached = self._hidden.get(arm)
+        if cached is None or cached[0] != epoch:
+            cached = self._hidden[arm] = (epoch, release > step)
+        return cached[1]
 
     def static_lists(self, t: int, step: int) -> dict[str, tuple[np.ndarray, ...]]:
         """Each static arm's (ids, scores, 0..4 grades) for topic ``t``: its first
@@ -426,7 +434,9 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     drawn = np.zeros((n_steps, n_arms), dtype=np.int64)
     contexts = np.zeros((n_steps, featurizer.dim), dtype=np.float64)
     queries = world.topics["query"].astype(str).to_numpy()
+    qids = world.topics["qid"].astype(str).to_numpy()
     online_depth = {a: int(world.list_depth[world.arm_names.index(a)]) for a in world.online}
+    self_hits = ignores_identical_ids(world.dataset)  # BEIR: a query's own id is no result
     probe = world.probe
     paid = pays_probe(world, policy, featurizer)
     probe_cost = probe.cost if paid else 0.0
@@ -439,8 +449,12 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         t = int(t)
         lists = dict(world.static_lists(t, step))
         for name in world.online:
-            docnos, scores = online_candidates(world.arms[name], queries[t], online_depth[name],
+            depth = online_depth[name]
+            docnos, scores = online_candidates(world.arms[name], queries[t], depth + self_hits,
                                                world.hidden_online(name, step))
+            if self_hits:
+                keep = [i for i, d in enumerate(docnos) if d != qids[t]][:depth]
+                docnos, scores = [docnos[i] for i in keep], scores[keep]
             ids = world.vocab.ids_adding(docnos)
             lists[name] = (ids, scores, world.grades_of(t, ids))
         truth = world.truths(t, step, lists)

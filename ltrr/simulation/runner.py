@@ -155,7 +155,9 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         raise InputError(f"--logs must be one of {', '.join(LOG_CHOICES)}, got '{logs}'")
     if jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {jobs}", field="--jobs")
-    benchmark = select(load_benchmark(path), seeds, policies, stream_length)
+    benchmark = load_benchmark(path)
+    order = [p.label for p in benchmark.policies]  # the leaderboard's rows, all policies
+    benchmark = select(benchmark, seeds, policies, stream_length)
     out_dir = Path(out) if out is not None else Path("results") / Path(path).stem
     world, featurizer = prepare(benchmark)
     tune_cells = tuning_cells(benchmark)
@@ -175,7 +177,6 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         bar.close()
         _keep_earlier(out_dir, tmp, benchmark)
         records = read_records(tmp)
-        order = [p.label for p in load_benchmark(path).policies]
         (tmp / "LEADERBOARD.md").write_text(markdown(records, f"{benchmark.name} leaderboard",
                                                      command, order,
                                                      read_topic_tables(tmp, records)))
