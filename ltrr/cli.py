@@ -6,6 +6,7 @@ Each command lives with the part of ltrr it drives and registers itself here thr
 
     ltrr data link DIR        place local dataset archives at ir_datasets' cache paths
     ltrr arms DATASET         measure each retrieval arm on a dataset
+    ltrr rank DATASET         train a learned ranker and compare it with the fusions
     ltrr run BENCHMARK.toml   run a learning-to-retrieve benchmark
     ltrr ope LOGS --policy P  evaluate a policy off-policy on logged decisions
 """
@@ -24,6 +25,7 @@ from ltrr.errors import InputError
 COMMAND_MODULES = (
     "ltrr.datasets.cli",
     "ltrr.arms.cli",
+    "ltrr.ranking.cli",
     "ltrr.simulation.cli",
     "ltrr.ope.cli",
 )

@@ -23,6 +23,8 @@ release, for every other type its own ``release_day``), ``popularity`` (float, Z
   "newer_is": "smaller", "words": ["new", "latest"]}``: ``field`` is what "new" means to a
   searcher (an artist is new when its latest work is), ``available_field`` when an entity
   exists at all (an artist from its first release): the loop hides entities by the latter.
+- ``priors``: the document priors a learned ranker may use (:class:`ltrr.ranking.features.DocumentPriors`):
+  ``{"popularity": {"field": "popularity"}, "recency": {"field": "release_day", "sign": -1}}``.
 - ``synonyms``: the topic lexicon, ``{topic: {"query": [...], "text": [...]}}``.
 - ``generator``: ``{"name": "music", "version": "music-1", "size": …, "seed": …}``.
 
@@ -110,6 +112,8 @@ def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Data
             "recency": {"field": "release_day", "available_field": "first_release_day",
                         "newer_is": "smaller",
                         "words": list(lexicon.RECENCY_WORDS)},
+            "priors": {"popularity": {"field": "popularity"},
+                       "recency": {"field": "release_day", "sign": -1}},
             "synonyms": {k: {"query": list(v["query"]), "text": list(v["text"])}
                          for k, v in lexicon.TOPICS.items()},
             "generator": {"name": "music", "version": VERSION, "size": int(size), "seed": int(seed)},
