@@ -158,7 +158,7 @@ def _params(text: str | None) -> dict:
 
 def _click_source(args: argparse.Namespace):
     from ltrr.ranking.clicklogs import read_click_log
-    from ltrr.ranking.experiment import ClickSource
+    from ltrr.ranking.training import ClickSource
     from ltrr.simulation.clicks import ClickModel
 
     if args.log is not None:

@@ -24,9 +24,9 @@ from ltrr.errors import InputError
 from ltrr.evaluation.intervals import t_interval
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pages_from_scores
 from ltrr.ranking.fusion import FUSIONS, plan_pages, tie_keys
-from ltrr.ranking.learned import check_correction, check_mode, fit_clicks, fit_qrels
-from ltrr.ranking.offline import (QueryContexts, TopicPools, click_rows, simulate_click_log,
-                                  topic_pools, training_split)
+from ltrr.ranking.learned import check_correction, check_mode
+from ltrr.ranking.offline import QueryContexts, TopicPools, topic_pools, training_split
+from ltrr.ranking.training import ClickSource, train_ranker
 
 MEASURES = ("nDCG@10", "R@100")
 BASELINE = "rrf"
@@ -44,17 +44,6 @@ class RankerSpec:
     @property
     def name(self) -> str:
         return f"lambdamart:{self.mode}" + (f"/{self.correction}" if self.correction else "")
-
-
-@dataclass
-class ClickSource:
-    """Where clicks mode gets its clicks: ``log`` (a file) or a simulation's settings."""
-
-    log: pd.DataFrame | None = None
-    log_path: str | None = None
-    click_model: object | None = None
-    sessions: int = 10000
-    page: int = 10
 
 
 @dataclass
@@ -183,7 +172,8 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
     key = {"dataset": dataset.id, "corpus": _fingerprint(dataset),
            "arms": {a: arms[a].cache_key for a in arm_names}, "depths": depths,
            "spec": spec.describe(), "params": params or {}}
-    trained = {r.name: _train(r, pools, train, valid, spec, priors, params, clicks, seed, key)
+    trained = {r.name: train_ranker(r.mode, r.correction, pools, train, valid, spec, priors,
+                                    params, clicks, seed, key, r.name)
                for r in rankers}
     runs = _ranked_runs(pools["test"], {n: m for n, (m, _) in trained.items()}, k, seed)
     per_query = _per_query(runs, test, dataset.qrels, list(measures))
@@ -208,57 +198,6 @@ def _fingerprint(dataset) -> str:
     from ltrr.arms.base import corpus_fingerprint
 
     return corpus_fingerprint(dataset)
-
-
-def _train(ranker: RankerSpec, pools: dict[str, TopicPools], train, valid, spec: FeatureSpec,
-           priors, params, clicks: ClickSource | None, seed: int, key: dict):
-    """Train (or load from the cache) one ranker; returns ``(model, info)``."""
-    from ltrr.ranking.store import array_hash, cached_model
-
-    t0 = time.perf_counter()
-    if ranker.mode == "qrels":
-        X, group = pools["train"].stacked()
-        y = np.concatenate(pools["train"].labels(train.qrels))
-        v = None
-        if "valid" in pools:
-            vx, vg = pools["valid"].stacked()
-            v = (vx, np.concatenate(pools["valid"].labels(valid.qrels)), vg)
-        data = array_hash(X, y, group, *(v or ()))
-        fit = lambda: fit_qrels(X, y, group, params, spec.names, v)  # noqa: E731
-        source = {"labels": train.source}
-    else:
-        if clicks is None:
-            raise InputError("clicks mode needs a click log or a click model to simulate one")
-        log, source = _click_log(clicks, pools["train"], train, seed)
-        X, position, click, group = click_rows(pools["train"], log, spec, priors)
-        data = array_hash(X, position, click, group)
-        fit = lambda: fit_clicks(X, position, click, group, ranker.correction, params,  # noqa: E731
-                                 spec.names)
-    model_key = {**key, "mode": ranker.mode, "correction": ranker.correction, "data": data}
-    model, where, path = cached_model(ranker.name.replace(":", "-").replace("/", "-"),
-                                      model_key, fit, spec.names)
-    info = {"mode": ranker.mode, "correction": ranker.correction, "source": where,
-            "path": str(path), "trees": model.n_trees, "rows": int(len(X)),
-            "seconds": round(time.perf_counter() - t0, 3), **source}
-    return model, info
-
-
-def _click_log(clicks: ClickSource, train_pools: TopicPools, train, seed: int):
-    """The click log for clicks mode: the given file's, or one simulated on the train topics."""
-    from ltrr.simulation.clicks import scale_grades
-
-    if clicks.log is not None:
-        return clicks.log, {"clicks": f"log {clicks.log_path}"}
-    labels = train_pools.labels(train.qrels)
-    top = max([int(g.max()) for g in labels if len(g)] + [1])
-    grades = [scale_grades(g, top) for g in labels]
-    log = simulate_click_log(train_pools, grades, clicks.click_model, clicks.sessions, seed,
-                             clicks.page)
-    model = clicks.click_model
-    return log, {"clicks": f"simulated: {clicks.sessions} sessions on the train topics, "
-                           f"{getattr(model, 'model', '?')}/{getattr(model, 'params', '?')} "
-                           f"clicks on RRF pages of random arm subsets, seed {seed}",
-                 "click_log_clicks": int(log["click"].sum())}
 
 
 def _order_frame(pools: TopicPools, orders: list[np.ndarray]) -> pd.DataFrame:

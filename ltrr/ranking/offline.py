@@ -150,13 +150,21 @@ class TopicPools:
 
 
 def topic_pools(arms: dict, depths: dict[str, int], topics: pd.DataFrame, spec: FeatureSpec,
-                contexts: QueryContexts, priors: DocumentPriors | None) -> TopicPools:
-    """Pools and features of ``topics`` over ``arms`` (name -> arm) at ``depths``."""
+                contexts: QueryContexts, priors: DocumentPriors | None,
+                hidden: set[str] | None = None) -> TopicPools:
+    """Pools and features of ``topics`` over ``arms`` (name -> arm) at ``depths``; documents
+    in ``hidden`` (released later in the loop's stream) are left out of every list."""
     from ltrr.simulation.candidates import arm_lists
 
     topics = topics[["qid", "query"] + [c for c in topics.columns if c not in ("qid", "query")]]
     topics = topics.reset_index(drop=True)
     lists = [arm_lists(arms[a], topics, depths[a]) for a in spec.arms]
+    if hidden:
+        late = np.array(sorted(hidden), dtype=str)
+        for lst in lists:
+            for t, docnos in enumerate(lst.docnos):
+                keep = ~np.isin(docnos, late)
+                lst.docnos[t], lst.scores[t] = docnos[keep], lst.scores[t][keep]
     pools, docnos, ctx, feats = [], [], [], []
     for t, qid in enumerate(topics["qid"].astype(str)):
         per_arm = [lst.docnos[t] for lst in lists]

@@ -65,12 +65,22 @@ def _by_seed(records: list[dict], label: str, key: str) -> dict[int, float]:
     return {r["seed"]: r["metrics"][key] for r in records if r["policy"] == label}
 
 
+def ranker_of(record: dict) -> str:
+    """The name of a record's ranking stage (its fusion, or a learned ranker's name)."""
+    return str((record.get("ranker") or {}).get("name", "fusion"))
+
+
 def comparisons(records: list[dict], table: pd.DataFrame,
                 topics: dict | None = None) -> list[dict]:
-    """Paired tests of the best learning policy vs the best single arm and the static union,
-    with Holm-adjusted p-values (``*_holm``) over the returned list."""
+    """Paired tests of the best learning policy vs the best single arm and the static union
+    ranked the same way, with Holm-adjusted p-values (``*_holm``) over the returned list."""
+    rankers = {r["policy"]: ranker_of(r) for r in records}
     learners = table[~table["policy_name"].str.startswith("single:")
                      & ~table["policy_name"].isin(BASELINE_NAMES)]
+    if not learners.empty:
+        best_ranker = rankers[learners.sort_values("ndcg@10", ascending=False).iloc[0]["policy"]]
+        table = table[table["policy"].map(rankers) == best_ranker]
+        learners = learners[learners["policy"].map(rankers) == best_ranker]
     singles = table[table["policy_name"].str.startswith("single:")]
     union = table[table["policy_name"] == "static_union"]
     if learners.empty:
@@ -103,6 +113,63 @@ def comparisons(records: list[dict], table: pd.DataFrame,
         for test, adjusted in zip(out, holm([t[name] for t in out])):
             test[f"{name}_holm"] = adjusted
     return out
+
+
+def factorial(records: list[dict], order: list[str] | None = None,
+              metric: str = "ndcg@10") -> list[str]:
+    """Selection x ranking, when policies rank differently: each (selection policy, ranking
+    stage)'s mean and 95% interval over seeds, and the effects paired by seed (t-intervals of
+    per-seed differences): each ranker's gain over the fusion for each selection, each
+    selection's gain over the static union for each ranking, and their interaction (the
+    ranking gain with that selection minus the ranking gain with the static union)."""
+    rank = {label: i for i, label in enumerate(order or [])}
+    records = sorted(records, key=lambda r: rank.get(r["policy"], len(rank)))
+    cells: dict[tuple[str, str], dict[int, float]] = {}
+    learned = set()
+    for r in records:
+        cells.setdefault((r["policy_name"], ranker_of(r)), {})[r["seed"]] = r["metrics"][metric]
+        if (r.get("ranker") or {}).get("model"):
+            learned.add(ranker_of(r))
+    selections = list(dict.fromkeys(name for name, _ in cells))
+    stages = list(dict.fromkeys(stage for _, stage in cells))
+    fusions = [st for st in stages if st not in learned]
+    union = "static_union"
+    if len(stages) < 2 or not fusions or union not in selections:
+        return []
+    base = fusions[0]
+    stages = [base] + [st for st in stages if st != base]
+
+    def paired(a: dict[int, float] | None, b: dict[int, float] | None) -> str:
+        seeds = sorted(set(a or {}) & set(b or {}))
+        if not seeds:
+            return ""
+        mean, low, high = t_interval([a[s] - b[s] for s in seeds])
+        return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
+
+    def gain(sel: str, st: str) -> dict[int, float] | None:
+        a, b = cells.get((sel, st)), cells.get((sel, base))
+        return None if a is None or b is None else {s: a[s] - b[s] for s in set(a) & set(b)}
+
+    header = "| {} | " + " | ".join(stages) + " |"
+    lines = ["", f"Selection x ranking ({metric}, mean [95% t-interval] over seeds), and the "
+             "effects paired by seed (mean difference [95% t-interval]):", "",
+             header.format("selection"), "|---|" + "---|" * len(stages)]
+    lines += [f"| {sel} | " + " | ".join(_fmt(*t_interval(list(cells[sel, st].values())))
+                                         if (sel, st) in cells else "" for st in stages) + " |"
+              for sel in selections]
+    lines += ["", header.format("effect"), "|---|" + "---|" * len(stages)]
+    for sel in selections:
+        lines.append(f"| ranking gain over {base}, selection {sel} | " + " | ".join(
+            "" if st == base else paired(cells.get((sel, st)), cells.get((sel, base)))
+            for st in stages) + " |")
+    for sel in selections:
+        if sel == union:
+            continue
+        lines.append(f"| selection gain, {sel} over {union} | " + " | ".join(
+            paired(cells.get((sel, st)), cells.get((union, st))) for st in stages) + " |")
+        lines.append(f"| interaction, {sel} x ranking | " + " | ".join(
+            "" if st == base else paired(gain(sel, st), gain(union, st)) for st in stages) + " |")
+    return lines
 
 
 def _feature_pairs(records: list[dict]) -> list[tuple[str, str]]:
@@ -174,6 +241,7 @@ def markdown(records: list[dict], title: str, command: str | None = None,
                                         for k, _ in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     lines += _tuning_lines(records, list(table["policy"]) if len(table) else [])
+    lines += factorial(records, order)
     tests = comparisons(records, table, topics)
     if tests:
         n = min(t["seeds"] for t in tests)

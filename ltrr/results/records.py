@@ -70,8 +70,9 @@ def provenance(benchmark, seed: int, wall_time: float) -> dict:
 def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int,
                 metrics: dict, curves: dict, plan_ids: list[str], wall_time: float,
                 stream_length: int, tuning: dict | None = None,
-                features: list[str] | None = None) -> dict:
-    """The JSON-ready record of one run (``features``: the groups its policy saw)."""
+                features: list[str] | None = None, ranker: dict | None = None) -> dict:
+    """The JSON-ready record of one run (``features``: the groups its policy saw; ``ranker``:
+    its ranking stage)."""
     record = {
         "benchmark": benchmark.name,
         "benchmark_version": benchmark.version,
@@ -84,6 +85,7 @@ def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int
         "budget": benchmark.budget,
         "plans": plan_ids,
         "features": list(benchmark.features if features is None else features),
+        "ranker": ranker or {"name": benchmark.settings.fusion},
         "metrics": metrics,
         "curves": curves,
         "provenance": provenance(benchmark, seed, wall_time),

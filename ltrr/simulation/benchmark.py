@@ -14,7 +14,8 @@ writes nothing). Tables and keys::
     [ranking]    fusion?, k?, page?
     [cost]       per_candidate?, per_arm_call?
     [tuning]     seeds, metric?
-    [[policies]] name, label?, params?, grid?, features?
+    [rankers.<name>]  model?, train?, correction?, params?, sessions?, log?, retrain_every?
+    [[policies]] name, label?, params?, grid?, features?, ranker?
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 REQUIRED = {"benchmark": ("name", "dataset", "seeds"), "arms": ("names",),
             "plans": ("budget",), "stream": ("length",), "clicks": ("model", "params")}
-POLICY_KEYS = ("name", "label", "params", "grid", "features")
+POLICY_KEYS = ("name", "label", "params", "grid", "features", "ranker")
 DEFAULT_PROBE_DEPTH = 10
 # what tuning can select on: a run's metrics where larger is better
 TUNING_METRICS = ("reward", "expected_reward", "clicks", "ndcg@10", "candidate_recall")
@@ -61,6 +62,7 @@ class PolicySpec:
     params: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
     features: list[str] | None = None
+    ranker: str | None = None  # a [rankers.<name>] table; None: the benchmark's fusion
 
     def settings(self) -> list[dict]:
         """Every setting of the grid (params overlaid with one value per grid key), in the
@@ -102,6 +104,7 @@ class Benchmark:
     settings: LoopSettings
     policies: list[PolicySpec]
     tuning: Tuning | None = None
+    rankers: dict = field(default_factory=dict)  # name -> RankerConfig
     probe_depth: int = 0
     version: str = "1"
     description: str = ""
@@ -136,8 +139,8 @@ def load_benchmark(path: str | Path) -> Benchmark:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"not valid TOML: {err}", file=file) from None
     for table in raw:
-        if table not in SCHEMA and table != "policies":
-            known = ", ".join(list(SCHEMA) + ["policies"])
+        if table not in SCHEMA and table not in ("policies", "rankers"):
+            known = ", ".join(list(SCHEMA) + ["rankers", "policies"])
             raise InputError(f"unknown table (expected one of {known})", file=file, field=table)
     for table, keys in SCHEMA.items():
         section = raw.get(table, {})
@@ -225,13 +228,17 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
         zipf=float(stream.get("zipf", 1.0)), split=stream.get("split"), settings=settings,
         policies=_policies(file, raw.get("policies")), version=str(bench.get("version", "1")),
         description=bench.get("description", ""), raw=raw, probe_depth=probe_depth,
-        tuning=_tuning(file, raw.get("tuning"), seeds))
+        tuning=_tuning(file, raw.get("tuning"), seeds), rankers=_rankers(file, raw.get("rankers")))
     if benchmark.tuning is None:
         for i, spec in enumerate(benchmark.policies):
             if spec.grid:
                 raise InputError("a tuning grid needs a [tuning] table (its seeds and metric)",
                                  file=file, field=f"policies[{i}].grid")
     for i, spec in enumerate(benchmark.policies):
+        if spec.ranker is not None and spec.ranker not in benchmark.rankers:
+            raise InputError(f"unknown ranker '{spec.ranker}' (the file declares "
+                             f"{', '.join(benchmark.rankers) or 'none'} in [rankers.<name>] tables)",
+                             file=file, field=f"policies[{i}].ranker")
         if spec.features is not None:
             extra = [g for g in spec.features if g not in features]
             if extra or len(set(spec.features)) != len(spec.features):
@@ -259,6 +266,17 @@ def _probe(file: str, table: dict, groups: list[str], arms: list[str]) -> tuple[
         raise InputError(f"expected distinct names from arms.names, got {probed!r}",
                          file=file, field="features.probe_arms")
     return int(depth), tuple(a for a in arms if a in probed)
+
+
+def _rankers(file: str, table: object) -> dict:
+    """The ``[rankers.<name>]`` tables, checked (:class:`ltrr.ranking.stage.RankerConfig`)."""
+    from ltrr.ranking.stage import RankerConfig
+
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise InputError("expected tables [rankers.<name>]", file=file, field="rankers")
+    return {name: RankerConfig.from_table(name, value, file) for name, value in table.items()}
 
 
 def _tuning(file: str, table: dict | None, seeds: list[int]) -> Tuning | None:
@@ -339,13 +357,16 @@ def _policies(file: str, entries) -> list[PolicySpec]:
             raise InputError(f"label '{label}' used twice (give one a distinct label)",
                              file=file, field=f"{key}.label")
         labels.add(label)
+        ranker = entry.get("ranker")
+        if ranker is not None:
+            _check_type(file, f"{key}.ranker", ranker, str)
         groups = entry.get("features")
         if groups is not None and (not isinstance(groups, list)
                                    or not all(isinstance(g, str) for g in groups)):
             raise InputError(f"expected a list of feature group names, got {groups!r}",
                              file=file, field=f"{key}.features")
         specs.append(PolicySpec(entry["name"], label, dict(entry.get("params", {})), dict(grid),
-                                None if groups is None else list(groups)))
+                                None if groups is None else list(groups), ranker))
     return specs
 
 

@@ -104,6 +104,7 @@ class StepTruth:
     """What the simulator knows about one query's candidates, for a set of plans: each
     plan's page and expected clicks, and what its union holds."""
 
+    pages: np.ndarray  # (P, page) pool indices, -1 empty
     shown: np.ndarray  # (P, page) doc ids, -1 empty
     page_grades: np.ndarray  # (P, page) 0..4 grades, -1 empty
     shown_ranks: np.ndarray  # (P, A, page) rank of each shown doc in each arm's list (or ABSENT)
@@ -111,23 +112,36 @@ class StepTruth:
     hits: np.ndarray  # (P,) relevant documents in each plan's union
     drawn: np.ndarray  # (P, A) candidates each plan draws from each arm
 
-    @classmethod
-    def of(cls, lists: list[tuple[np.ndarray, ...]], depths: np.ndarray, settings: LoopSettings,
-           keys: np.ndarray) -> "StepTruth":
-        """The truth for the plans ``depths`` (P, A) from the arms' ``lists`` ((ids, scores,
-        grades) per arm; ``keys``: tie keys by doc id)."""
+    @staticmethod
+    def pool_of(lists: list[tuple[np.ndarray, ...]]) -> tuple[CandidatePool, np.ndarray]:
+        """The candidate pool of the arms' ``lists`` ((ids, scores, grades) per arm) and its
+        documents' 0..4 grades."""
         pool = CandidatePool.from_lists([x[0] for x in lists], [x[1] for x in lists])
         grades = np.zeros(len(pool.docs), dtype=np.int64)
         if len(pool.docs):
             grades[pool.slots] = np.concatenate([x[2] for x in lists])
+        return pool, grades
+
+    @classmethod
+    def of(cls, lists: list[tuple[np.ndarray, ...]], depths: np.ndarray, settings: LoopSettings,
+           keys: np.ndarray) -> "StepTruth":
+        """The truth for the plans ``depths`` (P, A) from the arms' ``lists``, ranked by the
+        benchmark's fusion (``keys``: tie keys by doc id)."""
+        pool, grades = cls.pool_of(lists)
         pages, in_union = plan_pages(pool, depths, settings.fusion, settings.k, settings.page,
                                      keys=keys[pool.docs])
+        return cls.from_pages(pool, grades, pages, in_union, depths, settings)
+
+    @classmethod
+    def from_pages(cls, pool: CandidatePool, grades: np.ndarray, pages: np.ndarray,
+                   in_union: np.ndarray, depths: np.ndarray, settings: LoopSettings) -> "StepTruth":
+        """The truth of plans whose pages (pool indices) and unions are given."""
         filled = pages >= 0
         at = np.maximum(pages, 0)
         page_grades = np.where(filled, grades[at], -1)
         shown_ranks = np.where(filled[:, None, :], pool.ranks[:, at].transpose(1, 0, 2), ABSENT)
-        lengths = np.array([len(x[0]) for x in lists], dtype=np.int64)
-        return cls(np.where(filled, pool.docs[at], -1), page_grades, shown_ranks,
+        lengths = (pool.ranks < ABSENT).sum(axis=1)
+        return cls(pages, np.where(filled, pool.docs[at], -1), page_grades, shown_ranks,
                    settings.clicks.expected_total(page_grades),
                    (in_union & (grades > 0)).sum(axis=1), np.minimum(depths, lengths[None, :]))
 
@@ -221,6 +235,7 @@ class World:
         calls = (self.depths > 0).sum(axis=1)
         self.cost = settings.per_candidate * self.depths.sum(axis=1) + settings.per_arm_call * calls
         self.arm_calls = calls
+        self.rankers: dict = {}  # learned ranking stages by name (ltrr.ranking.stage)
         self._keys = np.zeros(0, dtype=np.uint64)
         self._seed: int | None = None
         self._seed_caches: dict[int, dict] = {}
@@ -359,6 +374,24 @@ class World:
             parts.append(truth)
         return PlanTruths(parts, self._part_rows, self._part_of)
 
+    def ranked_truths(self, t: int, lists: dict[str, tuple[np.ndarray, ...]], stage,
+                      context: np.ndarray) -> tuple["PlanTruths", CandidatePool, np.ndarray]:
+        """Every plan's page ranked by a learned ``stage``
+        (:class:`ltrr.ranking.stage.LearnedStage`): the pool scored once, each plan's page the
+        top of its own union. Not cached: the scores follow the context and every arm's
+        scores. Also returns the pool and its feature matrix (for online training)."""
+        from ltrr.ranking.features import pages_from_scores
+
+        self._extend_keys()
+        pool, grades = StepTruth.pool_of([lists[a] for a in self.arm_names])
+        X = stage.features(pool, self.vocab.docnos, context)
+        pages, in_union = pages_from_scores(pool, self.depths, stage.model.score(X),
+                                            self.settings.page, self._keys[pool.docs])
+        truth = StepTruth.from_pages(pool, grades, pages, in_union, self.depths, self.settings)
+        every = np.arange(len(self.plan_ids))
+        return PlanTruths([truth], [every], np.stack([np.zeros_like(every), every], axis=1)), \
+            pool, X
+
     def _extend_keys(self) -> None:
         """Tie keys for documents the memory arm surfaced after the run started."""
         if len(self._keys) < len(self.vocab):
@@ -410,8 +443,13 @@ def pays_probe(world: World, policy, featurizer) -> bool:
 
 
 def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
-               progress=None) -> Trace:
-    """Play ``policy`` on the topic indices ``stream``; clicks come from ``seed``'s Generator."""
+               progress=None, ranker=None) -> Trace:
+    """Play ``policy`` on the topic indices ``stream``; clicks come from ``seed``'s Generator.
+
+    ``ranker``: a learned ranking stage for this run (:class:`ltrr.ranking.stage.LearnedStage`,
+    its ``for_run()``); None ranks by the benchmark's fusion. An online stage learns from the
+    shown pages' clicks and ranks by the fusion until its first retrain.
+    """
     s = world.settings
     rng = np.random.default_rng([seed, 202])
     world.new_run(seed)
@@ -457,11 +495,18 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
                 docnos, scores = [docnos[i] for i in keep], scores[keep]
             ids = world.vocab.ids_adding(docnos)
             lists[name] = (ids, scores, world.grades_of(t, ids))
-        truth = world.truths(t, step, lists)
-        expected[step] = truth.expected - plan_cost
         probed = {a: lists[a][1][: probe.depth] for a in probe.arms} if reads_probe else None
         context = featurizer.transform(t, probed, step=step)
         contexts[step] = context
+        pool = X = None
+        if ranker is not None and ranker.model is not None:
+            truth, pool, X = world.ranked_truths(t, lists, ranker, ranker.context(t, step))
+        else:
+            truth = world.truths(t, step, lists)
+            if ranker is not None:  # online, before its first model: fusion pages, features kept
+                pool, _ = StepTruth.pool_of([lists[a] for a in world.arm_names])
+                X = ranker.features(pool, world.vocab.docnos, ranker.context(t, step))
+        expected[step] = truth.expected - plan_cost
         p, prop = policy.choose(context, truth=expected[step] if uses_truth else None)
         plan[step], propensity[step] = p, prop
         part, row = truth.plan(p)
@@ -481,6 +526,9 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
             arm_rewards = {a: float(credit[i]) for i, a in enumerate(world.arm_names)
                            if world.depths[p, i] > 0}
         policy.update(context, p, reward, arm_rewards)
+        if ranker is not None and ranker.online:
+            on_page = part.shown[row][part.shown[row] >= 0]
+            ranker.observe(step, X[np.searchsorted(pool.docs, on_page)], clicked)
         if world.online:
             docnos = world.vocab.docnos[shown[step][clicked.astype(bool)]].tolist()
             for name in world.online:

@@ -34,7 +34,7 @@ from pathlib import Path
 from ltrr.errors import InputError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.results.leaderboard import markdown
-from ltrr.results.plots import regret_plot
+from ltrr.results.plots import curve_plot, regret_plot
 from ltrr.results.records import (make_record, read_records, read_topic_tables,
                                   record_filename, write_json, write_topics)
 from ltrr.simulation.benchmark import Benchmark, PolicySpec, check_disjoint, load_benchmark
@@ -107,6 +107,9 @@ def prepare(benchmark: Benchmark):
         featurizer.fit(topics, late=world.late, stream_length=benchmark.stream_length)
     except InputError as err:
         raise InputError(str(err), file=file, field="features.groups") from None
+    from ltrr.ranking.stage import prepare_stages
+
+    world.rankers = prepare_stages(benchmark, world, dataset)
     return world, featurizer
 
 
@@ -128,15 +131,17 @@ def reward_range(world: World) -> tuple[float, float]:
     return -float(world.cost.max()) - probe, float(world.settings.page) - float(world.cost.min())
 
 
-def play(world: World, featurizer, cell: Cell, zipf: float, progress=None):
-    """Play one cell with ``featurizer`` (the features its policy sees); returns the policy,
-    its trace and ``run_metrics``'s three parts."""
+def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
+    """Play one cell with ``featurizer`` (the features its policy sees) and ``ranker`` (a
+    learned ranking stage, or None: the fusion); returns the policy, its trace and
+    ``run_metrics``'s three parts."""
     from ltrr.selection.policies import build_policy
 
     policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
                           reward_range(world))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
-    trace = run_policy(world, policy, featurizer, stream, cell.seed, progress=progress)
+    trace = run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
+                       ranker=ranker)
     return policy, trace, run_metrics(trace, world)
 
 
@@ -182,6 +187,9 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
                                                      read_topic_tables(tmp, records)))
         regret_plot(records, tmp / "regret.png", f"{benchmark.name}: cumulative expected regret",
                     order)
+        if benchmark.rankers:
+            curve_plot(records, "ndcg@10", tmp / "ndcg.png",
+                       f"{benchmark.name}: nDCG@10 over the stream", order)
         _swap(tmp, out_dir)
     finally:
         if tmp.exists():
@@ -248,14 +256,16 @@ class _Runner:
         spec = next(p for p in self.benchmark.policies if p.label == cell.label)
         featurizer = self.featurizer if spec.features is None else \
             self.featurizer.select(spec.features)
+        stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
         policy, trace, (metrics, curves, topics) = play(self.world, featurizer, cell,
-                                                        self.benchmark.zipf, progress)
+                                                        self.benchmark.zipf, progress, stage)
         if cell.tuning:
             return float(metrics[self.benchmark.tuning.metric])
         wall = time.perf_counter() - start
         record = make_record(self.benchmark, cell.label, cell.name, policy.params, cell.seed,
                              metrics, curves, self.world.plan_ids, wall, cell.length,
-                             tuning=_tuning_summary(spec, self.tmp), features=featurizer.groups)
+                             tuning=_tuning_summary(spec, self.tmp), features=featurizer.groups,
+                             ranker=self.ranking(stage))
         name = record_filename(cell.label, cell.seed)
         write_json(record, self.tmp / name)
         write_topics(topics, self.tmp / name.replace(".json", ".topics.parquet"))
@@ -264,6 +274,13 @@ class _Runner:
             frame = decision_frame(trace, self.world, featurizer.names)
             write_decision_log(frame, self.tmp / name.replace(".json", ".decisions.parquet"))
         return None
+
+    def ranking(self, stage) -> dict:
+        """What a record says about its ranking stage: the fusion, or the learned ranker."""
+        s = self.benchmark.settings
+        if stage is None:
+            return {"name": s.fusion, "fusion": s.fusion, "k": s.k}
+        return stage.describe()
 
 
 def _tuning_summary(spec: PolicySpec, tmp: Path) -> dict | None:
