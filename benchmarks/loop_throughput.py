@@ -116,9 +116,9 @@ def main() -> int:
 
     from ltrr.compat import obp
     from ltrr.selection.policies import build_policy
-    from ltrr.simulation.benchmark import load_benchmark
+    from ltrr.experiments.benchmark import load_benchmark
     from ltrr.simulation.loop import run_policy
-    from ltrr.simulation.runner import prepare, reward_range, select
+    from ltrr.experiments.runner import prepare, reward_range, select
     from ltrr.simulation.stream import sample_stream
 
     benchmark = select(load_benchmark(args.benchmark), None, None, args.steps)

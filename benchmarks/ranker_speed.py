@@ -22,6 +22,12 @@ the forest size (``--trees``, default LambdaMART's: 50 trees of 31 leaves).
 
 Prints microseconds per pool for each part and the ratio lambdamart / rrf. Timings are
 wall-clock on a possibly shared machine: compare the ratio, not the absolute numbers.
+
+With ``--loop BENCHMARK.toml`` (e.g. ``benchmarks/music-ranking.toml``) it also runs the
+interaction loop itself, ``--loop-steps`` queries of seed 0's stream, once per ranking stage
+the file's policies use (the first ``static_union`` entry for each): interactions per second
+with each learned ranker against the same loop with the fusion, in the same run, and each
+ranker's training time as ``prepare`` measured it (0 when it came from the model cache).
 """
 
 from __future__ import annotations
@@ -72,7 +78,11 @@ def main() -> None:
                         help="forest size (default: LambdaMART's default)")
     parser.add_argument("--train-queries", type=int, default=700)
     parser.add_argument("--train-pages", type=int, default=10000)
+    parser.add_argument("--loop", metavar="BENCHMARK.toml", help="also time the loop on it")
+    parser.add_argument("--loop-steps", type=int, default=3000)
     args = parser.parse_args()
+    if args.loop:
+        loop_speed(args.loop, args.loop_steps)
 
     rng = np.random.default_rng(0)
     depths = depth_matrix()
@@ -125,6 +135,36 @@ def main() -> None:
     print(f"training: fit_qrels {len(group)} rows ({args.train_queries} queries) "
           f"{train_qrels:.2f} s; fit_clicks {len(rows)} rows ({len(rows) // 10} pages, "
           f"position correction) {train_clicks:.2f} s")
+
+
+def loop_speed(path: str, steps: int) -> None:
+    """Interactions/s of the loop with each ranking stage the benchmark's static unions use."""
+    from ltrr.selection.policies import build_policy
+    from ltrr.experiments.benchmark import load_benchmark
+    from ltrr.simulation.loop import run_policy
+    from ltrr.experiments.runner import prepare, reward_range, select
+    from ltrr.simulation.stream import sample_stream
+
+    benchmark = select(load_benchmark(path), [0], None, steps)
+    world, featurizer = prepare(benchmark)
+    stream = sample_stream(world.topics, steps, benchmark.zipf, 0)
+    rates = {}
+    for spec in benchmark.policies:
+        if spec.name != "static_union":
+            continue
+        stage = world.rankers[spec.ranker].for_run() if spec.ranker else None
+        policy = build_policy(spec.name, {}, world.plans, featurizer.dim, 0, reward_range(world))
+        start = time.perf_counter()
+        run_policy(world, policy, featurizer, stream, 0, ranker=stage)
+        rates[spec.ranker or benchmark.settings.fusion] = steps / (time.perf_counter() - start)
+    base = rates[benchmark.settings.fusion]
+    print(f"loop on {path}, {steps} queries of seed 0, static_union:")
+    for name, rate in rates.items():
+        trained = world.rankers[name].info.get("seconds", 0.0) if name in world.rankers else None
+        note = "" if trained is None else f", trained in {trained:.1f} s" + \
+            (" (model cache)" if world.rankers[name].info.get("source") == "cache" else "")
+        print(f"  {name:<24} {rate:9,.0f} interactions/s  ratio to {benchmark.settings.fusion} "
+              f"{rate / base:5.2f}{note}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ COMMAND_MODULES = (
     "ltrr.datasets.cli",
     "ltrr.arms.cli",
     "ltrr.ranking.cli",
-    "ltrr.simulation.cli",
+    "ltrr.experiments.cli",
     "ltrr.ope.cli",
 )
 

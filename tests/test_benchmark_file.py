@@ -6,7 +6,7 @@ import pytest
 
 from ltrr.cli import main
 from ltrr.errors import InputError
-from ltrr.simulation.benchmark import load_benchmark
+from ltrr.experiments.benchmark import load_benchmark
 from test_run_cli import BENCHMARK, write_benchmark
 
 CASES = [
@@ -107,7 +107,7 @@ def test_missing_dataset(tmp_path, capsys):
 
 def test_unknown_dataset_id(tmp_path):
     path = bad_file(tmp_path, 'dataset = "beir:{folder}"', 'dataset = "ltrr:songs"')
-    from ltrr.simulation.runner import prepare
+    from ltrr.experiments.runner import prepare
 
     with pytest.raises(InputError, match="field 'benchmark.dataset': unknown dataset 'ltrr:songs'"):
         prepare(load_benchmark(path))
@@ -115,7 +115,7 @@ def test_unknown_dataset_id(tmp_path):
 
 def test_bad_arm_parameter(tmp_path):
     path = bad_file(tmp_path, "[plans]", "[arms.lexical]\nk1 = 0.9\nspeed = 2\n\n[plans]")
-    from ltrr.simulation.runner import prepare
+    from ltrr.experiments.runner import prepare
 
     with pytest.raises(InputError, match=r"field 'arms.lexical': .*speed"):
         prepare(load_benchmark(path))
@@ -135,7 +135,7 @@ def test_not_toml(tmp_path):
 def test_unknown_policy_on_the_command_line(tmp_path):
     path = write_benchmark(tmp_path)
     with pytest.raises(InputError, match="no policy labelled 'nope'"):
-        from ltrr.simulation.runner import run_benchmark
+        from ltrr.experiments.runner import run_benchmark
 
         run_benchmark(path, policies=["nope"], out=tmp_path / "r", progress=False)
     assert not (tmp_path / "r").exists()

@@ -173,7 +173,7 @@ def test_memory_arm_learns_from_clicks():
 
 
 def test_decision_log_columns(world):
-    from ltrr.simulation.decision_log import decision_frame
+    from ltrr.experiments.decision_log import decision_frame
 
     trace = play(world, "uniform", length=50)
     frame = decision_frame(trace, world, TopicFeaturizer.names)

@@ -191,7 +191,7 @@ def test_ltrr_arms_groups_topics_by_collection():
 def test_benchmark_file_mirrors_nfcorpus():
     from pathlib import Path
 
-    from ltrr.simulation.benchmark import load_benchmark
+    from ltrr.experiments.benchmark import load_benchmark
 
     benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
     mixed, nfcorpus = (load_benchmark(benchmarks / f) for f in ("mixed.toml", "nfcorpus.toml"))

@@ -106,7 +106,7 @@ def policy_distribution(policy, contexts: np.ndarray) -> np.ndarray:
 def run_seed(spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> list[dict]:
     """One seed: log with the behaviour policy, then each target off- and on-policy."""
     from ltrr.selection.policies import build_policy  # noqa: PLC0415
-    from ltrr.simulation.decision_log import decision_frame  # noqa: PLC0415
+    from ltrr.experiments.decision_log import decision_frame  # noqa: PLC0415
     from ltrr.simulation.loop import run_policy  # noqa: PLC0415
     from ltrr.simulation.stream import sample_stream  # noqa: PLC0415
 
@@ -165,8 +165,8 @@ def summarize(rows: list[dict], names: list[str]) -> list[dict]:
 
 def run(path: str | Path, progress: bool = True) -> dict:
     """Run an OPE ground-truth benchmark; returns per-seed rows and the summary."""
-    from ltrr.simulation.benchmark import load_benchmark  # noqa: PLC0415
-    from ltrr.simulation.runner import prepare, select  # noqa: PLC0415
+    from ltrr.experiments.benchmark import load_benchmark  # noqa: PLC0415
+    from ltrr.experiments.runner import prepare, select  # noqa: PLC0415
 
     spec = load(path)
     benchmark = select(load_benchmark(spec.base), spec.seeds, None, spec.stream_length)

@@ -127,6 +127,8 @@ def factorial(records: list[dict], order: list[str] | None = None,
     cells: dict[tuple[str, str], dict[int, float]] = {}
     learned = set()
     for r in records:
+        if r["policy_name"] == "oracle":  # reads the truth: a bound, not a selection policy
+            continue
         cells.setdefault((r["policy_name"], ranker_of(r)), {})[r["seed"]] = r["metrics"][metric]
         if (r.get("ranker") or {}).get("model"):
             learned.add(ranker_of(r))
@@ -144,7 +146,7 @@ def factorial(records: list[dict], order: list[str] | None = None,
         if not seeds:
             return ""
         mean, low, high = t_interval([a[s] - b[s] for s in seeds])
-        return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
+        return f"{mean:+.4f}" if math.isnan(low) else f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
 
     def gain(sel: str, st: str) -> dict[int, float] | None:
         a, b = cells.get((sel, st)), cells.get((sel, base))

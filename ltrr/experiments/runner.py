@@ -2,7 +2,7 @@
 
 Order of work, so that bad input never leaves anything behind:
 
-1. read and check the benchmark file (:func:`~ltrr.simulation.benchmark.load_benchmark`);
+1. read and check the benchmark file (:func:`~ltrr.experiments.benchmark.load_benchmark`);
 2. load the dataset and build the arms (unknown dataset or arm parameter -> InputError);
 3. prepare the world (indexes and candidate lists, cached under ``LTRR_HOME``);
 4. tune: every setting of each policy's ``grid`` is played on the ``[tuning]`` seeds (disjoint
@@ -37,8 +37,8 @@ from ltrr.results.leaderboard import markdown
 from ltrr.results.plots import curve_plot, regret_plot
 from ltrr.results.records import (make_record, read_records, read_topic_tables,
                                   record_filename, write_json, write_topics)
-from ltrr.simulation.benchmark import Benchmark, PolicySpec, check_disjoint, load_benchmark
-from ltrr.simulation.decision_log import decision_frame, write_decision_log
+from ltrr.experiments.benchmark import Benchmark, PolicySpec, check_disjoint, load_benchmark
+from ltrr.experiments.decision_log import decision_frame, write_decision_log
 from ltrr.simulation.loop import World, run_policy
 from ltrr.simulation.stream import sample_stream
 

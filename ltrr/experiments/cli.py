@@ -56,7 +56,7 @@ def _is_ope_benchmark(path: str) -> bool:
 
 def _run(args: argparse.Namespace) -> int:
     from ltrr.errors import InputError
-    from ltrr.simulation.runner import run_benchmark
+    from ltrr.experiments.runner import run_benchmark
 
     if _is_ope_benchmark(args.benchmark):
         from ltrr.ope.groundtruth import run_and_write
