@@ -134,16 +134,22 @@ def released_frequencies(dataset: Dataset, late: pd.Series, length: int, refresh
 
 
 def idf_features(queries: list[str], n_docs: int, freqs: Counter) -> tuple[list[str], np.ndarray]:
-    top = np.log1p((n_docs + 0.5) / 0.5)
-    rows = []
-    for query in queries:
-        df = np.array([freqs.get(t, 0) for t in tokens(query)], dtype=float)
-        if len(df) == 0:
-            rows.append([0.0, 0.0, 0.0, 0.0])
-            continue
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)) / top
-        rows.append([idf.mean(), idf.max(), idf.min(), float(np.mean(df == 0))])
-    return ["idf:mean", "idf:max", "idf:min", "idf:oov"], np.array(rows).reshape(len(queries), 4)
+    """Per query: mean, max and min normalised BM25 idf of its tokens and the share of
+    tokens no counted document contains (zeros for a query without tokens)."""
+    toks = [tokens(q) for q in queries]
+    lengths = np.array([len(t) for t in toks])
+    df = np.fromiter((freqs.get(t, 0) for q in toks for t in q), dtype=float,
+                     count=int(lengths.sum()))
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)) / np.log1p((n_docs + 0.5) / 0.5)
+    out = np.zeros((len(queries), 4))
+    has = lengths > 0
+    if has.any():
+        starts = (np.cumsum(lengths) - lengths)[has]
+        out[has, 0] = np.add.reduceat(idf, starts) / lengths[has]
+        out[has, 1] = np.maximum.reduceat(idf, starts)
+        out[has, 2] = np.minimum.reduceat(idf, starts)
+        out[has, 3] = np.add.reduceat((df == 0).astype(float), starts) / lengths[has]
+    return ["idf:mean", "idf:max", "idf:min", "idf:oov"], out
 
 
 def context_features(topics: pd.DataFrame, dataset: Dataset) -> tuple[list[str], np.ndarray]:

@@ -99,15 +99,20 @@ def released_lists(arm, topics: pd.DataFrame, depth: int, late: pd.Series) -> Ar
     lists = arm_lists(arm, topics, depth)
     if late.empty:
         return lists
-    is_late = late.index.to_numpy(dtype=str)
+    is_late = set(late.index.astype(str))
+
+    def out_from_start(docnos: np.ndarray) -> np.ndarray:
+        return np.fromiter((d not in is_late for d in docnos.tolist()), dtype=bool,
+                           count=len(docnos))
+
     short = [t for t, docnos in enumerate(lists.docnos)
-             if len(docnos) >= depth and (~np.isin(docnos, is_late)).sum() < depth]
+             if len(docnos) >= depth and out_from_start(docnos).sum() < depth]
     if short:
         deeper = arm_lists(arm, topics.iloc[short], depth + len(late))
         for t, docnos, scores in zip(short, deeper.docnos, deeper.scores):
             lists.docnos[t], lists.scores[t] = docnos, scores
     for t, docnos in enumerate(lists.docnos):
-        out = np.flatnonzero(~np.isin(docnos, is_late))
+        out = np.flatnonzero(out_from_start(docnos))
         if len(out) >= depth:
             end = out[depth - 1] + 1
             lists.docnos[t], lists.scores[t] = docnos[:end], lists.scores[t][:end]
