@@ -118,7 +118,8 @@ def main() -> int:
     from ltrr.selection.policies import build_policy
     from ltrr.experiments.benchmark import load_benchmark
     from ltrr.simulation.loop import run_policy
-    from ltrr.experiments.runner import prepare, reward_range, select
+    from ltrr.experiments.cells import reward_range
+    from ltrr.experiments.runner import prepare, select
     from ltrr.simulation.stream import sample_stream
 
     benchmark = select(load_benchmark(args.benchmark), None, None, args.steps)

@@ -26,21 +26,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltrr.errors import InputError
-from ltrr.evaluation.metrics import run_metrics
+from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
+from ltrr.experiments.cells import CellRunner, report_cells
+from ltrr.experiments.tuning import choose_settings, tuning_cells
 from ltrr.results.leaderboard import markdown
 from ltrr.results.plots import curve_plot, regret_plot
-from ltrr.results.records import (make_record, read_records, read_topic_tables,
-                                  record_filename, write_json, write_topics)
-from ltrr.experiments.benchmark import Benchmark, PolicySpec, check_disjoint, load_benchmark
-from ltrr.experiments.decision_log import decision_frame, write_decision_log
-from ltrr.simulation.loop import World, run_policy
-from ltrr.simulation.stream import sample_stream
+from ltrr.results.records import read_records, read_topic_tables, write_json
+from ltrr.simulation.loop import World
 
 LOG_CHOICES = ("first", "all", "none")
 
@@ -113,38 +109,6 @@ def prepare(benchmark: Benchmark):
     return world, featurizer
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One run: a policy with one setting of its hyper-parameters on one seed's stream."""
-
-    label: str
-    name: str
-    params: dict = field(hash=False)
-    seed: int = 0
-    length: int = 0
-    tuning: bool = False  # a tuning run (scores only) or a reported one (records)
-
-
-def reward_range(world: World) -> tuple[float, float]:
-    """The range of rewards a policy can see: clicks on a page minus what it can cost."""
-    probe = world.probe.cost if world.probe is not None else 0.0
-    return -float(world.cost.max()) - probe, float(world.settings.page) - float(world.cost.min())
-
-
-def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
-    """Play one cell with ``featurizer`` (the features its policy sees) and ``ranker`` (a
-    learned ranking stage, or None: the fusion); returns the policy, its trace and
-    ``run_metrics``'s three parts."""
-    from ltrr.selection.policies import build_policy
-
-    policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
-                          reward_range(world))
-    stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
-    trace = run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
-                       ranker=ranker)
-    return policy, trace, run_metrics(trace, world)
-
-
 def run_benchmark(path: str | Path, seeds: list[int] | None = None,
                   policies: list[str] | None = None, out: str | Path | None = None,
                   stream_length: int | None = None, logs: str = "first",
@@ -173,7 +137,8 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
     try:
         bar = tqdm(total=total, desc=benchmark.name, unit="q", disable=not progress,
                    mininterval=1.0)
-        runner = _Runner(benchmark, world, featurizer, tmp, logs, bar, jobs)
+        runner = CellRunner(benchmark, world, featurizer, tmp, logs, bar, jobs,
+                            command or f"ltrr run {path}")
         scores = runner.map(tune_cells)
         tuning = choose_settings(benchmark, tune_cells, scores)
         if tuning:
@@ -183,8 +148,7 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         _keep_earlier(out_dir, tmp, benchmark)
         records = read_records(tmp)
         (tmp / "LEADERBOARD.md").write_text(markdown(records, f"{benchmark.name} leaderboard",
-                                                     command, order,
-                                                     read_topic_tables(tmp, records)))
+                                                     order, read_topic_tables(tmp, records)))
         regret_plot(records, tmp / "regret.png", f"{benchmark.name}: cumulative expected regret",
                     order)
         if benchmark.rankers:
@@ -195,155 +159,6 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
-
-
-def tuning_cells(benchmark: Benchmark) -> list[Cell]:
-    """Every grid setting of every tuned policy on every tuning seed."""
-    if benchmark.tuning is None:
-        return []
-    return [Cell(spec.label, spec.name, setting, seed, benchmark.stream_length, tuning=True)
-            for spec in benchmark.policies if spec.grid
-            for setting in spec.settings() for seed in benchmark.tuning.seeds]
-
-
-def choose_settings(benchmark: Benchmark, cells: list[Cell], scores: list[float]) -> dict:
-    """Per tuned policy: its grid, every setting's per-seed and mean tuning metric, and the
-    chosen setting (the best mean; ties go to the first in grid order)."""
-    out: dict = {}
-    for spec in benchmark.policies:
-        if not spec.grid:
-            continue
-        rows = []
-        for setting in spec.settings():
-            values = {c.seed: v for c, v in zip(cells, scores)
-                      if c.label == spec.label and c.params == setting}
-            rows.append({"params": setting, "values": values,
-                         "mean": sum(values.values()) / len(values)})
-        best = max(range(len(rows)), key=lambda i: (rows[i]["mean"], -i))
-        out[spec.label] = {"grid": spec.grid, "metric": benchmark.tuning.metric,
-                           "seeds": benchmark.tuning.seeds, "settings": rows,
-                           "chosen": rows[best]["params"]}
-    return out
-
-
-def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
-    """Every policy (at its chosen setting) on every reported seed, seed-major."""
-    return [Cell(spec.label, spec.name, tuning.get(spec.label, {}).get("chosen", spec.params),
-                 seed, benchmark.stream_length)
-            for seed in benchmark.seeds for spec in benchmark.policies]
-
-
-class _Runner:
-    """Plays cells in this process or in forked workers; reported cells write their record,
-    per-topic table (and log) into ``tmp``, tuning cells return their score."""
-
-    def __init__(self, benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str,
-                 bar, jobs: int) -> None:
-        self.benchmark, self.world, self.featurizer = benchmark, world, featurizer
-        self.tmp, self.logs, self.bar, self.jobs = tmp, logs, bar, jobs
-        self.tuning: dict = {}
-
-    def map(self, cells: list[Cell]) -> list[float | None]:
-        if self.jobs == 1 or len(cells) <= 1:
-            return [self.run(cell, self.bar) for cell in cells]
-        return _run_forked(self, cells)
-
-    def run(self, cell: Cell, progress) -> float | None:
-        if hasattr(progress, "set_postfix_str"):
-            progress.set_postfix_str(f"{'tuning ' if cell.tuning else ''}{cell.label} "
-                                     f"seed {cell.seed}")
-        start = time.perf_counter()
-        spec = next(p for p in self.benchmark.policies if p.label == cell.label)
-        featurizer = self.featurizer if spec.features is None else \
-            self.featurizer.select(spec.features)
-        stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
-        policy, trace, (metrics, curves, topics) = play(self.world, featurizer, cell,
-                                                        self.benchmark.zipf, progress, stage)
-        if cell.tuning:
-            return float(metrics[self.benchmark.tuning.metric])
-        wall = time.perf_counter() - start
-        record = make_record(self.benchmark, cell.label, cell.name, policy.params, cell.seed,
-                             metrics, curves, self.world.plan_ids, wall, cell.length,
-                             tuning=_tuning_summary(spec, self.tmp), features=featurizer.groups,
-                             ranker=self.ranking(stage))
-        name = record_filename(cell.label, cell.seed)
-        write_json(record, self.tmp / name)
-        write_topics(topics, self.tmp / name.replace(".json", ".topics.parquet"))
-        first = cell.seed == self.benchmark.seeds[0]
-        if self.logs == "all" or (self.logs == "first" and first):
-            frame = decision_frame(trace, self.world, featurizer.names)
-            write_decision_log(frame, self.tmp / name.replace(".json", ".decisions.parquet"))
-        return None
-
-    def ranking(self, stage) -> dict:
-        """What a record says about its ranking stage: the fusion, or the learned ranker."""
-        s = self.benchmark.settings
-        if stage is None:
-            return {"name": s.fusion, "fusion": s.fusion, "k": s.k}
-        return stage.describe()
-
-
-def _tuning_summary(spec: PolicySpec, tmp: Path) -> dict | None:
-    """What a reported record says of its tuning: grid, metric, seeds, chosen setting and
-    each setting's mean score (read from ``tuning.json``)."""
-    if not spec.grid:
-        return None
-    entry = json.loads((tmp / "tuning.json").read_text())[spec.label]
-    return {"grid": entry["grid"], "metric": entry["metric"], "seeds": entry["seeds"],
-            "chosen": entry["chosen"],
-            "means": [[row["params"], row["mean"]] for row in entry["settings"]]}
-
-
-class _SharedCount:
-    """A progress sink for worker processes: adds to a shared counter every few hundred steps."""
-
-    def __init__(self, value) -> None:
-        self.value, self.pending = value, 0
-
-    def update(self, n: int) -> None:
-        self.pending += n
-        if self.pending >= 250:
-            self.flush()
-
-    def flush(self) -> None:
-        with self.value.get_lock():
-            self.value.value += self.pending
-        self.pending = 0
-
-
-_FORKED: dict = {}  # what forked workers inherit: the prepared run
-
-
-def _cell_worker(i: int) -> tuple[int, float | None]:
-    runner, cells, count = _FORKED["runner"], _FORKED["cells"], _FORKED["count"]
-    sink = _SharedCount(count)
-    score = runner.run(cells[i], sink)
-    sink.flush()
-    return i, score
-
-
-def _run_forked(runner: _Runner, cells: list[Cell]) -> list[float | None]:
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    ctx = mp.get_context("fork")
-    count = ctx.Value("q", 0)
-    start = runner.bar.n
-    _FORKED.update(runner=runner, cells=cells, count=count)
-    scores: list[float | None] = [None] * len(cells)
-    try:
-        with ProcessPoolExecutor(max_workers=runner.jobs, mp_context=ctx) as pool:
-            pending = {pool.submit(_cell_worker, i) for i in range(len(cells))}
-            while pending:
-                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in done:
-                    i, score = future.result()  # re-raise a worker's error here
-                    scores[i] = score
-                runner.bar.n = start + count.value
-                runner.bar.refresh()
-    finally:
-        _FORKED.clear()
-    return scores
 
 
 def _keep_earlier(out_dir: Path, tmp: Path, benchmark: Benchmark) -> None:

@@ -202,9 +202,10 @@ def _tuning_lines(records: list[dict], order: list[str]) -> list[str]:
     return lines
 
 
-def markdown(records: list[dict], title: str, command: str | None = None,
-             order: list[str] | None = None, topics: dict | None = None) -> str:
-    """The leaderboard as Markdown (rows in ``order``: the benchmark's policy order).
+def markdown(records: list[dict], title: str, order: list[str] | None = None,
+             topics: dict | None = None) -> str:
+    """The leaderboard as Markdown (rows in ``order``: the benchmark's policy order), a pure
+    function of the records: the commands that made them are read from their provenance.
 
     ``topics`` maps ``(policy label, seed)`` to that run's per-topic table, for the
     topic-level tests (left out when absent).
@@ -234,8 +235,10 @@ def markdown(records: list[dict], title: str, command: str | None = None,
                       f"of {probe[0]} arm calls and {probe[1]} candidates per query (cost "
                       f"{probe[2]:g}), counted in its cands, arm calls, cost, reward and regret."]
         lines.append("")
-    if command:
-        lines += ["Made by:", "", f"    {command}", ""]
+    commands = list(dict.fromkeys(r.get("provenance", {}).get("command") for r in records))
+    commands = [c for c in commands if c]
+    if commands:
+        lines += ["Made by:", ""] + [f"    {c}" for c in commands] + [""]
     header = ["policy"] + [name for _, name in COLUMNS]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in table.iterrows():

@@ -49,14 +49,15 @@ def git_state(where: Path) -> dict[str, object]:
     return {"commit": commit, "dirty": dirty}
 
 
-def provenance(benchmark, seed: int, wall_time: float) -> dict:
-    """Where and how a run was made."""
+def provenance(benchmark, seed: int, wall_time: float, command: str | None = None) -> dict:
+    """Where and how a run was made (``command``: the command line that made it)."""
     from ltrr import __version__
 
     return {
         "ltrr_version": __version__,
         "git": git_state(Path(benchmark.path).resolve().parent),
         "packages": package_versions(),
+        "command": command,
         "benchmark_file": str(benchmark.path),
         "benchmark_sha256": benchmark.sha256,
         "seed": seed,
@@ -70,7 +71,8 @@ def provenance(benchmark, seed: int, wall_time: float) -> dict:
 def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int,
                 metrics: dict, curves: dict, plan_ids: list[str], wall_time: float,
                 stream_length: int, tuning: dict | None = None,
-                features: list[str] | None = None, ranker: dict | None = None) -> dict:
+                features: list[str] | None = None, ranker: dict | None = None,
+                command: str | None = None) -> dict:
     """The JSON-ready record of one run (``features``: the groups its policy saw; ``ranker``:
     its ranking stage)."""
     record = {
@@ -88,7 +90,7 @@ def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int
         "ranker": ranker or {"name": benchmark.settings.fusion},
         "metrics": metrics,
         "curves": curves,
-        "provenance": provenance(benchmark, seed, wall_time),
+        "provenance": provenance(benchmark, seed, wall_time, command),
     }
     if tuning is not None:
         record["tuning"] = tuning
