@@ -25,3 +25,13 @@ class InputError(ValueError):
         self.file = file
         self.field = field
         self.rows = rows
+
+
+def check_type(file: str, key: str, value: object, kind: type | tuple[type, ...]) -> None:
+    """InputError naming ``file`` and ``key`` unless ``value`` is of ``kind`` (a bool is not an
+    int here: TOML's ``true`` is no number)."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+    if not ok:
+        names = " or ".join(k.__name__ for k in kinds)
+        raise InputError(f"expected {names}, got {value!r}", file=file, field=key)

@@ -12,15 +12,23 @@ and caches the index on disk (see :mod:`ltrr.arms.base`):
     from ltrr.arms import build_arm
     arm = build_arm("lexical", dataset, num_results=100)
     ranking = arm.transform(dataset.topics)
+
+Outside arms come through :data:`REGISTRY` (the :class:`ltrr.registry.Registry` policies,
+rankers and click models share): any PyTerrier transformer (queries -> ranking), its class or a
+factory, named by import path ``module:Name`` or by an entry point of group ``ltrr.arms``, is
+wrapped by :class:`ltrr.arms.outside.TransformerArm` (``docs/plugins.md``)::
+
+    arm = build_arm("tfidf", dataset, **{"class": "my_arm:TfIdfArm"}, ngram_max=2)
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
 import inspect
 from typing import TYPE_CHECKING
 
 from ltrr.errors import InputError
+from ltrr.registry import Registry
 
 if TYPE_CHECKING:
     from ltrr.arms.base import Arm
@@ -37,21 +45,53 @@ _CLASSES = {
 }
 
 
+def _check(obj: object) -> str | None:
+    """An arm is a transformer object, a class with ``transform``, or a factory."""
+    if inspect.isclass(obj):
+        return None if callable(getattr(obj, "transform", None)) else \
+            "an arm class (it has no method transform)"
+    if callable(getattr(obj, "transform", None)) or inspect.isfunction(obj) \
+            or isinstance(obj, functools.partial):
+        return None
+    return "a PyTerrier transformer (queries -> ranking), its class or a factory"
+
+
+REGISTRY = Registry(
+    "arm", {name: f"{module}:{cls}" for name, (module, cls) in _CLASSES.items()}, _check,
+    lambda name, known: InputError(f"unknown arm '{name}'; valid arms: {', '.join(known)}",
+                                   field="arm"))
+
+
 def arm_class(name: str) -> type:
-    """The class implementing arm ``name``; InputError listing the valid names otherwise."""
-    if name not in _CLASSES:
-        raise InputError(f"unknown arm '{name}'; valid arms: {', '.join(ARM_NAMES)}", field="arm")
-    module, cls = _CLASSES[name]
-    return getattr(importlib.import_module(module), cls)
+    """The class (or outside transformer, or factory) behind arm ``name``: a built-in name,
+    an import path ``module:Name`` or an ``ltrr.arms`` entry point; InputError listing the
+    valid names otherwise."""
+    return REGISTRY.resolve(name)
 
 
 def build_arm(name: str, dataset: "Dataset", **params: object) -> "Arm":
     """Arm ``name`` over ``dataset``; ``params`` go to its constructor (e.g. ``num_results``).
 
+    ``params["class"]`` (a benchmark file's ``[arms.<name>] class = ...``) names what to build
+    under the short name ``name``: a built-in arm, an import path or an entry point; without
+    it, ``name`` itself is resolved. ltrr's own arms (and outside subclasses of
+    :class:`ltrr.arms.base.Arm`) are called as ``cls(dataset, **params)``; any other
+    PyTerrier transformer is built and wrapped by :func:`ltrr.arms.outside.outside_arm`.
+
     Raises InputError for an unknown arm, an unknown parameter, or a corpus without the
     field the arm needs. The index is built (or loaded from cache) on first use.
     """
-    cls = arm_class(name)
+    from ltrr.arms.base import Arm
+
+    source = params.pop("class", name)
+    if not isinstance(source, str):
+        raise InputError(f"arm '{name}': class must be a string (a built-in arm, module:Name or "
+                         f"an entry point), got {source!r}", field="class")
+    cls = arm_class(source)
+    if not (inspect.isclass(cls) and issubclass(cls, Arm)):
+        from ltrr.arms.outside import outside_arm
+
+        return outside_arm(name, source, cls, dataset, params)
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "dataset"}
     unknown = sorted(set(params) - accepted)
     if unknown:
@@ -60,4 +100,4 @@ def build_arm(name: str, dataset: "Dataset", **params: object) -> "Arm":
     return cls(dataset, **params)
 
 
-__all__ = ["ARM_NAMES", "arm_class", "build_arm"]
+__all__ = ["ARM_NAMES", "REGISTRY", "arm_class", "build_arm"]

@@ -6,28 +6,34 @@ with one message naming the file and the key (``ltrr run`` then exits with code 
 writes nothing). Tables and keys::
 
     [benchmark]  name, dataset, seeds, version?, description?
-    [arms]       names = [...];  [arms.<name>] constructor parameters of that arm
+    [arms]       names = [...];  [arms.<name>] class? (an outside arm), constructor parameters
     [plans]      budget, single?, equal_splits?, skewed?, custom?, union?
     [features]   groups = [...], probe_depth?, probe_arms?
     [stream]     length, zipf?, new_release_days?, split?
-    [clicks]     model, params
+    [clicks]     model, params (a parameter set name, or an outside model's table)
     [ranking]    fusion?, k?, page?
     [cost]       per_candidate?, per_arm_call?
     [tuning]     seeds, metric?
     [rankers.<name>]  model?, train?, correction?, params?, sessions?, log?, retrain_every?
     [[policies]] name, label?, params?, grid?, features?, ranker?
+
+Policies, arms, rankers and click models are named through their registries
+(:mod:`ltrr.registry`): a built-in name, an import path ``module:Name`` or an entry point.
+An outside arm has a short name in ``arms.names`` and its class in ``[arms.<name>] class``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomllib
 
-from ltrr.errors import InputError
-from ltrr.simulation.clicks import CLICK_MODELS, PARAMETER_SETS, ClickModel
+from ltrr.errors import InputError, check_type
+from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
+from ltrr.simulation.clicks import CLICK_MODELS, PARAMETER_SETS, make_click_model
 from ltrr.simulation.loop import LoopSettings
 
 SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -38,40 +44,17 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
               "custom": list, "union": bool},
     "features": {"groups": list, "probe_depth": int, "probe_arms": list},
     "stream": {"length": int, "zipf": (int, float), "new_release_days": int, "split": str},
-    "clicks": {"model": str, "params": str},
+    "clicks": {"model": str, "params": (str, dict)},
     "ranking": {"fusion": str, "k": int, "page": int},
     "cost": {"per_candidate": (int, float), "per_arm_call": (int, float)},
     "tuning": {"seeds": list, "metric": str},
 }
 REQUIRED = {"benchmark": ("name", "dataset", "seeds"), "arms": ("names",),
             "plans": ("budget",), "stream": ("length",), "clicks": ("model", "params")}
-POLICY_KEYS = ("name", "label", "params", "grid", "features", "ranker")
 DEFAULT_PROBE_DEPTH = 10
+ARM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # an outside arm's short name (plan ids)
 # what tuning can select on: a run's metrics where larger is better
 TUNING_METRICS = ("reward", "expected_reward", "clicks", "ndcg@10", "candidate_recall")
-
-
-@dataclass
-class PolicySpec:
-    """One policy entry: its ``name``, a ``label`` (unique, names its result files), params,
-    the tuning ``grid`` (hyper-parameter -> candidate values; empty: not tuned) and the
-    feature groups it sees (None: all of the benchmark's)."""
-
-    name: str
-    label: str
-    params: dict = field(default_factory=dict)
-    grid: dict = field(default_factory=dict)
-    features: list[str] | None = None
-    ranker: str | None = None  # a [rankers.<name>] table; None: the benchmark's fusion
-
-    def settings(self) -> list[dict]:
-        """Every setting of the grid (params overlaid with one value per grid key), in the
-        grid's order: the first key varies slowest."""
-        from itertools import product
-
-        keys = list(self.grid)
-        return [{**self.params, **dict(zip(keys, values))}
-                for values in product(*(self.grid[k] for k in keys))]
 
 
 @dataclass
@@ -115,16 +98,32 @@ class Benchmark:
 
         return PlanSpace.from_config(self.arms, self.budget, self.plans, file=str(self.path))
 
+    def run(self, *, seeds: list[int] | None = None, policies: list | None = None,
+            stream_length: int | None = None, out: str | Path | None = None, jobs: int = 1,
+            logs: str = "first", progress: bool = True):
+        """Run this benchmark from Python, as ``ltrr run`` would; returns
+        :class:`~ltrr.experiments.api.Results` (records and summary as DataFrames, the
+        leaderboard, decision logs). This object is left unchanged.
 
-def _check_type(file: str, key: str, value: object, kind) -> None:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    else:
-        ok = isinstance(value, kinds)
-    if not ok:
-        names = " or ".join(k.__name__ for k in kinds)
-        raise InputError(f"expected {names}, got {value!r}", file=file, field=key)
+        Args:
+            seeds: the seeds to report (default: the file's ``benchmark.seeds``).
+            policies: what to run instead of the file's ``[[policies]]``: labels of the file,
+                policy names (``linucb``, ``module:Name``), classes or factories, or dicts like
+                a ``[[policies]]`` table (:mod:`ltrr.experiments.api`).
+            stream_length: queries per run (default: the file's).
+            out: the results folder (default: a fresh temporary folder; never ``results/``).
+            jobs: worker processes (numbers do not depend on it).
+            logs: decision logs for the ``"first"`` seed, ``"all"`` or ``"none"``.
+            progress: a progress bar.
+
+        Raises:
+            InputError: a policy that does not exist or cannot be built, seeds that overlap
+                the tuning seeds, a plugin breaking its contract mid-run (nothing is written).
+        """
+        from ltrr.experiments.api import run
+
+        return run(self, seeds=seeds, policies=policies, stream_length=stream_length, out=out,
+                   jobs=jobs, logs=logs, progress=progress)
 
 
 def load_benchmark(path: str | Path) -> Benchmark:
@@ -152,7 +151,7 @@ def load_benchmark(path: str | Path) -> Benchmark:
             if key not in keys:
                 raise InputError(f"unknown key (expected one of {', '.join(keys)})",
                                  file=file, field=f"{table}.{key}")
-            _check_type(file, f"{table}.{key}", value, keys[key])
+            check_type(file, f"{table}.{key}", value, keys[key])
         for key in REQUIRED.get(table, ()):
             if key not in section:
                 raise InputError("missing required key", file=file, field=f"{table}.{key}")
@@ -160,8 +159,6 @@ def load_benchmark(path: str | Path) -> Benchmark:
 
 
 def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
-    from ltrr.arms import ARM_NAMES
-
     bench, arms_t = raw["benchmark"], raw["arms"]
     seeds = bench["seeds"]
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
@@ -172,10 +169,7 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
     if not arms or not all(isinstance(a, str) for a in arms) or len(set(arms)) != len(arms):
         raise InputError(f"expected a non-empty list of distinct arm names, got {arms!r}",
                          file=file, field="arms.names")
-    for arm in arms:
-        if arm not in ARM_NAMES:
-            raise InputError(f"unknown arm '{arm}' (choose from {', '.join(ARM_NAMES)})",
-                             file=file, field="arms.names")
+    _check_arms(file, arms, arms_t)
     arm_params = {}
     for key, value in arms_t.items():
         if key == "names":
@@ -188,14 +182,7 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
         arm_params[key] = dict(value)
     plans = dict(raw["plans"])
     budget = plans.pop("budget")
-    clicks_t = raw["clicks"]
-    if clicks_t["model"] not in CLICK_MODELS:
-        raise InputError(f"unknown click model '{clicks_t['model']}' "
-                         f"(choose from {', '.join(CLICK_MODELS)})", file=file, field="clicks.model")
-    if clicks_t["params"] not in PARAMETER_SETS:
-        raise InputError(f"unknown click parameter set '{clicks_t['params']}' "
-                         f"(choose from {', '.join(PARAMETER_SETS)})",
-                         file=file, field="clicks.params")
+    click_model = _click_model(file, raw["clicks"])
     ranking = raw.get("ranking", {})
     fusion = ranking.get("fusion", "rrf")
     if fusion not in ("rrf", "combsum"):
@@ -215,7 +202,7 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
     settings = LoopSettings(fusion=fusion, k=ranking.get("k", 60), page=ranking.get("page", 10),
                             per_candidate=float(cost.get("per_candidate", 0.0)),
                             per_arm_call=float(cost.get("per_arm_call", 0.0)),
-                            clicks=ClickModel(clicks_t["model"], clicks_t["params"]),
+                            clicks=click_model,
                             new_release_days=stream.get("new_release_days", 0))
     features = raw.get("features", {}).get("groups", [])
     _check_features(file, features)
@@ -226,28 +213,54 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
         arms=list(arms), arm_params=arm_params, budget=budget, plans=plans,
         features=list(features), stream_length=stream["length"],
         zipf=float(stream.get("zipf", 1.0)), split=stream.get("split"), settings=settings,
-        policies=_policies(file, raw.get("policies")), version=str(bench.get("version", "1")),
+        policies=policy_specs(file, raw.get("policies")), version=str(bench.get("version", "1")),
         description=bench.get("description", ""), raw=raw, probe_depth=probe_depth,
         tuning=_tuning(file, raw.get("tuning"), seeds), rankers=_rankers(file, raw.get("rankers")))
-    if benchmark.tuning is None:
-        for i, spec in enumerate(benchmark.policies):
-            if spec.grid:
-                raise InputError("a tuning grid needs a [tuning] table (its seeds and metric)",
-                                 file=file, field=f"policies[{i}].grid")
-    for i, spec in enumerate(benchmark.policies):
-        if spec.ranker is not None and spec.ranker not in benchmark.rankers:
-            raise InputError(f"unknown ranker '{spec.ranker}' (the file declares "
-                             f"{', '.join(benchmark.rankers) or 'none'} in [rankers.<name>] tables)",
-                             file=file, field=f"policies[{i}].ranker")
-        if spec.features is not None:
-            extra = [g for g in spec.features if g not in features]
-            if extra or len(set(spec.features)) != len(spec.features):
-                raise InputError(f"expected distinct groups from features.groups "
-                                 f"({', '.join(features) or 'none'}), got {spec.features!r}",
-                                 file=file, field=f"policies[{i}].features")
-    space = benchmark.plan_space()
-    _check_policies(file, benchmark, space)
+    check_policies(file, benchmark, benchmark.policies)
     return benchmark
+
+
+def _check_arms(file: str, arms: list[str], table: dict) -> None:
+    """Each arm is a built-in, an entry point, or a short name whose ``[arms.<name>] class``
+    resolves (:data:`ltrr.arms.REGISTRY`); what it builds is checked when the dataset is
+    loaded (``prepare``)."""
+    from ltrr.arms import ARM_NAMES, REGISTRY
+
+    for arm in arms:
+        source = table.get(arm, {}).get("class") if isinstance(table.get(arm), dict) else None
+        if source is None and arm in ARM_NAMES:
+            continue
+        if not ARM_NAME.fullmatch(arm):
+            raise InputError(f"arm name '{arm}' is not a short name (letters, digits, _ and -; "
+                             "plan ids are made of them): name an outside arm's class in "
+                             f"[arms.<name>] class = \"module:Name\"", file=file, field="arms.names")
+        if source is None:
+            if arm not in REGISTRY.entry_points():
+                raise InputError(f"unknown arm '{arm}' (choose from {', '.join(REGISTRY.names())})",
+                                 file=file, field="arms.names")
+            continue
+        if not isinstance(source, str):
+            raise InputError(f"expected a string (a built-in arm, module:Name or an entry point),"
+                             f" got {source!r}", file=file, field=f"arms.{arm}.class")
+        try:
+            REGISTRY.resolve(source)
+        except InputError as err:
+            raise InputError(str(err), file=file, field=f"arms.{arm}.class") from None
+
+
+def _click_model(file: str, table: dict):
+    """The ``[clicks]`` model: a built-in with a parameter set, or an outside one
+    (:func:`ltrr.simulation.clicks.make_click_model`)."""
+    model, params = table["model"], table["params"]
+    if model in CLICK_MODELS:
+        if not isinstance(params, str) or params not in PARAMETER_SETS:
+            raise InputError(f"unknown click parameter set '{params}' "
+                             f"(choose from {', '.join(PARAMETER_SETS)})",
+                             file=file, field="clicks.params")
+    try:
+        return make_click_model(model, params)
+    except InputError as err:
+        raise InputError(str(err), file=file, field="clicks.model") from None
 
 
 def _probe(file: str, table: dict, groups: list[str], arms: list[str]) -> tuple[int, tuple]:
@@ -324,70 +337,3 @@ def _check_features(file: str, groups) -> None:
             raise InputError(f"unknown feature group '{group}' "
                              f"(choose from {', '.join(FEATURE_GROUPS)})",
                              file=file, field="features.groups")
-
-
-def _policies(file: str, entries) -> list[PolicySpec]:
-    if not isinstance(entries, list) or not entries:
-        raise InputError("expected at least one [[policies]] entry", file=file, field="policies")
-    specs, labels = [], set()
-    for i, entry in enumerate(entries):
-        key = f"policies[{i}]"
-        if not isinstance(entry, dict):
-            raise InputError("expected a table", file=file, field=key)
-        for name in entry:
-            if name not in POLICY_KEYS:
-                raise InputError(f"unknown key (expected one of {', '.join(POLICY_KEYS)})",
-                                 file=file, field=f"{key}.{name}")
-        if "name" not in entry:
-            raise InputError("missing required key", file=file, field=f"{key}.name")
-        _check_type(file, f"{key}.name", entry["name"], str)
-        _check_type(file, f"{key}.params", entry.get("params", {}), dict)
-        grid = entry.get("grid", {})
-        _check_type(file, f"{key}.grid", grid, dict)
-        for name, values in grid.items():
-            if not isinstance(values, list) or not values or len(values) != len(set(map(repr, values))):
-                raise InputError(f"expected a non-empty list of distinct values, got {values!r}",
-                                 file=file, field=f"{key}.grid.{name}")
-            if name in entry.get("params", {}):
-                raise InputError("set both in params and in grid (keep one)",
-                                 file=file, field=f"{key}.grid.{name}")
-        label = entry.get("label", entry["name"])
-        _check_type(file, f"{key}.label", label, str)
-        if label in labels:
-            raise InputError(f"label '{label}' used twice (give one a distinct label)",
-                             file=file, field=f"{key}.label")
-        labels.add(label)
-        ranker = entry.get("ranker")
-        if ranker is not None:
-            _check_type(file, f"{key}.ranker", ranker, str)
-        groups = entry.get("features")
-        if groups is not None and (not isinstance(groups, list)
-                                   or not all(isinstance(g, str) for g in groups)):
-            raise InputError(f"expected a list of feature group names, got {groups!r}",
-                             file=file, field=f"{key}.features")
-        specs.append(PolicySpec(entry["name"], label, dict(entry.get("params", {})), dict(grid),
-                                None if groups is None else list(groups), ranker))
-    return specs
-
-
-def _check_policies(file: str, benchmark: Benchmark, space) -> None:
-    """Build every policy (every grid setting) once on the real plan space, so unknown
-    names, params and grid keys fail now."""
-    from ltrr.selection.policies import build_policy, default_params
-
-    for i, spec in enumerate(benchmark.policies):
-        try:
-            known = default_params(spec.name)
-        except InputError as err:
-            raise InputError(str(err), file=file, field=f"policies[{i}].name") from None
-        for name in spec.grid:
-            if name not in known:
-                accepted = f"it takes {', '.join(known)}" if known else "it takes none"
-                raise InputError(f"policy '{spec.name}' has no hyper-parameter '{name}' "
-                                 f"({accepted})", file=file, field=f"policies[{i}].grid.{name}")
-        for setting in spec.settings():
-            try:
-                build_policy(spec.name, setting, space, 4, 0, (0.0, 1.0))
-            except InputError as err:
-                where = f"policies[{i}].grid" if spec.grid else f"policies[{i}]"
-                raise InputError(str(err), file=file, field=where) from None

@@ -111,7 +111,7 @@ def _rank(args: argparse.Namespace) -> int:
     from ltrr.ranking.experiment import parse_rankers, rank_experiment
     from ltrr.ranking.learned import check_ranker
 
-    check_ranker(args.ranker)
+    check_ranker(args.ranker, outside=False)  # ltrr rank compares ltrr's own rankers
     modes = [m.strip() for m in args.mode.split(",") if m.strip()]
     corrections = [c.strip() for c in args.correction.split(",") if c.strip()]
     rankers = parse_rankers(modes, corrections)

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ltrr.errors import InputError
+from ltrr.registry import Registry, class_or_factory, where_raised
 
 RANKERS = ("lambdamart",)
 TRAINING_MODES = ("qrels", "clicks", "online")
@@ -75,10 +76,12 @@ DEFAULT_PARAMS: dict = {
 _FIXED = {"deterministic": True, "force_col_wise": True, "num_threads": 1, "verbose": -1}
 
 
-def check_ranker(name: str) -> str:
-    """``name`` if it is a known ranker, else InputError listing them."""
-    if name not in RANKERS:
+def check_ranker(name: str, outside: bool = True) -> str:
+    """``name`` if it is a known ranker (a built-in; with ``outside``, also an import path
+    ``module:Name`` or an ``ltrr.rankers`` entry point), else InputError listing them."""
+    if not outside and name not in RANKERS:
         raise InputError(f"unknown ranker '{name}' (choose from {', '.join(RANKERS)})")
+    REGISTRY.resolve(name)
     return name
 
 
@@ -191,6 +194,64 @@ class LambdaMART:
         return ranker
 
 
+REGISTRY = Registry(
+    "ranker", {"lambdamart": LambdaMART}, class_or_factory("ranker", ("fit", "score")),
+    lambda name, known: f"unknown ranker '{name}' (choose from {', '.join(known)})")
+
+
+def ranker_factory(name: str):
+    """``make(params, feature_names) -> ranker`` for ranker ``name``: :class:`LambdaMART`
+    itself, or an outside class or factory called the same way, its ``score`` checked
+    (:class:`OutsideRanker`)."""
+    cls = REGISTRY.resolve(name)
+    if cls is LambdaMART:
+        return LambdaMART
+
+    def make(params: dict | None = None, feature_names: list[str] | None = None):
+        try:
+            model = cls(params, feature_names)
+        except InputError:
+            raise
+        except Exception as err:  # the plugin's constructor failed: one line, with where
+            raise InputError(f"ranker '{name}': building it failed: {where_raised(err)}") from None
+        return OutsideRanker(name, model)
+    return make
+
+
+class OutsideRanker:
+    """An outside ranker (``docs/plugins.md``): ``fit`` as :meth:`LambdaMART.fit` is called,
+    and ``score`` checked to give one finite score per row (one InputError naming the ranker
+    otherwise, not a broadcasting error deep in the loop)."""
+
+    def __init__(self, name: str, model) -> None:
+        self.name, self.model, self.meta = name, model, {}
+
+    def fit(self, X: np.ndarray, y: np.ndarray, group: np.ndarray, **kwargs) -> "OutsideRanker":
+        try:
+            self.model.fit(X, y, group, **kwargs)
+        except InputError:
+            raise
+        except Exception as err:  # the plugin failed to train: one line, with where
+            raise InputError(f"ranker '{self.name}': fit failed: {where_raised(err)}") from None
+        return self
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        scores = np.asarray(self.model.score(X), dtype=float)
+        if scores.shape != (len(X),):
+            raise InputError(f"ranker '{self.name}': score() returned shape {scores.shape} for "
+                             f"{len(X)} rows; it must return one score per row")
+        if not np.isfinite(scores).all():
+            raise InputError(f"ranker '{self.name}': score() returned a score that is not a "
+                             "finite number")
+        return scores
+
+    predict = score
+
+    @property
+    def n_trees(self) -> int | None:
+        return getattr(self.model, "n_trees", None)
+
+
 def _lightgbm_name(name: str) -> str:
     return "".join("_" if c in '",:[]{}= ' else c for c in name)
 
@@ -208,8 +269,10 @@ def group_sizes(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_qrels(X: np.ndarray, labels: np.ndarray, group: np.ndarray, params: dict | None = None,
-              feature_names: list[str] | None = None, valid: tuple | None = None) -> LambdaMART:
-    """LambdaMART on judged candidate pools: ``labels`` are graded qrels (unjudged = 0).
+              feature_names: list[str] | None = None, valid: tuple | None = None,
+              ranker=LambdaMART) -> LambdaMART:
+    """LambdaMART (or ``ranker(params, feature_names)``, :func:`ranker_factory`) on judged
+    candidate pools: ``labels`` are graded qrels (unjudged = 0).
 
     ``group`` is one query id per row; ``valid`` optionally ``(X, labels, group)`` of
     validation topics for early stopping (nfcorpus' dev topics).
@@ -222,13 +285,15 @@ def fit_qrels(X: np.ndarray, labels: np.ndarray, group: np.ndarray, params: dict
                                 np.clip(np.asarray(valid[1])[v_order], 0, None).astype(int))],
                   "eval_group": [v_sizes]}
     y = np.clip(np.asarray(labels)[order], 0, None).astype(int)
-    return LambdaMART(params, feature_names).fit(np.asarray(X)[order], y, sizes, **kwargs)
+    model = ranker(params, feature_names)
+    model.fit(np.asarray(X)[order], y, sizes, **kwargs)
+    return model
 
 
 def fit_clicks(X: np.ndarray, position: np.ndarray, click: np.ndarray, group: np.ndarray,
                correction: str = DEFAULT_CORRECTION, params: dict | None = None,
                feature_names: list[str] | None = None,
-               examination: np.ndarray | None = None) -> LambdaMART:
+               examination: np.ndarray | None = None, ranker=LambdaMART) -> LambdaMART:
     """LambdaMART from clicks on shown pages (counterfactual LTR; see the module docstring).
 
     Args:
@@ -241,6 +306,7 @@ def fit_clicks(X: np.ndarray, position: np.ndarray, click: np.ndarray, group: np
         feature_names: column names.
         examination: ``ips`` only: ``(n,)`` the probability each row was examined (default
             PBM's ``1 / (position + 1)``).
+        ranker: ``ranker(params, feature_names)`` makes the model (:func:`ranker_factory`).
 
     Pages without a click carry no pairwise preference and are dropped. Raises ValueError
     when no page has a click.
@@ -262,10 +328,10 @@ def fit_clicks(X: np.ndarray, position: np.ndarray, click: np.ndarray, group: np
     elif correction == "ips":
         exam = pbm_examination(position) if examination is None else np.asarray(examination, float)
         kwargs["weight"] = np.where(click > 0, 1.0 / exam, 1.0)[rows]
-    ranker = LambdaMART(params, feature_names)
-    ranker.fit(X[rows], click[rows], sizes, **kwargs)
-    ranker.meta = {"correction": correction, "pages": int(len(sizes)), "rows": int(len(rows))}
-    return ranker
+    model = ranker(params, feature_names)
+    model.fit(X[rows], click[rows], sizes, **kwargs)
+    model.meta = {"correction": correction, "pages": int(len(sizes)), "rows": int(len(rows))}
+    return model
 
 
 @dataclass
@@ -281,6 +347,7 @@ class ClickBuffer:
     params: dict | None = None
     feature_names: list[str] | None = None
     max_pages: int | None = None
+    ranker: object = LambdaMART  # ranker(params, feature_names) makes the model
     _X: list = field(default_factory=list)
     _clicks: list = field(default_factory=list)
 
@@ -317,4 +384,4 @@ class ClickBuffer:
         if self.n_clicks == 0:
             return None
         return fit_clicks(*self.arrays(), correction=self.correction, params=self.params,
-                          feature_names=self.feature_names)
+                          feature_names=self.feature_names, ranker=self.ranker)

@@ -6,7 +6,9 @@ one by naming it (``[[policies]] ranker = "<name>"``); the others rank by the be
 fusion (``[ranking] fusion``). Keys of a ``[rankers.<name>]`` table:
 
 ==================  =========================================================================
-``model``           ``"lambdamart"`` (LightGBM's ``lambdarank``, :class:`~ltrr.ranking.learned.LambdaMART`)
+``model``           ``"lambdamart"`` (LightGBM's ``lambdarank``, :class:`~ltrr.ranking.learned.LambdaMART`),
+                    or an outside ranker: ``module:Name`` or an ``ltrr.rankers`` entry point
+                    (``docs/plugins.md``; trained every run, not cached)
 ``train``           ``"qrels"`` | ``"clicks"`` | ``"online"`` (below)
 ``correction``      position-bias correction of click training: ``"ips"`` (default),
                     ``"position"``, ``"none"`` (:func:`~ltrr.ranking.learned.fit_clicks`)
@@ -45,7 +47,7 @@ import pandas as pd
 from ltrr.errors import InputError
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
 from ltrr.ranking.learned import (DEFAULT_CORRECTION, ClickBuffer, check_correction, check_mode,
-                                  check_ranker)
+                                  check_ranker, ranker_factory)
 
 RANKER_KEYS: dict[str, type] = {"model": str, "train": str, "correction": str, "params": dict,
                                 "sessions": int, "log": str, "retrain_every": int}
@@ -122,8 +124,9 @@ class LearnedStage:
         self.config, self.spec, self.featurizer, self.priors = config, spec, featurizer, priors
         self.model, self.info = model, dict(info or {})
         self.online = config.train == "online"
-        self.buffer = ClickBuffer(config.correction, config.params or None, spec.names) \
-            if self.online else None
+        self.ranker = ranker_factory(config.model)
+        self.buffer = ClickBuffer(config.correction, config.params or None, spec.names,
+                                  ranker=self.ranker) if self.online else None
         self.retrains = 0
         self._prior_table = np.zeros((0, len(spec.prior_names)))
 
@@ -133,7 +136,7 @@ class LearnedStage:
         run = copy.copy(self)
         run.model, run.retrains = None, 0
         run.buffer = ClickBuffer(self.config.correction, self.config.params or None,
-                                 self.spec.names)
+                                 self.spec.names, ranker=self.ranker)
         return run
 
     def context(self, topic: int, step: int) -> np.ndarray:
@@ -244,7 +247,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
                                            if config.train == "clicks" else None, pools, train,
                                            valid, spec, priors, config.params or None, clicks, 0,
                                            {**key, "params": config.params},
-                                           f"loop-{config.name}")
+                                           f"loop-{config.name}", ranker_factory(config.model))
             except InputError as err:
                 raise InputError(str(err), file=file, field=f"rankers.{name}") from None
         stages[name] = LearnedStage(config, spec, featurizer, priors, model, info)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ltrr.errors import InputError
 from ltrr.ranking.features import FeatureSpec
-from ltrr.ranking.learned import fit_clicks, fit_qrels
+from ltrr.ranking.learned import LambdaMART, fit_clicks, fit_qrels
 from ltrr.ranking.offline import TopicPools, click_rows, simulate_click_log
 
 
@@ -33,13 +33,15 @@ class ClickSource:
 
 def train_ranker(mode: str, correction: str | None, pools: dict[str, TopicPools], train, valid,
                  spec: FeatureSpec, priors, params: dict | None, clicks: ClickSource | None,
-                 seed: int, key: dict, name: str):
+                 seed: int, key: dict, name: str, ranker=LambdaMART):
     """Train (or load from the cache) one ranker; returns ``(model, info)``.
 
     ``mode`` ``qrels`` learns from ``train``'s judgements on ``pools["train"]`` (early stopping
     on ``pools["valid"]`` when there is one); ``clicks`` from the click log of ``clicks`` (a
     file, or a simulation on the training pools) with ``correction``. ``key`` (what
     determines the model besides its training data) and ``name`` name the cache entry.
+    ``ranker`` makes the model (:func:`~ltrr.ranking.learned.ranker_factory`); an outside one
+    is trained every run (the model cache holds LightGBM's text models only).
     """
     from ltrr.ranking.store import array_hash, cached_model
 
@@ -52,7 +54,7 @@ def train_ranker(mode: str, correction: str | None, pools: dict[str, TopicPools]
             vx, vg = pools["valid"].stacked()
             v = (vx, np.concatenate(pools["valid"].labels(valid.qrels)), vg)
         data = array_hash(X, y, group, *(v or ()))
-        fit = lambda: fit_qrels(X, y, group, params, spec.names, v)  # noqa: E731
+        fit = lambda: fit_qrels(X, y, group, params, spec.names, v, ranker)  # noqa: E731
         source = {"labels": train.source}
     else:
         if clicks is None:
@@ -61,12 +63,15 @@ def train_ranker(mode: str, correction: str | None, pools: dict[str, TopicPools]
         X, position, click, group = click_rows(pools["train"], log, spec, priors)
         data = array_hash(X, position, click, group)
         fit = lambda: fit_clicks(X, position, click, group, correction, params,  # noqa: E731
-                                 spec.names)
+                                 spec.names, ranker=ranker)
     model_key = {**key, "mode": mode, "correction": correction, "data": data}
-    model, where, path = cached_model(name.replace(":", "-").replace("/", "-"),
-                                      model_key, fit, spec.names)
+    if ranker is LambdaMART:
+        model, where, path = cached_model(name.replace(":", "-").replace("/", "-"),
+                                          model_key, fit, spec.names)
+    else:
+        model, where, path = fit(), "trained", None
     info = {"mode": mode, "correction": correction, "source": where,
-            "path": str(path), "trees": model.n_trees, "rows": int(len(X)),
+            "path": str(path), "trees": getattr(model, "n_trees", None), "rows": int(len(X)),
             "seconds": round(time.perf_counter() - t0, 3), **source}
     return model, info
 

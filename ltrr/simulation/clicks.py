@@ -32,6 +32,10 @@ count as 0. The models:
 
 Written by hand (no maintained Python package implements these simulators with a
 closed form); the code is vectorised over any leading batch axes of the grade array.
+
+Outside click models are named through :data:`REGISTRY` (``module:Name`` or an entry point of
+group ``ltrr.click_models``) and made by :func:`make_click_model`; they provide the three
+methods of :class:`ClickModel` (``docs/plugins.md``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from functools import cached_property
 import numpy as np
 
 from ltrr.errors import InputError
+from ltrr.registry import Registry, class_or_factory, describe, where_raised
 
 PARAMETER_SETS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "perfect": ((0.0, 0.2, 0.4, 0.8, 1.0), (0.0, 0.0, 0.0, 0.0, 0.0)),
@@ -140,3 +145,62 @@ class ClickModel:
                 if draws[1, i] < stop[i]:
                     break
         return clicks
+
+
+CLICK_METHODS = ("expected_clicks", "expected_total", "sample")
+REGISTRY = Registry(
+    "click model", {name: ClickModel for name in CLICK_MODELS},
+    class_or_factory("click model", CLICK_METHODS),
+    lambda name, known: f"unknown click model '{name}' (choose from {', '.join(known)})")
+
+
+def make_click_model(model: str, params: str | dict):
+    """The click model ``model`` with ``params``: a built-in :class:`ClickModel` (``params``
+    names a parameter set), or an outside one called as ``Model(params)`` (a string) or
+    ``Model(**params)`` (a table), then tried once on a small page (shapes, values) so a
+    broken one fails here rather than mid-run."""
+    if model in CLICK_MODELS:
+        if not isinstance(params, str):
+            raise InputError(f"click model '{model}' takes a parameter set name "
+                             f"({', '.join(PARAMETER_SETS)}), got {params!r}")
+        return ClickModel(model, params)
+    factory = REGISTRY.resolve(model)
+    try:
+        clicks = factory(**params) if isinstance(params, dict) else factory(params)
+    except InputError:
+        raise
+    except Exception as err:  # the plugin's constructor failed: one line, with where
+        raise InputError(f"click model '{model}': building it failed: {where_raised(err)}") \
+            from None
+    missing = [m for m in CLICK_METHODS if not callable(getattr(clicks, m, None))]
+    if missing:
+        raise InputError(f"click model '{model}' built {describe(clicks)}, which has no "
+                         f"method {', '.join(missing)}")
+    _try_page(model, clicks)
+    return clicks
+
+
+def _try_page(model: str, clicks) -> None:
+    """One call of each method on two pages of every grade (and an empty slot)."""
+    grades = np.array([[4, 3, 2, 1, 0, -1], [0, 0, 0, 0, 0, 0]])
+    try:
+        per_position = np.asarray(clicks.expected_clicks(grades), dtype=float)
+        total = np.asarray(clicks.expected_total(grades), dtype=float)
+        sampled = np.asarray(clicks.sample(grades[0], np.random.default_rng(0)))
+    except Exception as err:  # the plugin failed on a valid page: one line, with where
+        raise InputError(f"click model '{model}' failed on a page of grades 4..0: "
+                         f"{where_raised(err)}") from None
+    for method, value, shape in (("expected_clicks", per_position, grades.shape),
+                                 ("expected_total", total, grades.shape[:1])):
+        if value.shape != shape or not np.isfinite(value).all() or (value < 0).any():
+            raise InputError(f"click model '{model}': {method} on grades of shape {grades.shape}"
+                             f" must give finite numbers >= 0 of shape {shape}, got "
+                             f"{value.shape if value.shape != shape else value.tolist()}")
+    if not np.allclose(total, per_position.sum(axis=-1)):
+        raise InputError(f"click model '{model}': expected_total {total.tolist()} is not the "
+                         f"sum of expected_clicks {per_position.sum(axis=-1).tolist()}")
+    if sampled.shape != grades.shape[1:] or not np.isin(sampled, (0, 1)).all():
+        raise InputError(f"click model '{model}': sample on one page of {grades.shape[1]} must "
+                         f"give {grades.shape[1]} clicks of 0 or 1, got {sampled.tolist()}")
+    if per_position[0, -1] != 0 or sampled[-1] != 0:
+        raise InputError(f"click model '{model}': an empty slot (grade -1) must get no click")

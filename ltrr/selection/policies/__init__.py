@@ -27,11 +27,20 @@ Carlo estimate. ``thompson`` and ``exp3`` need rewards in [0, 1] and learn from
 page a success when it earned a click net of its cost. The others learn from the raw reward
 (clicks minus cost), so their exploration constants are in clicks (see
 ``decisions.RewardScale``).
+
+Outside policies are named like the built-ins, through :data:`REGISTRY` (one
+:class:`ltrr.registry.Registry`, the mechanism arms, rankers and click models share): an
+import path ``module:Name``, an entry point of group ``ltrr.policies``, or a class registered
+in this process. They are built by :func:`~ltrr.selection.policies.outside.build_outside`
+and checked at every step (``docs/plugins.md`` has the contract).
 """
 
 from __future__ import annotations
 
+import inspect
+
 from ltrr.errors import InputError
+from ltrr.registry import Registry, class_or_factory
 from ltrr.selection.base import Policy
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies.bandits import EXP3, UCB1, BernoulliThompson, EpsilonGreedy
@@ -39,6 +48,7 @@ from ltrr.selection.policies.baselines import SingleArm, StaticUnion, Uniform
 from ltrr.selection.policies.contextual import LinEpsilonGreedy, LinTS, LinUCB
 from ltrr.selection.policies.decisions import hyper_parameters
 from ltrr.selection.policies.oracle import Oracle
+from ltrr.selection.policies.outside import build_outside
 from ltrr.selection.policies.semibandit import SemiBanditUCB
 
 POLICIES: dict[str, type[Policy]] = {
@@ -57,14 +67,23 @@ POLICIES: dict[str, type[Policy]] = {
 POLICY_NAMES: list[str] = ["single:<arm>", *POLICIES]
 _OBP_WRAPPED = (EpsilonGreedy, BernoulliThompson, LinUCB, LinTS, LinEpsilonGreedy)
 
+REGISTRY = Registry(
+    "policy", POLICIES, class_or_factory("policy", ("choose", "update")),
+    lambda name, known: f"unknown policy {name!r} (expected one of "
+                        f"{', '.join(['single:<arm>', *known])})")
 
-def policy_class(name: str) -> type[Policy]:
-    """The class behind a policy name (``single:<arm>`` -> :class:`SingleArm`)."""
+
+def policy_class(name: str):
+    """The class (or an outside factory) behind a policy name (``single:<arm>`` ->
+    :class:`SingleArm`)."""
     if isinstance(name, str) and name.startswith("single:"):
         return SingleArm
-    if name not in POLICIES:
-        raise InputError(f"unknown policy {name!r} (expected one of {', '.join(POLICY_NAMES)})")
-    return POLICIES[name]
+    return REGISTRY.resolve(name)
+
+
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is one of ltrr's own policies (``single:<arm>`` included)."""
+    return isinstance(name, str) and (name.startswith("single:") or name in POLICIES)
 
 
 def default_params(name: str) -> dict[str, object]:
@@ -92,6 +111,14 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, n_features: i
         if key not in known:
             accepted = f"known: {', '.join(known)}" if known else "it takes none"
             raise InputError(f"policy '{name}': unknown param '{key}' ({accepted})")
+    if not is_builtin(name):
+        required = [k for k, v in known.items() if v is inspect.Parameter.empty and k not in params]
+        if required:
+            raise InputError(f"policy '{name}': missing required param(s) {', '.join(required)} "
+                             "(keyword-only arguments without a default)")
+        policy = build_outside(name, cls, plans, n_features, random_state, reward_range, params)
+        policy.params = {**known, **params}
+        return policy
     if issubclass(cls, _OBP_WRAPPED) and len(plans) < 2:
         raise InputError(f"policy '{name}' needs at least 2 plans; the plan space has "
                          f"{len(plans)} ({', '.join(plans.ids)})")
@@ -101,4 +128,5 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, n_features: i
     return policy
 
 
-__all__ = ["POLICIES", "POLICY_NAMES", "build_policy", "default_params", "policy_class"]
+__all__ = ["POLICIES", "POLICY_NAMES", "REGISTRY", "build_policy", "default_params",
+           "is_builtin", "policy_class"]

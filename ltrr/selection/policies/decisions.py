@@ -131,8 +131,10 @@ class IndexPolicy(PlanPolicy):
         return tie_distribution(self._scores())
 
 
-def hyper_parameters(cls: type) -> dict[str, object]:
-    """``{name: default}`` of a policy class's keyword-only ``__init__`` arguments."""
-    signature = inspect.signature(cls.__init__)
+def hyper_parameters(cls) -> dict[str, object]:
+    """``{name: default}`` of a policy class's keyword-only ``__init__`` arguments (of a
+    factory function's keyword-only arguments; ``inspect.Parameter.empty`` for one without a
+    default, which an outside policy's ``params`` must then give)."""
+    signature = inspect.signature(cls.__init__ if inspect.isclass(cls) else cls)
     return {name: p.default for name, p in signature.parameters.items()
             if p.kind is inspect.Parameter.KEYWORD_ONLY}

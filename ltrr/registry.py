@@ -1,0 +1,199 @@
+"""One registry mechanism for every pluggable kind: policies, arms, rankers and click models.
+
+A benchmark file (or the Python API) names a component by a string; :meth:`Registry.resolve`
+turns it into the class or factory behind it, trying in order:
+
+1. a built-in name (``linucb``, ``lexical``, ``lambdamart``, ``pbm``), exactly as before;
+2. a name registered in this process (:meth:`Registry.register`; the Python API registers the
+   classes and factories it is handed this way);
+3. an import path ``module:Name`` (``Name`` may be dotted: ``module:Outer.Inner``), imported with
+   :mod:`importlib`;
+4. an entry point of the kind's group (:data:`ENTRY_POINT_GROUPS`: ``ltrr.policies``,
+   ``ltrr.arms``, ``ltrr.rankers``, ``ltrr.click_models``), which an installed package declares
+   in its ``pyproject.toml`` as PyTerrier's extensions do::
+
+       [project.entry-points."ltrr.policies"]
+       softmax = "mypkg.policies:Softmax"
+
+Built-in names cannot be taken by a registration or an entry point (a record saying ``linucb``
+always means ltrr's LinUCB). Whatever a name resolves to is checked against its kind's
+contract (``check``): a module, a number or a class of the wrong kind is refused with one
+:class:`~ltrr.errors.InputError` saying what the name names instead. What each kind must
+provide is documented in ``docs/plugins.md``.
+
+Written by hand: ``importlib.metadata.entry_points`` finds the entry points (PyTerrier's
+``pt.utils.entry_points`` is a shim over the same call); what is added here is the one lookup
+order, the contract checks and the messages.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Callable
+
+from ltrr.errors import InputError
+
+ENTRY_POINT_GROUPS = {"policy": "ltrr.policies", "arm": "ltrr.arms", "ranker": "ltrr.rankers",
+                      "click model": "ltrr.click_models"}
+
+
+def is_import_path(name: str) -> bool:
+    """Whether ``name`` has the form ``module:Name`` (both parts non-empty)."""
+    module, sep, attr = name.partition(":")
+    return bool(sep and module and attr) and all(part.isidentifier()
+                                                 for part in module.split(".") + attr.split("."))
+
+
+def where_raised(err: BaseException) -> str:
+    """``"TypeError: message (file.py:12)"``: an exception from outside code, in one line, with
+    the innermost place it was raised (a plugin author needs the place, a user the message)."""
+    text = f"{type(err).__name__}: {err}"
+    if isinstance(err, SyntaxError) and err.filename:
+        return f"{text} ({err.filename}:{err.lineno})"
+    frames = traceback.extract_tb(err.__traceback__)
+    if frames:
+        text += f" ({frames[-1].filename}:{frames[-1].lineno})"
+    return text
+
+
+def import_object(path: str, kind: str) -> object:
+    """The object named by the import path ``module:Name``; InputError saying what failed."""
+    module_name, _, attr = path.partition(":")
+    try:
+        obj = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name is not None and (module_name == err.name
+                                     or module_name.startswith(err.name + ".")):
+            raise InputError(f"{kind} '{path}': cannot import module '{module_name}' (no module "
+                             f"named '{err.name}'; is its package installed, or its folder on "
+                             "PYTHONPATH?)") from None
+        raise InputError(f"{kind} '{path}': importing module '{module_name}' failed: "
+                         f"{where_raised(err)}") from None
+    except Exception as err:  # the plugin's own import-time error, reported in one line
+        raise InputError(f"{kind} '{path}': importing module '{module_name}' failed: "
+                         f"{where_raised(err)}") from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise InputError(f"{kind} '{path}': module '{module_name}' has no attribute "
+                             f"'{attr}'") from None
+        obj = getattr(obj, part)
+    return obj
+
+
+def describe(obj: object) -> str:
+    """What an object is, for messages: ``a module``, ``the class X``, ``an int``."""
+    if inspect.ismodule(obj):
+        return "a module"
+    if inspect.isclass(obj):
+        return f"the class {obj.__qualname__}"
+    if inspect.isfunction(obj):
+        return f"the function {obj.__qualname__}"
+    kind = type(obj).__name__
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind} object"
+
+
+def has_methods(obj: object, names: tuple[str, ...]) -> list[str]:
+    """The names in ``names`` that ``obj`` lacks as callables."""
+    return [n for n in names if not callable(getattr(obj, n, None))]
+
+
+@dataclass
+class Registry:
+    """The named components of one kind.
+
+    Args:
+        kind: the kind, for messages (``"policy"``).
+        builtins: built-in name -> the object, or ``"module:attr"`` imported on first use (so
+            naming an arm does not import every arm's heavy dependencies).
+        check: ``check(obj) -> problem or None``, the kind's contract on what a name may
+            resolve to (a problem reads after "it is ...": ``"a module, not a policy class"``).
+        unknown: ``unknown(name, known) -> message`` (or the InputError to raise) for a name
+            that is none of the above (each kind keeps its own wording).
+    """
+
+    kind: str
+    builtins: dict[str, object]
+    check: Callable[[object], str | None]
+    unknown: Callable[[str, list[str]], str | InputError]
+    _local: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def group(self) -> str:
+        """The entry-point group of this kind (``ltrr.policies``...)."""
+        return ENTRY_POINT_GROUPS[self.kind]
+
+    def entry_points(self) -> dict[str, metadata.EntryPoint]:
+        """Installed packages' entry points of this kind's group, by name (built-in names
+        left out: they cannot be taken)."""
+        found: dict[str, metadata.EntryPoint] = {}
+        for ep in metadata.entry_points(group=self.group):
+            if ep.name not in self.builtins and ep.name not in found:
+                found[ep.name] = ep
+        return found
+
+    def names(self) -> list[str]:
+        """Built-in names, then this process's registrations, then entry points (sorted)."""
+        extra = sorted(set(self._local) | set(self.entry_points()))
+        return list(self.builtins) + [n for n in extra if n not in self.builtins]
+
+    def is_builtin(self, name: str) -> bool:
+        return name in self.builtins
+
+    def register(self, name: str, obj: object) -> None:
+        """Register ``obj`` under ``name`` for this process (a later registration of the same
+        name replaces it, as a notebook cell run again would want); checked like a plugin."""
+        if not isinstance(name, str) or not name:
+            raise InputError(f"a {self.kind} name must be a non-empty string, got {name!r}")
+        if name in self.builtins:
+            raise InputError(f"'{name}' is a built-in {self.kind}; register under another name")
+        self._checked(name, obj)
+        self._local[name] = obj
+
+    def resolve(self, name: str) -> object:
+        """The class or factory behind ``name`` (see the module docstring for the order)."""
+        if not isinstance(name, str) or not name:
+            raise InputError(f"a {self.kind} name must be a non-empty string, got {name!r}")
+        if name in self.builtins:
+            obj = self.builtins[name]
+            if isinstance(obj, str):
+                obj = self.builtins[name] = import_object(obj, self.kind)
+            return obj
+        if name in self._local:
+            return self._local[name]
+        if is_import_path(name):
+            return self._checked(name, import_object(name, self.kind))
+        ep = self.entry_points().get(name)
+        if ep is None:
+            problem = self.unknown(name, self.names())
+            raise problem if isinstance(problem, InputError) else InputError(problem)
+        try:
+            obj = ep.load()
+        except Exception as err:  # the installed plugin's own import error, in one line
+            raise InputError(f"{self.kind} '{name}': loading entry point '{ep.value}' "
+                             f"({self.group}) failed: {where_raised(err)}") from None
+        return self._checked(name, obj)
+
+    def _checked(self, name: str, obj: object) -> object:
+        problem = self.check(obj)
+        if problem is not None:
+            raise InputError(f"{self.kind} '{name}' is {describe(obj)}, not {problem}")
+        return obj
+
+
+def class_or_factory(kind: str, methods: tuple[str, ...]) -> Callable[[object], str | None]:
+    """A contract check: a class with callable ``methods``, or a function (a factory, whose
+    result is checked when it is built)."""
+    def check(obj: object) -> str | None:
+        if inspect.isclass(obj):
+            missing = has_methods(obj, methods)
+            if missing:
+                return f"a {kind} class (it has no method {', '.join(missing)})"
+            return None
+        if callable(obj) and not inspect.ismodule(obj):
+            return None
+        return f"a {kind} class or factory"
+    return check
