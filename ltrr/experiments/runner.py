@@ -109,11 +109,12 @@ def prepare(benchmark: Benchmark):
     return world, featurizer
 
 
-def run_benchmark(path: str | Path, seeds: list[int] | None = None,
+def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
                   policies: list[str] | None = None, out: str | Path | None = None,
                   stream_length: int | None = None, logs: str = "first",
                   progress: bool = True, command: str | None = None, jobs: int = 1) -> Path:
-    """Run a benchmark file; return the results folder (``results/<file stem>`` by default).
+    """Run a benchmark file (or a checked :class:`Benchmark`, as the Python API passes it);
+    return the results folder (``results/<file stem>`` by default).
 
     ``jobs > 1`` runs cells in that many forked worker processes; they share the prepared
     world (candidate lists, memory index) copy-on-write. Numbers do not depend on ``jobs``.
@@ -124,7 +125,8 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         raise InputError(f"--logs must be one of {', '.join(LOG_CHOICES)}, got '{logs}'")
     if jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {jobs}", field="--jobs")
-    benchmark = load_benchmark(path)
+    benchmark = path if isinstance(path, Benchmark) else load_benchmark(path)
+    path = benchmark.path
     order = [p.label for p in benchmark.policies]  # the leaderboard's rows, all policies
     benchmark = select(benchmark, seeds, policies, stream_length)
     out_dir = Path(out) if out is not None else Path("results") / Path(path).stem

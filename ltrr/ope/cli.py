@@ -46,24 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ltrr.ope import estimators, report, schema, target  # noqa: PLC0415 - heavy imports
+    from ltrr.ope import evaluate, report  # noqa: PLC0415 - heavy imports
 
-    names = estimators.parse_estimators(args.estimators)
-    if args.n_bootstrap < 1 or not 0 < args.alpha < 1:
-        raise InputError("--n-bootstrap must be >= 1 and --alpha in (0, 1)")
     context = [c.strip() for c in args.context.split(",")] if args.context else None
-    logs = schema.read_logs(args.logs, context=context, reward_range=parse_range(args.reward_range),
-                            needs_exploration=bool(set(names) & set(estimators.NEEDS_EXPLORATION)),
-                            min_rows=args.min_rows)
-    policy = target.build(args.policy, logs, train_fraction=args.train_fraction, seed=args.seed)
-    result = estimators.estimate(policy, names, model=args.reward_model, folds=args.folds,
-                                 n_bootstrap=args.n_bootstrap, alpha=args.alpha, seed=args.seed,
-                                 switch_tau=args.switch_tau, dros_lambda=args.dros_lambda)
-    settings = {k: getattr(args, k) for k in ("estimators", "reward_model", "folds", "context",
-                                              "reward_range", "train_fraction", "n_bootstrap",
-                                              "switch_tau", "dros_lambda", "seed")}
-    settings["confidence"] = 1 - args.alpha
-    doc = report.document(result, logs_path=args.logs, policy=policy, settings=settings)
+    doc = evaluate(args.logs, args.policy, estimators=args.estimators,
+                   reward_range=parse_range(args.reward_range), reward_model=args.reward_model,
+                   folds=args.folds, context=context, train_fraction=args.train_fraction,
+                   n_bootstrap=args.n_bootstrap, alpha=args.alpha, switch_tau=args.switch_tau,
+                   dros_lambda=args.dros_lambda, min_rows=args.min_rows, seed=args.seed)
     if args.output:
         report.write_atomic(args.output, report.to_json(doc))
     sys.stdout.write(report.to_json(doc) if args.json else report.table(doc) + "\n")
