@@ -136,9 +136,10 @@ class Registry:
         return found
 
     def names(self) -> list[str]:
-        """Built-in names, then this process's registrations, then entry points (sorted)."""
-        extra = sorted(set(self._local) | set(self.entry_points()))
-        return list(self.builtins) + [n for n in extra if n not in self.builtins]
+        """Built-in names, then installed entry points (sorted): what an unknown name's
+        message lists (this process's registrations are left out: the Python API makes them
+        under import paths)."""
+        return list(self.builtins) + sorted(self.entry_points())
 
     def is_builtin(self, name: str) -> bool:
         return name in self.builtins

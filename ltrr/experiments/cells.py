@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ltrr.errors import InputError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.experiments.benchmark import Benchmark
 from ltrr.experiments.decision_log import decision_frame, write_decision_log
@@ -88,8 +89,14 @@ class CellRunner:
         featurizer = self.featurizer if spec.features is None else \
             self.featurizer.select(spec.features)
         stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
-        policy, trace, (metrics, curves, topics) = play(self.world, featurizer, cell,
-                                                        self.benchmark.zipf, progress, stage)
+        try:
+            policy, trace, (metrics, curves, topics) = play(self.world, featurizer, cell,
+                                                            self.benchmark.zipf, progress, stage)
+        except InputError as err:  # an outside component broke its contract mid-run
+            if err.file is not None:
+                raise
+            run = f"{'tuning run' if cell.tuning else 'run'} '{cell.label}', seed {cell.seed}"
+            raise InputError(f"{err} ({run})", file=str(self.benchmark.path)) from None
         if cell.tuning:
             return float(metrics[self.benchmark.tuning.metric])
         wall = time.perf_counter() - start
