@@ -11,7 +11,8 @@ and says what builds it in the arm's table::
     ngram_max = 2                 # every other key goes to its constructor
 
 What ``class`` names is called with the table's other keys, plus ``dataset=`` (the loaded
-:class:`~ltrr.datasets.base.Dataset`) when its signature has a ``dataset`` parameter; it may
+:class:`~ltrr.datasets.base.Dataset`) when its signature has a ``dataset`` parameter
+(``num_results``, where it has none, sets the wrapper's depth instead); it may
 be a ``pt.Transformer`` class, a factory function returning a transformer, or a transformer
 object (which then takes no keys). The result is wrapped in :class:`TransformerArm`, which
 gives the loop what it asks of a static arm:
@@ -75,6 +76,10 @@ def outside_arm(name: str, source: str, obj: object, dataset, params: dict):
     if "dataset" in params:
         raise InputError(f"arm {label}: 'dataset' is passed by ltrr, not set in the table",
                          field="dataset")
+    params = dict(params)
+    depth = None
+    if "num_results" in params and not _accepts(obj, "num_results"):
+        depth = params.pop("num_results")  # the wrapper's depth (ltrr arms passes one)
     if not _is_factory(obj):
         if params:
             raise InputError(f"arm {label} is {describe(obj)}, which takes no parameters "
@@ -107,8 +112,21 @@ def outside_arm(name: str, source: str, obj: object, dataset, params: dict):
     if not callable(getattr(transformer, "transform", None)):
         raise InputError(f"arm {label} built {describe(transformer)}, not a PyTerrier "
                          "transformer (queries -> ranking)")
-    return TransformerArm(name, transformer, dataset, source, params, code=source_hash(obj,
-                                                                                       transformer))
+    arm = TransformerArm(name, transformer, dataset, source, params,
+                         code=source_hash(obj, transformer))
+    return arm if depth is None else arm.with_depth(depth)
+
+
+def _accepts(obj: object, parameter: str) -> bool:
+    """Whether calling ``obj`` takes ``parameter`` (by name or through ``**kwargs``)."""
+    if not _is_factory(obj):
+        return False
+    try:
+        accepted = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return True
+    return parameter in accepted or any(p.kind is inspect.Parameter.VAR_KEYWORD
+                                        for p in accepted.values())
 
 
 class TransformerArm(pt.Transformer):

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ltrr.errors import InputError
-from ltrr.registry import Registry, class_or_factory, where_raised
+from ltrr.registry import Registry, class_or_factory
 
 RANKERS = ("lambdamart",)
 TRAINING_MODES = ("qrels", "clicks", "online")
@@ -199,59 +199,6 @@ REGISTRY = Registry(
     lambda name, known: f"unknown ranker '{name}' (choose from {', '.join(known)})")
 
 
-def ranker_factory(name: str):
-    """``make(params, feature_names) -> ranker`` for ranker ``name``: :class:`LambdaMART`
-    itself, or an outside class or factory called the same way, its ``score`` checked
-    (:class:`OutsideRanker`)."""
-    cls = REGISTRY.resolve(name)
-    if cls is LambdaMART:
-        return LambdaMART
-
-    def make(params: dict | None = None, feature_names: list[str] | None = None):
-        try:
-            model = cls(params, feature_names)
-        except InputError:
-            raise
-        except Exception as err:  # the plugin's constructor failed: one line, with where
-            raise InputError(f"ranker '{name}': building it failed: {where_raised(err)}") from None
-        return OutsideRanker(name, model)
-    return make
-
-
-class OutsideRanker:
-    """An outside ranker (``docs/plugins.md``): ``fit`` as :meth:`LambdaMART.fit` is called,
-    and ``score`` checked to give one finite score per row (one InputError naming the ranker
-    otherwise, not a broadcasting error deep in the loop)."""
-
-    def __init__(self, name: str, model) -> None:
-        self.name, self.model, self.meta = name, model, {}
-
-    def fit(self, X: np.ndarray, y: np.ndarray, group: np.ndarray, **kwargs) -> "OutsideRanker":
-        try:
-            self.model.fit(X, y, group, **kwargs)
-        except InputError:
-            raise
-        except Exception as err:  # the plugin failed to train: one line, with where
-            raise InputError(f"ranker '{self.name}': fit failed: {where_raised(err)}") from None
-        return self
-
-    def score(self, X: np.ndarray) -> np.ndarray:
-        scores = np.asarray(self.model.score(X), dtype=float)
-        if scores.shape != (len(X),):
-            raise InputError(f"ranker '{self.name}': score() returned shape {scores.shape} for "
-                             f"{len(X)} rows; it must return one score per row")
-        if not np.isfinite(scores).all():
-            raise InputError(f"ranker '{self.name}': score() returned a score that is not a "
-                             "finite number")
-        return scores
-
-    predict = score
-
-    @property
-    def n_trees(self) -> int | None:
-        return getattr(self.model, "n_trees", None)
-
-
 def _lightgbm_name(name: str) -> str:
     return "".join("_" if c in '",:[]{}= ' else c for c in name)
 
@@ -271,8 +218,8 @@ def group_sizes(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fit_qrels(X: np.ndarray, labels: np.ndarray, group: np.ndarray, params: dict | None = None,
               feature_names: list[str] | None = None, valid: tuple | None = None,
               ranker=LambdaMART) -> LambdaMART:
-    """LambdaMART (or ``ranker(params, feature_names)``, :func:`ranker_factory`) on judged
-    candidate pools: ``labels`` are graded qrels (unjudged = 0).
+    """LambdaMART (or ``ranker(params, feature_names)``, :mod:`ltrr.ranking.outside`) on
+    judged candidate pools: ``labels`` are graded qrels (unjudged = 0).
 
     ``group`` is one query id per row; ``valid`` optionally ``(X, labels, group)`` of
     validation topics for early stopping (nfcorpus' dev topics).
@@ -306,7 +253,8 @@ def fit_clicks(X: np.ndarray, position: np.ndarray, click: np.ndarray, group: np
         feature_names: column names.
         examination: ``ips`` only: ``(n,)`` the probability each row was examined (default
             PBM's ``1 / (position + 1)``).
-        ranker: ``ranker(params, feature_names)`` makes the model (:func:`ranker_factory`).
+        ranker: ``ranker(params, feature_names)`` makes the model
+            (:func:`ltrr.ranking.outside.ranker_factory`).
 
     Pages without a click carry no pairwise preference and are dropped. Raises ValueError
     when no page has a click.
@@ -347,7 +295,7 @@ class ClickBuffer:
     params: dict | None = None
     feature_names: list[str] | None = None
     max_pages: int | None = None
-    ranker: object = LambdaMART  # ranker(params, feature_names) makes the model
+    ranker: object = LambdaMART  # ranker(params, feature_names) makes the model (.outside)
     _X: list = field(default_factory=list)
     _clicks: list = field(default_factory=list)
 

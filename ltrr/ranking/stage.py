@@ -47,7 +47,8 @@ import pandas as pd
 from ltrr.errors import InputError
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
 from ltrr.ranking.learned import (DEFAULT_CORRECTION, ClickBuffer, check_correction, check_mode,
-                                  check_ranker, ranker_factory)
+                                  check_ranker)
+from ltrr.ranking.outside import ranker_factory
 
 RANKER_KEYS: dict[str, type] = {"model": str, "train": str, "correction": str, "params": dict,
                                 "sessions": int, "log": str, "retrain_every": int}

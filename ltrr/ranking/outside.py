@@ -1,0 +1,70 @@
+"""Rankers from outside ltrr (``module:Name`` or an ``ltrr.rankers`` entry point) in the
+learned ranking stage, held to :class:`~ltrr.ranking.learned.LambdaMART`'s contract.
+
+An outside ranker is built as ``Ranker(params, feature_names)``, trained by ``fit(X, y, group,
+*, eval_set=None, eval_group=None, position=None, weight=None)`` and asked ``score(X) -> (n,)``
+(``docs/plugins.md``). :class:`OutsideRanker` wraps it: an exception from its code becomes one
+:class:`~ltrr.errors.InputError` naming it, and every ``score`` is checked to be one finite
+number per row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ltrr.errors import InputError
+from ltrr.ranking.learned import REGISTRY, LambdaMART
+from ltrr.registry import where_raised
+
+
+def ranker_factory(name: str):
+    """``make(params, feature_names) -> ranker`` for ranker ``name``: :class:`LambdaMART`
+    itself, or an outside class or factory called the same way, its ``score`` checked
+    (:class:`OutsideRanker`)."""
+    cls = REGISTRY.resolve(name)
+    if cls is LambdaMART:
+        return LambdaMART
+
+    def make(params: dict | None = None, feature_names: list[str] | None = None):
+        try:
+            model = cls(params, feature_names)
+        except InputError:
+            raise
+        except Exception as err:  # the plugin's constructor failed: one line, with where
+            raise InputError(f"ranker '{name}': building it failed: {where_raised(err)}") from None
+        return OutsideRanker(name, model)
+    return make
+
+
+class OutsideRanker:
+    """An outside ranker (``docs/plugins.md``): ``fit`` as :meth:`LambdaMART.fit` is called,
+    and ``score`` checked to give one finite score per row (one InputError naming the ranker
+    otherwise, not a broadcasting error deep in the loop)."""
+
+    def __init__(self, name: str, model) -> None:
+        self.name, self.model, self.meta = name, model, {}
+
+    def fit(self, X: np.ndarray, y: np.ndarray, group: np.ndarray, **kwargs) -> "OutsideRanker":
+        try:
+            self.model.fit(X, y, group, **kwargs)
+        except InputError:
+            raise
+        except Exception as err:  # the plugin failed to train: one line, with where
+            raise InputError(f"ranker '{self.name}': fit failed: {where_raised(err)}") from None
+        return self
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        scores = np.asarray(self.model.score(X), dtype=float)
+        if scores.shape != (len(X),):
+            raise InputError(f"ranker '{self.name}': score() returned shape {scores.shape} for "
+                             f"{len(X)} rows; it must return one score per row")
+        if not np.isfinite(scores).all():
+            raise InputError(f"ranker '{self.name}': score() returned a score that is not a "
+                             "finite number")
+        return scores
+
+    predict = score
+
+    @property
+    def n_trees(self) -> int | None:
+        return getattr(self.model, "n_trees", None)
