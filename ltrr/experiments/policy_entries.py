@@ -10,8 +10,12 @@ on the real plan space at every grid setting).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ltrr.errors import InputError, check_type
+
+if TYPE_CHECKING:
+    from ltrr.experiments.benchmark import Benchmark
 
 POLICY_KEYS = ("name", "label", "params", "grid", "features", "ranker")
 
@@ -85,7 +89,7 @@ def policy_specs(file: str, entries) -> list[PolicySpec]:
     return specs
 
 
-def check_policies(file: str, benchmark: Benchmark, specs: list[PolicySpec]) -> None:
+def check_policies(file: str, benchmark: "Benchmark", specs: list[PolicySpec]) -> None:
     """Check policy entries against the benchmark: a grid needs a ``[tuning]`` table, a
     ``ranker`` a ``[rankers.<name>]`` table, ``features`` a subset of its groups; then each
     is built on the plan space (:func:`check_policy`)."""
