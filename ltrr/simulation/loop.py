@@ -224,6 +224,10 @@ class World:
         self._online_from = {a: self.late.reindex(np.asarray(arms[a].docnos, dtype=str))
                              .fillna(0).to_numpy(np.int64)
                              for a in self.online if hasattr(arms[a], "docnos")}
+        # online arms that rank by position in their docnos: position -> vocabulary id
+        self.online_ids = {a: self.vocab.ids(np.asarray(arms[a].docnos, dtype=str))
+                           for a in self.online
+                           if callable(getattr(arms[a], "ranked_positions", None))}
         online_cols = [i for i, a in enumerate(self.arm_names) if a in self.online]
         uses_online = (self.depths[:, online_cols] > 0).any(axis=1)
         self._static_plans = np.flatnonzero(~uses_online)
@@ -293,7 +297,9 @@ class World:
         release = self._online_from.get(arm)
         if release is None or not release.any():
             return None
-        breaks = self._online_breaks.setdefault(arm, np.unique(release[release > 0]))
+        breaks = self._online_breaks.get(arm)
+        if breaks is None:
+            breaks = self._online_breaks[arm] = np.unique(release[release > 0])
         epoch = int(np.searchsorted(breaks, step, side="right"))
         cached = self._hidden.get(arm)
         if cached is None or cached[0] != epoch:
@@ -488,12 +494,21 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         lists = dict(world.static_lists(t, step))
         for name in world.online:
             depth = online_depth[name]
-            docnos, scores = online_candidates(world.arms[name], queries[t], depth + self_hits,
-                                               world.hidden_online(name, step))
-            if self_hits:
-                keep = [i for i, d in enumerate(docnos) if d != qids[t]][:depth]
-                docnos, scores = [docnos[i] for i in keep], scores[keep]
-            ids = world.vocab.ids_adding(docnos)
+            hidden = world.hidden_online(name, step)
+            if name in world.online_ids:  # positions in the arm's docnos -> vocabulary ids
+                positions, scores = world.arms[name].ranked_positions(
+                    queries[t], depth + self_hits, hidden=hidden)
+                ids = world.online_ids[name][positions]
+                if self_hits:
+                    keep = world.vocab.docnos[ids] != qids[t]
+                    ids, scores = ids[keep][:depth], scores[keep][:depth]
+            else:
+                docnos, scores = online_candidates(world.arms[name], queries[t],
+                                                   depth + self_hits, hidden)
+                if self_hits:
+                    keep = [i for i, d in enumerate(docnos) if d != qids[t]][:depth]
+                    docnos, scores = [docnos[i] for i in keep], scores[keep]
+                ids = world.vocab.ids_adding(docnos)
             lists[name] = (ids, scores, world.grades_of(t, ids))
         probed = {a: lists[a][1][: probe.depth] for a in probe.arms} if reads_probe else None
         context = featurizer.transform(t, probed, step=step)
