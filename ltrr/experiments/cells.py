@@ -42,16 +42,24 @@ def reward_range(world: World) -> tuple[float, float]:
 
 def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
     """Play one cell with ``featurizer`` (the features its policy sees) and ``ranker`` (a
-    learned ranking stage, or None: the fusion); returns the policy, its trace and
-    ``run_metrics``'s three parts."""
+    learned ranking stage, or None: the fusion); returns the policy and its trace."""
     from ltrr.selection.policies import build_policy
 
     policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
                           reward_range(world))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
-    trace = run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
-                       ranker=ranker)
-    return policy, trace, run_metrics(trace, world)
+    return policy, run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
+                              ranker=ranker)
+
+
+def tuning_score(trace, world: World, metric: str) -> float:
+    """A tuning cell's score: its mean ``metric`` (rewards straight from the trace; the
+    other metrics through :func:`ltrr.evaluation.metrics.run_metrics`)."""
+    if metric == "reward":
+        return float(trace.reward.mean())
+    if metric == "clicks":
+        return float(trace.clicks_total.mean())
+    return float(run_metrics(trace, world)[0][metric])
 
 
 def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
@@ -70,7 +78,6 @@ class CellRunner:
         self.benchmark, self.world, self.featurizer = benchmark, world, featurizer
         self.tmp, self.logs, self.bar, self.jobs = tmp, logs, bar, jobs
         self.command = command
-        self.tuning: dict = {}
 
     def map(self, cells: list[Cell]) -> list[float | None]:
         if self.jobs == 1 or len(cells) <= 1:
@@ -88,10 +95,10 @@ class CellRunner:
         featurizer = self.featurizer if spec.features is None else \
             self.featurizer.select(spec.features)
         stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
-        policy, trace, (metrics, curves, topics) = play(self.world, featurizer, cell,
-                                                        self.benchmark.zipf, progress, stage)
+        policy, trace = play(self.world, featurizer, cell, self.benchmark.zipf, progress, stage)
         if cell.tuning:
-            return float(metrics[self.benchmark.tuning.metric])
+            return tuning_score(trace, self.world, self.benchmark.tuning.metric)
+        metrics, curves, topics = run_metrics(trace, self.world)
         wall = time.perf_counter() - start
         record = make_record(self.benchmark, cell.label, cell.name, policy.params, cell.seed,
                              metrics, curves, self.world.plan_ids, wall, cell.length,
