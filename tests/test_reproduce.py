@@ -106,7 +106,7 @@ def test_compare_tolerance_and_kinds():
 @pytest.mark.parametrize("case, field", [
     ("no such file", None),
     ("not json", None),
-    ("not a record", "benchmark"),
+    ("not a record", "policy_name"),
     ("no benchmark file", "provenance.benchmark_file"),
     ("unknown policy", "policy"),
 ])

@@ -11,7 +11,8 @@ re-tuned), on the record's seed and stream length, through the harness that made
 (:meth:`ltrr.experiments.cells.CellRunner.play`).
 
 Compared: every metric, every learning curve, the plan ids, the feature groups and the
-ranking stage's description. Integers, strings and booleans must be equal; floats must agree
+ranking stage's description (but whether a learned ranker was trained or loaded from the
+cache). Integers, strings and booleans must be equal; floats must agree
 to a relative tolerance of 1e-9 (absolute 1e-12 near zero; two NaNs agree), which admits
 only last-digit noise from another CPU or BLAS build. A curve is one entry, reported with
 its largest difference. Exit code 0: everything matches; 1: something differs (listed, with
@@ -31,6 +32,9 @@ from ltrr.errors import InputError
 
 REL_TOL, ABS_TOL = 1e-9, 1e-12
 COMPARED = ("metrics", "curves", "plans", "features", "ranker")
+# where a learned ranker's model came from (trained now, or loaded from ltrr's cache): how the
+# run got it, not what it is (its data hash is in the cache key)
+NOT_COMPARED = ("ranker.source",)
 
 
 @dataclass
@@ -177,10 +181,10 @@ def reproduce(record_path: str | Path, benchmark: str | Path | None = None,
     """Rerun a record's policy x seed and compare (see the module docstring)."""
     from ltrr import __version__
     from ltrr.experiments.benchmark import load_benchmark
-    from ltrr.results.records import git_state, read_record
+    from ltrr.results.records import RERUN_FIELDS, git_state, read_record
 
     record_path = Path(record_path)
-    record = read_record(record_path)
+    record = read_record(record_path, RERUN_FIELDS)
     path = locate_benchmark(record, record_path, benchmark)
     sha = load_benchmark(path).sha256
     prov = record["provenance"]
@@ -195,6 +199,11 @@ def reproduce(record_path: str | Path, benchmark: str | Path | None = None,
         out.notes.append(f"the record was made with ltrr {prov['ltrr_version']} at commit "
                          f"{then}; this is ltrr {__version__} at commit {now}")
     again = rerun(record, record_path, path, progress)
+    for name in NOT_COMPARED:
+        top, key = name.split(".")
+        for side in (record, again):
+            if isinstance(side.get(top), dict):
+                side[top].pop(key, None)
     for key in COMPARED:
         n, diffs = compare(record.get(key), again[key], key)
         out.compared += n

@@ -199,19 +199,25 @@ RECORD_FIELDS = (
     ("provenance.ltrr_version", "text"), ("provenance.benchmark_file", "text"),
     ("provenance.benchmark_sha256", "sha256"), ("provenance.command", "text or null"),
 )
+# what ltrr reproduce needs to rerun a record (it reports the other fields that differ)
+RERUN_FIELDS = tuple((name, kind) for name, kind in RECORD_FIELDS if name in (
+    "policy", "policy_name", "policy_params", "seed", "stream_length", "metrics", "curves",
+    "provenance", "provenance.ltrr_version", "provenance.benchmark_file",
+    "provenance.benchmark_sha256"))
 TUNING_FIELDS = (("tuning", "object"), ("tuning.grid", "object"), ("tuning.chosen", "object"),
                  ("tuning.seeds", "numbers"), ("tuning.metric", "text"),
                  ("tuning.means", "list"))
 
 
-def check_record(record: object, file: str) -> None:
-    """Raise :class:`InputError` naming ``file`` and the first field of :data:`RECORD_FIELDS`
-    (and of ``tuning``, when present) that is missing or of the wrong kind."""
+def check_record(record: object, file: str, fields: tuple = RECORD_FIELDS) -> None:
+    """Raise :class:`InputError` naming ``file`` and the first of ``fields`` (default: every
+    field the leaderboard reads; and ``tuning``'s, when present) that is missing or of the
+    wrong kind."""
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object (a result record), got "
                          f"{type(record).__name__}", file=file)
-    fields = RECORD_FIELDS + (TUNING_FIELDS if "tuning" in record else ())
-    for name, kind in fields:
+    full = fields == RECORD_FIELDS
+    for name, kind in fields + (TUNING_FIELDS if full and "tuning" in record else ()):
         value = record
         for part in name.split("."):  # the parents are objects: checked before
             value = value.get(part, KeyError)
@@ -221,6 +227,8 @@ def check_record(record: object, file: str) -> None:
         if not test(value):
             raise InputError(f"is {json.dumps(value)[:60]}, expected {expected}", file=file,
                              field=name)
+    if not full:
+        return
     if len(record["curves"]["regret_oracle"]) != len(record["curves"]["steps"]):
         raise InputError(f"has {len(record['curves']['regret_oracle'])} points, 'curves.steps' "
                          f"{len(record['curves']['steps'])}", file=file,
@@ -238,9 +246,9 @@ def check_record(record: object, file: str) -> None:
                              field="tuning.chosen")
 
 
-def read_record(path: str | Path) -> dict:
-    """One result record, read and checked (:func:`check_record`); unreadable or invalid
-    JSON raises :class:`InputError` naming the file."""
+def read_record(path: str | Path, fields: tuple = RECORD_FIELDS) -> dict:
+    """One result record, read and checked (:func:`check_record` of ``fields``); unreadable
+    or invalid JSON raises :class:`InputError` naming the file."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -252,5 +260,5 @@ def read_record(path: str | Path) -> dict:
     except json.JSONDecodeError as err:
         raise InputError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})",
                          file=str(path)) from None
-    check_record(record, str(path))
+    check_record(record, str(path), fields)
     return record
