@@ -346,6 +346,12 @@ def test_worked_example_through_the_file_is_on_the_leaderboard(example):
     assert record(example, "single:tfidf")["metrics"]["candidate_recall"] > 0.1
 
 
+def test_worked_example_records_reproduce(example, capsys):
+    """``ltrr reproduce`` reruns an outside policy's record from the file it names."""
+    assert main(["reproduce", str(example / "softmax-seed0.json"), "--quiet"]) == 0
+    assert "match" in capsys.readouterr().out
+
+
 def test_worked_example_propensities_are_the_softmax_probabilities(example):
     from my_policy import Softmax  # the example's folder is on sys.path (the fixture)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ltrr.errors import InputError
 from ltrr.evaluation.metrics import run_metrics
@@ -35,6 +36,20 @@ class Cell:
     tuning: bool = False  # a tuning run (scores only) or a reported one (records)
 
 
+class Played(NamedTuple):
+    """A played cell: its policy and trace, ``run_metrics``'s three parts (None for a tuning
+    cell, scored from its trace), the featurizer its policy saw and its ranking stage (None:
+    the fusion)."""
+
+    policy: object
+    trace: object
+    metrics: dict | None
+    curves: dict | None
+    topics: object
+    featurizer: object
+    stage: object
+
+
 def reward_range(world: World) -> tuple[float, float]:
     """The range of rewards a policy can see: clicks on a page minus what it can cost."""
     probe = world.probe.cost if world.probe is not None else 0.0
@@ -43,16 +58,24 @@ def reward_range(world: World) -> tuple[float, float]:
 
 def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
     """Play one cell with ``featurizer`` (the features its policy sees) and ``ranker`` (a
-    learned ranking stage, or None: the fusion); returns the policy, its trace and
-    ``run_metrics``'s three parts."""
+    learned ranking stage, or None: the fusion); returns the policy and its trace."""
     from ltrr.selection.policies import build_policy
 
     policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
                           reward_range(world))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
-    trace = run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
-                       ranker=ranker)
-    return policy, trace, run_metrics(trace, world)
+    return policy, run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
+                              ranker=ranker)
+
+
+def tuning_score(trace, world: World, metric: str) -> float:
+    """A tuning cell's score: its mean ``metric`` (rewards straight from the trace; the
+    other metrics through :func:`ltrr.evaluation.metrics.run_metrics`)."""
+    if metric == "reward":
+        return float(trace.reward.mean())
+    if metric == "clicks":
+        return float(trace.clicks_total.mean())
+    return float(run_metrics(trace, world)[0][metric])
 
 
 def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
@@ -67,11 +90,11 @@ class CellRunner:
     per-topic table (and log) into ``tmp``, tuning cells return their score."""
 
     def __init__(self, benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str,
-                 bar, jobs: int, command: str) -> None:
+                 bar, jobs: int, command: str, policy_order: list[str] | None = None) -> None:
         self.benchmark, self.world, self.featurizer = benchmark, world, featurizer
         self.tmp, self.logs, self.bar, self.jobs = tmp, logs, bar, jobs
         self.command = command
-        self.tuning: dict = {}
+        self.policy_order = policy_order  # the file's policy labels, before --policies
 
     def map(self, cells: list[Cell]) -> list[float | None]:
         if self.jobs == 1 or len(cells) <= 1:
@@ -86,32 +109,44 @@ class CellRunner:
                                      f"seed {cell.seed}")
         start = time.perf_counter()
         spec = next(p for p in self.benchmark.policies if p.label == cell.label)
+        played = self.play(cell, progress)
+        if cell.tuning:
+            return tuning_score(played.trace, self.world, self.benchmark.tuning.metric)
+        wall = time.perf_counter() - start
+        record = make_record(self.benchmark, cell.label, cell.name, played.policy.params,
+                             cell.seed, played.metrics, played.curves, self.world.plan_ids,
+                             wall, cell.length, tuning=tuning_summary(spec, self.tmp),
+                             features=played.featurizer.groups,
+                             ranker=self.ranking(played.stage), command=self.command,
+                             policy_order=self.policy_order)
+        name = record_filename(cell.label, cell.seed)
+        write_json(record, self.tmp / name)
+        write_topics(played.topics, self.tmp / name.replace(".json", ".topics.parquet"))
+        first = cell.seed == self.benchmark.seeds[0]
+        if self.logs == "all" or (self.logs == "first" and first):
+            frame = decision_frame(played.trace, self.world, played.featurizer.names)
+            write_decision_log(frame, self.tmp / name.replace(".json", ".decisions.parquet"))
+        return None
+
+    def play(self, cell: Cell, progress=None) -> Played:
+        """Play ``cell`` with its policy's features and ranking stage; writes nothing
+        (``ltrr reproduce`` replays a record's cell with it)."""
+        spec = next(p for p in self.benchmark.policies if p.label == cell.label)
         featurizer = self.featurizer if spec.features is None else \
             self.featurizer.select(spec.features)
         stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
         try:
-            policy, trace, (metrics, curves, topics) = play(self.world, featurizer, cell,
-                                                            self.benchmark.zipf, progress, stage)
+            policy, trace = play(self.world, featurizer, cell, self.benchmark.zipf, progress,
+                                 stage)
         except InputError as err:  # an outside component broke its contract mid-run
             if err.file is not None:
                 raise
             run = f"{'tuning run' if cell.tuning else 'run'} '{cell.label}', seed {cell.seed}"
             raise InputError(f"{err} ({run})", file=str(self.benchmark.path)) from None
-        if cell.tuning:
-            return float(metrics[self.benchmark.tuning.metric])
-        wall = time.perf_counter() - start
-        record = make_record(self.benchmark, cell.label, cell.name, policy.params, cell.seed,
-                             metrics, curves, self.world.plan_ids, wall, cell.length,
-                             tuning=tuning_summary(spec, self.tmp), features=featurizer.groups,
-                             ranker=self.ranking(stage), command=self.command)
-        name = record_filename(cell.label, cell.seed)
-        write_json(record, self.tmp / name)
-        write_topics(topics, self.tmp / name.replace(".json", ".topics.parquet"))
-        first = cell.seed == self.benchmark.seeds[0]
-        if self.logs == "all" or (self.logs == "first" and first):
-            frame = decision_frame(trace, self.world, featurizer.names)
-            write_decision_log(frame, self.tmp / name.replace(".json", ".decisions.parquet"))
-        return None
+        if cell.tuning:  # a tuning cell is scored from its trace (no nDCG evaluation)
+            return Played(policy, trace, None, None, None, featurizer, stage)
+        metrics, curves, topics = run_metrics(trace, self.world)
+        return Played(policy, trace, metrics, curves, topics, featurizer, stage)
 
     def ranking(self, stage) -> dict:
         """What a record says about its ranking stage: the fusion, or the learned ranker."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -33,9 +34,8 @@ from ltrr.errors import InputError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
 from ltrr.experiments.cells import CellRunner, report_cells
 from ltrr.experiments.tuning import choose_settings, tuning_cells
-from ltrr.results.leaderboard import markdown
-from ltrr.results.plots import curve_plot, regret_plot
-from ltrr.results.records import read_records, read_topic_tables, write_json
+from ltrr.results.folder import load_folder, write_leaderboard
+from ltrr.results.records import write_json
 from ltrr.simulation.loop import World
 
 LOG_CHOICES = ("first", "all", "none")
@@ -140,7 +140,7 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
         bar = tqdm(total=total, desc=benchmark.name, unit="q", disable=not progress,
                    mininterval=1.0)
         runner = CellRunner(benchmark, world, featurizer, tmp, logs, bar, jobs,
-                            command or f"ltrr run {path}")
+                            command or f"ltrr run {path}", policy_order=order)
         scores = runner.map(tune_cells)
         tuning = choose_settings(benchmark, tune_cells, scores)
         if tuning:
@@ -148,14 +148,10 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
         runner.map(report_cells(benchmark, tuning))
         bar.close()
         _keep_earlier(out_dir, tmp, benchmark)
-        records = read_records(tmp)
-        (tmp / "LEADERBOARD.md").write_text(markdown(records, f"{benchmark.name} leaderboard",
-                                                     order, read_topic_tables(tmp, records)))
-        regret_plot(records, tmp / "regret.png", f"{benchmark.name}: cumulative expected regret",
-                    order)
-        if benchmark.rankers:
-            curve_plot(records, "ndcg@10", tmp / "ndcg.png",
-                       f"{benchmark.name}: nDCG@10 over the stream", order)
+        results = load_folder(tmp)  # what ltrr leaderboard reads: the same files, byte for byte
+        for message in results.skipped:
+            print(f"ltrr run: warning: {message}", file=sys.stderr)
+        write_leaderboard(results)
         _swap(tmp, out_dir)
     finally:
         if tmp.exists():
