@@ -126,10 +126,11 @@ class Results:
     order: list[str]
 
     def raw(self) -> list[dict]:
-        """The result records as dicts (the JSON files)."""
-        from ltrr.results.records import read_records
+        """The result records as dicts (the JSON files, checked as ``ltrr leaderboard`` checks
+        them: :func:`ltrr.results.folder.load_folder`)."""
+        from ltrr.results.folder import load_folder
 
-        return read_records(self.folder)
+        return load_folder(self.folder).records
 
     @property
     def records(self) -> pd.DataFrame:
