@@ -117,7 +117,7 @@ def run_seed(spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> l
                                                   featurizer.dim, seed, reward_range)
     trace = run_policy(world, make(spec.logger, spec.logger_params), featurizer, stream, seed)
     frame = decision_frame(trace, world, featurizer.names)
-    logs = to_logged_data(frame, f"{spec.logger}-seed{seed}", context=None,
+    logs = to_logged_data(frame, f"{spec.logger}-seed{seed}",
                           reward_range=reward_range, needs_exploration=True, min_rows=100)
     column = [world.plan_ids.index(a) for a in logs.actions]  # log's action order -> plan index
     rows = []

@@ -1,4 +1,9 @@
-"""The result of ``ltrr ope``: a plain-text table and a JSON document with the same numbers."""
+"""The result of ``ltrr ope``: a plain-text table and a JSON document with the same numbers.
+
+Both record which column played each role (``columns``: action, propensity, reward and the
+context columns, with the rule that found them) and every note on what was assumed or
+adjusted (a renormalised policy file, logs taken as uniform).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ltrr import __version__
-
-NAMES = {"dm": "DM", "ipw": "IPW", "snipw": "SNIPW", "dr": "DR", "sndr": "SNDR",
-         "switch-dr": "Switch-DR", "dr-os": "DRos"}
+from ltrr.ope.estimators import LABELS
 
 
 def document(result: dict, *, logs_path: str, policy, settings: dict) -> dict:
@@ -29,16 +32,57 @@ def document(result: dict, *, logs_path: str, policy, settings: dict) -> dict:
         "rows_evaluated": policy.logs.n_rows,
         "rows_trained": policy.n_train,
         "actions": policy.logs.actions,
+        "columns": policy.logs.columns,
         "settings": settings,
+        "notes": list(policy.notes),
         "logging_policy_value": result["logging_policy_value"],
         "estimates": estimates,
         "diagnostics": result["diagnostics"],
     }
 
 
+def replay_document(result, *, logs_path: str, spec: str, logs, settings: dict) -> dict:
+    """The JSON-ready record of one replay of a learning policy (``ltrr.ope.replay.Replay``)."""
+    lo, hi = result.ci
+    return {
+        "ltrr_version": __version__,
+        "logs": logs_path,
+        "policy": spec,
+        "learner": result.learner,
+        "params": result.params,
+        "method": result.method,
+        "rows": logs.n_rows,
+        "rows_accepted": result.n_accepted,
+        "acceptance_probability": result.rate,
+        "actions": logs.actions,
+        "columns": logs.columns,
+        "settings": settings,
+        "notes": list(result.notes),
+        "logging_policy_value": float(logs.reward.mean()),
+        "estimates": {"replay": {"value": result.value, "ci_lower": lo, "ci_upper": hi}},
+    }
+
+
+def columns_line(doc: dict) -> str:
+    c = doc["columns"]
+    context = ", ".join(c["context"]) if c["context"] else "none"
+    return (f"columns: action '{c['action']}', propensity '{c['propensity']}', reward "
+            f"'{c['reward']}'; context {context} ({c['context_rule']})")
+
+
 def table(doc: dict) -> str:
     """The table ``ltrr ope`` prints."""
     level = round(100 * doc["settings"]["confidence"])
+    if "rows_accepted" in doc:
+        row = doc["estimates"]["replay"]
+        return "\n".join([
+            f"policy {doc['policy']} on {doc['logs']}: {doc['method']}",
+            f"accepted {doc['rows_accepted']} of {doc['rows']} rows: the estimate is the learner's "
+            f"value over its first {doc['rows_accepted']} decisions",
+            f"{'estimator':<10} {'value':>10} {f'{level}% CI':>23}",
+            f"{'replay':<10} {row['value']:>10.5f}  [{row['ci_lower']:.5f}, {row['ci_upper']:.5f}]",
+            f"{'logging':<10} {doc['logging_policy_value']:>10.5f}  (observed mean reward)",
+            columns_line(doc), *[f"note: {n}" for n in doc["notes"]]])
     lines = [
         f"policy {doc['policy']} on {doc['logs']}: {doc['rows_evaluated']} rows evaluated"
         + (f", {doc['rows_trained']} used for training" if doc["rows_trained"] else ""),
@@ -46,7 +90,7 @@ def table(doc: dict) -> str:
     ]
     for name, row in doc["estimates"].items():
         note = f"tuned {row['hyperparameter']}" if "hyperparameter" in row else ""
-        lines.append(f"{NAMES[name]:<10} {row['value']:>10.5f}  [{row['ci_lower']:.5f}, "
+        lines.append(f"{LABELS[name]:<10} {row['value']:>10.5f}  [{row['ci_lower']:.5f}, "
                      f"{row['ci_upper']:.5f}]  {note}".rstrip())
     d = doc["diagnostics"]
     lines += [
@@ -54,6 +98,7 @@ def table(doc: dict) -> str:
         f"weights: effective sample size {d['effective_sample_size']:.1f} of {doc['rows_evaluated']}, "
         f"max {d['max_weight']:.3g}, mean {d['mean_weight']:.3g}, "
         f"nonzero {100 * d['nonzero_weight_share']:.1f}%",
+        columns_line(doc), *[f"note: {n}" for n in doc["notes"]],
     ]
     return "\n".join(lines)
 
