@@ -127,20 +127,20 @@ def run(args: argparse.Namespace) -> int:
                             needs_exploration=learner is None
                             and bool(set(names) & set(estimators.NEEDS_EXPLORATION)),
                             min_rows=args.min_rows, propensity_required=learner is None)
-    common = {k: getattr(args, k) for k in ("reward_range", "n_bootstrap", "seed")}
+    common = {"reward_range": args.reward_range, "seed": args.seed, "confidence": 1 - args.alpha}
     if learner is not None:
         result = replay.evaluate(logs, *learner, seed=args.seed, alpha=args.alpha)
         doc = report.replay_document(result, logs_path=args.logs, spec=args.policy, logs=logs,
-                                     settings={**common, "confidence": 1 - args.alpha})
+                                     settings=common)
     else:
         policy = target.build(args.policy, logs, train_fraction=args.train_fraction, seed=args.seed)
         result = estimators.estimate(policy, names, model=args.reward_model, folds=args.folds,
                                      n_bootstrap=args.n_bootstrap, alpha=args.alpha,
                                      seed=args.seed, switch_tau=args.switch_tau,
                                      dros_lambda=args.dros_lambda)
-        settings = {k: getattr(args, k) for k in ("estimators", "reward_model", "folds",
-                                                  "train_fraction", "switch_tau", "dros_lambda")}
-        settings.update(common, estimators=",".join(names), confidence=1 - args.alpha)
+        settings = {k: getattr(args, k) for k in ("reward_model", "folds", "train_fraction",
+                                                  "n_bootstrap", "switch_tau", "dros_lambda")}
+        settings.update(common, estimators=",".join(names))
         doc = report.document(result, logs_path=args.logs, policy=policy, settings=settings)
     if args.output:
         report.write_atomic(args.output, report.to_json(doc))

@@ -119,30 +119,30 @@ def check_replayable(logs) -> list[str]:
 
 
 def replay(logs, learner, *, seed: int, alpha: float = 0.05, name: str = "",
-           params: dict | None = None) -> Replay:
-    """Replay ``learner`` (an ltrr policy over ``logs.actions``) over ``logs`` in time order."""
+           params: dict | None = None, to_log: np.ndarray | None = None) -> Replay:
+    """Replay ``learner`` over ``logs`` in time order. ``to_log[p]`` is the logs' action index
+    of the learner's plan ``p`` (default: the same indices); proposals are the learner's own
+    plan indices. Fewer than two accepted rows give a NaN value (the CLI refuses them)."""
     notes = check_replayable(logs)
+    to_log = np.arange(logs.n_actions) if to_log is None else np.asarray(to_log)
     rate = float(logs.propensity.min())
     uniform = np.allclose(logs.propensity, 1.0 / logs.n_actions, rtol=1e-6)
-    rng = np.random.default_rng([seed, 0x2E9])
-    accept_draw = rng.random(logs.n_rows)
+    accept_draw = np.random.default_rng([seed, 0x2E9]).random(logs.n_rows)
     accepted = np.zeros(logs.n_rows, dtype=bool)
     proposals = np.zeros(logs.n_rows, dtype=np.int64)
     for i in logs.order:
         context = logs.context[i]
         plan, _ = learner.choose(context)
         proposals[i] = plan
-        if plan == logs.action[i] and accept_draw[i] * logs.propensity[i] < rate:
+        if to_log[plan] == logs.action[i] and accept_draw[i] * logs.propensity[i] < rate:
             accepted[i] = True
             learner.update(context, plan, float(logs.reward[i]), None)
-    n = int(accepted.sum())
-    if n < 2:
-        raise InputError(f"{logs.source}: replay of {name or 'the learner'} accepted {n} of "
-                         f"{logs.n_rows} rows (acceptance probability {rate:.3g} per row); "
-                         "too few for an estimate")
     rewards = logs.reward[accepted]
-    half = stats.t.ppf(1 - alpha / 2, n - 1) * rewards.std(ddof=1) / np.sqrt(n)
-    value = float(rewards.mean())
+    n = len(rewards)
+    value, half = float("nan"), float("nan")
+    if n >= 2:
+        value = float(rewards.mean())
+        half = float(stats.t.ppf(1 - alpha / 2, n - 1) * rewards.std(ddof=1) / np.sqrt(n))
     method = ("replay (uniform logs; Li et al. 2011)" if uniform else
               f"rejection-sampling replay (non-uniform logs; matches accepted with probability "
               f"{rate:.3g} / propensity)")
@@ -154,4 +154,9 @@ def replay(logs, learner, *, seed: int, alpha: float = 0.05, name: str = "",
 def evaluate(logs, name: str, params: dict, *, seed: int, alpha: float = 0.05) -> Replay:
     """Build learning policy ``name`` with ``params`` and replay it over ``logs``."""
     learner = build_learner(name, params, logs, seed)
-    return replay(logs, learner, seed=seed, alpha=alpha, name=name, params=learner.params)
+    result = replay(logs, learner, seed=seed, alpha=alpha, name=name, params=learner.params)
+    if result.n_accepted < 2:
+        raise InputError(f"{logs.source}: replay of {name} accepted {result.n_accepted} of "
+                         f"{logs.n_rows} rows (acceptance probability {result.rate:.3g} per row); "
+                         "too few for an estimate")
+    return result
