@@ -181,3 +181,17 @@ def test_help_describes_every_option_and_the_policy_file_formats() -> None:
                    "'row' column", "obp's 'pscore'", "x0..xN", "--context none",
                    "learn:NAME[:KEY=VALUE,...]", "exits with code 2"):
         assert needle in text, needle
+
+
+def test_python_api_takes_a_dataframe_with_obp_names(tmp_path, capsys) -> None:
+    """ltrr.ope.evaluate is `ltrr ope` on a DataFrame: same document, same numbers."""
+    from ltrr.ope import evaluate
+
+    doc = evaluate(OBP_STYLE, "uniform", estimators=["ipw", "snipw"], n_bootstrap=20)
+    code, cli = run_cli(tmp_path, capsys, OBP_STYLE, "--policy", "uniform", "--estimators", "ipw,snipw")
+    assert doc["logs"] == "<DataFrame>" and doc["columns"] == cli["columns"]
+    assert doc["estimates"] == cli["estimates"]
+    learned = evaluate(OBP_STYLE, "learn:ucb1", context=["x0", "x1"], min_rows=1)
+    assert learned["learner"] == "ucb1" and learned["columns"]["context"] == ["x0", "x1"]
+    with pytest.raises(InputError, match="not used by --policy learn:ucb1"):
+        evaluate(OBP_STYLE, "learn:ucb1", estimators="ipw")

@@ -91,9 +91,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--train-fraction", type=float, default=0.5,
                    help="share of rows (in time order) that trains greedy-dm / ipw-learner; "
                         "they are evaluated on the rest (default 0.5)")
-    p.add_argument("--n-bootstrap", type=int, default=200,
+    p.add_argument("--n-bootstrap", type=int, default=1000,
                    help="bootstrap resamples per interval; each re-runs every estimator and "
-                        "refits the reward model (default 200)")
+                        "refits the reward model, so on large logs or with lightgbm fewer "
+                        "save time at some coverage (default 1000)")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="1 - confidence level of the intervals (default 0.05: 95%%)")
     p.add_argument("--switch-tau", type=float, default=None,
@@ -111,37 +112,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ltrr.ope import estimators, replay, report, schema, target  # noqa: PLC0415 - heavy
-    from ltrr.ope.columns import ColumnMap  # noqa: PLC0415
+    from ltrr.ope import evaluate, report  # noqa: PLC0415 - heavy imports
 
-    if args.n_bootstrap < 1 or not 0 < args.alpha < 1:
-        raise InputError("--n-bootstrap must be >= 1 and --alpha in (0, 1)")
-    learner = replay.parse_spec(args.policy) if args.policy.startswith("learn:") else None
-    if learner is not None and args.estimators is not None:
-        raise InputError(f"--estimators: not used by --policy {args.policy} (a learning policy "
-                         "is evaluated by replay)")
-    names = estimators.parse_estimators(args.estimators or ",".join(estimators.ESTIMATORS))
-    columns = ColumnMap(action=args.action_column, propensity=args.propensity_column,
-                        reward=args.reward_column, context=args.context)
-    logs = schema.read_logs(args.logs, columns=columns, reward_range=parse_range(args.reward_range),
-                            needs_exploration=learner is None
-                            and bool(set(names) & set(estimators.NEEDS_EXPLORATION)),
-                            min_rows=args.min_rows, propensity_required=learner is None)
-    common = {"reward_range": args.reward_range, "seed": args.seed, "confidence": 1 - args.alpha}
-    if learner is not None:
-        result = replay.evaluate(logs, *learner, seed=args.seed, alpha=args.alpha)
-        doc = report.replay_document(result, logs_path=args.logs, spec=args.policy, logs=logs,
-                                     settings=common)
-    else:
-        policy = target.build(args.policy, logs, train_fraction=args.train_fraction, seed=args.seed)
-        result = estimators.estimate(policy, names, model=args.reward_model, folds=args.folds,
-                                     n_bootstrap=args.n_bootstrap, alpha=args.alpha,
-                                     seed=args.seed, switch_tau=args.switch_tau,
-                                     dros_lambda=args.dros_lambda)
-        settings = {k: getattr(args, k) for k in ("reward_model", "folds", "train_fraction",
-                                                  "n_bootstrap", "switch_tau", "dros_lambda")}
-        settings.update(common, estimators=",".join(names))
-        doc = report.document(result, logs_path=args.logs, policy=policy, settings=settings)
+    doc = evaluate(args.logs, args.policy, estimators=args.estimators,
+                   reward_range=parse_range(args.reward_range), reward_model=args.reward_model,
+                   folds=args.folds, context=args.context, action_column=args.action_column,
+                   propensity_column=args.propensity_column, reward_column=args.reward_column,
+                   train_fraction=args.train_fraction, n_bootstrap=args.n_bootstrap,
+                   alpha=args.alpha, switch_tau=args.switch_tau, dros_lambda=args.dros_lambda,
+                   min_rows=args.min_rows, seed=args.seed)
     if args.output:
         report.write_atomic(args.output, report.to_json(doc))
     sys.stdout.write(report.to_json(doc) if args.json else report.table(doc) + "\n")

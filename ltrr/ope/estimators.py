@@ -113,7 +113,7 @@ def inputs_for(logs, dist: np.ndarray, q_hat: np.ndarray | None) -> dict:
 
 
 def estimate_many(logs, dists: list[np.ndarray], names: list[str], *, model: str = "logistic",
-                  folds: int = 3, n_bootstrap: int = 200, alpha: float = 0.05, seed: int = 0,
+                  folds: int = 3, n_bootstrap: int = 1000, alpha: float = 0.05, seed: int = 0,
                   switch_tau: float | None = None, dros_lambda: float | None = None) -> list[dict]:
     """Estimates, intervals and diagnostics for each of several evaluation policies on the
     same logs (``dists``: their (rows, actions, positions) distributions). The reward model

@@ -81,7 +81,7 @@ class OpeBenchmark:
     estimators: list[str] = field(default_factory=lambda: list(estimators.ESTIMATORS))
     reward_model: str = "lightgbm"
     folds: int = 3
-    n_bootstrap: int = 100
+    n_bootstrap: int = 50
 
 
 def policy_specs(path: Path, key: str, entries: list) -> list[PolicySpec]:
