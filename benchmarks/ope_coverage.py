@@ -9,7 +9,11 @@ logs with a fixed stochastic target policy whose value is an exact sum:
    Ridge reward model of ``--reward-model logistic`` is well specified and DM is unbiased);
    all seven estimators.
 3. ``thompson``: the default world logged by ltrr's Bernoulli Thompson sampling, which
-   learns as it logs (adaptive, non-uniform propensities); IPW and SNIPW.
+   learns as it logs (adaptive, non-uniform propensities), with its default Beta(1, 1)
+   prior: it concentrates within a few hundred rows, so the target's weights on the plans
+   it left reach 30-90; IPW and SNIPW of the softmax target.
+4. ``thompson-prior10``: the same with a Beta(10, 10) prior, which keeps it exploring longer
+   (weights stay moderate), and the uniform policy as the target; IPW and SNIPW.
 
 For each estimator: coverage of the 95% interval, mean width, width / (2 z sd) (sd: the
 estimates' spread over seeds; 1 = as wide as the sampling error), bias, and obp 0.4.1's
@@ -24,12 +28,19 @@ import argparse
 import json
 import time
 
+import numpy as np
+
 from ltrr.ope import coverage, estimators, synthetic
 
+UNIFORM = np.full((8, 4), 0.25)
+# name: (world keywords, rows per log, estimators, study keywords)
 STUDIES = {
-    "softmax": (synthetic.make_world, {}, 2000, ["ipw", "snipw"], None),
-    "linear": (synthetic.make_world, {"linear": True, "trials": 2}, 1000, list(estimators.ESTIMATORS), None),
-    "thompson": (synthetic.make_world, {}, 2000, ["ipw", "snipw"], "thompson"),
+    "softmax": ({}, 2000, ["ipw", "snipw"], {}),
+    "linear": ({"linear": True, "trials": 2}, 1000, list(estimators.ESTIMATORS), {}),
+    "thompson": ({}, 1000, ["ipw", "snipw"], {"logger": "thompson"}),
+    "thompson-prior10": ({}, 1000, ["ipw", "snipw"],
+                         {"logger": "thompson", "logger_params": {"alpha": 10.0, "beta": 10.0},
+                          "target": UNIFORM}),
 }
 
 
@@ -42,10 +53,10 @@ def main() -> None:
     args = parser.parse_args()
     out = {}
     for name in STUDIES if args.study == "all" else [args.study]:
-        make, kwargs, n_rows, names, logger = STUDIES[name]
+        world, n_rows, names, options = STUDIES[name]
         start = time.perf_counter()
-        summary = coverage.study(make(**kwargs), n_rows=n_rows, seeds=range(args.seeds), names=names,
-                                 n_bootstrap=args.n_bootstrap, logger=logger)
+        summary = coverage.study(synthetic.make_world(**world), n_rows=n_rows, seeds=range(args.seeds),
+                                 names=names, n_bootstrap=args.n_bootstrap, **options)
         summary["seconds"] = time.perf_counter() - start
         out[name] = summary
         print(f"## {name}: {summary['seeds']} seeds x {n_rows} rows, {args.n_bootstrap} resamples, "

@@ -22,15 +22,17 @@ from ltrr.ope.target import with_positions
 from ltrr.ope.validation import to_logged_data
 
 
-def one_log(world: synthetic.World, n_rows: int, seed: int, logger: str | None):
-    """Validated logs and the per-row type of one seed."""
+def one_log(world: synthetic.World, n_rows: int, seed: int, logger: str | None,
+            logger_params: dict | None = None):
+    """Validated logs and the per-row type of one seed (``logger``: an ltrr policy name and
+    its hyper-parameters, or None for the world's softmax logger)."""
     if logger is None:
         frame = synthetic.generate(world, n_rows, seed)
     else:
         from ltrr.ope.replay import plan_space  # noqa: PLC0415
         from ltrr.selection.policies import build_policy  # noqa: PLC0415
 
-        policy = build_policy(logger, {}, plan_space(world.actions), world.contexts.shape[1], seed,
+        policy = build_policy(logger, logger_params or {}, plan_space(world.actions), world.contexts.shape[1], seed,
                               (0.0, float(world.trials)))
         frame, _ = synthetic.run_logger(world, policy, n_rows, seed)
     logs = to_logged_data(frame, f"{logger or 'softmax'}-seed{seed}", reward_range=(0.0, float(world.trials)),
@@ -59,7 +61,8 @@ def obp_intervals(logs, dist: np.ndarray, names: list[str], model: str, folds: i
 
 def study(world: synthetic.World, *, n_rows: int, seeds, names: list[str], model: str = "logistic",
           folds: int = 3, n_bootstrap: int = 200, alpha: float = 0.05, logger: str | None = None,
-          target: np.ndarray | None = None, compare_obp: bool = True) -> dict:
+          logger_params: dict | None = None, target: np.ndarray | None = None,
+          compare_obp: bool = True) -> dict:
     """Coverage, widths and bias of each estimator's interval over ``seeds``."""
     target = synthetic.target_policy(world) if target is None else target
     truth = world.value(target)
@@ -67,7 +70,7 @@ def study(world: synthetic.World, *, n_rows: int, seeds, names: list[str], model
     cis = {n: [] for n in names}
     obp_cis = {n: [] for n in names}
     for seed in seeds:
-        logs, types = one_log(world, n_rows, int(seed), logger)
+        logs, types = one_log(world, n_rows, int(seed), logger, logger_params)
         dist = with_positions(target[types], 1)
         result = estimators.estimate_many(logs, [dist], names, model=model, folds=folds,
                                           n_bootstrap=n_bootstrap, alpha=alpha, seed=int(seed))[0]
