@@ -28,9 +28,13 @@ decision) and the peak resident memory of the process (``resource.getrusage``).
 
 The two sides do not do the same work: obp's simulator only decides and updates, while
 each ltrr step also simulates the world (candidates, the fused page and expected reward
-of every plan, clicks, the memory's update). So the loop's time is also split into the
-policy's ``choose`` + ``update`` calls (timed by a thin wrapper) and the rest, and the
-policy-only rate is printed next to obp's.
+of every plan, clicks, the memory's update). So the loop's time is also split, by thin timing
+wrappers around the loop's parts (which add a few microseconds per call themselves), into the
+policy's ``choose`` + ``update``, the static arms' lists, the memory arm's search, the step
+truths (every plan's page and expected clicks), the context features, click sampling, the
+memory's update, and the rest of the loop's own bookkeeping; the policy-only rate is printed
+next to obp's. A second pass of the same seed (``--repeat``, as every further policy of a
+benchmark's seed does) reuses the seed's cached truths and is timed too.
 """
 
 from __future__ import annotations
@@ -64,28 +68,41 @@ def obp_feedback(contexts: np.ndarray, expected: np.ndarray, alpha: float) -> tu
     return feedback, policy
 
 
-class TimedPolicy:
-    """Forwards to a policy and adds up the seconds spent in its ``choose`` and ``update``."""
+class Timed:
+    """Forwards to an object and adds up the seconds spent in some of its methods."""
 
-    def __init__(self, policy) -> None:
-        self.policy, self.seconds = policy, 0.0
+    def __init__(self, inner, methods: tuple[str, ...]) -> None:
+        self.inner, self.methods, self.seconds = inner, methods, 0.0
 
     def __getattr__(self, name: str):
-        return getattr(self.policy, name)
+        value = getattr(self.inner, name)
+        if name not in self.methods:
+            return value
 
-    def choose(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return self.policy.choose(*args, **kwargs)
-        finally:
-            self.seconds += time.perf_counter() - start
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return value(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+        return timed
 
-    def update(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return self.policy.update(*args, **kwargs)
-        finally:
-            self.seconds += time.perf_counter() - start
+
+def timed_world(world, featurizer):
+    """Timing wrappers around the loop's parts: {part: Timed}; the world is changed in place
+    (its methods and arms), the featurizer wrapper is returned in the dict."""
+    parts = {"static lists": Timed(world, ("static_lists",)),
+             "step truths (every plan's page, expected clicks)": Timed(world, ("truths",)),
+             "context features": Timed(featurizer, ("transform",)),
+             "click sampling": Timed(world.settings.clicks, ("sample",))}
+    world.static_lists = parts["static lists"].static_lists
+    world.truths = parts["step truths (every plan's page, expected clicks)"].truths
+    world.settings.clicks = parts["click sampling"]
+    for name in world.online:
+        arm = Timed(world.arms[name], ("ranked", "ranked_positions", "search", "update"))
+        parts[f"{name} arm: search and update"] = arm
+        world.arms[name] = arm
+    return parts
 
 
 def main() -> int:
@@ -93,13 +110,16 @@ def main() -> int:
     parser.add_argument("--benchmark", default="benchmarks/music.toml")
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--alpha", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="further passes of the same seed, timed separately (default 1)")
     args = parser.parse_args()
 
     from ltrr.compat import obp
     from ltrr.selection.policies import build_policy
-    from ltrr.simulation.benchmark import load_benchmark
+    from ltrr.experiments.benchmark import load_benchmark
     from ltrr.simulation.loop import run_policy
-    from ltrr.simulation.runner import prepare, select
+    from ltrr.experiments.cells import reward_range
+    from ltrr.experiments.runner import prepare, select
     from ltrr.simulation.stream import sample_stream
 
     benchmark = select(load_benchmark(args.benchmark), None, None, args.steps)
@@ -108,12 +128,21 @@ def main() -> int:
     print(f"prepare (dataset, indexes, candidate cache; not timed below): "
           f"{time.perf_counter() - start:.1f} s", flush=True)
     stream = sample_stream(world.topics, args.steps, benchmark.zipf, 0)
-    reward_range = (-float(world.cost.max()), benchmark.settings.page - float(world.cost.min()))
-    policy = TimedPolicy(build_policy("linucb", {"alpha": args.alpha}, world.plans,
-                                      featurizer.dim, 0, reward_range))
+    policy = Timed(build_policy("linucb", {"alpha": args.alpha}, world.plans, featurizer.dim, 0,
+                                reward_range(world)), ("choose", "update"))
+    parts = timed_world(world, featurizer)
     start = time.perf_counter()
-    trace = run_policy(world, policy, featurizer, stream, 0)
+    trace = run_policy(world, policy, parts["context features"], stream, 0)
     ltrr_time = time.perf_counter() - start
+    split = [("policy choose + update", policy.seconds)] + \
+        [(name, part.seconds) for name, part in parts.items()]  # the first pass only
+    repeats = []
+    for _ in range(args.repeat):
+        again = build_policy("linucb", {"alpha": args.alpha}, world.plans, featurizer.dim, 0,
+                             reward_range(world))
+        start = time.perf_counter()
+        run_policy(world, again, featurizer, stream, 0)
+        repeats.append(time.perf_counter() - start)
 
     feedback, obp_policy = obp_feedback(trace.contexts, trace.expected, args.alpha)
     obp()  # numpy shims first
@@ -128,12 +157,15 @@ def main() -> int:
           f"context dim: {featurizer.dim}")
     print(f"ltrr loop (full interaction, LinUCB): {ltrr_rate:,.0f} interactions/s")
     print(f"obp run_bandit_simulation (LinUCB):   {obp_rate:,.0f} decisions/s")
-    print(f"ratio ltrr / obp: {ltrr_rate / obp_rate:.2f}")
+    print(f"ratio ltrr / obp: {ltrr_rate / obp_rate:.2f}  (first pass of the seed)")
+    for i, seconds in enumerate(repeats):
+        print(f"ratio ltrr / obp: {args.steps / seconds / obp_rate:.2f}  (pass {i + 2}: "
+              f"{args.steps / seconds:,.0f} interactions/s, the seed's truths cached)")
     per_step = 1e6 / args.steps
-    print(f"  split of the loop's time: policy choose+update {policy.seconds * per_step:,.0f} "
-          f"us/step, world simulation (features, candidates, pages and expected reward of "
-          f"all {len(world.plan_ids)} plans, clicks, memory update) "
-          f"{(ltrr_time - policy.seconds) * per_step:,.0f} us/step")
+    print("  split of the first pass, us/step:")
+    rest = ltrr_time - sum(seconds for _, seconds in split)
+    for name, seconds in split + [("loop bookkeeping", rest)]:
+        print(f"    {name:<52} {seconds * per_step:8,.0f}")
     print(f"  policy alone: {args.steps / policy.seconds:,.0f} decisions/s, ratio to obp "
           f"{args.steps / policy.seconds / obp_rate:.2f}")
     print(f"peak memory (max RSS): {peak:,.0f} MiB")

@@ -6,7 +6,10 @@ Each command lives with the part of ltrr it drives and registers itself here thr
 
     ltrr data link DIR        place local dataset archives at ir_datasets' cache paths
     ltrr arms DATASET         measure each retrieval arm on a dataset
+    ltrr rank DATASET         train a learned ranker and compare it with the fusions
     ltrr run BENCHMARK.toml   run a learning-to-retrieve benchmark
+    ltrr reproduce RECORD     rerun one record's policy x seed and compare every metric
+    ltrr leaderboard [DIRS]   rebuild leaderboards (Markdown, CSV, LaTeX, HTML) from records
     ltrr ope LOGS --policy P  evaluate a policy off-policy on logged decisions
 """
 
@@ -24,7 +27,10 @@ from ltrr.errors import InputError
 COMMAND_MODULES = (
     "ltrr.datasets.cli",
     "ltrr.arms.cli",
-    "ltrr.simulation.cli",
+    "ltrr.ranking.cli",
+    "ltrr.experiments.cli",
+    "ltrr.experiments.reproduce",
+    "ltrr.results.cli",
     "ltrr.ope.cli",
 )
 

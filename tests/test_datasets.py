@@ -290,13 +290,13 @@ def test_bad_topics_tsv(trec_folder):
 
 @pytest.mark.parametrize("make_id, expected", [
     (lambda t: "vaswan", "unknown dataset 'vaswan': it is neither an ir_datasets id nor 'beir:FOLDER', "
-                         "'trec:FOLDER' or 'ltrr:music'; did you mean 'vaswani'?"),
+                         "'trec:FOLDER', 'ltrr:music' or 'ltrr:mixed'; did you mean 'vaswani'?"),
     (lambda t: "no-such-collection-at-all", "unknown dataset 'no-such-collection-at-all': it is neither "
-     "an ir_datasets id nor 'beir:FOLDER', 'trec:FOLDER' or 'ltrr:music'"),
+     "an ir_datasets id nor 'beir:FOLDER', 'trec:FOLDER', 'ltrr:music' or 'ltrr:mixed'"),
     (lambda t: "beir/nfcorpus", "'beir/nfcorpus' has no qrels; ltrr needs docs, queries and qrels "
                                 "(pick a subset id such as 'beir/nfcorpus/test')"),
     (lambda t: "", "a dataset id must be a non-empty string, got ''"),
-    (lambda t: "ltrr:musik", "unknown dataset 'ltrr:musik': ltrr's own datasets are ltrr:music"),
+    (lambda t: "ltrr:musik", "unknown dataset 'ltrr:musik': ltrr's own datasets are ltrr:music, ltrr:mixed"),
     (lambda t: "ltrr:music?sise=10", "unknown setting 'sise' in dataset id 'ltrr:music?sise=10'; "
                                      "ltrr:music takes size, seed"),
     (lambda t: "ltrr:music?size=ten", "setting 'size' in dataset id 'ltrr:music?size=ten' must be an "
@@ -353,7 +353,7 @@ def test_cli_subprocess_unknown_dataset():
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
         "ltrr data: error: unknown dataset 'vaswan': it is neither an ir_datasets id nor "
-        "'beir:FOLDER', 'trec:FOLDER' or 'ltrr:music'; did you mean 'vaswani'?")
+        "'beir:FOLDER', 'trec:FOLDER', 'ltrr:music' or 'ltrr:mixed'; did you mean 'vaswani'?")
 
 
 def test_corpus_not_utf8(trec_folder):

@@ -98,14 +98,41 @@ def test_post_retrieval_features_from_candidates():
                           "post:dense:top", "post:dense:gap", "post:dense:count", "bias"]
     frame = pd.DataFrame({"docno": ["d1", "d2"], "score": [0.5, 0.25]})
     x = feat.transform(0, {"lexical": np.array([12.0, 9.0, 3.0]), "dense": frame})
-    expected = [math.log1p(12.0), 0.25, math.log1p(3) / math.log1p(1000),
-                math.log1p(0.5), 0.5, math.log1p(2) / math.log1p(1000), 1.0]
+    expected = [math.log1p(12.0), 0.25, math.log1p(3) / math.log1p(10),
+                math.log1p(0.5), 0.5, math.log1p(2) / math.log1p(10), 1.0]
     np.testing.assert_allclose(x, expected)
     x = feat.transform(0, {"lexical": [("d1", 2.0)]})  # pairs; dense returned nothing
-    np.testing.assert_allclose(x, [math.log1p(2.0), 0.0, math.log1p(1) / math.log1p(1000),
+    np.testing.assert_allclose(x, [math.log1p(2.0), 0.0, math.log1p(1) / math.log1p(10),
                                    0, 0, 0, 1])
     with pytest.raises(ValueError, match="need the candidates"):
         feat.transform(0)
+
+
+def test_post_retrieval_reads_only_the_probe():
+    """The features see each probed arm's top probe_depth scores and nothing else: an arm
+    outside probe_arms has no block, and scores past the probe depth change nothing."""
+    ds = tiny()
+    feat = ContextFeaturizer(["post_retrieval"], ds, {"lexical": None, "dense": None},
+                             probe_arms=["dense"], probe_depth=2).fit(ds.topics)
+    assert feat.names == ["post:dense:top", "post:dense:gap", "post:dense:count", "bias"]
+    a = feat.transform(0, {"dense": np.array([4.0, 3.0, 2.0, 1.0])})
+    b = feat.transform(0, {"dense": np.array([4.0, 3.0]), "lexical": np.array([99.0])})
+    np.testing.assert_array_equal(a, b)
+    assert a[2] == pytest.approx(1.0)  # a full probe: log1p(2) / log1p(2)
+
+
+def test_idf_counts_only_released_documents():
+    """A document released during the stream joins the idf statistics at the first refresh
+    after its release, not before (the index does not know it yet)."""
+    ds = tiny()
+    late = pd.Series({"d1": 500})  # d1 (the only document with 'love') is out at step 500
+    feat = ContextFeaturizer(["idf"], ds).fit(ds.topics, late=late, stream_length=1000)
+    before, after = feat.transform(0, step=499), feat.transform(0, step=500)
+    assert before[3] == 1.0  # 'love' is in no released document: out of vocabulary
+    assert after[3] == 0.0 and after[0] == pytest.approx(idf(1))
+    assert feat.transform(0, step=0)[3] == 1.0
+    static = ContextFeaturizer(["idf"], ds).fit(ds.topics)
+    np.testing.assert_array_equal(static.transform(0, step=0), after)
 
 
 def test_transform_does_not_alias_the_static_table():
@@ -136,3 +163,24 @@ def test_context_group_needs_context_columns():
                               "context columns")
     with pytest.raises(InputError, match="lists context column 'locale', which its topics lack"):
         ContextFeaturizer(["context"], tiny(("locale",)), {}).fit(tiny().topics)
+
+
+def test_select_gives_a_policy_fewer_groups_from_the_same_tables():
+    ds = tiny()
+    late = pd.Series({"d1": 500})
+    full = ContextFeaturizer(["query", "idf", "post_retrieval"], ds, {"lexical": None},
+                             probe_depth=3).fit(ds.topics, late=late, stream_length=1000)
+    pre = full.select(["idf", "query"])
+    assert pre.groups == ["query", "idf"] and not pre.needs_candidates
+    assert pre.names == [n for n in full.names if not n.startswith("post:")]
+    cands = {"lexical": np.array([3.0, 1.0])}
+    for step in (0, 700):
+        x = full.transform(1, cands, step=step)
+        np.testing.assert_array_equal(pre.transform(1, step=step), x[[full.names.index(n)
+                                                                       for n in pre.names]])
+    post = full.select(["post_retrieval"])
+    assert post.needs_candidates and post.names == ["post:lexical:top", "post:lexical:gap",
+                                                    "post:lexical:count", "bias"]
+    np.testing.assert_array_equal(post.transform(0, cands), full.transform(0, cands)[-4:])
+    with pytest.raises(InputError, match="not among the benchmark's"):
+        full.select(["context"])

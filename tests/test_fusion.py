@@ -70,3 +70,45 @@ def test_all_plans_at_once_equal_one_at_a_time():
         for p in range(len(depths)):
             alone, _ = plan_pages(pool, depths[p:p + 1], method, page=10)
             assert together[p].tolist() == alone[0].tolist()
+
+
+def test_ties_do_not_depend_on_docno_order():
+    """Two documents at the same rank of different arms tie exactly under RRF. Which one is
+    shown first follows the tie keys (seeded by docno through a hash), not which one has the
+    smaller id: relabelling the ids while keeping each document's key keeps the page."""
+    from ltrr.ranking.fusion import tie_keys
+
+    lists = [np.array([10, 11]), np.array([20, 21])]  # 10 and 20 tie, 11 and 21 tie
+    scores = [np.array([2.0, 1.0]), np.array([2.0, 1.0])]
+    docnos = {10: "t00001", 11: "t00002", 20: "pl0001", 21: "pl0002"}
+    keys = dict(zip(docnos, tie_keys(list(docnos.values()), seed=3)))
+    pool = CandidatePool.from_lists(lists, scores)
+    pages, _ = plan_pages(pool, np.array([[2, 2]]), "rrf", page=4,
+                          keys=np.array([keys[d] for d in pool.docs]))
+    shown = [docnos[pool.docs[i]] for i in pages[0]]
+    # the same documents under ids in the opposite order
+    flip = {10: 21, 11: 20, 20: 11, 21: 10}
+    pool2 = CandidatePool.from_lists([np.array([flip[d] for d in x]) for x in lists], scores)
+    back = {v: k for k, v in flip.items()}
+    pages2, _ = plan_pages(pool2, np.array([[2, 2]]), "rrf", page=4,
+                           keys=np.array([keys[back[d]] for d in pool2.docs]))
+    assert [docnos[back[pool2.docs[i]]] for i in pages2[0]] == shown
+    # within each tied pair the key decides, and rank-1 documents come before rank-2 ones
+    for pair in (shown[:2], shown[2:]):
+        by_key = sorted(pair, key=lambda d: keys[next(k for k, v in docnos.items() if v == d)])
+        assert pair == by_key
+    assert set(shown[:2]) == {"t00001", "pl0001"}
+
+
+def test_ties_go_to_the_better_best_rank_first():
+    """CombSUM min-max scales each list, so exact ties are common: between tied documents the
+    one some arm ranked higher comes first, whatever the keys say; keys decide only among
+    documents with the same best rank too."""
+    pool = CandidatePool.from_lists([np.array([1, 2, 3]), np.array([5, 8, 6, 9])],
+                                    [np.array([2.0, 1.0, 0.0]), np.array([4.0, 3.0, 2.0, 0.0])])
+    # scaled: 1 -> 1, 2 -> .5 (rank 1), 3 -> 0 (rank 2); 5 -> 1, 8 -> .75, 6 -> .5 (rank 2),
+    # 9 -> 0 (rank 3). Keys favour 6 over 2 and 9 over 3; they cannot beat the better rank.
+    keys = {1: 7, 2: 9, 3: 9, 5: 3, 6: 1, 8: 5, 9: 1}
+    pages, _ = plan_pages(pool, np.array([[3, 4]]), "combsum", page=7,
+                          keys=np.array([keys[d] for d in pool.docs], dtype=np.uint64))
+    assert pool.docs[pages[0]].tolist() == [5, 1, 8, 2, 6, 3, 9]

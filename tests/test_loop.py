@@ -85,7 +85,7 @@ class TopicFeaturizer:
     names = ["dense_topic", "bias"]
     dim = 2
 
-    def transform(self, t: int, candidates=None) -> np.ndarray:
+    def transform(self, t: int, candidates=None, step: int = 0) -> np.ndarray:
         return np.array([1.0 if t >= 7 else 0.0, 1.0])
 
 
@@ -129,7 +129,7 @@ def test_truths_match_the_world(world):
 
 def test_oracle_has_zero_regret(world):
     trace = play(world, "oracle")
-    metrics, _ = run_metrics(trace, world)
+    metrics, _, _ = run_metrics(trace, world)
     assert metrics["regret_oracle"] == 0.0
     assert metrics["candidate_recall"] == 1.0
     assert metrics["regret_best_fixed"] < 0  # it beats every fixed plan on this world
@@ -137,22 +137,22 @@ def test_oracle_has_zero_regret(world):
 
 def test_learning_policy_regret_is_sublinear(world):
     trace = play(world, "linucb", length=600)
-    metrics, curves = run_metrics(trace, world)
+    metrics, curves, _ = run_metrics(trace, world)
     assert metrics["regret_oracle_second_half"] < metrics["regret_oracle_first_half"]
     assert curves["regret_oracle"][-1] == pytest.approx(metrics["regret_oracle"])
 
 
 def test_single_arm_regret_grows_linearly(world):
-    metrics, _ = run_metrics(play(world, "single:lexical", length=600), world)
+    metrics, _, _ = run_metrics(play(world, "single:lexical", length=600), world)
     first, second = metrics["regret_oracle_first_half"], metrics["regret_oracle_second_half"]
     assert second == pytest.approx(first, rel=0.35)
     assert metrics["regret_best_fixed"] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_same_seed_same_numbers(world):
-    a, _ = run_metrics(play(world, "thompson", seed=3), world)
-    b, _ = run_metrics(play(world, "thompson", seed=3), world)
-    c, _ = run_metrics(play(world, "thompson", seed=4), world)
+    a, _, _ = run_metrics(play(world, "thompson", seed=3), world)
+    b, _, _ = run_metrics(play(world, "thompson", seed=3), world)
+    c, _, _ = run_metrics(play(world, "thompson", seed=4), world)
     assert a == b
     assert a != c
 
@@ -173,7 +173,7 @@ def test_memory_arm_learns_from_clicks():
 
 
 def test_decision_log_columns(world):
-    from ltrr.simulation.decision_log import decision_frame
+    from ltrr.experiments.decision_log import decision_frame
 
     trace = play(world, "uniform", length=50)
     frame = decision_frame(trace, world, TopicFeaturizer.names)
@@ -186,3 +186,29 @@ def test_decision_log_columns(world):
     assert len(row["shown"]) == len(row["clicks"]) == 5
     assert row["clicks_total"] == sum(row["clicks"])
     assert row["candidates_lexical"] + row["candidates_dense"] == 6 or row["action"] != "lexical:3+dense:3"
+
+
+def test_cached_truths_equal_truths_computed_afresh(monkeypatch):
+    """The loop caches each topic's static plans per release epoch and its memory plans
+    while the memory's list is unchanged; a run that recomputes every plan at every step
+    must give the same trace."""
+    from ltrr.simulation.truths import PlanTruths, StepTruth
+
+    world = make_world(memory=True)
+    cached = play(world, "linucb", length=300)
+    again = play(world, "linucb", length=300)  # a second run of the seed reuses its truths
+    np.testing.assert_array_equal(cached.expected, again.expected)
+
+    def afresh(self, t, step, lists):
+        self._extend_keys()
+        every = np.arange(len(self.plan_ids))
+        truth = StepTruth.of([lists[a] for a in self.arm_names], self.depths, self.settings,
+                             self._keys)
+        return PlanTruths([truth], [every], np.stack([np.zeros_like(every), every], axis=1))
+
+    monkeypatch.setattr(World, "truths", afresh)
+    fresh = play(make_world(memory=True), "linucb", length=300)
+    np.testing.assert_array_equal(cached.expected, fresh.expected)
+    np.testing.assert_array_equal(cached.shown, fresh.shown)
+    np.testing.assert_array_equal(cached.plan, fresh.plan)
+    np.testing.assert_array_equal(cached.recall, fresh.recall)

@@ -51,14 +51,17 @@ class _Vocab:
 class _World:
     vocab = _Vocab()
     topics = pd.DataFrame({"qid": ["1", "2"], "query": ["x", "y"]})
+    # relevant documents per topic, in release order: topic 1's 'b' (id 1) comes out late
+    relevant_by_release = [np.array([0, 1]), np.array([3])]
 
     class dataset:  # noqa: N801 - a stand-in namespace
         qrels = pd.DataFrame({"qid": ["1", "1", "2"], "docno": ["a", "b", "d"], "label": [2, 1, 1]})
 
 
 class _Trace:
-    topic = np.array([0, 0, 1, 1])
-    shown = np.array([[0, 1, 2], [2, 1, 0], [3, -1, -1], [0, 1, 2]])
+    topic = np.array([0, 0, 1, 1, 0, 1])
+    n_relevant = np.array([2, 2, 1, 1, 1, 0])
+    shown = np.array([[0, 1, 2], [2, 1, 0], [3, -1, -1], [0, 1, 2], [2, 0, -1], [3, -1, -1]])
 
 
 def test_ndcg_of_each_page_by_ir_measures():
@@ -68,3 +71,12 @@ def test_ndcg_of_each_page_by_ir_measures():
     assert values[1] == pytest.approx((1 / np.log2(3) + 2 / np.log2(4)) / ideal)
     assert values[2] == pytest.approx(1.0)
     assert values[3] == 0.0
+
+
+def test_ndcg_ideal_counts_only_released_documents():
+    """With 'b' not out yet, topic 1's ideal page is 'a' alone (gain 2); a page with 'a' at
+    rank 2 scores 1/log2(3), not 1/log2(3) / (1 + 1/(2 log2 3)); no released relevant
+    document at all: undefined (NaN), not 0."""
+    values = ndcg_per_step(_Trace(), _World(), cutoff=10)
+    assert values[4] == pytest.approx(1 / np.log2(3))
+    assert np.isnan(values[5])

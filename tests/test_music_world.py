@@ -202,3 +202,33 @@ def test_world_does_not_depend_on_python_hash_seed():
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout
                for seed in ("1", "2")}
     assert len(digests) == 1 and len(digests.pop()) == 41
+
+
+def test_an_artist_exists_from_its_first_release(docs):
+    """An artist's release_day is its newest work (what "new" means to a searcher) and its
+    first_release_day its oldest: the loop hides entities by the latter, so an established
+    artist with a new album is not hidden until that album comes out."""
+    works = docs[docs["type"].isin(["album", "track"])]
+    artists = docs[docs["type"] == "artist"]
+    named = works.groupby("artist")["release_day"].agg(["min", "max"])
+    with_works = artists[artists.index.isin(docs.index) & artists["artist"].isin(named.index)]
+    assert len(with_works) > 10
+    assert (with_works["release_day"].to_numpy() == named.loc[with_works["artist"], "min"].to_numpy()).all()
+    assert (with_works["first_release_day"].to_numpy()
+            == named.loc[with_works["artist"], "max"].to_numpy()).all()
+    others = docs[docs["type"] != "artist"]
+    assert (others["first_release_day"] == others["release_day"]).all()
+
+
+def test_the_loop_hides_an_artist_only_before_its_first_release(world):
+    from ltrr.simulation.stream import release_schedule
+
+    late = release_schedule(world, 10000, 60)
+    docs = pd.DataFrame(list(world.docs())).set_index("docno")
+    artists = docs[docs["type"] == "artist"]
+    # established artists with a release inside the 60-day window are not late
+    renewed = artists[(artists["release_day"] < 60) & (artists["first_release_day"] >= 60)]
+    assert len(renewed) > 0
+    assert not renewed.index.isin(late.index).any()
+    debut = artists[artists["first_release_day"] < 60]
+    assert debut.index.isin(late.index).all()

@@ -148,7 +148,7 @@ def test_ltrr_ope_reads_a_real_decision_log(tmp_path, capsys) -> None:
 
     from ltrr.cli import main
     from ltrr.selection.policies import build_policy
-    from ltrr.simulation.decision_log import decision_frame, write_decision_log
+    from ltrr.experiments.decision_log import decision_frame, write_decision_log
     from ltrr.simulation.loop import run_policy
     from ltrr.simulation.stream import sample_stream
 

@@ -41,10 +41,10 @@ def test_registry_names_and_defaults():
                             "semibandit", "oracle"]
     assert default_params("epsilon_greedy") == {"epsilon": 0.1}
     assert default_params("ucb1") == {"c": 2.0}
-    assert default_params("thompson") == {"alpha": 1.0, "beta": 1.0, "n_propensity_draws": 200}
-    assert default_params("exp3") == {"gamma": 0.1}
+    assert default_params("thompson") == {"alpha": 1.0, "beta": 1.0, "reward_cap": 1.0}
+    assert default_params("exp3") == {"gamma": 0.1, "reward_cap": 1.0}
     assert default_params("linucb") == {"alpha": 1.0}
-    assert default_params("lints") == {"v": 0.5, "n_propensity_draws": 200}
+    assert default_params("lints") == {"v": 0.5}
     assert default_params("semibandit") == {"c": 0.5}
     assert default_params("single:lexical") == {}
     policy = build_policy("linucb", {"alpha": 0.3}, singles(3), 4, 0, (0, 1))
@@ -61,8 +61,12 @@ def test_registry_names_and_defaults():
     ("epsilon_greedy", {"epsilon": 1.5},
      "policy 'epsilon_greedy': param 'epsilon' must be a number in [0, 1], got 1.5"),
     ("exp3", {"gamma": "0.1"}, "policy 'exp3': param 'gamma' must be a number in (0, 1], got '0.1'"),
-    ("thompson", {"n_propensity_draws": 0},
-     "policy 'thompson': param 'n_propensity_draws' must be an integer >= 1, got 0"),
+    ("thompson", {"reward_cap": 0},
+     "policy 'thompson': param 'reward_cap' must be a finite number > 0, got 0"),
+    ("exp3", {"reward_cap": float("inf")},
+     "policy 'exp3': param 'reward_cap' must be a finite number > 0, got inf"),
+    ("lints", {"n_propensity_draws": 200},
+     "policy 'lints': unknown param 'n_propensity_draws' (known: v)"),
     ("single:bm25", {}, "policy 'single:bm25': unknown arm 'bm25' (benchmark arms: a0, a1, a2)"),
     ("static_union", {}, "policy 'static_union' needs plan 'a0:4+a1:3+a2:3', which is not in the "
                          "plan space (a0:10, a1:10, a2:10)"),
@@ -148,40 +152,132 @@ def test_exp3_probabilities_follow_its_weights():
     np.testing.assert_allclose(policy.probabilities(x), 0.7 * w / w.sum() + 0.1)
 
 
-def test_thompson_propensity_matches_obp_choice_frequencies():
-    policy = build_policy("thompson", {"n_propensity_draws": 4000}, singles(3), 1, 0, (0.0, 1.0))
-    x = np.ones(1)
-    for plan, successes, trials in [(0, 3, 6), (1, 4, 6), (2, 1, 6)]:
+def thompson_with_counts(counts: list[tuple[int, int, int]], **params):
+    """A thompson policy whose obp model saw ``trials`` rewards of plan ``plan``, ``successes``
+    of them 1."""
+    policy = build_policy("thompson", params, singles(len(counts)), 1, 0, (0.0, 1.0))
+    for plan, successes, trials in counts:
         for i in range(trials):
             policy.model.update_params(action=plan, reward=float(i < successes))
-    freqs = np.bincount([policy.model.select_action()[0] for _ in range(4000)], minlength=3) / 4000
-    np.testing.assert_allclose(policy.probabilities(x), freqs, atol=0.03)
-    plan, prop = policy.choose(x)
-    assert prop == pytest.approx(freqs[plan], abs=0.03)
+    return policy
 
 
-def test_thompson_turns_rewards_into_bernoulli_draws():
-    policy = build_policy("thompson", {}, singles(2), 1, 0, (0.0, 10.0))
-    for _ in range(2000):
-        policy.update(np.ones(1), 0, 3.0)  # rescaled to 0.3: successes ~ 30%
-    assert set(np.unique(policy.model.reward_counts)) <= set(range(2001))
-    assert policy.model.reward_counts[0] / 2000 == pytest.approx(0.3, abs=0.03)
+def test_thompson_propensity_is_the_probability_of_obps_choice():
+    policy = thompson_with_counts([(0, 3, 6), (1, 4, 6), (2, 1, 6)])
+    x = np.ones(1)
+    probs = policy.probabilities(x)
+    picks = np.bincount([policy.model.select_action()[0] for _ in range(20000)], minlength=3)
+    np.testing.assert_allclose(probs, picks / 20000, atol=0.015)  # obp's choices follow it
+    for _ in range(20):
+        plan, prop = policy.choose(x)
+        assert prop == pytest.approx(probs[plan], abs=1e-10)
+
+
+def test_thompson_propensities_match_a_million_posterior_draws():
+    """A late, peaked state (thousands of plays) next to barely tried plans: the propensity
+    of every plan, rare ones included, is its share of a million draws."""
+    counts = [(0, 2700, 5000), (1, 2660, 5000), (2, 1300, 2500), (3, 2, 5), (4, 0, 1),
+              (5, 1, 40), (6, 2500, 5000), (7, 9, 17)]
+    policy = thompson_with_counts(counts)
+    a = policy.model.reward_counts + 1.0
+    b = policy.model.action_counts - policy.model.reward_counts + 1.0
+    rng = np.random.default_rng(0)
+    wins = sum(np.bincount(rng.beta(a, b, size=(100_000, 8)).argmax(axis=1), minlength=8)
+               for _ in range(10))
+    shares = wins / 1_000_000
+    probs = policy.probabilities(np.ones(1))
+    np.testing.assert_allclose(probs, shares, atol=1e-3, rtol=0)
+    assert (np.abs(probs - shares) <= 5 * np.sqrt(probs * (1 - probs) / 1e6) + 1e-6).all()
+    assert probs.min() < 0.01  # the check covers rare plans
+    for _ in range(20):
+        plan, prop = policy.choose(np.ones(1))
+        assert prop == pytest.approx(probs[plan], abs=1e-10)
+
+
+def test_propensities_draw_nothing_from_the_policy_rng():
+    """Asking for probabilities does not change the policy's decisions."""
+    def decisions(name: str, ask: bool) -> list[int]:
+        policy = build_policy(name, {}, singles(4), 2, 3, (0.0, 1.0))
+        env = np.random.default_rng(0)
+        plans = []
+        for _ in range(200):
+            x = np.array([env.random(), 1.0])
+            if ask:
+                state = policy.rng.bit_generator.state
+                assert policy.probabilities(x).sum() == pytest.approx(1.0, abs=1e-12)
+                assert policy.rng.bit_generator.state == state
+            plan, _ = policy.choose(x)
+            policy.update(x, plan, float(env.random() < 0.2 + 0.2 * plan))
+            plans.append(plan)
+        return plans
+
+    for name in ("thompson", "lints"):
+        assert decisions(name, ask=True) == decisions(name, ask=False)
+
+
+def test_thompson_learns_from_capped_rewards():
+    """Agrawal-Goyal: a reward becomes a success with probability min(max(r, 0), cap) / cap."""
+    def success_rate(reward: float, **params) -> float:
+        policy = build_policy("thompson", params, singles(2), 1, 0, (-1.0, 10.0))
+        for _ in range(2000):
+            policy.update(np.ones(1), 0, reward)
+        assert set(np.unique(policy.model.reward_counts)) <= set(range(2001))
+        return policy.model.reward_counts[0] / 2000
+
+    assert success_rate(3.0) == 1.0  # a page with clicks is a success at the default cap 1
+    assert success_rate(0.4) == pytest.approx(0.4, abs=0.03)  # one click minus a cost of 0.6
+    assert success_rate(-0.5) == 0.0  # cost more than it earned
+    assert success_rate(3.0, reward_cap=10.0) == pytest.approx(0.3, abs=0.03)
 
 
 def test_lints_draws_match_obp_lints_and_its_propensity():
     space = singles(3)
-    policy = build_policy("lints", {"v": 1.0, "n_propensity_draws": 3000}, space, 2, 0, (0, 1))
+    policy = build_policy("lints", {"v": 1.0}, space, 2, 0, (0, 1))
     env = np.random.default_rng(2)
     for _ in range(30):
         x = np.array([env.random(), 1.0])
         plan = int(env.integers(3))
         policy.update(x, plan, float(env.random() < 0.3 + 0.2 * plan))
     x = np.array([0.5, 1.0])
-    obp_freqs = np.bincount([policy.model.select_action(x[None, :])[0] for _ in range(3000)],
-                            minlength=3) / 3000
-    ours = np.bincount([policy.choose(x)[0] for _ in range(3000)], minlength=3) / 3000
+    obp_freqs = np.bincount([policy.model.select_action(x[None, :])[0] for _ in range(4000)],
+                            minlength=3) / 4000
+    ours = np.bincount([policy.choose(x)[0] for _ in range(4000)], minlength=3) / 4000
+    probs = policy.probabilities(x)
     np.testing.assert_allclose(ours, obp_freqs, atol=0.04)
-    np.testing.assert_allclose(policy.probabilities(x), obp_freqs, atol=0.04)
+    np.testing.assert_allclose(probs, obp_freqs, atol=0.04)
+    np.testing.assert_allclose(probs, ours, atol=0.03)
+    plan, prop = policy.choose(x)
+    assert prop == pytest.approx(probs[plan], abs=1e-10)
+
+
+def test_lints_propensities_match_a_million_score_draws():
+    """16 plans after a short run: the score distributions overlap; rare plans included."""
+    policy = build_policy("lints", {}, singles(16), 3, 0, (0.0, 1.0))
+    env = np.random.default_rng(5)
+    for _ in range(300):
+        x = np.array([env.random(), env.random(), 1.0])
+        plan = int(env.integers(16))
+        policy.update(x, plan, float(env.random() < 0.1 + 0.05 * plan * x[0]))
+    x = np.array([0.7, 0.2, 1.0])
+    mean, variance = policy.estimates(x)
+    rng = np.random.default_rng(1)
+    wins = sum(np.bincount((mean + np.sqrt(variance) * rng.standard_normal((100_000, 16)))
+                           .argmax(axis=1), minlength=16) for _ in range(10))
+    shares = wins / 1_000_000
+    probs = policy.probabilities(x)
+    np.testing.assert_allclose(probs, shares, atol=1e-3, rtol=0)
+    assert (np.abs(probs - shares) <= 5 * np.sqrt(probs * (1 - probs) / 1e6) + 1e-6).all()
+    assert probs.min() < 0.01  # the check covers rare plans
+
+
+def test_lints_zero_context_is_a_tie_of_point_masses():
+    """At x = 0 every plan's score is exactly 0: a uniform tie, logged as 1/K."""
+    policy = build_policy("lints", {}, singles(4), 2, 0, (0.0, 1.0))
+    policy.update(np.array([1.0, 1.0]), 2, 1.0)
+    assert policy.probabilities(np.zeros(2)).tolist() == [0.25] * 4
+    picks = [policy.choose(np.zeros(2)) for _ in range(400)]
+    assert {prop for _, prop in picks} == {0.25}
+    assert {plan for plan, _ in picks} == {0, 1, 2, 3}
 
 
 def test_linear_policies_decide_as_obp_would():
@@ -290,8 +386,9 @@ def test_every_policy_is_registered_with_its_name():
         assert cls.name == name
 
 
-def test_reward_units_raw_or_rescaled():
-    """UCB-style and linear policies learn in clicks; Thompson and EXP3 rescale to [0, 1]."""
+def test_reward_units_raw_or_capped():
+    """UCB-style and linear policies learn in clicks; EXP3 (and Thompson, above) from
+    min(max(reward, 0), reward_cap) / reward_cap, whatever the benchmark's reward range."""
     ucb = build_policy("ucb1", {}, singles(2), 1, 0, (-1.0, 9.0))
     ucb.update(np.ones(1), 0, 3.0)
     assert ucb.sums[0] == 3.0
@@ -299,8 +396,14 @@ def test_reward_units_raw_or_rescaled():
     linucb.update(np.ones(1), 1, 3.0)
     assert linucb.model.b[0, 1] == 3.0
     exp3 = build_policy("exp3", {"gamma": 0.2}, singles(2), 1, 0, (-1.0, 9.0))
-    exp3.update(np.ones(1), 0, 4.0)  # (4 - -1) / 10 = 0.5, probability 0.5 at the start
+    exp3.update(np.ones(1), 0, 0.5)  # below the cap of 1: 0.5; probability 0.5 at the start
     assert exp3.log_weights[0] == pytest.approx(0.2 * 0.5 / (0.5 * 2))
-    exp3.update(np.ones(1), 1, 50.0)  # outside the range: clipped to 1
+    exp3.update(np.ones(1), 1, 4.0)  # above the cap: 1
     p1 = 0.8 * 1 / (1 + np.exp(0.1)) + 0.1
     assert exp3.log_weights[1] == pytest.approx(0.2 * 1.0 / (p1 * 2))
+    before = exp3.log_weights.copy()
+    exp3.update(np.ones(1), 0, -1.0)  # cost more than it earned: 0, no change
+    np.testing.assert_array_equal(exp3.log_weights, before)
+    wide = build_policy("exp3", {"gamma": 0.2, "reward_cap": 4.0}, singles(2), 1, 0, (-1.0, 9.0))
+    wide.update(np.ones(1), 0, 2.0)  # 2 / 4
+    assert wide.log_weights[0] == pytest.approx(0.2 * 0.5 / (0.5 * 2))

@@ -161,3 +161,35 @@ def test_run_refuses_loop_options_for_an_ope_benchmark(tmp_path, capsys) -> None
     assert err.strip() == (f"ltrr run: error: {spec}: --seeds, --jobs: not used by an [ope] "
                            "benchmark (its seeds and stream length are set in its [ope] table)")
     assert not out.exists()
+
+
+def test_post_retrieval_probe_is_paid_by_policies_that_read_the_context(tmp_path):
+    """With post-retrieval features every arm is probed for its top probe_depth candidates
+    before the plan is chosen; LinUCB reads them and pays: 3 arm calls and 3 x 4 candidates
+    per query, at the benchmark's prices, in its records and its log. A fixed plan reads no
+    features and pays nothing."""
+    text = (BENCHMARK.replace('groups = ["query", "memory"]',
+                              'groups = ["query", "memory", "post_retrieval"]\nprobe_depth = 4')
+            .replace("[ranking]", "[cost]\nper_arm_call = 0.1\nper_candidate = 0.01\n\n[ranking]"))
+    path = write_benchmark(tmp_path, text)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--seeds", "0",
+                 "--stream-length", "60", "--policies", "single:lexical,linucb"]) == 0
+    probe_cost = 3 * 0.1 + 12 * 0.01
+    lin = json.loads((out / "linucb-seed0.json").read_text())["metrics"]
+    fixed = json.loads((out / "single-lexical-seed0.json").read_text())["metrics"]
+    assert (lin["probe_arm_calls"], lin["probe_candidates"]) == (3, 12)
+    assert lin["probe_cost"] == pytest.approx(probe_cost)
+    assert (fixed["probe_arm_calls"], fixed["probe_candidates"], fixed["probe_cost"]) == (0, 0, 0.0)
+    assert fixed["arm_calls"] == 1.0 and fixed["cost"] == pytest.approx(0.1 + 12 * 0.01)
+    log = pd.read_parquet(out / "linucb-seed0.decisions.parquet")
+    plan_calls = (log[[c for c in log.columns if c.startswith("candidates_")]] > 0).sum(axis=1)
+    drawn = log[[c for c in log.columns if c.startswith("candidates_")]].sum(axis=1)
+    assert lin["arm_calls"] == pytest.approx(plan_calls.mean() + 3)
+    assert lin["candidates_drawn"] == pytest.approx(drawn.mean() + 12)
+    assert np.allclose(log["probe_cost"], probe_cost)
+    assert np.allclose(log["cost"], 0.1 * plan_calls + 0.01 * 12 + probe_cost)
+    assert np.allclose(log["reward"], log["clicks_total"] - log["cost"])
+    assert lin["reward"] == pytest.approx(lin["clicks"] - lin["cost"])
+    board = (out / "LEADERBOARD.md").read_text()
+    assert "pays a probe of 3 arm calls and 12 candidates per query (cost 0.42)" in board

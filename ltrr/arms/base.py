@@ -157,8 +157,11 @@ class Arm(pt.Transformer):
 
     @property
     def index_dir(self) -> Path:
-        """This arm's cache folder for its dataset (id and corpus content) and settings."""
-        return cache_dir(self.name, self.dataset.id, corpus=corpus_fingerprint(self.dataset),
+        """This arm's cache folder for its dataset's corpus (``meta["corpus_id"]`` where
+        variants of a dataset share one corpus, else its id; and the corpus content) and
+        settings."""
+        corpus_id = self.dataset.meta.get("corpus_id", self.dataset.id)
+        return cache_dir(self.name, corpus_id, corpus=corpus_fingerprint(self.dataset),
                          **self.settings())
 
     @property

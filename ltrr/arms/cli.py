@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "say so; * marks each group's best arm by R@100.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", metavar="DATASET",
-                        help="an ir_datasets id, beir:FOLDER[#split], trec:FOLDER or ltrr:music")
+                        help="an ir_datasets id, beir:FOLDER[#split], trec:FOLDER, ltrr:music or "
+                        "ltrr:mixed")
     parser.add_argument("--arms", default=None,
                         help="comma-separated arms (default: every arm the corpus supports: "
                              "lexical,dense,memory,fuzzy,structured)")

@@ -241,34 +241,33 @@ class MemoryArm(Arm):
                 np.add.at(sims, np.asarray(r), np.float32(weight) * np.asarray(w, np.float32))
         return sims
 
-    def _click_scores(self, rows: np.ndarray, sims: np.ndarray) -> np.ndarray:
-        """Sum over clicked-query rows of ``sim * clicks(q, d) / (issues(q) + 1)``, per doc.
+    def _click_entries(self, rows: np.ndarray, sims: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """(doc, ``sim * clicks(q, d) / (issues(q) + 1)``) entries of the clicked-query rows.
 
         Read from the click counts directly (a handful of rows per search), so an update costs
         nothing until the next search.
         """
-        scores = np.zeros(len(self._docnos), dtype=np.float64)
+        docs: list[int] = []
+        values: list[float] = []
         for row in rows:
             key = self._click_keys[row]
             weight = float(sims[row]) / (self._issues[key] + 1.0)
-            for d, n in self._clicks[key].items():
-                scores[d] += weight * n
-        return scores
+            counts = self._clicks[key]
+            docs.extend(counts)
+            values.extend(weight * n for n in counts.values())
+        return np.array(docs, dtype=np.int64), np.array(values, dtype=np.float64)
 
-    def _pred_scores(self, rows: np.ndarray, sims: np.ndarray) -> np.ndarray:
-        """``pred_docs[rows].T @ sims`` in float32, per doc, without building a sparse slice.
-
-        The products are added per doc in the order scipy's CSC mat-vec adds them (row by
-        row in ``rows`` order, each row's docs ascending), so the floats are the same.
-        """
+    def _pred_entries(self, rows: np.ndarray, sims: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """(doc, ``pred_docs[row, doc] * sim``) entries of the predicted-query rows, from the
+        CSR arrays without building a sparse slice."""
         indptr, indices, data = self._pred_csr
         starts, ends = indptr[rows], indptr[rows + 1]
         lengths = ends - starts
         at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
         weights = np.repeat(sims.astype(np.float32), lengths)
-        scores = np.zeros(len(self._docnos), dtype=np.result_type(data, weights))
-        np.add.at(scores, indices[at], data[at] * weights)
-        return scores
+        return indices[at], (data[at] * weights).astype(np.float64)
 
     # -- retrieval ------------------------------------------------------------------------
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
@@ -289,9 +288,16 @@ class MemoryArm(Arm):
         ``hidden`` (a boolean mask over :attr:`docnos`) leaves documents out before the top
         ``k`` is taken: the interaction loop hides entities not yet released.
         """
+        positions, scores = self.ranked_positions(query, k, hidden)
+        return self._docnos[positions], scores
+
+    def ranked_positions(self, query: str, k: int, hidden: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`ranked` with positions in :attr:`docnos` instead of docnos (the loop maps
+        them to its own ids with one array lookup)."""
         self.load()
         key = normalise(query)
-        nothing = (self._docnos[:0], np.zeros(0))
+        nothing = (np.zeros(0, dtype=np.int64), np.zeros(0))
         if not key:
             return nothing
         qvec = self._qvec(key)
@@ -320,16 +326,19 @@ class MemoryArm(Arm):
         if not len(nonzero):
             return nothing
         is_pred = nonzero < n_pred
-        pred_rows, click_rows = nonzero[is_pred], nonzero[~is_pred] - n_pred
-        scores = (self._pred_scores(pred_rows, values[is_pred])
-                  + self._click_scores(click_rows, click_sims))
+        pred_docs, pred_values = self._pred_entries(nonzero[is_pred], values[is_pred])
+        click_docs, click_values = self._click_entries(nonzero[~is_pred] - n_pred, click_sims)
+        # an entity's score: the sum of its entries (the few hundred the matched stored
+        # queries point at), not arithmetic over every entity of the corpus
+        docs, inverse = np.unique(np.concatenate([pred_docs, click_docs]), return_inverse=True)
+        scores = np.bincount(inverse, weights=np.concatenate([pred_values, click_values]),
+                             minlength=len(docs))
+        keep = scores > 0
         if hidden is not None:
-            scores[hidden] = 0
-        hits = np.flatnonzero(scores > 0)
-        if len(hits) > k:
-            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
-        hits = hits[np.lexsort((self._docno_rank[hits], -scores[hits]))]  # ties by docno
-        return self._docnos[hits], scores[hits]
+            keep &= ~hidden[docs]
+        docs, scores = docs[keep], scores[keep]
+        order = np.lexsort((self._docno_rank[docs], -scores))[:k]  # ties by docno, also at the cut
+        return docs[order], scores[order]
 
     def _retrieve(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
         qidx, docnos, scores = [], [], []

@@ -3,8 +3,14 @@
 :func:`measure_arms` runs every requested arm over a dataset's test topics (the ``split ==
 "test"`` rows when topics have a ``split`` column, else all), times index loading/building and
 retrieval, and evaluates the runs with ``pt.Experiment`` (ir_measures). Topic groups: ``all``;
-``intent=<x>`` for each intent when topics have an ``intent`` column; ``head`` for
+``intent=<x>`` for each intent when topics have an ``intent`` column, ``collection=<x>`` for
+each source collection when they have a ``collection`` column (``ltrr:mixed``); ``head`` for
 ``head == True`` rows when they have a ``head`` column.
+
+Datasets scored with BEIR's ``ignore_identical_ids`` (``Dataset.meta``; see
+:mod:`ltrr.datasets.identical_ids`): each arm is asked for ``depth + 1`` results, a document
+whose id equals the query id is dropped and the run cut to ``depth``, as BEIR's own
+retrievers and evaluator do; the report's notes say how many such self-hits each arm returned.
 
 The memory arm is measured after a warm-up when the topics have ``split == "train"`` rows
 (:func:`warm_up_memory`): each train topic is issued once, in topic order; the page shown for it
@@ -23,9 +29,12 @@ import pandas as pd
 from ltrr.arms import build_arm
 from ltrr.arms.base import Arm
 from ltrr.datasets.base import Dataset
+from ltrr.datasets.identical_ids import ignores_identical_ids, retrieve
 from ltrr.errors import InputError
 
 MEASURES = ("nDCG@10", "R@100", "R@1000", "RR")
+# Topic columns whose values name groups of topics measured on their own.
+GROUP_COLUMNS = ("intent", "collection")
 WARMUP_PAGE = 10
 WARMUP_DESCRIPTION = (
     "memory warm-up: each split=='train' topic issued once, in order; shown page = union of the "
@@ -57,6 +66,7 @@ class ArmsReport:
     total_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)
+    self_hits: dict[str, int] | None = None    # per arm, when ignore_identical_ids applied
 
     @property
     def key_measure(self) -> str:
@@ -85,6 +95,7 @@ class ArmsReport:
                                     for arm, row in frame.iterrows()}}
                        for g, frame in self.groups.items()},
             "warmup": self.warmup, "notes": self.notes,
+            "ignore_identical_ids": self.self_hits is not None, "self_hits_dropped": self.self_hits,
         }
 
     def table(self) -> str:
@@ -119,11 +130,13 @@ def split_topics(topics: pd.DataFrame, split: str) -> pd.DataFrame:
 
 
 def topic_groups(topics: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``all``, ``intent=<x>`` per intent, and ``head`` (rows with ``head == True``)."""
+    """``all``, ``<column>=<x>`` per value of each :data:`GROUP_COLUMNS` column the topics
+    have, and ``head`` (rows with ``head == True``)."""
     groups = {"all": topics}
-    if "intent" in topics.columns:
-        for intent in sorted(topics["intent"].dropna().unique()):
-            groups[f"intent={intent}"] = topics[topics["intent"] == intent]
+    for column in GROUP_COLUMNS:
+        if column in topics.columns:
+            for value in sorted(topics[column].dropna().unique()):
+                groups[f"{column}={value}"] = topics[topics[column] == value]
     if "head" in topics.columns:
         groups["head"] = topics[topics["head"].astype(bool)]
     return {g: t for g, t in groups.items() if len(t)}
@@ -137,9 +150,7 @@ def warm_up_memory(memory: Arm, arms: dict[str, Arm], dataset: Dataset) -> dict 
     queries = train[["qid", "query"]].reset_index(drop=True)
     shown: dict[str, set[str]] = {qid: set() for qid in queries["qid"]}
     for arm in arms.values():
-        depth = arm.num_results
-        run = arm.with_depth(WARMUP_PAGE).transform(queries)
-        arm.with_depth(depth)
+        run, _ = retrieve(arm, queries, WARMUP_PAGE, ignores_identical_ids(dataset))
         for qid, docno in zip(run["qid"], run["docno"]):
             shown[qid].add(docno)
     qrels = dataset.qrels[dataset.qrels["label"] > 0]
@@ -151,6 +162,14 @@ def warm_up_memory(memory: Arm, arms: dict[str, Arm], dataset: Dataset) -> dict 
         clicks += len(clicked)
     return {"topics": len(queries), "clicks": clicks, "shown_by": list(arms),
             "page": WARMUP_PAGE, "description": WARMUP_DESCRIPTION}
+
+
+def identical_ids_line(self_hits: dict[str, int], depth: int) -> str:
+    """The note saying that BEIR's convention was applied and what it removed, per arm."""
+    counts = ", ".join(f"{arm} {n}" for arm, n in self_hits.items())
+    return (f"ignore_identical_ids (BEIR's convention for this dataset): each arm asked for "
+            f"{depth + 1} results, documents whose id equals the query id dropped, runs cut to "
+            f"{depth}; self-hits dropped per arm: {counts}")
 
 
 def evaluate(runs: dict[str, pd.DataFrame], topics: pd.DataFrame, qrels: pd.DataFrame,
@@ -201,10 +220,12 @@ def measure_arms(dataset: Dataset, arm_names: list[str], depth: int = 1000,
         if warmup is not None:
             warmup["seconds"] = round(time.perf_counter() - t0, 3)
     queries = test.reset_index(drop=True)
-    runs = {}
+    ignore_identical = ignores_identical_ids(dataset)
+    runs, self_hits = {}, {}
     for name, arm in arms.items():
         t0 = time.perf_counter()
-        runs[name] = arm.transform(queries[["qid", "query"]])
+        runs[name], self_hits[name] = retrieve(arm, queries[["qid", "query"]], depth,
+                                               ignore_identical)
         timings[name].retrieve_seconds = time.perf_counter() - t0
     groups, sizes = {}, {}
     for group, topics in topic_groups(queries).items():
@@ -215,5 +236,8 @@ def measure_arms(dataset: Dataset, arm_names: list[str], depth: int = 1000,
         sizes[group] = len(judged)
     descriptions = {name: arm.describe() for name, arm in arms.items()}
     notes = ["", "arm settings:"] + [f"  {d}" for d in descriptions.values()]
+    if ignore_identical:
+        notes += ["", identical_ids_line(self_hits, depth)]
     return ArmsReport(dataset.id, depth, measures, len(queries), timings, groups, sizes, warmup,
-                      time.perf_counter() - start, notes, descriptions)
+                      time.perf_counter() - start, notes, descriptions,
+                      self_hits if ignore_identical else None)

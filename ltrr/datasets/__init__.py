@@ -5,6 +5,10 @@ Dataset ids:
 - any ir_datasets id (``vaswani``, ``cranfield``, ``beir/nfcorpus/test``, …);
 - ``ltrr:music`` with optional settings, e.g. ``ltrr:music?size=5000&seed=3`` (the
   generated music world, :mod:`ltrr.datasets.music`);
+- ``ltrr:mixed`` with optional ``?seed=S&context=0|1``: vaswani, cranfield and
+  beir/nfcorpus/test as one collection, each query judged by its own collection's qrels
+  and tagged with a ``collection`` column, a context column unless ``context=0``
+  (:mod:`ltrr.datasets.mixed`, ``datasets/mixed.md``);
 - ``beir:/path/to/folder`` (optionally ``#dev`` for a split other than ``test``): a BEIR
   folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``);
 - ``trec:/path/to/folder``: TREC topics (``topics.txt`` or ``topics.tsv``), TREC qrels
@@ -24,7 +28,8 @@ from ltrr.errors import InputError
 __all__ = ["Dataset", "load"]
 
 # ltrr's own generated collections: name -> (module, integer settings it accepts).
-LTRR_DATASETS = {"music": ("ltrr.datasets.music", ("size", "seed"))}
+LTRR_DATASETS = {"music": ("ltrr.datasets.music", ("size", "seed")),
+                 "mixed": ("ltrr.datasets.mixed", ("seed", "context"))}
 
 
 def _parse_ltrr(dataset_id: str) -> tuple[str, dict[str, int]]:

@@ -30,7 +30,10 @@ class Dataset:
         fields: every field a corpus record has (arms check what they need against it).
         num_docs: corpus size, when known without iterating.
         context_columns: topic columns that describe the user/context, not the query.
-        meta: anything else a dataset wants to carry (generator settings, citation).
+        meta: anything else a dataset wants to carry (generator settings, citation). Keys
+            ltrr reads: ``recency`` (release days), ``structured_fields``,
+            ``ignore_identical_ids`` (BEIR's convention), ``corpus_id`` (variants of one
+            corpus share arm indexes).
     """
 
     id: str

@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     info = sub.add_parser("info", help="counts, fields and a sample record of a dataset id")
     info.add_argument("dataset", metavar="DATASET",
-                      help="an ir_datasets id, beir:FOLDER[#split], trec:FOLDER or ltrr:music")
+                      help="an ir_datasets id, beir:FOLDER[#split], trec:FOLDER, ltrr:music or "
+                      "ltrr:mixed")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(handler=_info)
 
@@ -54,6 +55,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _info(args: argparse.Namespace) -> int:
     from ltrr.datasets import load
+    from ltrr.datasets.identical_ids import ignores_identical_ids
     dataset = load(args.dataset)
     first = next(dataset.docs(), None)
     summary = {
@@ -66,10 +68,27 @@ def _info(args: argparse.Namespace) -> int:
         "fields": dataset.fields,
         "first_doc": {k: str(v)[:200] for k, v in (first or {}).items()},
         "first_query": dataset.topics.iloc[0].astype(str).to_dict() if len(dataset.topics) else None,
+        "context_columns": dataset.context_columns,
+        "ignore_identical_ids": ignores_identical_ids(dataset),
     }
+    if "collection" in dataset.topics.columns:
+        summary["collections"] = _per_collection(dataset)
+    notes = list(dataset.meta.get("notes", []))
     if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        print(json.dumps({**summary, "notes": notes}, indent=2, ensure_ascii=False))
         return 0
+    width = max(map(len, summary))
     for key, value in summary.items():
-        print(f"{key:>12}: {value}")
+        print(f"{key:>{width}}: {value}")
+    for note in notes:
+        print(f"note: {note}")
     return 0
+
+
+def _per_collection(dataset) -> dict[str, dict[str, int]]:
+    """Topics and qrels per value of the topics' ``collection`` column (``ltrr:mixed``)."""
+    collection = dataset.topics.set_index("qid")["collection"]
+    judged = dataset.qrels["qid"].map(collection)
+    return {str(name): {"queries": int((dataset.topics["collection"] == name).sum()),
+                        "qrels": int((judged == name).sum())}
+            for name in dataset.topics["collection"].unique()}

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ltrr.datasets import links
 from ltrr.datasets.base import Dataset
+from ltrr.datasets.identical_ids import META_KEY, beir_default
 from ltrr.errors import InputError
 
 T = TypeVar("T")
@@ -49,7 +50,7 @@ def resolve(dataset_id: str):
     close = difflib.get_close_matches(dataset_id, list(ir_datasets.registry), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise InputError(f"unknown dataset '{dataset_id}': it is neither an ir_datasets id nor "
-                     f"'beir:FOLDER', 'trec:FOLDER' or 'ltrr:music'{hint}")
+                     f"'beir:FOLDER', 'trec:FOLDER', 'ltrr:music' or 'ltrr:mixed'{hint}")
 
 
 def _where(dataset_id: str) -> str:
@@ -145,5 +146,6 @@ def load_irds(dataset_id: str) -> Dataset:
             "name": documentation.get("pretty_name", dataset_id),
             "bibtex_ids": list(documentation.get("bibtex_ids", [])),  # ir_datasets/docs/bibliography.bib
             "qrels_defs": dict(ds.qrels_defs() or {}),
+            META_KEY: beir_default(dataset_id),  # BEIR drops self-hits (.identical_ids)
         },
     )

@@ -23,6 +23,7 @@ from typing import Iterator
 import pandas as pd
 
 from ltrr.datasets.base import Dataset
+from ltrr.datasets.identical_ids import META_KEY, identical_ids_note
 from ltrr.errors import InputError
 
 INT = re.compile(r"^[+-]?\d+$")
@@ -149,6 +150,11 @@ def load_beir(path: str | Path, split: str = "test", *, dataset_id: str | None =
                           for docno, label in judged.items()], columns=["qid", "docno", "label"])
     has_title = any(doc.get("title") for doc in corpus.values())
     text_fields = ["title", "text"] if has_title else ["text"]
+    identical = int(topics["qid"].isin(set(corpus)).sum())
+    meta = {"source": "beir", "folder": str(folder), "split": split,
+            META_KEY: identical > 0, "identical_ids": identical}
+    if identical:
+        meta["notes"] = [identical_ids_note(identical, len(topics))]
 
     def docs() -> Iterator[dict]:
         for docno, doc in corpus.items():
@@ -161,7 +167,7 @@ def load_beir(path: str | Path, split: str = "test", *, dataset_id: str | None =
         id=dataset_id or f"beir:{folder}#{split}", docs=docs, topics=topics,
         qrels=qrels.astype({"qid": str, "docno": str, "label": "int64"}),
         text_fields=text_fields, fields=["docno", *text_fields], num_docs=len(corpus),
-        meta={"source": "beir", "folder": str(folder), "split": split},
+        meta=meta,
     ), set(corpus), str(qrels_file))
 
 

@@ -7,6 +7,10 @@
   *on the states this run visited* (the usual adversarial-bandit definition); it can be
   negative when a policy adapts better than any fixed plan.
 
+A policy that pays for a post-retrieval probe (``probe_cost`` per query) has that price
+subtracted from its own expected reward; the oracle and the fixed plans read no features
+and pay none.
+
 "Sublinear" is checked by halves: regret accumulated in the second half of the stream
 should be smaller than in the first.
 """
@@ -16,15 +20,16 @@ from __future__ import annotations
 import numpy as np
 
 
-def regret_summary(expected: np.ndarray, plan: np.ndarray) -> dict:
+def regret_summary(expected: np.ndarray, plan: np.ndarray, probe_cost: float = 0.0) -> dict:
     """Cumulative regret curves and totals for one run.
 
     Args:
         expected: ``(T, P)`` expected reward of every plan at every step.
         plan: ``(T,)`` the plan chosen at each step.
+        probe_cost: what the policy paid per query for its features.
     """
     steps = np.arange(len(plan))
-    chosen = expected[steps, plan]
+    chosen = expected[steps, plan] - probe_cost
     oracle = np.cumsum(expected.max(axis=1) - chosen)
     best = int(np.argmax(expected.sum(axis=0))) if len(plan) else 0
     fixed = np.cumsum(expected[:, best] - chosen)

@@ -262,7 +262,7 @@ def learner_rows(s: Seed, logger: PolicySpec, trace, logs) -> list[dict]:
 
 def run_seed(spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> dict:
     """One seed: each logger's log, the targets' estimates and the learners' replays."""
-    from ltrr.simulation.decision_log import decision_frame  # noqa: PLC0415
+    from ltrr.experiments.decision_log import decision_frame  # noqa: PLC0415
 
     s = Seed(spec, seed, world, featurizer, zipf)
     out = {"targets": [], "learners": []}
@@ -278,9 +278,9 @@ def run_seed(spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> d
 
 def run(path: str | Path, progress: bool = True) -> dict:
     """Run an OPE ground-truth benchmark; returns per-seed rows and the summaries."""
+    from ltrr.experiments.benchmark import load_benchmark  # noqa: PLC0415
+    from ltrr.experiments.runner import prepare, select  # noqa: PLC0415
     from ltrr.ope import groundtruth_tables  # noqa: PLC0415
-    from ltrr.simulation.benchmark import load_benchmark  # noqa: PLC0415
-    from ltrr.simulation.runner import prepare, select  # noqa: PLC0415
 
     spec = load(path)
     benchmark = select(load_benchmark(spec.base), spec.seeds, None, spec.stream_length)

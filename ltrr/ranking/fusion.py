@@ -18,10 +18,14 @@ Two faces of the same computation:
   simulator's truths: the oracle and regret), over a pool of a few hundred candidates;
   building and merging DataFrames per plan and step would cost milliseconds each, the
   array version costs microseconds. ``tests/test_fusion.py`` checks both give the same
-  page. Ties in fused score are broken by the pool order (ascending document id).
+  page up to the order of exact ties.
 
-A learned ranker can replace this stage later: it needs only the same ``plan_pages``
-signature (pool + depths -> pages).
+Ties in fused score are common (under RRF, two documents at the same rank of different arms
+tie exactly). :func:`plan_pages` breaks them by a rule that does not depend on identifiers:
+first the document's best rank in any of the plan's lists (a document some arm put first
+beats one no arm ranked as high), then a seeded random key per document (``tie_keys``; the
+loop derives it from the run's seed and the docno, :func:`tie_keys`), so no entity type or
+id range wins ties systematically. Without keys the last resort is the pool order.
 """
 
 from __future__ import annotations
@@ -80,8 +84,20 @@ class CandidatePool:
         return cls(docs, ranks, pool_scores, [np.asarray(s, dtype=float) for s in scores], inverse)
 
 
+def tie_keys(docnos, seed: int) -> np.ndarray:
+    """A seeded random key per docno (uint64 from BLAKE2b of ``seed|docno``): the last tie
+    breaker of :func:`plan_pages`. It depends on the docno only through a hash, so the order
+    it induces is a random permutation that changes with the seed and favours no prefix."""
+    import hashlib
+
+    salt = f"{int(seed)}|".encode()
+    return np.fromiter((int.from_bytes(hashlib.blake2b(salt + str(d).encode(),
+                                                       digest_size=8).digest(), "little")
+                        for d in docnos), dtype=np.uint64)
+
+
 def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: int = 60,
-               page: int = 10) -> tuple[np.ndarray, np.ndarray]:
+               page: int = 10, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The page each plan shows, and which pool docs each plan's union holds.
 
     Args:
@@ -90,6 +106,8 @@ def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: 
         fusion: ``"rrf"`` or ``"combsum"``.
         k: the RRF constant.
         page: page length.
+        keys: ``(U,)`` seeded tie keys of the pool's documents (:func:`tie_keys`); ties in
+            fused score go to the better best rank, then the smaller key.
 
     Returns:
         ``pages`` ``(P, page)`` pool indices best first (-1 where the union is shorter than
@@ -106,12 +124,34 @@ def plan_pages(pool: CandidatePool, depths: np.ndarray, fusion: str = "rrf", k: 
     else:
         raise InputError(f"unknown fusion '{fusion}' (choose from {', '.join(FUSIONS)})")
     fused = np.where(in_union, fused, -np.inf)
-    order = np.argsort(-fused, axis=1, kind="stable")[:, :page]
-    shown = fused[np.arange(len(fused))[:, None], order] > -np.inf
-    pages = np.where(shown, order, -1)
-    if pages.shape[1] < page:
-        pages = np.pad(pages, ((0, 0), (0, page - pages.shape[1])), constant_values=-1)
-    return pages, in_union
+    return _top(fused, included, pool, keys, page), in_union
+
+
+def _top(fused: np.ndarray, included: np.ndarray, pool: CandidatePool, keys: np.ndarray | None,
+         page: int) -> np.ndarray:
+    """Per plan row, the pool indices of the ``page`` best documents by (fused score desc,
+    best rank in the plan's lists asc, key asc); -1 past the end of the union.
+
+    Only the documents that can reach the page are ordered: ``argpartition`` finds each row's
+    page-th best score, and every document scoring at least that (ties at the cut included)
+    is sorted by the full rule with one ``lexsort``.
+    """
+    n_plans, n_docs = fused.shape
+    pages = np.full((n_plans, page), -1, dtype=np.int64)
+    if n_docs == 0:
+        return pages
+    k = min(page, n_docs)
+    part = np.argpartition(-fused, k - 1, axis=1)[:, :k]
+    cut = fused[np.arange(n_plans)[:, None], part].min(axis=1)
+    rows, cols = np.nonzero((fused >= cut[:, None]) & (fused > -np.inf))
+    ranks = np.where(included[rows, :, cols], pool.ranks[:, cols].T, ABSENT).min(axis=1)
+    last = cols if keys is None else keys[cols]
+    order = np.lexsort((last, ranks, -fused[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
+    position = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    keep = position < page
+    pages[rows[keep], position[keep]] = cols[keep]
+    return pages
 
 
 def _combsum(pool: CandidatePool, depths: np.ndarray, included: np.ndarray) -> np.ndarray:

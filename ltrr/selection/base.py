@@ -13,6 +13,10 @@ The loop calls, per interaction::
 
 ``truth`` (expected reward of every plan for this query under the simulator) is passed
 only to policies with ``uses_truth = True`` (the oracle); learning policies never see it.
+``arm_rewards`` (clicks credited to each arm of the plan) is computed only for policies with
+``uses_arm_rewards = True`` (the semi-bandit; others get None). A policy that reads the
+context (``uses_context``, True unless it says otherwise) pays for the post-retrieval probe
+when the benchmark's features include one.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class Policy(ABC):
 
     name: str = "policy"
     uses_truth: bool = False
+    uses_context: bool = True  # reads the context vector (and so pays for a feature probe)
+    uses_arm_rewards: bool = False  # learns from per-arm click credit
 
     def __init__(self, n_plans: int, n_features: int, random_state: int = 0) -> None:
         self.n_plans = n_plans
@@ -72,8 +78,8 @@ class Policy(ABC):
     def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
         """The probability of every plan under the current state (length ``n_plans``).
 
-        Exact for policies whose choice distribution is computable; Monte-Carlo policies
-        (Thompson sampling) estimate it and consume draws from ``self.rng``. Optional: a policy
-        that cannot say raises ``NotImplementedError``.
+        Exact for every ltrr policy (Thompson sampling's by quadrature), and it draws nothing
+        from ``self.rng``, so asking does not change later decisions. Optional: a policy that
+        cannot say raises ``NotImplementedError``.
         """
         raise NotImplementedError(f"{self.name} does not expose its action distribution")

@@ -11,9 +11,13 @@ group              features (all scaled to roughly [0, 1]; names as in ``.names`
                    characters that are digits / not letters)
 ``idf``            ``idf:mean``, ``idf:max``, ``idf:min`` of the query tokens' BM25 idf
                    ``log(1 + (N - df + 0.5) / (df + 0.5))`` divided by its value at
-                   ``df = 0``, and ``idf:oov`` (share of tokens no document contains:
-                   misspellings). Document frequencies come from one pass over the corpus's
-                   text fields, cached in memory per dataset.
+                   ``df = 0``, and ``idf:oov`` (share of tokens no released document
+                   contains: misspellings, or names not out yet). Counted over the
+                   documents released so far, as an index would: when documents are
+                   released during the stream, the statistics are refreshed
+                   ``IDF_REFRESHES`` times over it (at steps ``e * length // 20``), like a
+                   periodic re-index; document frequencies come from one pass over the
+                   corpus's text fields, cached in memory per dataset.
 ``memory``         ``mem:seen`` (the memory arm has seen the query), ``mem:ctr``
                    (its past clicks per issue, ``ctr / (1 + ctr)``), ``mem:issues``
                    (``log1p(issues) / log1p(100)``, capped at 1); read from the memory
@@ -21,15 +25,18 @@ group              features (all scaled to roughly [0, 1]; names as in ``.names`
 ``context``        per context column of the dataset: ``hour`` as ``ctx:hour_sin``/``_cos``,
                    other numbers min-max scaled over the topics, anything else one-hot
                    ``ctx:<column>=<value>`` over the values the topics hold
-``post_retrieval`` per arm: ``post:<arm>:top`` (signed ``log1p`` of the top score),
-                   ``post:<arm>:gap`` (``(s1 - s2) / |s1|``, clipped to [0, 1]),
-                   ``post:<arm>:count`` (``log1p(n) / log1p(1000)``); needs the candidates
-                   (``needs_candidates``), zeros for an arm that returned none
+``post_retrieval`` per probed arm: ``post:<arm>:top`` (signed ``log1p`` of the top
+                   score), ``post:<arm>:gap`` (``(s1 - s2) / |s1|``, clipped to [0, 1]),
+                   ``post:<arm>:count`` (``log1p(n) / log1p(probe_depth)``), read from the
+                   arm's top ``probe_depth`` candidates: a *probe* of every probed arm
+                   before the plan is chosen, which the loop charges to policies that read
+                   the context (``ltrr.simulation.loop.Probe``); zeros for an arm that
+                   returned none
 =================  =====================================================================
 
 A constant ``bias`` = 1.0 is always appended last. Static groups are computed once per
-topic in :meth:`ContextFeaturizer.fit`; :meth:`~ContextFeaturizer.transform` copies that row
-and fills in the dynamic groups, so a step costs a few microseconds.
+topic (and idf refresh) in :meth:`ContextFeaturizer.fit`; :meth:`~ContextFeaturizer.transform`
+copies that row and fills in the dynamic groups, so a step costs a few microseconds.
 
 Tokens are lower-case ``[a-z0-9]+`` runs, the same rule as the memory arm's normalisation.
 Written by hand: the features are a few lines of arithmetic over token lists; no library
@@ -38,6 +45,7 @@ offers query-performance-style features over an arbitrary PyTerrier corpus.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import Counter
@@ -51,8 +59,10 @@ from ltrr.errors import InputError
 
 FEATURE_GROUPS = ("query", "idf", "memory", "context", "post_retrieval")
 DYNAMIC_GROUPS = ("memory", "post_retrieval")
+PRE_RETRIEVAL_GROUPS = ("query", "idf", "memory", "context")  # known before any arm is called
+IDF_REFRESHES = 20
 _TOKEN = re.compile(r"[a-z0-9]+")
-_LOG1P_100, _LOG1P_1000 = math.log1p(100), math.log1p(1000)
+_LOG1P_100 = math.log1p(100)
 _DOC_FREQS: dict[tuple, tuple[int, Counter]] = {}
 
 
@@ -90,18 +100,56 @@ def query_features(queries: list[str]) -> tuple[list[str], np.ndarray]:
     return names, np.array(rows, dtype=float).reshape(len(queries), len(names))
 
 
-def idf_features(queries: list[str], dataset: Dataset) -> tuple[list[str], np.ndarray]:
+def released_frequencies(dataset: Dataset, late: pd.Series, length: int, refreshes: int,
+                         vocabulary: set[str]) -> list[tuple[int, Counter]]:
+    """``(n_docs, df)`` over the documents released by each refresh step ``e * length //
+    refreshes``; ``late`` maps docnos released during the stream to their release step.
+    Only tokens in ``vocabulary`` (the queries') are counted for the late documents."""
     n_docs, freqs = document_frequencies(dataset)
-    top = np.log1p((n_docs + 0.5) / 0.5)
-    rows = []
-    for query in queries:
-        df = np.array([freqs.get(t, 0) for t in tokens(query)], dtype=float)
-        if len(df) == 0:
-            rows.append([0.0, 0.0, 0.0, 0.0])
+    if late.empty:
+        return [(n_docs, freqs)]
+    starts = np.arange(refreshes) * length // refreshes
+    added: list[Counter] = [Counter() for _ in range(refreshes)]
+    removed: Counter = Counter()
+    n_late = np.zeros(refreshes, dtype=np.int64)
+    steps = late.to_dict()
+    for doc in dataset.docs():
+        step = steps.get(str(doc["docno"]))
+        if step is None:
             continue
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)) / top
-        rows.append([idf.mean(), idf.max(), idf.min(), float(np.mean(df == 0))])
-    return ["idf:mean", "idf:max", "idf:min", "idf:oov"], np.array(rows).reshape(len(queries), 4)
+        text = " ".join(str(doc.get(f) or "") for f in dataset.text_fields)
+        toks = set(tokens(text)) & vocabulary
+        removed.update(toks)
+        first = int(np.searchsorted(starts, step, side="left"))  # first refresh that has it
+        if first < refreshes:
+            added[first].update(toks)
+            n_late[first] += 1
+    out, current = [], Counter({t: freqs.get(t, 0) - removed.get(t, 0) for t in vocabulary})
+    n_now = n_docs - len(steps)
+    for e in range(refreshes):
+        current.update(added[e])
+        n_now += int(n_late[e])
+        out.append((n_now, current.copy()))
+    return out
+
+
+def idf_features(queries: list[str], n_docs: int, freqs: Counter) -> tuple[list[str], np.ndarray]:
+    """Per query: mean, max and min normalised BM25 idf of its tokens and the share of
+    tokens no counted document contains (zeros for a query without tokens)."""
+    toks = [tokens(q) for q in queries]
+    lengths = np.array([len(t) for t in toks])
+    df = np.fromiter((freqs.get(t, 0) for q in toks for t in q), dtype=float,
+                     count=int(lengths.sum()))
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)) / np.log1p((n_docs + 0.5) / 0.5)
+    out = np.zeros((len(queries), 4))
+    has = lengths > 0
+    if has.any():
+        starts = (np.cumsum(lengths) - lengths)[has]
+        out[has, 0] = np.add.reduceat(idf, starts) / lengths[has]
+        out[has, 1] = np.maximum.reduceat(idf, starts)
+        out[has, 2] = np.minimum.reduceat(idf, starts)
+        out[has, 3] = np.add.reduceat((df == 0).astype(float), starts) / lengths[has]
+    return ["idf:mean", "idf:max", "idf:min", "idf:oov"], out
 
 
 def context_features(topics: pd.DataFrame, dataset: Dataset) -> tuple[list[str], np.ndarray]:
@@ -151,11 +199,14 @@ class ContextFeaturizer:
     Args:
         groups: feature groups, from :data:`FEATURE_GROUPS`, in the order they appear.
         dataset: the collection (corpus for ``idf``, context columns for ``context``).
-        arms: the benchmark's arms by name (``memory`` needs one with ``seen``/``past_ctr``;
-            ``post_retrieval`` reports one block per arm in this order).
+        arms: the benchmark's arms by name (``memory`` needs one with ``seen``/``past_ctr``).
+        probe_arms: the arms ``post_retrieval`` reads, one block each in this order
+            (default: every arm).
+        probe_depth: how many of each probed arm's top candidates it reads.
     """
 
-    def __init__(self, groups: list[str], dataset: Dataset, arms: dict | None = None) -> None:
+    def __init__(self, groups: list[str], dataset: Dataset, arms: dict | None = None,
+                 probe_arms: list[str] | None = None, probe_depth: int = 10) -> None:
         groups = list(groups)
         for group in groups:
             if group not in FEATURE_GROUPS:
@@ -173,29 +224,50 @@ class ContextFeaturizer:
                                  f"benchmark's arms (have: {', '.join(self.arms) or 'none'})")
             self.memory = memories[0]
         self.needs_candidates = "post_retrieval" in groups
+        self.probe_arms = list(self.arms) if probe_arms is None else list(probe_arms)
+        self.probe_depth = int(probe_depth)
         self._static: np.ndarray | None = None
         self._names: list[str] = []
 
-    def fit(self, topics: pd.DataFrame) -> "ContextFeaturizer":
-        """Precompute the static features of every topic row (row ``i`` = ``topic_index`` i)."""
+    def fit(self, topics: pd.DataFrame, late: pd.Series | None = None,
+            stream_length: int = 1) -> "ContextFeaturizer":
+        """Precompute the static features of every topic row (row ``i`` = ``topic_index`` i).
+
+        ``late`` (docno -> release step, as :func:`ltrr.simulation.stream.release_schedule`)
+        and ``stream_length`` make the idf statistics count only released documents, with
+        ``IDF_REFRESHES`` refreshes over the stream.
+        """
         self.queries = topics["query"].astype(str).tolist()
+        late = pd.Series(dtype=np.int64) if late is None else late
+        self._length = max(int(stream_length), 1)
         names: list[str] = []
         static: list[np.ndarray] = []
         self._fills: list[tuple[slice, Callable]] = []
+        self._idf: tuple[slice, np.ndarray, np.ndarray] | None = None
+        self._slices: dict[str, slice] = {}
         for group in self.groups:
             if group == "query":
                 block_names, block = query_features(self.queries)
             elif group == "idf":
-                block_names, block = idf_features(self.queries, self.dataset)
+                vocabulary = {tok for q in self.queries for tok in tokens(q)}
+                stats = released_frequencies(self.dataset, late, self._length, IDF_REFRESHES,
+                                             vocabulary)
+                blocks = [idf_features(self.queries, n, freqs) for n, freqs in stats]
+                block_names, block = blocks[0][0], blocks[0][1]
+                if len(blocks) > 1:
+                    where = slice(len(names), len(names) + len(block_names))
+                    starts = np.arange(len(blocks)) * self._length // len(blocks)
+                    self._idf = (where, np.stack([b for _, b in blocks]), starts)
             elif group == "context":
                 block_names, block = context_features(topics.reset_index(drop=True), self.dataset)
             elif group == "memory":
                 block_names, fill = ["mem:seen", "mem:ctr", "mem:issues"], self._memory
             else:
-                block_names = [f"post:{arm}:{kind}" for arm in self.arms
+                block_names = [f"post:{arm}:{kind}" for arm in self.probe_arms
                                for kind in ("top", "gap", "count")]
                 fill = self._post_retrieval
             where = slice(len(names), len(names) + len(block_names))
+            self._slices[group] = where
             if group in DYNAMIC_GROUPS:
                 self._fills.append((where, fill))
                 block = np.zeros((len(self.queries), len(block_names)))
@@ -205,6 +277,35 @@ class ContextFeaturizer:
         static.append(np.ones((len(self.queries), 1)))
         self._static = np.hstack(static)
         return self
+
+    def select(self, groups: list[str]) -> "ContextFeaturizer":
+        """A fitted featurizer over a subset of this one's groups (and the bias), sharing its
+        tables: what a policy that sees fewer features is given (``[[policies]] features``).
+        Without ``post_retrieval`` it needs no candidates, so its policy pays no probe."""
+        self._require_fit()
+        unknown = [g for g in groups if g not in self.groups]
+        if unknown:
+            raise InputError(f"feature groups {unknown} are not among the benchmark's "
+                             f"({', '.join(self.groups)})")
+        view = copy.copy(self)
+        view.groups = [g for g in self.groups if g in groups]
+        columns = np.concatenate([np.arange(len(self._names))[self._slices[g]] for g in view.groups]
+                                 + [np.array([len(self._names) - 1])])
+        position = {int(c): i for i, c in enumerate(columns)}
+
+        def moved(where: slice) -> slice:
+            return slice(position[where.start], position[where.start] + where.stop - where.start)
+
+        view._names = [self._names[c] for c in columns]
+        view._static = self._static[:, columns]
+        view._slices = {g: moved(self._slices[g]) for g in view.groups}
+        view._fills = [(moved(w), f) for w, f in self._fills if w.start in position]
+        view._idf = None
+        if self._idf is not None and "idf" in view.groups:
+            where, table, starts = self._idf
+            view._idf = (moved(where), table, starts)
+        view.needs_candidates = "post_retrieval" in view.groups
+        return view
 
     @property
     def names(self) -> list[str]:
@@ -216,14 +317,19 @@ class ContextFeaturizer:
         self._require_fit()
         return len(self._names)
 
-    def transform(self, topic_index: int, candidates: dict | None = None) -> np.ndarray:
-        """The context vector (length :attr:`dim`) of topic row ``topic_index`` right now.
+    def transform(self, topic_index: int, candidates: dict | None = None,
+                  step: int = 0) -> np.ndarray:
+        """The context vector (length :attr:`dim`) of topic row ``topic_index`` at ``step``.
 
-        ``candidates``: arm name -> that arm's candidates for this query (scores sorted best
-        first, ``(docno, score)`` pairs or a ranking frame); needed for ``post_retrieval``.
+        ``candidates``: probed arm name -> its top ``probe_depth`` candidates for this query
+        (scores sorted best first, ``(docno, score)`` pairs or a ranking frame); needed for
+        ``post_retrieval``. ``step`` picks the idf refresh in force.
         """
         self._require_fit()
         x = self._static[topic_index].copy()
+        if self._idf is not None:
+            where, table, starts = self._idf
+            x[where] = table[int(np.searchsorted(starts, step, side="right")) - 1, topic_index]
         for where, fill in self._fills:
             x[where] = fill(topic_index, candidates)
         return x
@@ -240,8 +346,9 @@ class ContextFeaturizer:
         if candidates is None:
             raise ValueError("post_retrieval features need the candidates of every arm")
         values: list[float] = []
-        for arm in self.arms:
-            scores = _scores(candidates.get(arm))
+        norm = math.log1p(max(self.probe_depth, 1))
+        for arm in self.probe_arms:
+            scores = _scores(candidates.get(arm))[: self.probe_depth]
             if len(scores) == 0:
                 values += [0.0, 0.0, 0.0]
                 continue
@@ -252,7 +359,7 @@ class ContextFeaturizer:
                 top = second = float(scores[0])
             gap = (top - second) / abs(top) if top != 0 else 0.0
             values += [math.copysign(math.log1p(abs(top)), top), min(max(gap, 0.0), 1.0),
-                       min(math.log1p(len(scores)) / _LOG1P_1000, 1.0)]
+                       min(math.log1p(len(scores)) / norm, 1.0)]
         return values
 
     def _require_fit(self) -> None:

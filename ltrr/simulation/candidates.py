@@ -7,8 +7,16 @@ The lists are stored as ``.npz`` (docnos as fixed-width strings, scores, per-top
 offsets) under ``LTRR_HOME/candidates/``, keyed by the arm's ``cache_key``, the depth
 and a hash of the topics; a later run (or another policy) loads them in milliseconds.
 
-In memory the lists become padded int arrays over a document vocabulary (:class:`DocIds`)
-so the loop works on integers only.
+Documents released during the stream are hidden until their release step, so a list cut at
+depth ``k`` before hiding would come up short. :func:`released_lists` asks each arm deep
+enough that, at every step, the first ``k`` *released* entries of its ranking are there.
+
+In memory the lists become int arrays over a document vocabulary (:class:`DocIds`) so the
+loop works on integers only.
+
+On a dataset scored with BEIR's ``ignore_identical_ids`` (:mod:`ltrr.datasets.identical_ids`)
+each arm is asked for one more candidate, the document whose id equals the query id is
+dropped and the list cut to the depth, as ``ltrr arms`` and BEIR's own retrievers do.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ltrr.datasets.identical_ids import ignores_identical_ids, retrieve
 from ltrr.paths import ltrr_home
 
 
@@ -39,9 +48,17 @@ def topics_hash(topics: pd.DataFrame) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
+def drops_identical_ids(arm) -> bool:
+    """Whether the arm's dataset is scored with BEIR's ``ignore_identical_ids``."""
+    return ignores_identical_ids(getattr(arm, "dataset", None))
+
+
 def cache_path(arm, depth: int, topics: pd.DataFrame) -> Path:
     """Where an arm's candidate lists for these topics at this depth are cached."""
-    key = hashlib.sha1(f"{arm.cache_key}|{depth}|{topics_hash(topics)}".encode()).hexdigest()
+    blob = f"{arm.cache_key}|{depth}|{topics_hash(topics)}"
+    if drops_identical_ids(arm):
+        blob += "|ignore_identical_ids"
+    key = hashlib.sha1(blob.encode()).hexdigest()
     return ltrr_home() / "candidates" / f"{arm.name}-{key[:16]}.npz"
 
 
@@ -53,7 +70,7 @@ def arm_lists(arm, topics: pd.DataFrame, depth: int) -> ArmLists:
             return _split(data["docnos"], data["scores"], data["offsets"])
     queries = topics[["qid", "query"]].reset_index(drop=True).copy()
     queries["qid"] = queries["qid"].astype(str)
-    ranking = arm.with_depth(depth).transform(queries)
+    ranking, _ = retrieve(arm, queries, depth, drops_identical_ids(arm))
     position = pd.Series(np.arange(len(queries)), index=queries["qid"].to_numpy())
     rows = position.reindex(ranking["qid"].astype(str).to_numpy()).to_numpy()
     order = np.lexsort((ranking["rank"].to_numpy(), rows))
@@ -66,6 +83,40 @@ def arm_lists(arm, topics: pd.DataFrame, depth: int) -> ArmLists:
     np.savez(tmp, docnos=docnos.astype(str), scores=scores, offsets=offsets)
     os.replace(tmp, path)
     return _split(docnos, scores, offsets)
+
+
+def released_lists(arm, topics: pd.DataFrame, depth: int, late: pd.Series) -> ArmLists:
+    """The arm's ranking per topic, deep enough to hold ``depth`` documents that are out at
+    every step: hiding the ``late`` documents (docno -> release step > 0) never leaves fewer
+    than ``depth`` entries when the arm has that many.
+
+    First asked at ``depth`` (the common case: nothing late near the top); topics whose list
+    is full but holds fewer than ``depth`` documents out from the start are asked again at
+    ``depth + len(late)``, which always suffices. Each list is then cut after its
+    ``depth``-th always-out entry: nothing beyond it can reach the top ``depth`` at any step.
+    Both calls go through :func:`arm_lists` and its on-disk cache.
+    """
+    lists = arm_lists(arm, topics, depth)
+    if late.empty:
+        return lists
+    is_late = set(late.index.astype(str))
+
+    def out_from_start(docnos: np.ndarray) -> np.ndarray:
+        return np.fromiter((d not in is_late for d in docnos.tolist()), dtype=bool,
+                           count=len(docnos))
+
+    short = [t for t, docnos in enumerate(lists.docnos)
+             if len(docnos) >= depth and out_from_start(docnos).sum() < depth]
+    if short:
+        deeper = arm_lists(arm, topics.iloc[short], depth + len(late))
+        for t, docnos, scores in zip(short, deeper.docnos, deeper.scores):
+            lists.docnos[t], lists.scores[t] = docnos, scores
+    for t, docnos in enumerate(lists.docnos):
+        out = np.flatnonzero(out_from_start(docnos))
+        if len(out) >= depth:
+            end = out[depth - 1] + 1
+            lists.docnos[t], lists.scores[t] = docnos[:end], lists.scores[t][:end]
+    return lists
 
 
 def _split(docnos: np.ndarray, scores: np.ndarray, offsets: np.ndarray) -> ArmLists:
@@ -102,15 +153,3 @@ class DocIds:
             self._index[docno] = len(self.docnos)
             self.docnos = np.append(self.docnos, docno)
         return self._index[docno]
-
-
-def padded(lists: ArmLists, vocab: DocIds, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(ids, scores)`` arrays of shape ``(n_topics, depth)``, padded with id -1."""
-    n = len(lists.docnos)
-    ids = np.full((n, depth), -1, dtype=np.int64)
-    scores = np.zeros((n, depth))
-    for t, (docnos, sc) in enumerate(zip(lists.docnos, lists.scores)):
-        m = min(len(docnos), depth)
-        ids[t, :m] = vocab.ids(docnos[:m])
-        scores[t, :m] = sc[:m]
-    return ids, scores

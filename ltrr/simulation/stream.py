@@ -7,12 +7,13 @@ Topics are drawn with replacement, so head queries repeat and tail queries rarel
 - otherwise by a Zipf law over a seeded random ordering of the topics: the topic at
   popularity rank ``r`` (1-based) has probability proportional to ``r ** -exponent``.
 
-New releases: a corpus whose records carry a ``release_day`` (the music world) gets
-its last ``new_release_days`` days mapped linearly onto the stream. A document released
-on day ``d`` within that window becomes retrievable at step
+New releases: a corpus whose records carry the day an entity first exists (the field
+``Dataset.meta["recency"]["available_field"]``, else its ``field``; the music world's
+``first_release_day``) gets its last ``new_release_days`` days mapped linearly onto the
+stream. A document released on day ``d`` within that window becomes retrievable at step
 ``floor((d - first_window_day) / new_release_days * length)``; older documents are
 there from step 0. The loop hides documents before their step from every arm, and
-candidate recall counts only the relevant documents already released.
+candidate recall and nDCG count only the relevant documents already released.
 """
 
 from __future__ import annotations
@@ -47,6 +48,21 @@ def sample_stream(topics: pd.DataFrame, length: int, zipf: float, seed: int) -> 
     rng = np.random.default_rng([seed, 101])
     probs = topic_probabilities(topics, zipf, rng)
     return rng.choice(len(topics), size=int(length), p=probs)
+
+
+def release_schedule(dataset, length: int, new_release_days: int) -> pd.Series:
+    """Step from which each document released during the stream is retrievable (docno ->
+    step > 0); documents there from the start are left out. Empty when ``new_release_days``
+    is 0 or the corpus has no day field (``Dataset.meta["recency"]``, see the module doc)."""
+    recency = dataset.meta.get("recency", {})
+    name = recency.get("available_field", recency.get("field", "release_day"))
+    if not new_release_days or name not in dataset.fields:
+        return pd.Series(dtype=np.int64)
+    days = pd.Series({str(doc["docno"]): doc.get(name) for doc in dataset.docs()}, dtype=float)
+    if recency.get("newer_is") == "smaller":  # days before today: flip to a time axis
+        days = -days
+    steps = pd.Series(release_steps(days.to_numpy(), length, new_release_days), index=days.index)
+    return steps[steps > 0]
 
 
 def release_steps(release_days: np.ndarray, length: int, new_release_days: int) -> np.ndarray:

@@ -10,7 +10,8 @@ Corpus records (dicts): ``docno`` (``t00001``, ``ar00001``, ``al…``, ``pl…``
 playlists), ``genres`` ("rock country"), ``genre_weights`` ("rock:0.7 country:0.3"), ``moods``
 ("calm dreamy"), ``locale`` ("us", "br"…), ``release_year`` (int; an artist's first year),
 ``release_day`` (int, days before the world's today; 0 = today; an artist's latest release),
-``popularity`` (float, Zipf: the r-th most popular entity has 100 / r).
+``first_release_day`` (int, the same scale: when the entity first exists; an artist's first
+release, for every other type its own ``release_day``), ``popularity`` (float, Zipf: the r-th most popular entity has 100 / r).
 
 ``Dataset.meta``:
 
@@ -18,13 +19,18 @@ playlists), ``genres`` ("rock country"), ``genre_weights`` ("rock:0.7 country:0.
   {value: [query phrases]}}}`` for ``type``, ``genres``, ``moods``, ``locale``, ``artist`` and
   ``release_year`` (decades such as "90s" are for the reader of the query to resolve).
   ``set`` fields are space-separated strings in the records.
-- ``recency``: ``{"field": "release_day", "newer_is": "smaller", "words": ["new", "latest"]}``.
+- ``recency``: ``{"field": "release_day", "available_field": "first_release_day",
+  "newer_is": "smaller", "words": ["new", "latest"]}``: ``field`` is what "new" means to a
+  searcher (an artist is new when its latest work is), ``available_field`` when an entity
+  exists at all (an artist from its first release): the loop hides entities by the latter.
+- ``priors``: the document priors a learned ranker may use (:class:`ltrr.ranking.features.DocumentPriors`):
+  ``{"popularity": {"field": "popularity"}, "recency": {"field": "release_day", "sign": -1}}``.
 - ``synonyms``: the topic lexicon, ``{topic: {"query": [...], "text": [...]}}``.
 - ``generator``: ``{"name": "music", "version": "music-1", "size": …, "seed": …}``.
 
 Topics: ``qid, query, intent, weight, head, split`` and the context columns ``locale, hour,
 device, preferred_genre``. New releases over time: an entity exists at simulated time ``tau``
-(days before today) iff ``release_day >= tau``; see :func:`released_by`.
+(days before today) iff ``first_release_day >= tau``; see :func:`released_by`.
 """
 
 from __future__ import annotations
@@ -35,9 +41,9 @@ from ltrr.datasets.base import Dataset
 from ltrr.datasets.music import catalogue, lexicon, queries
 from ltrr.errors import InputError
 
-VERSION = "music-1"
+VERSION = "music-2"  # 2: first_release_day (an artist exists from its first release)
 PUBLIC_FIELDS = ["docno", "type", "title", "text", "artist", "genres", "genre_weights", "moods",
-                 "locale", "release_year", "release_day", "popularity"]
+                 "locale", "release_year", "release_day", "first_release_day", "popularity"]
 MIN_SIZE = 200
 
 
@@ -59,9 +65,10 @@ def structured_fields(artists: list[str]) -> dict:
     }
 
 
-def released_by(release_day: np.ndarray, tau: int) -> np.ndarray:
-    """Mask of entities already out at simulated time ``tau`` days before today."""
-    return np.asarray(release_day) >= tau
+def released_by(first_release_day: np.ndarray, tau: int) -> np.ndarray:
+    """Mask of entities that exist at simulated time ``tau`` days before today (by their
+    ``first_release_day``)."""
+    return np.asarray(first_release_day) >= tau
 
 
 def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Dataset:
@@ -83,10 +90,12 @@ def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Data
     df["genre_weights"] = [" ".join(f"{g}:{w:g}" for g, w in zip(gs, ws))
                            for gs, ws in zip(df["genre_list"], df["gw"])]
     df["moods"] = [" ".join(m) for m in df["mood_list"]]
+    df["first_release_day"] = df["first_day"]
     records = df[PUBLIC_FIELDS].to_dict("records")
     for r in records:
         r["release_year"] = int(r["release_year"])
         r["release_day"] = int(r["release_day"])
+        r["first_release_day"] = int(r["first_release_day"])
         r["popularity"] = float(r["popularity"])
     artists = sorted(df.loc[df["type"] == "artist", "artist"])
     return Dataset(
@@ -100,8 +109,11 @@ def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Data
         context_columns=list(queries.CONTEXT_COLUMNS),
         meta={
             "structured_fields": structured_fields(artists),
-            "recency": {"field": "release_day", "newer_is": "smaller",
+            "recency": {"field": "release_day", "available_field": "first_release_day",
+                        "newer_is": "smaller",
                         "words": list(lexicon.RECENCY_WORDS)},
+            "priors": {"popularity": {"field": "popularity"},
+                       "recency": {"field": "release_day", "sign": -1}},
             "synonyms": {k: {"query": list(v["query"]), "text": list(v["text"])}
                          for k, v in lexicon.TOPICS.items()},
             "generator": {"name": "music", "version": VERSION, "size": int(size), "seed": int(seed)},

@@ -184,7 +184,7 @@ def build(size: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFra
     is_art = df["type"].eq("artist").to_numpy()
     art_days = _release_days(rng, n_art)
     df.loc[is_art, "release_day"] = [int(last.get(a, art_days[a])) for a in range(n_art)]
-    df["first_day"] = df["release_day"]
+    df["first_day"] = df["release_day"]  # when the entity first exists (public: first_release_day)
     df.loc[is_art, "first_day"] = [int(first.get(a, art_days[a])) for a in range(n_art)]
     dates = TODAY - df["first_day"].to_numpy().astype("timedelta64[D]")
     df["release_year"] = dates.astype("datetime64[Y]").astype(np.int64) + 1970

@@ -9,21 +9,24 @@ name                   what                                          hyper-param
 ``epsilon_greedy``     obp ``EpsilonGreedy``                         ``epsilon`` (0.1)
 ``ucb1``               UCB1                                          ``c`` (2.0)
 ``thompson``           obp ``BernoulliTS`` (Agrawal-Goyal rewards)   ``alpha`` (1.0), ``beta``
-                                                                     (1.0),
-                                                                     ``n_propensity_draws`` (200)
-``exp3``               EXP3                                          ``gamma`` (0.1)
+                                                                     (1.0), ``reward_cap`` (1.0)
+``exp3``               EXP3                                          ``gamma`` (0.1),
+                                                                     ``reward_cap`` (1.0)
 ``linucb``             obp ``LinUCB`` (disjoint)                     ``alpha`` (1.0)
-``lints``              obp ``LinTS`` (disjoint)                      ``v`` (0.5),
-                                                                     ``n_propensity_draws`` (200)
+``lints``              obp ``LinTS`` (disjoint)                      ``v`` (0.5)
 ``lin_epsilon_greedy`` obp ``LinEpsilonGreedy`` (disjoint)           ``epsilon`` (0.1)
 ``semibandit``         ESCB over (arm, depth) with click credit      ``c`` (0.5)
 ``oracle``             argmax of the simulator's truth (bound)       none
 =====================  ============================================  =========================
 
-Every policy is seeded by ``random_state`` and returns its propensity with each choice.
-``thompson`` and ``exp3`` learn from rewards rescaled to [0, 1] by the benchmark's reward
-range (their methods need it); the others learn from the raw reward (clicks minus cost), so
-their exploration constants are in clicks (see ``decisions.RewardScale``).
+Every policy is seeded by ``random_state`` and returns its propensity with each choice: the
+exact probability of the chosen plan, for Thompson sampling (``thompson``, ``lints``) too,
+where it is a one-dimensional integral computed by quadrature (``argmax``), not a Monte
+Carlo estimate. ``thompson`` and ``exp3`` need rewards in [0, 1] and learn from
+``min(max(reward, 0), reward_cap) / reward_cap``; the default cap of 1 makes a click-rewarded
+page a success when it earned a click net of its cost. The others learn from the raw reward
+(clicks minus cost), so their exploration constants are in clicks (see
+``decisions.RewardScale``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Non-contextual bandits over plans: epsilon-greedy, UCB1, Beta-Bernoulli Thompson, EXP3.
 
-All ignore the context. ``thompson`` and ``exp3`` need rewards in [0, 1] and rescale them
-by the benchmark's ``reward_range``; ``epsilon_greedy`` and ``ucb1`` learn from the raw
-reward in clicks (see :class:`~ltrr.selection.policies.decisions.RewardScale`).
+All ignore the context. ``thompson`` and ``exp3`` need rewards in [0, 1]: they learn from
+the reward clipped to ``[0, reward_cap]`` and divided by ``reward_cap`` (default 1: with
+click rewards, a page with a click, net of its cost, is a full success, a page without
+one, or one that cost more than it earned, a failure). ``epsilon_greedy`` and ``ucb1``
+learn from the raw reward in clicks (see
+:class:`~ltrr.selection.policies.decisions.RewardScale`).
 
 - ``epsilon_greedy`` and ``thompson`` wrap obp's ``EpsilonGreedy`` and ``BernoulliTS``
   (``len_list=1``, ``batch_size=1``: updated every step, seeded with ``random_state``); obp
@@ -16,8 +19,9 @@ import numpy as np
 
 from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
-from ltrr.selection.policies.decisions import (IndexPolicy, PlanPolicy, check_param,
-                                               checked_epsilon, is_number, monte_carlo_argmax_share)
+from ltrr.selection.policies.argmax import beta_argmax_probabilities, beta_argmax_probability
+from ltrr.selection.policies.decisions import (IndexPolicy, PlanPolicy, capped_scale, check_param,
+                                               checked_epsilon, is_number)
 
 
 class EpsilonGreedy(PlanPolicy):
@@ -30,6 +34,7 @@ class EpsilonGreedy(PlanPolicy):
     """
 
     name = "epsilon_greedy"
+    uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *,
@@ -66,6 +71,7 @@ class UCB1(IndexPolicy):
     """
 
     name = "ucb1"
+    uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, c: float = 2.0) -> None:
@@ -91,46 +97,43 @@ class BernoulliThompson(PlanPolicy):
     """obp's ``BernoulliTS``: Beta(alpha, beta) prior per plan, the plan whose posterior draw
     is highest.
 
-    Rewards need not be binary: following Agrawal & Goyal (2012), each reward rescaled to
-    [0, 1] is turned into a Bernoulli draw with that success probability (from this policy's
-    own rng) before obp updates its Beta posterior.
+    Rewards need not be binary: following Agrawal & Goyal (2012), each reward on the capped
+    [0, 1] scale (see the module doc) is turned into a Bernoulli draw with that success
+    probability (from this policy's own rng) before obp updates its Beta posterior.
 
-    Propensity (Monte Carlo): ``n_propensity_draws`` further posterior draws from this
-    policy's rng, vectorised; the share won by the chosen plan, counting obp's decision draw
-    (see :func:`~ltrr.selection.policies.decisions.monte_carlo_argmax_share`).
+    Propensity (exact): the probability that the chosen plan's Beta posterior draw is the
+    largest, a one-dimensional integral computed by quadrature to ~1e-11
+    (:func:`~ltrr.selection.policies.argmax.beta_argmax_probability`; all plans:
+    ``beta_argmax_probabilities``). It draws nothing, so decisions do not depend on whether
+    probabilities were asked for.
     """
 
     name = "thompson"
-    rescale_rewards = True
+    uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, alpha: float = 1.0,
-                 beta: float = 1.0, n_propensity_draws: int = 200) -> None:
+                 beta: float = 1.0, reward_cap: float = 1.0) -> None:
         super().__init__(plans, n_features, random_state, reward_range)
         for key, value in (("alpha", alpha), ("beta", beta)):
             check_param(is_number(value) and value > 0, self.name, key,
                         f"must be a number > 0, got {value!r}")
-        check_param(isinstance(n_propensity_draws, int) and not isinstance(n_propensity_draws, bool)
-                    and n_propensity_draws >= 1, self.name, "n_propensity_draws",
-                    f"must be an integer >= 1, got {n_propensity_draws!r}")
-        self.n_draws = n_propensity_draws
+        self.scale = capped_scale(self.name, reward_cap)
         self.model = obp().policy.BernoulliTS(
             n_actions=self.n_plans, len_list=1, batch_size=1, random_state=random_state,
             alpha=np.full(self.n_plans, float(alpha)), beta=np.full(self.n_plans, float(beta)))
 
-    def _posterior_draws(self, n: int) -> np.ndarray:
+    def posterior(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per plan, the Beta parameters obp's ``select_action`` draws from."""
         m = self.model
-        return self.rng.beta(m.reward_counts + m.alpha, m.action_counts - m.reward_counts + m.beta,
-                             size=(n, self.n_plans))
+        return m.reward_counts + m.alpha, m.action_counts - m.reward_counts + m.beta
+
+    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
+        return beta_argmax_probabilities(*self.posterior())
 
     def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
         plan = int(self.model.select_action()[0])
-        return plan, monte_carlo_argmax_share(self._posterior_draws(self.n_draws), plan)
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        wins = np.bincount(self._posterior_draws(self.n_draws).argmax(axis=1),
-                           minlength=self.n_plans)
-        return wins / self.n_draws
+        return plan, beta_argmax_probability(*self.posterior(), plan)
 
     def update(self, context: np.ndarray, plan: int, reward: float,
                arm_rewards: dict[str, float] | None = None) -> None:
@@ -139,21 +142,23 @@ class BernoulliThompson(PlanPolicy):
 
 
 class EXP3(PlanPolicy):
-    """EXP3 (Auer et al. 2002) for adversarial rewards in [0, 1]:
-    ``p = (1 - gamma) * w / sum(w) + gamma / K``; the chosen plan's weight grows by
-    ``exp(gamma * r / (p * K))``. Weights are kept as logs for stability. Propensity exact
+    """EXP3 (Auer et al. 2002) for adversarial rewards in [0, 1] (the capped scale of the
+    module doc): ``p = (1 - gamma) * w / sum(w) + gamma / K``; the chosen plan's weight grows
+    by ``exp(gamma * r / (p * K))``. Weights are kept as logs for stability. Propensity exact
     (``p`` of the chosen plan). Written here: obp 0.4.1 has no EXP3.
     """
 
     name = "exp3"
-    rescale_rewards = True
+    uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
-                 reward_range: tuple[float, float] = (0.0, 1.0), *, gamma: float = 0.1) -> None:
+                 reward_range: tuple[float, float] = (0.0, 1.0), *, gamma: float = 0.1,
+                 reward_cap: float = 1.0) -> None:
         super().__init__(plans, n_features, random_state, reward_range)
         check_param(is_number(gamma) and 0 < gamma <= 1, self.name, "gamma",
                     f"must be a number in (0, 1], got {gamma!r}")
         self.gamma = float(gamma)
+        self.scale = capped_scale(self.name, reward_cap)
         self.log_weights = np.zeros(self.n_plans)
 
     def probabilities(self, context: np.ndarray | None = None,

@@ -22,6 +22,7 @@ class FixedPlan(PlanPolicy):
     """Always the same plan, given by id (propensity 1.0)."""
 
     name = "fixed"
+    uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), plan_id: str = "") -> None:
@@ -68,6 +69,7 @@ class Uniform(PlanPolicy):
     """A uniformly random plan per query (propensity ``1 / n_plans``)."""
 
     name = "uniform"
+    uses_context = False
 
     def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
         return int(self.rng.integers(self.n_plans)), 1.0 / self.n_plans

@@ -6,6 +6,11 @@ All three keep their model in obp's linear policies (``LinUCB``, ``LinTS``,
 obp's Sherman-Morrison update of the inverse design matrix ``A_inv`` and the vector ``b``.
 The plan features of :meth:`~ltrr.selection.plans.PlanSpace.features` are not used: with
 disjoint models each plan has its own weights, so a plan's identity is already in the model.
+The update is obp's formula, ``A_inv -= (A_inv x)(A_inv x)' / (1 + x' A_inv x)`` (obp writes
+``A_inv x x' A_inv``, the same matrix since ``A_inv`` is symmetric), applied in place to the
+chosen plan's matrix: O(d^2) instead of obp's O(d^3) product, and without obp's copy of every
+plan's matrix at each step (with ``batch_size=1`` obp copies ``A_inv_temp`` into ``A_inv``
+after every update; here both are the same array).
 obp learns from the raw reward (clicks minus cost), as in obp's own simulations, so
 ``alpha`` and ``v`` are in clicks.
 
@@ -23,13 +28,13 @@ import numpy as np
 
 from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
+from ltrr.selection.policies.argmax import normal_argmax_probabilities, normal_argmax_probability
 from ltrr.selection.policies.decisions import (PlanPolicy, argmax_random_ties, check_param,
-                                               checked_epsilon, is_number, monte_carlo_argmax_share,
-                                               tie_distribution)
+                                               checked_epsilon, is_number, tie_distribution)
 
 
 class _LinearPolicy(PlanPolicy):
-    """obp's model, updated through ``update_params``; per-plan means and variances."""
+    """obp's model, updated in place by obp's rank-one formula; per-plan means and variances."""
 
     reward_factor = 1.0  # what the reward is multiplied by before obp sees it
 
@@ -45,11 +50,22 @@ class _LinearPolicy(PlanPolicy):
         means = np.einsum("kd,dk->k", a_inv_x, self.model.b)
         return means, np.maximum(a_inv_x @ x, 0.0)
 
+    def _share_arrays(self) -> None:
+        """Make obp's per-batch copies the model itself (``batch_size=1``: obp would copy
+        them after every update anyway)."""
+        self.model.A_inv = self.model.A_inv_temp
+        self.model.b = self.model.b_temp
+
     def update(self, context: np.ndarray, plan: int, reward: float,
                arm_rewards: dict[str, float] | None = None) -> None:
-        row = self.check_context(context)[np.newaxis, :]
-        self.model.update_params(action=plan, reward=self.scale(reward) * self.reward_factor,
-                                 context=row)
+        x = self.check_context(context)
+        m = self.model
+        a_inv = m.A_inv_temp[plan]
+        a_inv_x = a_inv @ x
+        a_inv -= np.outer(a_inv_x, a_inv_x) / (1.0 + x @ a_inv_x)
+        m.b_temp[:, plan] += self.scale(reward) * self.reward_factor * x
+        m.n_trial += 1
+        m.action_counts[plan] += 1
 
 
 class LinUCB(_LinearPolicy):
@@ -69,6 +85,7 @@ class LinUCB(_LinearPolicy):
         self.model = obp().policy.LinUCB(dim=n_features, n_actions=self.n_plans, len_list=1,
                                          batch_size=1, random_state=random_state,
                                          epsilon=self.alpha)
+        self._share_arrays()
 
     def scores(self, context: np.ndarray) -> np.ndarray:
         means, variances = self.estimates(self.check_context(context))
@@ -95,38 +112,37 @@ class LinTS(_LinearPolicy):
     divided by ``v`` (posterior means scale by ``1/v``, the covariance stays, so the argmax
     is that of scale ``v``).
 
-    Propensity (Monte Carlo): ``n_propensity_draws`` further score vectors from the same
-    distribution, drawn with the decision draw in one call; the share won by the chosen
-    plan, counting the decision draw itself.
+    Propensity (exact): the probability that the chosen plan's normal score is the largest,
+    a one-dimensional integral computed by quadrature to ~1e-11
+    (:func:`~ltrr.selection.policies.argmax.normal_argmax_probability`; all plans:
+    ``normal_argmax_probabilities``; a plan with zero variance, at a zero context, is a
+    point mass, handled exactly). It draws nothing from the rng.
     """
 
     name = "lints"
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
-                 reward_range: tuple[float, float] = (0.0, 1.0), *, v: float = 0.5,
-                 n_propensity_draws: int = 200) -> None:
+                 reward_range: tuple[float, float] = (0.0, 1.0), *, v: float = 0.5) -> None:
         super().__init__(plans, n_features, random_state, reward_range)
         check_param(is_number(v) and v > 0, self.name, "v", f"must be a number > 0, got {v!r}")
-        check_param(isinstance(n_propensity_draws, int) and not isinstance(n_propensity_draws, bool)
-                    and n_propensity_draws >= 1, self.name, "n_propensity_draws",
-                    f"must be an integer >= 1, got {n_propensity_draws!r}")
         self.reward_factor = 1.0 / float(v)
-        self.n_draws = n_propensity_draws
         self.model = obp().policy.LinTS(dim=n_features, n_actions=self.n_plans, len_list=1,
                                         batch_size=1, random_state=random_state)
+        self._share_arrays()
 
-    def _score_draws(self, context: np.ndarray, n: int) -> np.ndarray:
+    def score_distribution(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per plan, the mean and standard deviation of the score ``x . theta_a``."""
         means, variances = self.estimates(self.check_context(context))
-        return means + np.sqrt(variances) * self.rng.standard_normal((n, self.n_plans))
+        return means, np.sqrt(variances)
 
     def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        draws = self._score_draws(context, 1 + self.n_draws)
-        plan = int(draws[0].argmax())
-        return plan, monte_carlo_argmax_share(draws[1:], plan)
+        means, sd = self.score_distribution(context)
+        plan, _ = argmax_random_ties(means + sd * self.rng.standard_normal(self.n_plans),
+                                     self.rng)  # ties only among zero-variance plans
+        return plan, normal_argmax_probability(means, sd, plan)
 
     def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        draws = self._score_draws(context, self.n_draws)
-        return np.bincount(draws.argmax(axis=1), minlength=self.n_plans) / self.n_draws
+        return normal_argmax_probabilities(*self.score_distribution(context))
 
 
 class LinEpsilonGreedy(_LinearPolicy):
@@ -147,6 +163,7 @@ class LinEpsilonGreedy(_LinearPolicy):
                                                    len_list=1, batch_size=1,
                                                    random_state=random_state,
                                                    epsilon=self.epsilon)
+        self._share_arrays()
 
     def _distribution(self, means: np.ndarray) -> np.ndarray:
         return (1.0 - self.epsilon) * tie_distribution(means) + self.epsilon / self.n_plans

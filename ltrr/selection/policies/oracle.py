@@ -16,6 +16,7 @@ class Oracle(PlanPolicy):
     """``argmax(truth)`` (first plan among ties); propensity 1.0."""
 
     name = "oracle"
+    uses_context = False
     uses_truth = True
 
     def _best(self, truth: np.ndarray | None) -> int:

@@ -37,6 +37,8 @@ class SemiBanditUCB(IndexPolicy):
     """ESCB over (arm, depth) base arms with a per-plan residual (see module doc)."""
 
     name = "semibandit"
+    uses_context = False
+    uses_arm_rewards = True
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, c: float = 0.5) -> None:

@@ -8,12 +8,14 @@ writes nothing). Tables and keys::
     [benchmark]  name, dataset, seeds, version?, description?
     [arms]       names = [...];  [arms.<name>] constructor parameters of that arm
     [plans]      budget, single?, equal_splits?, skewed?, custom?, union?
-    [features]   groups = [...]
+    [features]   groups = [...], probe_depth?, probe_arms?
     [stream]     length, zipf?, new_release_days?, split?
     [clicks]     model, params
     [ranking]    fusion?, k?, page?
     [cost]       per_candidate?, per_arm_call?
-    [[policies]] name, label?, params?
+    [tuning]     seeds, metric?
+    [rankers.<name>]  model?, train?, correction?, params?, sessions?, log?, retrain_every?
+    [[policies]] name, label?, params?, grid?, features?, ranker?
 """
 
 from __future__ import annotations
@@ -34,24 +36,52 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "arms": {"names": list},
     "plans": {"budget": int, "single": bool, "equal_splits": (list, str), "skewed": list,
               "custom": list, "union": bool},
-    "features": {"groups": list},
+    "features": {"groups": list, "probe_depth": int, "probe_arms": list},
     "stream": {"length": int, "zipf": (int, float), "new_release_days": int, "split": str},
     "clicks": {"model": str, "params": str},
     "ranking": {"fusion": str, "k": int, "page": int},
     "cost": {"per_candidate": (int, float), "per_arm_call": (int, float)},
+    "tuning": {"seeds": list, "metric": str},
 }
 REQUIRED = {"benchmark": ("name", "dataset", "seeds"), "arms": ("names",),
             "plans": ("budget",), "stream": ("length",), "clicks": ("model", "params")}
-POLICY_KEYS = ("name", "label", "params")
+POLICY_KEYS = ("name", "label", "params", "grid", "features", "ranker")
+DEFAULT_PROBE_DEPTH = 10
+# what tuning can select on: a run's metrics where larger is better
+TUNING_METRICS = ("reward", "expected_reward", "clicks", "ndcg@10", "candidate_recall")
 
 
 @dataclass
 class PolicySpec:
-    """One policy entry: its ``name``, a ``label`` (unique, names its result files) and params."""
+    """One policy entry: its ``name``, a ``label`` (unique, names its result files), params,
+    the tuning ``grid`` (hyper-parameter -> candidate values; empty: not tuned) and the
+    feature groups it sees (None: all of the benchmark's)."""
 
     name: str
     label: str
     params: dict = field(default_factory=dict)
+    grid: dict = field(default_factory=dict)
+    features: list[str] | None = None
+    ranker: str | None = None  # a [rankers.<name>] table; None: the benchmark's fusion
+
+    def settings(self) -> list[dict]:
+        """Every setting of the grid (params overlaid with one value per grid key), in the
+        grid's order: the first key varies slowest."""
+        from itertools import product
+
+        keys = list(self.grid)
+        return [{**self.params, **dict(zip(keys, values))}
+                for values in product(*(self.grid[k] for k in keys))]
+
+
+@dataclass
+class Tuning:
+    """The ``[tuning]`` table: grids are run on ``seeds`` (disjoint from the reported seeds)
+    with the benchmark's own stream length (the horizon a setting is tuned for is the one
+    it is reported on), and the setting with the best mean ``metric`` is kept."""
+
+    seeds: list[int]
+    metric: str = "reward"
 
 
 @dataclass
@@ -73,6 +103,9 @@ class Benchmark:
     split: str | None
     settings: LoopSettings
     policies: list[PolicySpec]
+    tuning: Tuning | None = None
+    rankers: dict = field(default_factory=dict)  # name -> RankerConfig
+    probe_depth: int = 0
     version: str = "1"
     description: str = ""
     raw: dict = field(default_factory=dict)
@@ -106,8 +139,8 @@ def load_benchmark(path: str | Path) -> Benchmark:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"not valid TOML: {err}", file=file) from None
     for table in raw:
-        if table not in SCHEMA and table != "policies":
-            known = ", ".join(list(SCHEMA) + ["policies"])
+        if table not in SCHEMA and table not in ("policies", "rankers"):
+            known = ", ".join(list(SCHEMA) + ["rankers", "policies"])
             raise InputError(f"unknown table (expected one of {known})", file=file, field=table)
     for table, keys in SCHEMA.items():
         section = raw.get(table, {})
@@ -186,16 +219,93 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
                             new_release_days=stream.get("new_release_days", 0))
     features = raw.get("features", {}).get("groups", [])
     _check_features(file, features)
+    probe_depth, probe_arms = _probe(file, raw.get("features", {}), features, arms)
+    settings.probe_depth, settings.probe_arms = probe_depth, probe_arms
     benchmark = Benchmark(
         path=path, sha256=sha, name=bench["name"], dataset=bench["dataset"], seeds=list(seeds),
         arms=list(arms), arm_params=arm_params, budget=budget, plans=plans,
         features=list(features), stream_length=stream["length"],
         zipf=float(stream.get("zipf", 1.0)), split=stream.get("split"), settings=settings,
         policies=_policies(file, raw.get("policies")), version=str(bench.get("version", "1")),
-        description=bench.get("description", ""), raw=raw)
+        description=bench.get("description", ""), raw=raw, probe_depth=probe_depth,
+        tuning=_tuning(file, raw.get("tuning"), seeds), rankers=_rankers(file, raw.get("rankers")))
+    if benchmark.tuning is None:
+        for i, spec in enumerate(benchmark.policies):
+            if spec.grid:
+                raise InputError("a tuning grid needs a [tuning] table (its seeds and metric)",
+                                 file=file, field=f"policies[{i}].grid")
+    for i, spec in enumerate(benchmark.policies):
+        if spec.ranker is not None and spec.ranker not in benchmark.rankers:
+            raise InputError(f"unknown ranker '{spec.ranker}' (the file declares "
+                             f"{', '.join(benchmark.rankers) or 'none'} in [rankers.<name>] tables)",
+                             file=file, field=f"policies[{i}].ranker")
+        if spec.features is not None:
+            extra = [g for g in spec.features if g not in features]
+            if extra or len(set(spec.features)) != len(spec.features):
+                raise InputError(f"expected distinct groups from features.groups "
+                                 f"({', '.join(features) or 'none'}), got {spec.features!r}",
+                                 file=file, field=f"policies[{i}].features")
     space = benchmark.plan_space()
     _check_policies(file, benchmark, space)
     return benchmark
+
+
+def _probe(file: str, table: dict, groups: list[str], arms: list[str]) -> tuple[int, tuple]:
+    """``(probe_depth, probe_arms)``: what post-retrieval features read (0, () without them)."""
+    if "post_retrieval" not in groups:
+        for key in ("probe_depth", "probe_arms"):
+            if key in table:
+                raise InputError("only used with the post_retrieval feature group",
+                                 file=file, field=f"features.{key}")
+        return 0, ()
+    depth = table.get("probe_depth", DEFAULT_PROBE_DEPTH)
+    _positive(file, "features.probe_depth", depth)
+    probed = table.get("probe_arms", list(arms))
+    if not probed or not all(isinstance(a, str) and a in arms for a in probed) \
+            or len(set(probed)) != len(probed):
+        raise InputError(f"expected distinct names from arms.names, got {probed!r}",
+                         file=file, field="features.probe_arms")
+    return int(depth), tuple(a for a in arms if a in probed)
+
+
+def _rankers(file: str, table: object) -> dict:
+    """The ``[rankers.<name>]`` tables, checked (:class:`ltrr.ranking.stage.RankerConfig`)."""
+    from ltrr.ranking.stage import RankerConfig
+
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise InputError("expected tables [rankers.<name>]", file=file, field="rankers")
+    return {name: RankerConfig.from_table(name, value, file) for name, value in table.items()}
+
+
+def _tuning(file: str, table: dict | None, seeds: list[int]) -> Tuning | None:
+    if table is None:
+        return None
+    if "seeds" not in table:
+        raise InputError("missing required key", file=file, field="tuning.seeds")
+    tuning_seeds = table["seeds"]
+    if not tuning_seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                   for s in tuning_seeds) or len(set(tuning_seeds)) != len(tuning_seeds):
+        raise InputError(f"expected a non-empty list of distinct integers >= 0, got {tuning_seeds!r}",
+                         file=file, field="tuning.seeds")
+    check_disjoint(tuning_seeds, seeds, file)
+    metric = table.get("metric", "reward")
+    if metric not in TUNING_METRICS:
+        raise InputError(f"unknown metric '{metric}' (choose from {', '.join(TUNING_METRICS)})",
+                         file=file, field="tuning.metric")
+    return Tuning(list(tuning_seeds), metric)
+
+
+def check_disjoint(tuning_seeds: list[int], seeds: list[int], file: str,
+                   field: str = "tuning.seeds") -> None:
+    """Tuning seeds must not be reported seeds (a setting chosen on the reported streams
+    would be tuned on the test data)."""
+    shared = sorted(set(tuning_seeds) & set(seeds))
+    if shared:
+        raise InputError(f"tuning seeds {shared} are also reported seeds (benchmark.seeds); "
+                         "tune on seeds disjoint from the ones you report",
+                         file=file, field=field)
 
 
 def _positive(file: str, key: str, value) -> None:
@@ -232,22 +342,52 @@ def _policies(file: str, entries) -> list[PolicySpec]:
             raise InputError("missing required key", file=file, field=f"{key}.name")
         _check_type(file, f"{key}.name", entry["name"], str)
         _check_type(file, f"{key}.params", entry.get("params", {}), dict)
+        grid = entry.get("grid", {})
+        _check_type(file, f"{key}.grid", grid, dict)
+        for name, values in grid.items():
+            if not isinstance(values, list) or not values or len(values) != len(set(map(repr, values))):
+                raise InputError(f"expected a non-empty list of distinct values, got {values!r}",
+                                 file=file, field=f"{key}.grid.{name}")
+            if name in entry.get("params", {}):
+                raise InputError("set both in params and in grid (keep one)",
+                                 file=file, field=f"{key}.grid.{name}")
         label = entry.get("label", entry["name"])
         _check_type(file, f"{key}.label", label, str)
         if label in labels:
             raise InputError(f"label '{label}' used twice (give one a distinct label)",
                              file=file, field=f"{key}.label")
         labels.add(label)
-        specs.append(PolicySpec(entry["name"], label, dict(entry.get("params", {}))))
+        ranker = entry.get("ranker")
+        if ranker is not None:
+            _check_type(file, f"{key}.ranker", ranker, str)
+        groups = entry.get("features")
+        if groups is not None and (not isinstance(groups, list)
+                                   or not all(isinstance(g, str) for g in groups)):
+            raise InputError(f"expected a list of feature group names, got {groups!r}",
+                             file=file, field=f"{key}.features")
+        specs.append(PolicySpec(entry["name"], label, dict(entry.get("params", {})), dict(grid),
+                                None if groups is None else list(groups), ranker))
     return specs
 
 
 def _check_policies(file: str, benchmark: Benchmark, space) -> None:
-    """Build every policy once on the real plan space, so unknown names/params fail now."""
-    from ltrr.selection.policies import build_policy
+    """Build every policy (every grid setting) once on the real plan space, so unknown
+    names, params and grid keys fail now."""
+    from ltrr.selection.policies import build_policy, default_params
 
     for i, spec in enumerate(benchmark.policies):
         try:
-            build_policy(spec.name, spec.params, space, 4, 0, (0.0, 1.0))
+            known = default_params(spec.name)
         except InputError as err:
-            raise InputError(str(err), file=file, field=f"policies[{i}]") from None
+            raise InputError(str(err), file=file, field=f"policies[{i}].name") from None
+        for name in spec.grid:
+            if name not in known:
+                accepted = f"it takes {', '.join(known)}" if known else "it takes none"
+                raise InputError(f"policy '{spec.name}' has no hyper-parameter '{name}' "
+                                 f"({accepted})", file=file, field=f"policies[{i}].grid.{name}")
+        for setting in spec.settings():
+            try:
+                build_policy(spec.name, setting, space, 4, 0, (0.0, 1.0))
+            except InputError as err:
+                where = f"policies[{i}].grid" if spec.grid else f"policies[{i}]"
+                raise InputError(str(err), file=file, field=where) from None

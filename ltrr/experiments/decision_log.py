@@ -4,8 +4,8 @@ Columns (documented in ``docs/decision-log.md``)::
 
     step, timestamp (= step), qid, query, ctx_<feature>..., action (plan id),
     action_index, propensity, action_set ("|"-joined plan ids, in index order),
-    reward (clicks - cost), clicks_total, cost, candidates_<arm>..., shown (list of
-    docnos), clicks (list of 0/1 per shown position)
+    reward (clicks - cost), clicks_total, cost (the plan's and the probe's), probe_cost,
+    candidates_<arm>..., shown (list of docnos), clicks (list of 0/1 per shown position)
 
 The context columns hold exactly the vector the policy saw; ``propensity`` is the
 probability the policy gave the chosen plan at decision time. The file is written to a
@@ -42,6 +42,7 @@ def decision_frame(trace, world, feature_names: list[str]) -> pd.DataFrame:
         "reward": trace.reward.astype(float),
         "clicks_total": trace.clicks_total,
         "cost": trace.cost.astype(float),
+        "probe_cost": np.full(len(steps), float(trace.probe_cost)),
     })
     for i, arm in enumerate(world.arm_names):
         frame[f"candidates_{arm}"] = trace.drawn[:, i]
