@@ -167,3 +167,28 @@ def test_greedy_dm_beats_the_logger_in_truth() -> None:
     types = df["user_type"].to_numpy()[2000:]
     chosen = policy.action_dist[:, :, 0].argmax(axis=1)
     assert WORLD.q[types, chosen].mean() > WORLD.value(WORLD.logging)
+
+
+def test_resamples_without_a_positive_weight_are_left_out_and_counted(tmp_path) -> None:
+    """A target that only one logged row matches: resamples that miss that row leave SNIPW
+    undefined (0/0); the interval uses the others and says how many there were."""
+    import json
+
+    import pandas as pd
+
+    from ltrr.ope import evaluate, report
+
+    df = synthetic.generate(WORLD, 200, seed=3)
+    df["action"] = np.where(np.arange(200) == 7, "plan1", "plan0")
+    df.loc[7, "propensity"] = 0.5
+    policy = tmp_path / "policy.csv"
+    pd.DataFrame({"plan0": 0.0, "plan1": 1.0, "plan2": 0.0, "plan3": 0.0}, index=range(200)).to_csv(
+        policy, index=False)
+    doc = evaluate(df, f"file:{policy}", estimators=["ipw", "snipw"], n_bootstrap=200)
+    snipw = doc["estimates"]["snipw"]
+    # P(a resample misses row 7) = (199/200)^200, about 37%
+    assert 40 <= snipw["undefined_resamples"] <= 110
+    assert snipw["ci_lower"] <= snipw["value"] <= snipw["ci_upper"]
+    assert "undefined_resamples" not in doc["estimates"]["ipw"]
+    json.loads(report.to_json(doc))
+    assert "resamples had no positive weight" in report.table(doc)

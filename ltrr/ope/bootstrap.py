@@ -56,14 +56,20 @@ def one_resample(logs, rows: np.ndarray, q_hat: np.ndarray | None, dists, chosen
               "pscore": logs.propensity[rows], "position": logs.position[rows],
               "estimated_rewards_by_reg_model": q_hat}
     out = np.empty((len(dists), max(len(c) for c in chosen)))
-    for j, (dist, estimators) in enumerate(zip(dists, chosen)):
-        resampled = dist[rows]
-        for e, estimator in enumerate(estimators):
-            out[j, e] = estimator._estimate_round_rewards(action_dist=resampled, **inputs).mean()
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0: undefined, kept as NaN
+        for j, (dist, estimators) in enumerate(zip(dists, chosen)):
+            resampled = dist[rows]
+            for e, estimator in enumerate(estimators):
+                out[j, e] = estimator._estimate_round_rewards(action_dist=resampled, **inputs).mean()
     return out
 
 
-def percentile_interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
-    """The ``1 - alpha`` percentile interval of bootstrap estimates."""
-    lo, hi = np.percentile(values, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    return float(lo), float(hi)
+def percentile_interval(values: np.ndarray, alpha: float) -> tuple[float, float, int]:
+    """The ``1 - alpha`` percentile interval of bootstrap estimates, and how many resamples
+    left the estimator undefined (NaN: a self-normalised estimator on a resample without a
+    row of positive weight), which the interval leaves out."""
+    undefined = int(np.isnan(values).sum())
+    if undefined == len(values):
+        return float("nan"), float("nan"), undefined
+    lo, hi = np.nanpercentile(values, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(lo), float(hi), undefined

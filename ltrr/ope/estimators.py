@@ -131,9 +131,12 @@ def estimate_many(logs, dists: list[np.ndarray], names: list[str], *, model: str
     for j, dist in enumerate(dists):
         rows = {}
         for e, (name, estimator) in enumerate(zip(names, chosen[j])):
-            lo, hi = bootstrap.percentile_interval(resampled[:, j, e], alpha)
-            value = estimator.estimate_policy_value(**inputs_for(logs, dist, q_hat))
+            lo, hi, undefined = bootstrap.percentile_interval(resampled[:, j, e], alpha)
+            with np.errstate(invalid="ignore", divide="ignore"):  # no positive weight: NaN
+                value = estimator.estimate_policy_value(**inputs_for(logs, dist, q_hat))
             rows[name] = {"value": float(value), "ci_lower": lo, "ci_upper": hi}
+            if undefined:
+                rows[name]["undefined_resamples"] = undefined
             if name in tuned[j]:
                 rows[name]["hyperparameter"] = tuned[j][name]
         results.append({

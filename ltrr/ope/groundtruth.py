@@ -223,9 +223,6 @@ def target_rows(s: Seed, logger: PolicySpec, trace, logs) -> list[dict]:
                                        n_bootstrap=spec.n_bootstrap, seed=s.seed)
     rows = []
     for name, dist, result in zip(spec.targets, dists, results):
-        for est in result["estimates"].values():
-            if np.isinf(est.get("hyperparameter", 0.0)):
-                est["hyperparameter"] = "inf"  # JSON has no infinity
         rows.append({"seed": s.seed, "logger": logger.name, "target": name,
                      "v_on_policy": float(s.on_policy(PolicySpec(name)).mean()),
                      "v_log": expected_value(dist, trace.expected),
@@ -309,12 +306,13 @@ def run_and_write(benchmark: str | Path, out: str | Path | None = None,
     import json  # noqa: PLC0415
 
     from ltrr.ope.groundtruth_tables import markdown  # noqa: PLC0415
-    from ltrr.ope.report import write_atomic  # noqa: PLC0415
+    from ltrr.ope.report import json_ready, write_atomic  # noqa: PLC0415
 
     result = run(benchmark, progress=progress)
     out = Path(out or Path("results") / Path(benchmark).stem)
     tables = markdown(result)
-    write_atomic(out / "ope_groundtruth.json", json.dumps(result, indent=2) + "\n")
+    write_atomic(out / "ope_groundtruth.json",
+                 json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n")
     write_atomic(out / "README.md", f"# {Path(benchmark).name}\n\nMade by `ltrr run {benchmark}`.\n\n"
                  + tables)
     return tables

@@ -17,13 +17,17 @@ from ltrr.ope.estimators import LABELS
 
 
 def mean_ci(values: np.ndarray) -> tuple[float, list[float]]:
-    """Mean and 95% t-interval over seeds (NaN half-width for one seed)."""
+    """Mean and 95% t-interval over the seeds with a defined value (NaN half-width for one)."""
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), [float("nan"), float("nan")]
     half = (stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
             if len(values) > 1 else float("nan"))
     return float(values.mean()), [float(values.mean() - half), float(values.mean() + half)]
 
 
 def covered(rows: list[dict], truth: str, lo: str = "ci_lower", hi: str = "ci_upper") -> float:
+    """Share of ``rows`` whose interval contains ``truth`` (an undefined interval does not)."""
     return float(np.mean([r[lo] <= r[truth] <= r[hi] for r in rows]))
 
 
@@ -35,15 +39,17 @@ def summarize(rows: list[dict], names: list[str]) -> list[dict]:
         truth = np.array([r["v_on_policy"] for r in mine])
         truth_log = np.array([r["v_log"] for r in mine])
         for name in names:
-            est = np.array([r["estimates"][name]["value"] for r in mine])
+            est = np.array([r["estimates"][name]["value"] for r in mine], dtype=float)
             rel, rel_ci = mean_ci(np.abs(est - truth) / truth)
+            defined = np.isfinite(est)
             flat = [{**r["estimates"][name], "v": r["v_on_policy"]} for r in mine]
             summary.append({"logger": logger, "target": target, "estimator": name,
                             "v_on_policy": float(truth.mean()), "v_log": float(truth_log.mean()),
-                            "estimate": float(est.mean()), "relative_error": rel,
-                            "relative_error_ci": rel_ci, "coverage": covered(flat, "v"),
-                            "seeds": len(mine),
-                            "relative_error_vs_v_log": float((np.abs(est - truth_log) / truth_log).mean()),
+                            "estimate": float(np.nanmean(est)) if defined.any() else float("nan"),
+                            "relative_error": rel, "relative_error_ci": rel_ci,
+                            "coverage": covered(flat, "v"), "seeds": len(mine),
+                            "seeds_defined": int(defined.sum()),
+                            "relative_error_vs_v_log": mean_ci(np.abs(est - truth_log) / truth_log)[0],
                             "effective_sample_size": float(np.mean(
                                 [r["diagnostics"]["effective_sample_size"] for r in mine]))})
     return summary
@@ -76,7 +82,7 @@ def summarize_learners(rows: list[dict]) -> list[dict]:
 
 
 def interval(lo: float, hi: float) -> str:
-    return f"[{max(lo, 0):.3f}, {hi:.3f}]"
+    return f"[{max(lo, 0):.3f}, {hi:.3f}]" if np.isfinite([lo, hi]).all() else ""
 
 
 def target_table(result: dict, logger: str) -> list[str]:
@@ -84,8 +90,10 @@ def target_table(result: dict, logger: str) -> list[str]:
              "|---|---|---|---|---|---|---|---|"]
     for s in result["summary"]:
         if s["logger"] == logger:
+            label = LABELS[s["estimator"]] + (f" ({s['seeds_defined']} of {s['seeds']} seeds "
+                                              "defined)" if s["seeds_defined"] < s["seeds"] else "")
             lines.append(f"| {s['target']} | {s['v_on_policy']:.4f} | {s['v_log']:.4f} | "
-                         f"{LABELS[s['estimator']]} | {s['estimate']:.4f} | {s['relative_error']:.3f} "
+                         f"{label} | {s['estimate']:.4f} | {s['relative_error']:.3f} "
                          f"{interval(*s['relative_error_ci'])} | {s['coverage']:.2f} | "
                          f"{s['relative_error_vs_v_log']:.3f} |")
     return lines

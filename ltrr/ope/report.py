@@ -17,14 +17,21 @@ from ltrr import __version__
 from ltrr.ope.estimators import LABELS
 
 
+def json_ready(value):
+    """``value`` with floats JSON can hold: NaN (an estimate that is undefined, e.g. SNIPW with
+    no positive weight) becomes None, an infinite tuning value the string "inf"."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
 def document(result: dict, *, logs_path: str, policy, settings: dict) -> dict:
     """The JSON-ready record of one evaluation."""
-    estimates = {}
-    for name, row in result["estimates"].items():
-        row = dict(row)
-        if "hyperparameter" in row and math.isinf(row["hyperparameter"]):
-            row["hyperparameter"] = "inf"
-        estimates[name] = row
+    estimates = json_ready(result["estimates"])
     return {
         "ltrr_version": __version__,
         "logs": logs_path,
@@ -89,9 +96,14 @@ def table(doc: dict) -> str:
         f"{'estimator':<10} {'value':>10} {f'{level}% CI':>23}  note",
     ]
     for name, row in doc["estimates"].items():
-        note = f"tuned {row['hyperparameter']}" if "hyperparameter" in row else ""
+        notes = [f"tuned {row['hyperparameter']}"] if "hyperparameter" in row else []
+        if row.get("undefined_resamples"):
+            notes.append(f"{row['undefined_resamples']} resamples had no positive weight")
+        if row["value"] is None:
+            lines.append(f"{LABELS[name]:<10} {'undefined':>10}  (no row has a positive weight)")
+            continue
         lines.append(f"{LABELS[name]:<10} {row['value']:>10.5f}  [{row['ci_lower']:.5f}, "
-                     f"{row['ci_upper']:.5f}]  {note}".rstrip())
+                     f"{row['ci_upper']:.5f}]  {'; '.join(notes)}".rstrip())
     d = doc["diagnostics"]
     lines += [
         f"{'logging':<10} {doc['logging_policy_value']:>10.5f}  (observed mean reward)",
@@ -118,4 +130,4 @@ def write_atomic(path: Path | str, text: str) -> None:
 
 
 def to_json(doc: dict) -> str:
-    return json.dumps(doc, indent=2) + "\n"
+    return json.dumps(json_ready(doc), indent=2, allow_nan=False) + "\n"
