@@ -72,8 +72,12 @@ def replay_document(result, *, logs_path: str, spec: str, logs, settings: dict) 
 
 def columns_line(doc: dict) -> str:
     c = doc["columns"]
-    context = ", ".join(c["context"]) if c["context"] else "none"
-    return (f"columns: action '{c['action']}', propensity '{c['propensity']}', reward "
+    names = c["context"]
+    context = ", ".join(names) if len(names) <= 8 else \
+        f"{len(names)} columns {', '.join(names[:4])}, ..., {names[-1]}"
+    context = context or "none"
+    propensity = f"'{c['propensity']}'" if c["propensity"] else "none"
+    return (f"columns: action '{c['action']}', propensity {propensity}, reward "
             f"'{c['reward']}'; context {context} ({c['context_rule']})")
 
 
