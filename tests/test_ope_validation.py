@@ -11,6 +11,7 @@ import pytest
 from ltrr.cli import main
 from ltrr.errors import InputError
 from ltrr.ope import synthetic, target
+from ltrr.ope.columns import ColumnMap
 from ltrr.ope.schema import read_logs
 from ltrr.ope.validation import to_logged_data
 
@@ -22,7 +23,7 @@ def frame(n: int = 200) -> pd.DataFrame:
 
 
 def check(df: pd.DataFrame, **kwargs):
-    options = {"context": None, "reward_range": (0.0, 1.0), "needs_exploration": True, "min_rows": 100}
+    options = {"reward_range": (0.0, 1.0), "needs_exploration": True, "min_rows": 100}
     options.update(kwargs)
     return to_logged_data(df, "logs.csv", **options)
 
@@ -44,12 +45,14 @@ def with_values(column: str, rows: list[int], value) -> pd.DataFrame:
 COLUMNS = "ctx_f0, ctx_f1, ctx_f2, action, propensity, reward, timestamp, action_set, user_type"
 CASES = [
     ("missing column", frame().drop(columns="propensity"), {},
-     f"logs.csv: missing column 'propensity' (columns present: {COLUMNS.replace('propensity, ', '')})"),
-    ("misnamed column (alias)", frame().rename(columns={"propensity": "pscore"}), {},
-     "logs.csv: missing column 'propensity' (did you mean 'pscore'?)"),
+     "logs.csv: missing column 'propensity' or obp's 'pscore' (columns present: "
+     f"{COLUMNS.replace('propensity, ', '')}); map yours with --propensity-column NAME"),
+    ("misnamed column (hint)", frame().rename(columns={"propensity": "propensity_score"}), {},
+     "logs.csv: missing column 'propensity' or obp's 'pscore' (did you mean 'propensity_score'? "
+     "map it with --propensity-column propensity_score)"),
     ("misnamed column (typo)", frame().rename(columns={"reward": "rewards"}), {},
-     "logs.csv: missing column 'reward' (did you mean 'rewards'?)"),
-    ("context column missing", frame(), {"context": ["ctx_f0", "ctx_age"]},
+     "logs.csv: missing column 'reward' (did you mean 'rewards'? map it with --reward-column rewards)"),
+    ("context column missing", frame(), {"columns": ColumnMap(context="ctx_f0,ctx_age")},
      f"logs.csv: missing column 'ctx_age' (named by --context) (columns present: {COLUMNS})"),
     ("too few rows", frame(50), {}, "logs.csv: 50 rows; off-policy estimates need at least 100"),
     ("NaN reward", with_values("reward", [3, 17], np.nan), {},
@@ -174,7 +177,8 @@ def test_policy_file_errors(tmp_path) -> None:
     bad = uniform.copy()
     bad.loc[[4, 9], "plan0"] = 0.5
     assert policy_error(tmp_path, bad) == (
-        "policy.csv: column 'row': probabilities do not sum to 1 (logged rows) at rows 4, 9")
+        "policy.csv: probabilities do not sum to 1 at logged rows 4, 9 (sums 1.25, 1.25; "
+        "tolerance 0.001, sums within it are renormalised)")
     bad.loc[[4, 9], "plan0"] = -0.25
     assert policy_error(tmp_path, bad) == "policy.csv: column 'plan0': values outside [0, 1] or NaN at rows 4, 9"
     long = pd.DataFrame({"row": np.repeat(np.arange(200), 4), "action": WORLD.actions * 200,

@@ -1,12 +1,12 @@
-"""obp's off-policy estimators on validated logs, with the reward model, cross-fitting,
-bootstrap intervals and weight diagnostics.
+"""obp's off-policy estimators on validated logs, with the reward model, bootstrap intervals,
+SLOPE tuning and weight diagnostics.
 
 The estimators are obp's (``DirectMethod``, ``InverseProbabilityWeighting``,
 ``SelfNormalizedInverseProbabilityWeighting``, ``DoublyRobust``,
-``SelfNormalizedDoublyRobust``, ``SwitchDoublyRobust``, ``DoublyRobustWithShrinkage``),
-run through ``obp.ope.OffPolicyEvaluation``; the reward model is obp's ``RegressionModel``
-fitted with ``n_folds``-fold cross-fitting; intervals are obp's percentile bootstrap
-(``estimate_intervals``).
+``SelfNormalizedDoublyRobust``, ``SwitchDoublyRobust``, ``DoublyRobustWithShrinkage``);
+the reward model is obp's ``RegressionModel`` with ``n_folds``-fold cross-fitting
+(:mod:`ltrr.ope.rewardmodel`); intervals resample rows and re-run each estimator
+(:mod:`ltrr.ope.bootstrap`), not obp's ``estimate_interval``.
 
 Written here because obp 0.4.1 lacks it: SLOPE tuning of Switch-DR's ``tau`` and DRos's
 ``lambda`` (obp >= 0.5 has ``*Tuning`` estimators; the published OBD numbers use them).
@@ -17,37 +17,20 @@ all earlier ones.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ltrr.compat import obp
 from ltrr.errors import InputError
+from ltrr.ope import bootstrap, rewardmodel
+from ltrr.ope.rewardmodel import MODELS  # noqa: F401 - the names users pick from
 
-MODELS = ("logistic", "lightgbm")
 ESTIMATORS = ("dm", "ipw", "snipw", "dr", "sndr", "switch-dr", "dr-os")
+LABELS = {"dm": "DM", "ipw": "IPW", "snipw": "SNIPW", "dr": "DR", "sndr": "SNDR",
+          "switch-dr": "Switch-DR", "dr-os": "DRos"}
 NEEDS_EXPLORATION = tuple(e for e in ESTIMATORS if e != "dm")
+MODEL_FREE = ("ipw", "snipw")
 SLOPE_GRID = (10.0, 50.0, 100.0, 500.0, 1000.0, 5000.0, 10000.0, np.inf)
-
-
-def reward_model(model: str, binary: bool, seed: int):
-    """The base model of obp's RegressionModel: a classifier for 0/1 rewards, else a regressor."""
-    if model == "logistic":
-        from sklearn.linear_model import LogisticRegression, Ridge  # noqa: PLC0415
-
-        return LogisticRegression(max_iter=1000, random_state=seed) if binary else Ridge(random_state=seed)
-    if model == "lightgbm":
-        import lightgbm  # noqa: PLC0415
-
-        kind = lightgbm.LGBMClassifier if binary else lightgbm.LGBMRegressor
-        return kind(n_estimators=100, learning_rate=0.1, num_leaves=31, random_state=seed,
-                    n_jobs=1, verbose=-1)
-    raise InputError(f"--reward-model must be one of {', '.join(MODELS)}, got {model!r}")
-
-
-def classifier(model: str, seed: int):
-    """A classifier for obp's IPWLearner."""
-    return reward_model(model, True, seed)
 
 
 def parse_estimators(text: str) -> list[str]:
@@ -123,54 +106,50 @@ def weight_diagnostics(action_dist: np.ndarray, logs) -> dict:
     }
 
 
-def estimate(policy, names: list[str], *, model: str = "logistic", folds: int = 3,
-             n_bootstrap: int = 1000, alpha: float = 0.05, seed: int = 0,
-             switch_tau: float | None = None, dros_lambda: float | None = None) -> dict:
-    """Estimates, intervals and diagnostics for ``policy`` (an ``EvaluationPolicy``)."""
-    ope_mod = obp().ope
-    logs, dist = policy.logs, policy.action_dist
-    if folds < 1 or folds > logs.n_rows:
-        raise InputError(f"--folds must be between 1 and the {logs.n_rows} evaluated rows, got {folds}")
-    feedback = logs.bandit_feedback()
-    q_hat = None
-    if set(names) - {"ipw", "snipw"}:
-        if len(np.unique(logs.reward)) < 2:
-            raise InputError(f"{logs.source}: column 'reward': every evaluated reward is "
-                             f"{logs.reward[0]:g}; the reward model of DM/DR needs two values")
-        reg = ope_mod.RegressionModel(base_model=reward_model(model, logs.binary_reward, seed),
-                                      n_actions=logs.n_actions, len_list=logs.len_list,
-                                      action_context=np.eye(logs.n_actions))
-        q_hat = reg.fit_predict(context=logs.context, action=logs.action, reward=logs.reward,
-                                pscore=logs.propensity, position=logs.position, n_folds=folds,
-                                random_state=seed)
-    inputs = {"reward": logs.reward, "action": logs.action, "pscore": logs.propensity,
-              "position": logs.position, "action_dist": dist, "estimated_rewards_by_reg_model": q_hat}
-    chosen, tuned = obp_estimators(names, inputs, switch_tau=switch_tau, dros_lambda=dros_lambda)
-    ope = ope_mod.OffPolicyEvaluation(bandit_feedback=feedback, ope_estimators=chosen)
-    meta_log = logging.getLogger("obp.ope.meta")  # warns "no reward model" even for IPW alone
-    old_level = meta_log.level
-    meta_log.setLevel(logging.ERROR if q_hat is None else old_level)
-    try:
-        values = ope.estimate_policy_values(action_dist=dist, estimated_rewards_by_reg_model=q_hat)
-        intervals = ope.estimate_intervals(action_dist=dist, estimated_rewards_by_reg_model=q_hat,
-                                           alpha=alpha, n_bootstrap_samples=n_bootstrap,
-                                           random_state=seed)
-    finally:
-        meta_log.setLevel(old_level)
-    level = 100 * (1.0 - alpha)  # obp's interval keys
-    rows = {}
-    for n in names:
-        ci = intervals[n]
-        rows[n] = {"value": float(values[n]), "ci_lower": float(ci[f"{level}% CI (lower)"]),
-                   "ci_upper": float(ci[f"{level}% CI (upper)"])}
-        if n in tuned:
-            rows[n]["hyperparameter"] = tuned[n]
-    return {
-        "estimates": rows,
-        "logging_policy_value": float(logs.reward.mean()),
-        "diagnostics": weight_diagnostics(dist, logs),
-        "confidence": 1.0 - alpha,
-        "n_bootstrap": n_bootstrap,
-        "reward_model": model,
-        "folds": folds,
-    }
+def inputs_for(logs, dist: np.ndarray, q_hat: np.ndarray | None) -> dict:
+    """obp's estimator keyword arguments for ``dist`` on ``logs``."""
+    return {"reward": logs.reward, "action": logs.action, "pscore": logs.propensity,
+            "position": logs.position, "action_dist": dist, "estimated_rewards_by_reg_model": q_hat}
+
+
+def estimate_many(logs, dists: list[np.ndarray], names: list[str], *, model: str = "logistic",
+                  folds: int = 3, n_bootstrap: int = 1000, alpha: float = 0.05, seed: int = 0,
+                  switch_tau: float | None = None, dros_lambda: float | None = None) -> list[dict]:
+    """Estimates, intervals and diagnostics for each of several evaluation policies on the
+    same logs (``dists``: their (rows, actions, positions) distributions). The reward model
+    is fitted once and the bootstrap resamples are shared, so the policies' estimates are
+    paired; each policy gets its own SLOPE choices."""
+    needs_model = bool(set(names) - set(MODEL_FREE))
+    with threadpool_limits(limits=1):  # small fits: BLAS threads only contend
+        q_hat = rewardmodel.cross_fitted(logs, model, folds, seed) if needs_model else None
+    chosen, tuned = zip(*(obp_estimators(names, inputs_for(logs, d, q_hat), switch_tau=switch_tau,
+                                         dros_lambda=dros_lambda) for d in dists))
+    resampled = bootstrap.resampled_estimates(logs, dists, list(chosen), needs_model=needs_model,
+                                              model=model, folds=folds,
+                                              n_bootstrap=n_bootstrap, seed=seed)
+    results = []
+    for j, dist in enumerate(dists):
+        rows = {}
+        for e, (name, estimator) in enumerate(zip(names, chosen[j])):
+            lo, hi, undefined = bootstrap.percentile_interval(resampled[:, j, e], alpha)
+            with np.errstate(invalid="ignore", divide="ignore"):  # no positive weight: NaN
+                value = estimator.estimate_policy_value(**inputs_for(logs, dist, q_hat))
+            rows[name] = {"value": float(value), "ci_lower": lo, "ci_upper": hi}
+            if undefined:
+                rows[name]["undefined_resamples"] = undefined
+            if name in tuned[j]:
+                rows[name]["hyperparameter"] = tuned[j][name]
+        results.append({
+            "estimates": rows,
+            "logging_policy_value": float(logs.reward.mean()),
+            "diagnostics": weight_diagnostics(dist, logs),
+            "confidence": 1.0 - alpha, "n_bootstrap": n_bootstrap,
+            "reward_model": model if needs_model else None, "folds": folds,
+        })
+    return results
+
+
+def estimate(policy, names: list[str], **options) -> dict:
+    """Estimates, intervals and diagnostics for ``policy`` (an ``EvaluationPolicy``);
+    ``options`` as :func:`estimate_many`."""
+    return estimate_many(policy.logs, [policy.action_dist], names, **options)[0]

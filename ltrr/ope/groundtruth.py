@@ -1,17 +1,28 @@
 """Ground truth for off-policy estimates from ltrr's own simulator (``benchmarks/ope-*.toml``).
 
-Per seed: a stochastic behaviour policy (uniform or epsilon-greedy) plays the loop and
-writes its decision log; each target policy is then (a) estimated off-policy from that log
-by ``ltrr ope``'s estimators and (b) run on-policy in the same simulator on the same query
-stream and click seed. The on-policy value ``V`` is the mean expected reward of the
-target's own choices (the simulator's click model, free of click noise). Each estimator's
-relative error is ``|V_hat - V| / V``; the table gives its mean and a 95% t-interval over
-seeds, and how often the estimator's bootstrap interval covered ``V``.
+Per seed, on one query stream and click seed, for each declared behaviour policy (logger):
 
-Also reported, to separate estimator error from non-stationarity: ``V_log``, the target's
-expected reward on the logged stream itself (``sum_a pi_e(a|x_t) * expected[t, a]``). The
-two differ when the world learns from clicks (the memory arm learns from the behaviour
-policy's clicks in the log, from the target's own clicks on-policy).
+1. the logger plays the loop and writes its decision log (ltrr's decision-log frame, read by
+   the same validation as ``ltrr ope``);
+2. every fixed **target** policy is estimated from that log by ``ltrr ope``'s estimators (all
+   targets share one reward model and one set of bootstrap resamples) and run on-policy in
+   the same simulator; its on-policy value ``V`` is the mean expected reward of its own
+   choices (the click model's expectation, free of click noise). Also ``V_log``, the
+   target's expected reward on the logged stream itself (``sum_a pi(a|x_t) expected[t, a]``):
+   the two differ when the world learns from clicks (the memory arm learns from the
+   logger's clicks in the log, from the target's own clicks on-policy);
+3. every **learner** (a learning policy) is replayed over the log (:mod:`ltrr.ope.replay`).
+   Replay accepts each row with probability ``c`` (``c = 1/K`` for a uniform logger over K
+   plans), so it estimates the learner's value over its first ``N ~ c T`` decisions, spread
+   over the whole stream while the logger drives the world. Its on-policy counterpart,
+   ``V_N``, is an :class:`Interleaved` run on the same stream: at each step, with
+   probability ``c``, the learner decides (and learns), otherwise the logger does; ``V_N``
+   is the mean expected reward of the learner's decisions. Also reported: ``V_first``, the
+   learner's plain on-policy value over its first ``N`` queries (a deployment of ``N``
+   queries: early in the stream, the memory arm still cold), ``V_T``, its on-policy value
+   over all ``T`` queries (what replay from ``T`` rows cannot tell), and ``V_log``, its
+   value along the replay path (the mean over every logged row of the expected reward of
+   the plan it proposed there), which replay estimates without any drift of the world.
 
 File format (TOML)::
 
@@ -19,13 +30,15 @@ File format (TOML)::
     base = "music.toml"            # the benchmark whose world is used (relative to this file)
     seeds = [0, 1, 2]
     stream_length = 3000
-    logger = "uniform"             # any ltrr policy name that explores
-    logger_params = {}             # e.g. {epsilon = 0.3} for epsilon_greedy
-    targets = ["single:lexical", "static_union"]   # fixed (non-learning) policies
+    loggers = ["uniform", {name = "thompson", params = {}}]   # each must explore
+    targets = ["single:lexical", "static_union"]            # fixed (non-learning) policies
+    learners = ["linucb", {name = "epsilon_greedy", params = {epsilon = 0.1}}]  # optional
     estimators = ["dm", "ipw", "snipw", "dr", "sndr", "switch-dr", "dr-os"]
     reward_model = "lightgbm"
     folds = 3
-    n_bootstrap = 500
+    n_bootstrap = 50
+
+Tables: :mod:`ltrr.ope.groundtruth_tables`.
 """
 
 from __future__ import annotations
@@ -36,16 +49,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from ltrr.errors import InputError
-from ltrr.ope import estimators
-from ltrr.ope.target import EvaluationPolicy, with_positions
+from ltrr.ope import estimators, replay
+from ltrr.ope.target import with_positions
 from ltrr.ope.validation import to_logged_data
 
-KEYS = {"base": str, "seeds": list, "stream_length": int, "logger": str, "logger_params": dict,
-        "targets": list, "estimators": list, "reward_model": str, "folds": int, "n_bootstrap": int}
-REQUIRED = ("base", "seeds", "stream_length", "logger", "targets")
+KEYS = {"base": str, "seeds": list, "stream_length": int, "loggers": list, "targets": list,
+        "learners": list, "estimators": list, "reward_model": str, "folds": int, "n_bootstrap": int}
+REQUIRED = ("base", "seeds", "stream_length", "loggers", "targets")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """A policy name and its hyper-parameters (the benchmark's defaults when empty)."""
+
+    name: str
+    params: dict = field(default_factory=dict, hash=False)
 
 
 @dataclass
@@ -55,13 +75,27 @@ class OpeBenchmark:
     base: Path
     seeds: list[int]
     stream_length: int
-    logger: str
+    loggers: list[PolicySpec]
     targets: list[str]
-    logger_params: dict = field(default_factory=dict)
+    learners: list[PolicySpec] = field(default_factory=list)
     estimators: list[str] = field(default_factory=lambda: list(estimators.ESTIMATORS))
     reward_model: str = "lightgbm"
     folds: int = 3
-    n_bootstrap: int = 500
+    n_bootstrap: int = 50
+
+
+def policy_specs(path: Path, key: str, entries: list) -> list[PolicySpec]:
+    """``["name", {name = "x", params = {...}}, ...]`` as PolicySpecs."""
+    specs = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
+                or not isinstance(entry.get("params", {}), dict) or set(entry) - {"name", "params"}:
+            raise InputError(f"{path}: ope.{key}[{i}]: expected a policy name or a table "
+                             f"{{name = \"...\", params = {{...}}}}, got {entry!r}")
+        specs.append(PolicySpec(entry["name"], dict(entry.get("params", {}))))
+    return specs
 
 
 def load(path: str | Path) -> OpeBenchmark:
@@ -85,6 +119,15 @@ def load(path: str | Path) -> OpeBenchmark:
     for key in REQUIRED:
         if key not in table:
             raise InputError(f"{path}: ope.{key}: missing required key")
+    for key in ("loggers", "learners"):
+        if key in table:
+            table[key] = policy_specs(path, key, table[key])
+    if not table["loggers"]:
+        raise InputError(f"{path}: ope.loggers: name at least one logging policy")
+    for i, learner in enumerate(table.get("learners", [])):
+        if learner.name not in replay.LEARNERS:
+            raise InputError(f"{path}: ope.learners[{i}]: '{learner.name}' is not a learning "
+                             f"policy replay can evaluate (one of {', '.join(replay.LEARNERS)})")
     if "estimators" in table:
         table["estimators"] = estimators.parse_estimators(",".join(table["estimators"]))
     if table.get("reward_model", "lightgbm") not in estimators.MODELS:
@@ -93,134 +136,186 @@ def load(path: str | Path) -> OpeBenchmark:
     return OpeBenchmark(path=path, sha256=hashlib.sha256(blob).hexdigest(), base=base, **table)
 
 
+def reward_range(world) -> tuple[float, float]:
+    """Clicks on a page minus what a plan (and a paid post-retrieval probe) can cost: the
+    range ``ltrr run`` gives its policies."""
+    probe = getattr(world, "probe", None)
+    probe_cost = float(probe.cost) if probe is not None else 0.0
+    return -float(world.cost.max()) - probe_cost, float(world.settings.page) - float(world.cost.min())
+
+
 def expected_value(dist: np.ndarray, expected: np.ndarray) -> float:
     """Mean over steps of sum_a pi(a|x_t) * expected[t, a]."""
     return float((dist * expected).sum(axis=1).mean())
 
 
-def policy_distribution(policy, contexts: np.ndarray) -> np.ndarray:
+def fixed_distribution(policy, contexts: np.ndarray) -> np.ndarray:
     """(steps, plans) action distribution of a fixed policy on the logged contexts."""
     return np.stack([policy.probabilities(c) for c in contexts])
 
 
-def run_seed(spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> list[dict]:
-    """One seed: log with the behaviour policy, then each target off- and on-policy."""
-    from ltrr.selection.policies import build_policy  # noqa: PLC0415
-    from ltrr.experiments.decision_log import decision_frame  # noqa: PLC0415
-    from ltrr.simulation.loop import run_policy  # noqa: PLC0415
-    from ltrr.simulation.stream import sample_stream  # noqa: PLC0415
+def chosen_values(trace) -> np.ndarray:
+    """Per step, the expected reward of the plan the run chose."""
+    return trace.expected[np.arange(len(trace.plan)), trace.plan]
 
-    page = float(world.settings.page)
-    reward_range = (-float(world.cost.max()), page - float(world.cost.min()))
-    stream = sample_stream(world.topics, spec.stream_length, zipf, seed)
-    make = lambda name, params=None: build_policy(name, params or {}, world.plans,  # noqa: E731
-                                                  featurizer.dim, seed, reward_range)
-    trace = run_policy(world, make(spec.logger, spec.logger_params), featurizer, stream, seed)
-    frame = decision_frame(trace, world, featurizer.names)
-    logs = to_logged_data(frame, f"{spec.logger}-seed{seed}", context=None,
-                          reward_range=reward_range, needs_exploration=True, min_rows=100)
-    column = [world.plan_ids.index(a) for a in logs.actions]  # log's action order -> plan index
+
+class Interleaved:
+    """A policy for the loop: at each step, with probability ``rate``, ``learner`` decides and
+    learns from the outcome; otherwise ``logger`` does. The on-policy counterpart of a replay
+    that accepts each logged row with probability ``rate`` (``turns``: the learner's steps)."""
+
+    uses_truth = False
+    uses_arm_rewards = False
+
+    def __init__(self, learner, logger, rate: float, seed: int) -> None:
+        self.learner, self.logger, self.rate = learner, logger, rate
+        self.uses_context = bool(getattr(learner, "uses_context", True)
+                                 or getattr(logger, "uses_context", True))
+        self.rng = np.random.default_rng([seed, 0x1EA])
+        self.turns: list[bool] = []
+
+    def acting(self):
+        return self.learner if self.turns[-1] else self.logger
+
+    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
+        self.turns.append(bool(self.rng.random() < self.rate))
+        return self.acting().choose(context)
+
+    def update(self, context: np.ndarray, plan: int, reward: float, arm_rewards=None) -> None:
+        self.acting().update(context, plan, reward, None)
+
+
+class Seed:
+    """One seed's stream and the on-policy runs every logger's rows are compared with."""
+
+    def __init__(self, spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> None:
+        from ltrr.simulation.stream import sample_stream  # noqa: PLC0415
+
+        self.spec, self.seed, self.world, self.featurizer = spec, seed, world, featurizer
+        self.stream = sample_stream(world.topics, spec.stream_length, zipf, seed)
+        self._on_policy: dict = {}
+
+    def make(self, name: str, params: dict | None = None):
+        from ltrr.selection.policies import build_policy  # noqa: PLC0415
+
+        return build_policy(name, params or {}, self.world.plans, self.featurizer.dim, self.seed,
+                            reward_range(self.world))
+
+    def run(self, policy):
+        from ltrr.simulation.loop import run_policy  # noqa: PLC0415
+
+        return run_policy(self.world, policy, self.featurizer, self.stream, self.seed)
+
+    def on_policy(self, key: PolicySpec) -> np.ndarray:
+        """Per-step expected reward of the policy's own on-policy run (run once per seed)."""
+        if key not in self._on_policy:
+            self._on_policy[key] = chosen_values(self.run(self.make(key.name, key.params)))
+        return self._on_policy[key]
+
+
+def target_rows(s: Seed, logger: PolicySpec, trace, logs) -> list[dict]:
+    """Every target estimated from ``logs`` (one shared reward model and bootstrap)."""
+    spec = s.spec
+    column = [s.world.plan_ids.index(a) for a in logs.actions]  # log's action order -> plan index
+    dists = [fixed_distribution(s.make(name), trace.contexts) for name in spec.targets]
+    results = estimators.estimate_many(logs, [with_positions(d[:, column], 1) for d in dists],
+                                       spec.estimators, model=spec.reward_model, folds=spec.folds,
+                                       n_bootstrap=spec.n_bootstrap, seed=s.seed)
     rows = []
-    for name in spec.targets:
-        dist = policy_distribution(make(name), trace.contexts)
-        on_policy = run_policy(world, make(name), featurizer, stream, seed)
-        truth = float(on_policy.expected[np.arange(len(stream)), on_policy.plan].mean())
-        policy = EvaluationPolicy(spec=name, logs=logs, n_train=0,
-                                  action_dist=with_positions(dist[:, column], 1))
-        result = estimators.estimate(policy, spec.estimators, model=spec.reward_model,
-                                     folds=spec.folds, n_bootstrap=spec.n_bootstrap, seed=seed)
-        for est in result["estimates"].values():
-            if np.isinf(est.get("hyperparameter", 0.0)):
-                est["hyperparameter"] = "inf"  # JSON has no infinity
-        rows.append({"seed": seed, "target": name, "v_on_policy": truth,
-                     "v_on_policy_realized": float(on_policy.reward.mean()),
+    for name, dist, result in zip(spec.targets, dists, results):
+        rows.append({"seed": s.seed, "logger": logger.name, "target": name,
+                     "v_on_policy": float(s.on_policy(PolicySpec(name)).mean()),
                      "v_log": expected_value(dist, trace.expected),
                      "logging_value": float(trace.reward.mean()),
                      "diagnostics": result["diagnostics"], "estimates": result["estimates"]})
     return rows
 
 
-def summarize(rows: list[dict], names: list[str]) -> list[dict]:
-    """Per target and estimator: relative error mean and 95% t-interval over seeds, coverage."""
-    summary = []
-    for target in dict.fromkeys(r["target"] for r in rows):
-        mine = [r for r in rows if r["target"] == target]
-        truth = np.array([r["v_on_policy"] for r in mine])
-        truth_log = np.array([r["v_log"] for r in mine])
-        for name in names:
-            est = np.array([r["estimates"][name]["value"] for r in mine])
-            rel = np.abs(est - truth) / truth
-            half = (stats.t.ppf(0.975, len(rel) - 1) * rel.std(ddof=1) / np.sqrt(len(rel))
-                    if len(rel) > 1 else float("nan"))
-            covered = [r["estimates"][name]["ci_lower"] <= r["v_on_policy"] <= r["estimates"][name]["ci_upper"]
-                       for r in mine]
-            summary.append({"target": target, "estimator": name, "v_on_policy": float(truth.mean()),
-                            "v_log": float(np.mean([r["v_log"] for r in mine])),
-                            "estimate": float(est.mean()), "relative_error": float(rel.mean()),
-                            "relative_error_ci": [float(rel.mean() - half), float(rel.mean() + half)],
-                            "coverage": float(np.mean(covered)), "seeds": len(mine),
-                            "relative_error_vs_v_log": float((np.abs(est - truth_log) / truth_log).mean())})
-    return summary
+def learner_rows(s: Seed, logger: PolicySpec, trace, logs) -> list[dict]:
+    """Every learner replayed over ``logs`` and compared with its on-policy run."""
+    to_log = np.array([logs.actions.index(p) for p in s.world.plan_ids])  # plan -> log action
+    rows = []
+    for learner in s.spec.learners:
+        result = replay.replay(logs, s.make(learner.name, learner.params), seed=s.seed,
+                               name=learner.name, params=learner.params, to_log=to_log)
+        n = result.n_accepted
+        on_policy = s.on_policy(learner)
+        v_log = float(trace.expected[np.arange(len(trace.plan)), result.proposals].mean())
+        mixed = Interleaved(s.make(learner.name, learner.params), s.make(logger.name, logger.params),
+                            result.rate, s.seed)
+        mixed_values = chosen_values(s.run(mixed))[np.array(mixed.turns)]
+        rows.append({"seed": s.seed, "logger": logger.name, "learner": learner.name,
+                     "params": learner.params, "accepted": n, "acceptance_probability": result.rate,
+                     "method": result.method,
+                     "v_interleaved": float(mixed_values.mean()) if len(mixed_values) else None,
+                     "interleaved_decisions": len(mixed_values),
+                     "v_first_n": float(on_policy[:n].mean()) if n else None,
+                     "v_all": float(on_policy.mean()), "v_log": v_log,
+                     "estimate": None if n < 2 else result.value,
+                     "ci_lower": None if n < 2 else result.ci[0],
+                     "ci_upper": None if n < 2 else result.ci[1]})
+    return rows
+
+
+def run_seed(spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> dict:
+    """One seed: each logger's log, the targets' estimates and the learners' replays."""
+    from ltrr.experiments.decision_log import decision_frame  # noqa: PLC0415
+
+    s = Seed(spec, seed, world, featurizer, zipf)
+    out = {"targets": [], "learners": []}
+    for logger in spec.loggers:
+        trace = s.run(s.make(logger.name, logger.params))
+        logs = to_logged_data(decision_frame(trace, world, featurizer.names),
+                              f"{logger.name}-seed{seed}", reward_range=reward_range(world),
+                              needs_exploration=True, min_rows=100)
+        out["targets"] += target_rows(s, logger, trace, logs)
+        out["learners"] += learner_rows(s, logger, trace, logs)
+    return out
 
 
 def run(path: str | Path, progress: bool = True) -> dict:
-    """Run an OPE ground-truth benchmark; returns per-seed rows and the summary."""
+    """Run an OPE ground-truth benchmark; returns per-seed rows and the summaries."""
     from ltrr.experiments.benchmark import load_benchmark  # noqa: PLC0415
     from ltrr.experiments.runner import prepare, select  # noqa: PLC0415
+    from ltrr.ope import groundtruth_tables  # noqa: PLC0415
 
     spec = load(path)
     benchmark = select(load_benchmark(spec.base), spec.seeds, None, spec.stream_length)
     world, featurizer = prepare(benchmark)
-    rows = []
+    rows = {"targets": [], "learners": []}
     for seed in spec.seeds:
-        rows += run_seed(spec, seed, world, featurizer, benchmark.zipf)
+        for kind, found in run_seed(spec, seed, world, featurizer, benchmark.zipf).items():
+            rows[kind] += found
         if progress:
             print(f"seed {seed} done", flush=True)
     return {"benchmark": str(spec.path), "benchmark_sha256": spec.sha256, "base": str(spec.base),
-            "base_sha256": benchmark.sha256, "logger": spec.logger, "logger_params": spec.logger_params,
+            "base_sha256": benchmark.sha256,
+            "loggers": [{"name": p.name, "params": p.params} for p in spec.loggers],
+            "learners": [{"name": p.name, "params": p.params} for p in spec.learners],
             "stream_length": spec.stream_length, "seeds": spec.seeds,
-            "reward_model": spec.reward_model, "rows": rows,
-            "summary": summarize(rows, spec.estimators)}
-
-
-LABELS = {"dm": "DM", "ipw": "IPW", "snipw": "SNIPW", "dr": "DR", "sndr": "SNDR",
-          "switch-dr": "Switch-DR", "dr-os": "DRos"}
-
-
-def markdown(result: dict) -> str:
-    """The summary as a Markdown table (one row per target and estimator)."""
-    lines = [f"Logger `{result['logger']}` {result['logger_params'] or ''}, "
-             f"{len(result['seeds'])} seeds x {result['stream_length']} queries, "
-             f"reward model {result['reward_model']}. V: on-policy value (mean expected clicks "
-             "of the target's own run); V_log: the target's value on the logged stream; "
-             "relative error |V_hat - V| / V, mean [95% t-interval over seeds]; coverage: share "
-             "of seeds whose 95% bootstrap interval contains V; last column: relative error "
-             "against V_log instead (estimator error without the world's drift).", "",
-             "| target | V | V_log | estimator | mean V_hat | relative error | coverage | vs V_log |",
-             "|---|---|---|---|---|---|---|---|"]
-    for s in result["summary"]:
-        lo, hi = s["relative_error_ci"]
-        lines.append(f"| {s['target']} | {s['v_on_policy']:.4f} | {s['v_log']:.4f} | "
-                     f"{LABELS[s['estimator']]} | {s['estimate']:.4f} | {s['relative_error']:.3f} "
-                     f"[{max(lo, 0):.3f}, {hi:.3f}] | {s['coverage']:.2f} | "
-                     f"{s['relative_error_vs_v_log']:.3f} |")
-    return "\n".join(lines) + "\n"
+            "reward_model": spec.reward_model, "n_bootstrap": spec.n_bootstrap,
+            "rows": rows["targets"], "learner_rows": rows["learners"],
+            "summary": groundtruth_tables.summarize(rows["targets"], spec.estimators),
+            "learner_summary": groundtruth_tables.summarize_learners(rows["learners"])}
 
 
 def run_and_write(benchmark: str | Path, out: str | Path | None = None,
                   progress: bool = True) -> str:
     """Run an ``[ope]`` benchmark, write ``ope_groundtruth.json`` and ``README.md`` to ``out``
-    (default ``results/<file stem>``), and return the markdown table."""
+    (default ``results/<file stem>``), and return the markdown tables."""
     import json  # noqa: PLC0415
 
-    from ltrr.ope.report import write_atomic  # noqa: PLC0415
+    from ltrr.ope.groundtruth_tables import markdown  # noqa: PLC0415
+    from ltrr.ope.report import json_ready, write_atomic  # noqa: PLC0415
 
     result = run(benchmark, progress=progress)
     out = Path(out or Path("results") / Path(benchmark).stem)
-    table = markdown(result)
-    write_atomic(out / "ope_groundtruth.json", json.dumps(result, indent=2) + "\n")
-    write_atomic(out / "README.md", f"# {Path(benchmark).name}\n\n" + table)
-    return table
+    tables = markdown(result)
+    write_atomic(out / "ope_groundtruth.json",
+                 json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n")
+    write_atomic(out / "README.md", f"# {Path(benchmark).name}\n\nMade by `ltrr run {benchmark}`.\n\n"
+                 + tables)
+    return tables
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,16 +5,18 @@ One row per decision:
 =================  ========  ============================================================
 column             required  meaning
 =================  ========  ============================================================
-``ctx_<name>``     no        context features (floats); or the columns named by ``context=``
+``ctx_<name>``     yes       context features (floats); or obp-style ``x0..xN``, or the columns
+                             a :class:`~ltrr.ope.columns.ColumnMap` names (``--context``)
 ``action``         yes       the action taken (plan id), string or integer
 ``propensity``     yes       the logging policy's probability of that action, in (0, 1]
+                             (obp's ``pscore`` is accepted too)
 ``reward``         yes       the observed reward, inside the declared reward range
 ``position``       no        slot of the action on the page (non-negative integer)
 ``timestamp``      no        decision time (number or ISO time); orders the train/eval split
 ``action_set``     no        the actions available at this decision, ``|``-joined
 =================  ========  ============================================================
 
-Other columns are ignored, so ltrr's own decision logs (``step, qid, query, ctx_*,
+Every role's column can be renamed (:mod:`ltrr.ope.columns`). Other columns are ignored, so ltrr's own decision logs (``step, qid, query, ctx_*,
 action, action_index, propensity, reward, ..., timestamp, action_set``) are read as
 they are. The action universe is the union of all action sets (or of the logged actions
 when there is no ``action_set`` column), sorted; action indices refer to that order.
@@ -33,8 +35,6 @@ import pandas as pd
 
 from ltrr.errors import InputError
 
-CONTEXT_PREFIX = "ctx_"
-REQUIRED = ("action", "propensity", "reward")
 ACTION_SET_SEPARATOR = "|"
 
 
@@ -54,6 +54,8 @@ class LoggedData:
     reward_range: tuple[float, float]
     order: np.ndarray = field(repr=False, default=None)  # row order by timestamp (stable)
     has_position: bool = False
+    columns: dict = field(default_factory=dict)  # role -> the file's column (columns.Roles)
+    propensity_logged: bool = True  # False: no propensity column, uniform assumed (replay only)
 
     @property
     def n_rows(self) -> int:
@@ -78,7 +80,8 @@ class LoggedData:
             action=self.action[rows], actions=self.actions, propensity=self.propensity[rows],
             reward=self.reward[rows], position=self.position[rows],
             available=self.available[rows], reward_range=self.reward_range,
-            order=np.arange(len(rows)), has_position=self.has_position,
+            order=np.arange(len(rows)), has_position=self.has_position, columns=self.columns,
+            propensity_logged=self.propensity_logged,
         )
 
     def bandit_feedback(self) -> dict:
@@ -108,12 +111,14 @@ def read_table(path: Path | str) -> pd.DataFrame:
     raise InputError(f"{path}: unknown file type {suffix!r}; use .parquet, .csv or .jsonl")
 
 
-def read_logs(path: Path | str, *, context: list[str] | None = None,
-              reward_range: tuple[float, float] = (0.0, 1.0),
-              needs_exploration: bool = True, min_rows: int = 100) -> LoggedData:
-    """Read and validate a logged-data file; raise :class:`InputError` on the first problem."""
+def read_logs(path: Path | str, *, columns=None, reward_range: tuple[float, float] = (0.0, 1.0),
+              needs_exploration: bool = True, min_rows: int = 100,
+              propensity_required: bool = True) -> LoggedData:
+    """Read and validate a logged-data file; raise :class:`InputError` on the first problem.
+    ``columns``: a :class:`~ltrr.ope.columns.ColumnMap` (default names when None)."""
     from ltrr.ope import validation  # noqa: PLC0415 - validation imports this module
 
     frame = read_table(path)
-    return validation.to_logged_data(frame, str(path), context=context, reward_range=reward_range,
-                                     needs_exploration=needs_exploration, min_rows=min_rows)
+    return validation.to_logged_data(frame, str(path), columns=columns, reward_range=reward_range,
+                                     needs_exploration=needs_exploration, min_rows=min_rows,
+                                     propensity_required=propensity_required)

@@ -20,16 +20,21 @@ distribution at every position, and puts no mass on unavailable actions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from ltrr.compat import obp
 from ltrr.errors import InputError
-from ltrr.ope import estimators
+from ltrr.ope import rewardmodel
 from ltrr.ope.schema import LoggedData, read_table
-from ltrr.ope.validation import fail_rows
+from ltrr.ope.validation import fail_rows, row_list
 
+# A written policy file rounds its probabilities: 16 actions at 6 decimals can sum to
+# 1 +- 8e-6. Sums within this tolerance are renormalised (and the output says so); a
+# row off by more is an error, since it is more likely a wrong column than rounding.
+SUM_TOLERANCE = 1e-3
 TRAINED = ("greedy-dm", "ipw-learner")
 SPECS = ("uniform", "greedy-dm:MODEL[:EPSILON]", "ipw-learner:MODEL", "file:PATH")
 
@@ -42,6 +47,7 @@ class EvaluationPolicy:
     logs: LoggedData  # the rows evaluated
     action_dist: np.ndarray  # (rows, actions, positions)
     n_train: int
+    notes: list[str] = field(default_factory=list)  # printed and recorded with the result
 
 
 def uniform_dist(available: np.ndarray) -> np.ndarray:
@@ -76,7 +82,7 @@ def greedy_dm(train: LoggedData, test: LoggedData, model: str, epsilon: float, s
     """Argmax of a reward model fitted on the training rows; hand-written because obp has
     no "greedy on a reward model" policy, only the model (``RegressionModel``)."""
     reg = obp().ope.RegressionModel(
-        base_model=estimators.reward_model(model, train.binary_reward, seed),
+        base_model=rewardmodel.base_model(model, train.binary_reward, seed),
         n_actions=train.n_actions, action_context=np.eye(train.n_actions))
     reg.fit(context=train.context, action=train.action, reward=train.reward,
             pscore=train.propensity)
@@ -91,13 +97,41 @@ def ipw_learner(train: LoggedData, test: LoggedData, model: str, seed: int) -> n
         raise InputError(f"{train.source}: column 'reward': no positive reward in the training "
                          "part; ipw-learner has nothing to learn from")
     learner = obp().policy.IPWLearner(
-        n_actions=train.n_actions, base_classifier=estimators.classifier(model, seed))
+        n_actions=train.n_actions, base_classifier=rewardmodel.classifier(model, seed))
     learner.fit(context=train.context, action=train.action, reward=train.reward,
                 pscore=train.propensity)
     clf = learner.base_classifier_list[0]
     scores = np.full((test.n_rows, test.n_actions), -1.0)
     scores[:, clf.classes_.astype(int)] = clf.predict_proba(test.context)
     return argmax_available(scores, test.available)
+
+
+def check_sums(path: str, dist: np.ndarray, available: np.ndarray) -> None:
+    """Fail on logged rows whose probabilities are off 1 by more than SUM_TOLERANCE or that
+    put mass on unavailable actions; the message shows the offending sums."""
+    sums = dist.sum(axis=1)
+    bad = np.abs(sums - 1) > SUM_TOLERANCE
+    if bad.any():
+        shown = ", ".join(f"{v:.6g}" for v in sums[bad][:3])
+        raise InputError(f"{path}: probabilities do not sum to 1 at logged {row_list(bad)} "
+                         f"(sums {shown}; tolerance {SUM_TOLERANCE:g}, sums within it are "
+                         "renormalised)")
+    outside = ((dist > 0) & ~available).any(axis=1)
+    if outside.any():
+        raise InputError(f"{path}: probability on actions outside the logged row's action_set "
+                         f"at logged {row_list(outside)}")
+
+
+def normalised(path: str, dist: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Rows scaled to sum to 1, and a note when any needed it beyond float rounding."""
+    sums = dist.sum(axis=1)
+    off = float(np.abs(sums - 1).max())
+    notes = []
+    if off > 1e-9:
+        n = int((np.abs(sums - 1) > 1e-9).sum())
+        notes.append(f"policy file {path}: {n} rows renormalised (sums off 1 by up to {off:.2g}, "
+                     f"within the tolerance {SUM_TOLERANCE:g})")
+    return dist / sums[:, None], notes
 
 
 def read_policy_file(path: str, logs: LoggedData) -> np.ndarray:
@@ -119,7 +153,6 @@ def read_policy_file(path: str, logs: LoggedData) -> np.ndarray:
         fail_rows(path, "row", "repeated (row, action) pairs",
                   pd.Series(rows * logs.n_actions + acts).duplicated().to_numpy())
         dist[rows, acts] = prob
-        name = "probability"
     else:
         unknown = [c for c in cols if c != "row" and c not in index]
         if unknown:
@@ -140,25 +173,23 @@ def read_policy_file(path: str, logs: LoggedData) -> np.ndarray:
                 prob = frame[c].to_numpy(dtype=np.float64)
                 fail_rows(path, c, "values outside [0, 1] or NaN", ~((prob >= 0) & (prob <= 1)))
                 dist[rows, index[c]] = prob
-        name = "row"
-    fail_rows(path, name, "probabilities do not sum to 1 (logged rows)",
-              np.abs(dist.sum(axis=1) - 1) > 1e-6)
-    fail_rows(path, name, "probability on actions outside the row's action_set (logged rows)",
-              (dist > 0) & ~logs.available)
+    check_sums(path, dist, logs.available)
     return dist
 
 
 def build(spec: str, logs: LoggedData, *, train_fraction: float = 0.5, seed: int = 0) -> EvaluationPolicy:
     """The evaluation policy named by ``spec``, and the rows it is evaluated on."""
     name, _, arg = spec.partition(":")
+    notes: list[str] = []
     if name == "uniform" and not arg:
         dist, test, n_train = uniform_dist(logs.available), logs, 0
     elif name == "file" and arg:
-        dist, test, n_train = read_policy_file(arg, logs), logs, 0
+        dist, notes = normalised(arg, read_policy_file(arg, logs))
+        test, n_train = logs, 0
     elif name in TRAINED and arg:
         model, _, eps_text = arg.partition(":")
-        if model not in estimators.MODELS:
-            raise InputError(f"--policy {spec}: model must be one of {', '.join(estimators.MODELS)}")
+        if model not in rewardmodel.MODELS:
+            raise InputError(f"--policy {spec}: model must be one of {', '.join(rewardmodel.MODELS)}")
         try:
             epsilon = float(eps_text) if eps_text else 0.0
         except ValueError:
@@ -174,4 +205,4 @@ def build(spec: str, logs: LoggedData, *, train_fraction: float = 0.5, seed: int
     else:
         raise InputError(f"--policy {spec!r}: unknown policy; use one of {', '.join(SPECS)}")
     return EvaluationPolicy(spec=spec, logs=test, action_dist=with_positions(dist, logs.len_list),
-                            n_train=n_train)
+                            n_train=n_train, notes=notes)

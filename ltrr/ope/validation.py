@@ -5,27 +5,23 @@ Every problem raises :class:`~ltrr.errors.InputError` with a message of the form
 positions of the records in the file (the first record is row 0, whatever the format).
 The checks are vectorised: each is one numpy expression over a column.
 
-Cases: missing or misnamed columns, non-numeric / NaN / infinite values, propensities
-outside (0, 1], rewards outside the declared range, bad positions, actions not in the
-row's action set, a deterministic logging policy when an estimator needs exploration,
-a single action, and too few rows.
+Cases: missing or misnamed columns (which column plays which role is
+:mod:`ltrr.ope.columns`' job; messages name the file's own column, e.g. ``pscore``),
+non-numeric / NaN / infinite values, propensities outside (0, 1], rewards outside the
+declared range, bad positions, actions not in the row's action set, a deterministic logging
+policy when an estimator needs exploration, a single action, and too few rows.
 """
 
 from __future__ import annotations
-
-import difflib
 
 import numpy as np
 import pandas as pd
 
 from ltrr.errors import InputError
-from ltrr.ope.schema import ACTION_SET_SEPARATOR, CONTEXT_PREFIX, REQUIRED, LoggedData
+from ltrr.ope.columns import ColumnMap, resolve
+from ltrr.ope.schema import ACTION_SET_SEPARATOR, LoggedData
 
 SHOWN_ROWS = 3
-# Names other tools use for our columns, for "did you mean" hints.
-ALIASES = {"pscore": "propensity", "propensity_score": "propensity", "prob": "propensity",
-           "click": "reward", "clicks": "reward", "item_id": "action", "action_id": "action",
-           "arm": "action"}
 
 
 def row_list(mask: np.ndarray) -> str:
@@ -40,18 +36,6 @@ def fail_rows(source: str, column: str, what: str, mask: np.ndarray) -> None:
     """Raise when any entry of ``mask`` is true."""
     if mask.any():
         raise InputError(f"{source}: column '{column}': {what} at {row_list(mask)}")
-
-
-def require_columns(frame: pd.DataFrame, source: str, names: list[str], how: str = "") -> None:
-    """Fail on the first of ``names`` that the file lacks, with a hint at a close name."""
-    present = [str(c) for c in frame.columns]
-    for name in names:
-        if name in present:
-            continue
-        alias = [c for c in present if ALIASES.get(c.lower()) == name]
-        close = alias or difflib.get_close_matches(name, present, n=1, cutoff=0.7)
-        hint = f"did you mean '{close[0]}'?" if close else f"columns present: {', '.join(present)}"
-        raise InputError(f"{source}: missing column '{name}'{how} ({hint})")
 
 
 def numeric_column(frame: pd.DataFrame, source: str, name: str) -> np.ndarray:
@@ -74,10 +58,11 @@ def sort_key(action_id: str) -> tuple:
         return (1, 0, action_id)
 
 
-def action_columns(frame: pd.DataFrame, source: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+def action_columns(frame: pd.DataFrame, source: str, column: str = "action"
+                   ) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Action indices, the sorted action universe, and the (rows x actions) availability mask."""
-    fail_rows(source, "action", "missing values", frame["action"].isna().to_numpy())
-    codes, uniques = pd.factorize(frame["action"])
+    fail_rows(source, column, "missing values", frame[column].isna().to_numpy())
+    codes, uniques = pd.factorize(frame[column])
     logged = [str(u) for u in uniques]
     if "action_set" in frame.columns:
         fail_rows(source, "action_set", "missing values", frame["action_set"].isna().to_numpy())
@@ -95,7 +80,7 @@ def action_columns(frame: pd.DataFrame, source: str) -> tuple[np.ndarray, list[s
         available = np.ones((len(frame), len(universe)), dtype=bool)
     action = np.array([index[a] for a in logged], dtype=np.int64)[codes]
     if "action_set" in frame.columns:
-        fail_rows(source, "action", "action not in the row's action_set",
+        fail_rows(source, column, "action not in the row's action_set",
                   ~available[np.arange(len(action)), action])
     return action, universe, available
 
@@ -114,26 +99,25 @@ def time_order(frame: pd.DataFrame, source: str) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
-def to_logged_data(frame: pd.DataFrame, source: str, *, context: list[str] | None,
+def to_logged_data(frame: pd.DataFrame, source: str, *, columns: ColumnMap | None = None,
                    reward_range: tuple[float, float], needs_exploration: bool,
-                   min_rows: int) -> LoggedData:
-    """Validate a logged-data frame and turn it into :class:`LoggedData`."""
-    require_columns(frame, source, list(REQUIRED))
-    if context:
-        require_columns(frame, source, list(context), how=" (named by --context)")
-        context_names = list(context)
-    else:
-        context_names = [str(c) for c in frame.columns if str(c).startswith(CONTEXT_PREFIX)]
+                   min_rows: int, propensity_required: bool = True) -> LoggedData:
+    """Validate a logged-data frame and turn it into :class:`LoggedData`.
+
+    ``columns`` maps roles to the file's columns (:mod:`ltrr.ope.columns`). With
+    ``propensity_required=False`` a log without a propensity column is accepted (replay of
+    a learning policy decides what that means); its ``propensity`` is then uniform over
+    each row's action set and ``propensity_logged`` is False.
+    """
+    roles = resolve(frame, source, columns, propensity_required=propensity_required)
     if len(frame) < min_rows:
         raise InputError(f"{source}: {len(frame)} rows; off-policy estimates need at least {min_rows}")
 
-    features = [numeric_column(frame, source, name) for name in context_names]
+    features = [numeric_column(frame, source, name) for name in roles.context]
     ctx = np.column_stack(features) if features else np.zeros((len(frame), 1))
-    propensity = numeric_column(frame, source, "propensity")
-    fail_rows(source, "propensity", "values outside (0, 1]", (propensity <= 0) | (propensity > 1))
-    reward = numeric_column(frame, source, "reward")
+    reward = numeric_column(frame, source, roles.reward)
     lo, hi = reward_range
-    fail_rows(source, "reward", f"values outside the reward range [{lo:g}, {hi:g}]",
+    fail_rows(source, roles.reward, f"values outside the reward range [{lo:g}, {hi:g}]",
               (reward < lo) | (reward > hi))
     has_position = "position" in frame.columns
     if has_position:
@@ -143,15 +127,23 @@ def to_logged_data(frame: pd.DataFrame, source: str, *, context: list[str] | Non
         position = raw.astype(np.int64)
     else:
         position = np.zeros(len(frame), dtype=np.int64)
-    action, universe, available = action_columns(frame, source)
+    action, universe, available = action_columns(frame, source, roles.action)
     if len(universe) < 2:
-        raise InputError(f"{source}: column 'action': only one action ({universe[0]}); "
+        raise InputError(f"{source}: column '{roles.action}': only one action ({universe[0]}); "
                          "off-policy evaluation needs at least two")
-    if needs_exploration and (propensity == 1).all():
-        raise InputError(f"{source}: column 'propensity': every propensity is 1 (a deterministic "
-                         "logging policy); IPW, SNIPW, DR, SNDR, Switch-DR and DRos need a logging "
-                         "policy that explores; only DM (--estimators dm) can be used")
-    return LoggedData(source=source, context=ctx, context_names=context_names, action=action,
+    if roles.propensity is None:
+        propensity = 1.0 / available.sum(axis=1)
+    else:
+        propensity = numeric_column(frame, source, roles.propensity)
+        fail_rows(source, roles.propensity, "values outside (0, 1]",
+                  (propensity <= 0) | (propensity > 1))
+        if needs_exploration and (propensity == 1).all():
+            raise InputError(f"{source}: column '{roles.propensity}': every propensity is 1 (a "
+                             "deterministic logging policy); IPW, SNIPW, DR, SNDR, Switch-DR and "
+                             "DRos need a logging policy that explores; only DM (--estimators dm) "
+                             "can be used")
+    return LoggedData(source=source, context=ctx, context_names=list(roles.context), action=action,
                       actions=universe, propensity=propensity, reward=reward, position=position,
                       available=available, reward_range=(float(lo), float(hi)),
-                      order=time_order(frame, source), has_position=has_position)
+                      order=time_order(frame, source), has_position=has_position,
+                      columns=roles.as_record(), propensity_logged=roles.propensity is not None)
