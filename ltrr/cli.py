@@ -8,6 +8,7 @@ Each command lives with the part of ltrr it drives and registers itself here thr
     ltrr arms DATASET         measure each retrieval arm on a dataset
     ltrr rank DATASET         train a learned ranker and compare it with the fusions
     ltrr run BENCHMARK.toml   run a learning-to-retrieve benchmark
+    ltrr sweep SWEEP.toml     run a grid of benchmarks x policies x settings x seeds
     ltrr ope LOGS --policy P  evaluate a policy off-policy on logged decisions
 """
 
@@ -27,6 +28,7 @@ COMMAND_MODULES = (
     "ltrr.arms.cli",
     "ltrr.ranking.cli",
     "ltrr.experiments.cli",
+    "ltrr.experiments.sweep_cli",
     "ltrr.ope.cli",
 )
 
