@@ -220,3 +220,12 @@ def test_sweep_of_the_benchmarks_own_policies_expands_their_grids(tmp_path):
         "single:lexical", "static_union", "linucb@alpha=0.5", "linucb@alpha=1.0", "oracle"]
     assert sweep.benchmarks[0].seeds == [9] and sweep.benchmarks[0].tuning is None
     assert sweep.out == Path("results") / "own"
+
+
+def test_the_example_sweep_file_is_valid():
+    sweep = load_sweep(ROOT / "benchmarks" / "sweeps" / "music-linucb-alpha.toml")
+    assert [p.label for p in sweep.benchmarks[0].policies] == [
+        "linucb@alpha=0.1", "linucb@alpha=0.25", "linucb@alpha=0.5", "linucb@alpha=1.0",
+        "linucb@alpha=2.0", "static_union", "single:dense", "oracle"]
+    assert sweep.benchmarks[0].stream_length == 5000 and sweep.benchmarks[0].seeds == [0, 1, 2, 3, 4]
+    assert sweep.out == Path("results/sweeps/music-linucb-alpha")

@@ -307,7 +307,7 @@ def _run_forked(runner: CellRunner, cells: list[Cell]) -> list[float | None]:
 
     ctx = mp.get_context("fork")
     count = ctx.Value("q", 0)
-    start = runner.bar.n
+    start = runner.bar.n if runner.bar is not None else 0
     _FORKED.update(runner=runner, cells=cells, count=count)
     scores: list[float | None] = [None] * len(cells)
     try:
@@ -319,8 +319,9 @@ def _run_forked(runner: CellRunner, cells: list[Cell]) -> list[float | None]:
                 for future in done:
                     i, score = future.result()  # re-raise a worker's error here
                     scores[i] = score
-                runner.bar.n = start + count.value
-                runner.bar.refresh()
+                if runner.bar is not None:
+                    runner.bar.n = start + count.value
+                    runner.bar.refresh()
     finally:
         _FORKED.clear()
     return scores

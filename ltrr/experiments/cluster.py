@@ -4,7 +4,8 @@
 Each cell is one ``Client.submit`` task; results come back through ``as_completed`` and the
 client writes them (records atomically, into the sweep's folder), so workers need no access
 to the results folder, only to the benchmark's data and to ``LTRR_HOME``. The world is not
-shipped to workers (its indexes are files, its arms hold native handles): each worker
+shipped to workers (it does not pickle: datasets read their corpus through closures, arms
+hold native index handles): each worker
 prepares it once per benchmark, on its first cell of that benchmark, and keeps it for the
 next ones (:data:`_WORLDS`). The client prepares it first, so every index and candidate
 list is in ``LTRR_HOME`` by then and a worker's prepare is a load, not a build: on a cluster,
