@@ -43,22 +43,28 @@ def run_here(path: Path, cwd: Path, monkeypatch) -> Path:
                          command="ltrr " + " ".join(command(path)))
 
 
-def kill_when(path: Path, cwd: Path, pattern: str, count: int) -> list[Path]:
-    """Start ``ltrr run`` in ``cwd``, SIGKILL it once ``count`` files match ``pattern``
-    (under its temporary folder); the finished cells' files there then (scores, records)."""
-    proc = subprocess.Popen([sys.executable, "-m", "ltrr.cli", *command(path)], cwd=cwd,
+def start_and_kill(argv: list[str], cwd: Path, files: str, count: int) -> None:
+    """Start ``ltrr *argv`` in ``cwd`` in a session of its own and SIGKILL the session (the
+    command and any worker it forked) once ``count`` files match the glob ``files``."""
+    proc = subprocess.Popen([sys.executable, "-m", "ltrr.cli", *argv], cwd=cwd,
                             env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 240
     try:
-        while len(list(cwd.glob(f".results.tmp-*/{pattern}"))) < count:
-            assert proc.poll() is None, "the run ended before it could be killed"
+        while len(list(cwd.glob(files))) < count:
+            assert proc.poll() is None, "the command ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.01)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def kill_when(path: Path, cwd: Path, pattern: str, count: int) -> list[Path]:
+    """Kill ``ltrr run`` in ``cwd`` once ``count`` files match ``pattern`` under its
+    temporary folder; the finished cells' files there then (scores, records)."""
+    start_and_kill(command(path), cwd, f".results.tmp-*/{pattern}", count)
     return sorted([*cwd.glob(".results.tmp-*/.tuning-cells/*.json"),
                    *cwd.glob(".results.tmp-*/*-seed*.json")])
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 import ltrr.experiments.cells as cells_module
 from ltrr.cli import main
 from ltrr.experiments.sweep import load_sweep, run_sweep
+from test_resume import start_and_kill
 from test_run_cli import BENCHMARK, write_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,20 +142,8 @@ def test_killed_sweep_restarted_ends_with_the_records_of_one_that_ran_through(sw
     the same record files with the same contents (but wall time) as an uninterrupted one."""
     path, folder = swept
     argv = ["sweep", str(path), "--out", "results", "--jobs", "2", "--quiet"]
-    proc = subprocess.Popen([sys.executable, "-m", "ltrr.cli", *argv], cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    start_and_kill(argv, tmp_path, "results/tiny/*-seed*.json", 3)
     out = tmp_path / "results" / "tiny"
-    deadline = time.monotonic() + 240
-    try:
-        while len(list(out.glob("*-seed*.json"))) < 3:
-            assert proc.poll() is None, "the sweep ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
     left = records_of(out, drop=())
     assert 3 <= len(left) < 10
     done = subprocess.run([sys.executable, "-m", "ltrr.cli", *argv], cwd=tmp_path,

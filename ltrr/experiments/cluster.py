@@ -49,6 +49,8 @@ def connect(scheduler: str | None = None, workers: int | None = None,
     naming it (the connection is tried first on its own, so no client is left retrying).
     """
     distributed = _import_distributed()
+    if not timeout > 0:
+        raise InputError(f"must be > 0 seconds, got {timeout}", field="--connect-timeout")
     if scheduler is not None:
         async def probe() -> None:
             comm = await distributed.comm.connect(scheduler, timeout=timeout)
@@ -62,8 +64,10 @@ def connect(scheduler: str | None = None, workers: int | None = None,
         return distributed.Client(scheduler, timeout=timeout, set_as_default=False)
     if workers is None or workers < 1:
         raise InputError(f"must be >= 1, got {workers}", field="--dask-workers")
+    # a task's error reaches the client (and the user) through its future; the workers' own
+    # logs would only add noise, e.g. heartbeats failing while the cluster shuts down
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
     return distributed.Client(cluster, set_as_default=False)
 
 

@@ -27,12 +27,12 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltrr.errors import InputError
-from ltrr.experiments.benchmark import Benchmark, PolicySpec, _build, _policies, load_benchmark
+from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, _policies, load_benchmark,
+                                        read_toml)
 from ltrr.results.records import record_filename
 
 SWEEP_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -75,13 +75,7 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     and key on any problem; nothing is run or written)."""
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise InputError("no such sweep file", file=file)
-    blob = path.read_bytes()
-    try:
-        raw = tomllib.loads(blob.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"not valid TOML: {err}", file=file) from None
+    raw, blob = read_toml(path, "sweep")
     for table in raw:
         if table not in ("sweep", "policies"):
             raise InputError("unknown table (expected sweep, policies)", file=file, field=table)
@@ -205,8 +199,8 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
     command = command or f"ltrr sweep {path}"
     client = None
     if scheduler is not None or dask_workers is not None:
-        client = cluster.connect(scheduler, dask_workers,
-                                 connect_timeout or cluster.CONNECT_TIMEOUT)
+        client = cluster.connect(scheduler, dask_workers, cluster.CONNECT_TIMEOUT
+                                 if connect_timeout is None else connect_timeout)
     try:
         for benchmark, order in zip(sweep.benchmarks, sweep.orders):
             world, featurizer = prepare(benchmark)
