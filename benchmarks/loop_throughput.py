@@ -99,7 +99,7 @@ def timed_world(world, featurizer):
     world.truths = parts["step truths (every plan's page, expected clicks)"].truths
     world.settings.clicks = parts["click sampling"]
     for name in world.online:
-        arm = Timed(world.arms[name], ("ranked", "search", "update"))
+        arm = Timed(world.arms[name], ("ranked", "ranked_positions", "search", "update"))
         parts[f"{name} arm: search and update"] = arm
         world.arms[name] = arm
     return parts

@@ -192,7 +192,7 @@ def test_cached_truths_equal_truths_computed_afresh(monkeypatch):
     """The loop caches each topic's static plans per release epoch and its memory plans
     while the memory's list is unchanged; a run that recomputes every plan at every step
     must give the same trace."""
-    from ltrr.simulation.loop import PlanTruths, StepTruth
+    from ltrr.simulation.truths import PlanTruths, StepTruth
 
     world = make_world(memory=True)
     cached = play(world, "linucb", length=300)

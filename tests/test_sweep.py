@@ -84,7 +84,7 @@ def test_every_cell_has_its_record_and_the_leaderboard_its_row(swept):
     assert prov["sweep"]["file"] == str(path) and len(prov["sweep"]["sha256"]) == 64
     assert prov["command"].startswith("ltrr sweep")
     board = (folder / "LEADERBOARD.md").read_text()
-    assert board.startswith("# grid: tiny leaderboard")
+    assert board.startswith("# tiny leaderboard")
     rows = [line.split(" | ")[0][2:] for line in board.splitlines()
             if line.startswith("| ") and line[2:].split(" | ")[0] in LABELS]
     assert rows[:5] == LABELS
@@ -216,3 +216,11 @@ def test_the_example_sweep_file_is_valid():
         "linucb@alpha=2.0", "static_union", "single:dense", "oracle"]
     assert sweep.benchmarks[0].stream_length == 5000 and sweep.benchmarks[0].seeds == [0, 1, 2, 3, 4]
     assert sweep.out == Path("results/sweeps/music-linucb-alpha")
+
+
+def test_ltrr_reproduce_reruns_a_sweep_cell(swept):
+    from ltrr.experiments.reproduce import reproduce
+
+    path, folder = swept
+    outcome = reproduce(folder / "ts-alpha-3-seed1.json")
+    assert outcome.matches and outcome.compared > 20 and not outcome.notes

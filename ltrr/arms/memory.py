@@ -288,9 +288,16 @@ class MemoryArm(Arm):
         ``hidden`` (a boolean mask over :attr:`docnos`) leaves documents out before the top
         ``k`` is taken: the interaction loop hides entities not yet released.
         """
+        positions, scores = self.ranked_positions(query, k, hidden)
+        return self._docnos[positions], scores
+
+    def ranked_positions(self, query: str, k: int, hidden: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`ranked` with positions in :attr:`docnos` instead of docnos (the loop maps
+        them to its own ids with one array lookup)."""
         self.load()
         key = normalise(query)
-        nothing = (self._docnos[:0], np.zeros(0))
+        nothing = (np.zeros(0, dtype=np.int64), np.zeros(0))
         if not key:
             return nothing
         qvec = self._qvec(key)
@@ -331,7 +338,7 @@ class MemoryArm(Arm):
             keep &= ~hidden[docs]
         docs, scores = docs[keep], scores[keep]
         order = np.lexsort((self._docno_rank[docs], -scores))[:k]  # ties by docno, also at the cut
-        return self._docnos[docs[order]], scores[order]
+        return docs[order], scores[order]
 
     def _retrieve(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
         qidx, docnos, scores = [], [], []

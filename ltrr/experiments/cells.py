@@ -24,6 +24,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.experiments.benchmark import Benchmark
@@ -48,6 +49,20 @@ class Cell:
 TUNING_CELLS = ".tuning-cells"  # a run's tuning scores, one file per cell, until it ends
 
 
+class Played(NamedTuple):
+    """A played cell: its policy and trace, ``run_metrics``'s three parts (None for a tuning
+    cell, scored from its trace), the featurizer its policy saw and its ranking stage (None:
+    the fusion)."""
+
+    policy: object
+    trace: object
+    metrics: dict | None
+    curves: dict | None
+    topics: object
+    featurizer: object
+    stage: object
+
+
 @dataclass
 class CellOutput:
     """What a reported cell leaves: its record, per-topic table and decision log (or None)."""
@@ -70,16 +85,24 @@ def reward_range(world: World) -> tuple[float, float]:
 
 def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
     """Play one cell with ``featurizer`` (the features its policy sees) and ``ranker`` (a
-    learned ranking stage, or None: the fusion); returns the policy, its trace and
-    ``run_metrics``'s three parts."""
+    learned ranking stage, or None: the fusion); returns the policy and its trace."""
     from ltrr.selection.policies import build_policy
 
     policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
                           reward_range(world))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
-    trace = run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
-                       ranker=ranker)
-    return policy, trace, run_metrics(trace, world)
+    return policy, run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
+                              ranker=ranker)
+
+
+def tuning_score(trace, world: World, metric: str) -> float:
+    """A tuning cell's score: its mean ``metric`` (rewards straight from the trace; the
+    other metrics through :func:`ltrr.evaluation.metrics.run_metrics`)."""
+    if metric == "reward":
+        return float(trace.reward.mean())
+    if metric == "clicks":
+        return float(trace.clicks_total.mean())
+    return float(run_metrics(trace, world)[0][metric])
 
 
 def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
@@ -95,11 +118,12 @@ class CellRunner:
     finished in ``tmp`` or in the ``earlier`` folders are skipped (their files kept)."""
 
     def __init__(self, benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str,
-                 bar, jobs: int, command: str, earlier: list[Path] | None = None,
-                 provenance: dict | None = None) -> None:
+                 bar, jobs: int, command: str, policy_order: list[str] | None = None,
+                 earlier: list[Path] | None = None, provenance: dict | None = None) -> None:
         self.benchmark, self.world, self.featurizer = benchmark, world, featurizer
         self.tmp, self.logs, self.bar, self.jobs = tmp, logs, bar, jobs
         self.command = command
+        self.policy_order = policy_order  # the file's policy labels, before --policies
         self.earlier = list(earlier or [])
         self.provenance = provenance or {}  # entries added to every record's provenance
         self.skipped = 0  # cells found finished by :meth:`map`
@@ -150,22 +174,33 @@ class CellRunner:
                                      f"seed {cell.seed}")
         start = time.perf_counter()
         spec = self.spec(cell)
-        featurizer = self.features_of(spec)
-        stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
-        policy, trace, (metrics, curves, topics) = play(self.world, featurizer, cell,
-                                                        self.benchmark.zipf, progress, stage)
+        played = self.play(cell, progress)
         if cell.tuning:
-            return float(metrics[self.benchmark.tuning.metric])
+            return tuning_score(played.trace, self.world, self.benchmark.tuning.metric)
         wall = time.perf_counter() - start
-        record = make_record(self.benchmark, cell.label, cell.name, policy.params, cell.seed,
-                             metrics, curves, self.world.plan_ids, wall, cell.length,
-                             tuning=tuning_summary(spec, self.tmp), features=featurizer.groups,
-                             ranker=self.ranking(stage), command=self.command)
+        record = make_record(self.benchmark, cell.label, cell.name, played.policy.params,
+                             cell.seed, played.metrics, played.curves, self.world.plan_ids,
+                             wall, cell.length, tuning=tuning_summary(spec, self.tmp),
+                             features=played.featurizer.groups,
+                             ranker=self.ranking(played.stage), command=self.command,
+                             policy_order=self.policy_order)
         record["provenance"].update(self.provenance)
         decisions = None
         if self.wants_log(cell):
-            decisions = decision_frame(trace, self.world, featurizer.names)
-        return CellOutput(record, topics, decisions)
+            decisions = decision_frame(played.trace, self.world, played.featurizer.names)
+        return CellOutput(record, played.topics, decisions)
+
+    def play(self, cell: Cell, progress=None) -> Played:
+        """Play ``cell`` with its policy's features and ranking stage; writes nothing
+        (``ltrr reproduce`` replays a record's cell with it)."""
+        spec = self.spec(cell)
+        featurizer = self.features_of(spec)
+        stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
+        policy, trace = play(self.world, featurizer, cell, self.benchmark.zipf, progress, stage)
+        if cell.tuning:  # a tuning cell is scored from its trace (no nDCG evaluation)
+            return Played(policy, trace, None, None, None, featurizer, stage)
+        metrics, curves, topics = run_metrics(trace, self.world)
+        return Played(policy, trace, metrics, curves, topics, featurizer, stage)
 
     def write(self, cell: Cell, output: float | CellOutput) -> float | None:
         """Write what a played cell leaves into ``tmp``, the record (or score) last."""

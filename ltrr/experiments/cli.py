@@ -3,8 +3,10 @@
     ltrr run benchmarks/music.toml [--seeds 0,1] [--policies linucb,oracle]
              [--out DIR] [--stream-length N] [--logs first|all|none] [--jobs N] [--quiet]
 
-Results go to ``results/<file stem>/`` (``--out`` to change): one JSON record per run,
-decision logs (Parquet), ``LEADERBOARD.md`` and ``regret.png``.
+Results go to ``results/<file stem>/`` (``--out`` to change): one JSON record and per-topic
+table per run, decision logs (Parquet), ``tuning.json``, ``LEADERBOARD.md``, ``leaderboard.csv``,
+``leaderboard.tex``, ``regret.png`` (and ``ndcg.png`` with learned rankers); ``ltrr
+leaderboard DIR`` rebuilds the last five from the records.
 
 A file with an ``[ope]`` table (``benchmarks/ope-music.toml``) is an off-policy evaluation
 benchmark against simulated ground truth: ``ltrr run`` hands it to

@@ -102,11 +102,11 @@ def prepared(benchmark: Benchmark) -> tuple:
 
 
 def play_on_worker(benchmark: Benchmark, cell: Cell, logs: str, command: str,
-                   provenance: dict) -> CellOutput:
+                   policy_order: list[str] | None, provenance: dict) -> CellOutput:
     """The task of one cell: play it on this worker's world and return what it leaves."""
     world, featurizer = prepared(benchmark)
     runner = CellRunner(benchmark, world, featurizer, Path("."), logs, None, 1, command,
-                        provenance=provenance)
+                        policy_order=policy_order, provenance=provenance)
     return runner.compute(cell, None)
 
 
@@ -120,7 +120,8 @@ class DaskCells:
     def __call__(self, runner: CellRunner, cells: list[Cell]) -> list[float | None]:
         distributed = _import_distributed()
         futures = {self.client.submit(play_on_worker, runner.benchmark, cell, runner.logs,
-                                      runner.command, runner.provenance, pure=False): i
+                                      runner.command, runner.policy_order, runner.provenance,
+                                      pure=False): i
                    for i, cell in enumerate(cells)}
         scores: list[float | None] = [None] * len(cells)
         try:

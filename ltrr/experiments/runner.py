@@ -32,16 +32,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
 from ltrr.experiments.cells import TUNING_CELLS, CellRunner, report_cells
-from ltrr.paths import remove, stale_temporaries, temporary_sibling
 from ltrr.experiments.tuning import choose_settings, tuning_cells
-from ltrr.results.leaderboard import markdown
-from ltrr.results.plots import curve_plot, regret_plot
-from ltrr.results.records import read_records, read_topic_tables, write_json
+from ltrr.paths import remove, stale_temporaries, temporary_sibling
+from ltrr.results.folder import load_folder, write_leaderboard
+from ltrr.results.records import write_json
 from ltrr.simulation.loop import World
 
 LOG_CHOICES = ("first", "all", "none")
@@ -152,7 +152,8 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         bar = tqdm(total=total, desc=benchmark.name, unit="q", disable=not progress,
                    mininterval=1.0)
         runner = CellRunner(benchmark, world, featurizer, tmp, logs, bar, jobs,
-                            command or f"ltrr run {path}", earlier=earlier)
+                            command or f"ltrr run {path}", policy_order=order,
+                            earlier=earlier)
         scores = runner.map(tune_cells)
         tuning = choose_settings(benchmark, tune_cells, scores)
         if tuning:
@@ -162,7 +163,7 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
         for folder in earlier:
             remove(folder)
         _keep_earlier(out_dir, tmp, benchmark)
-        write_summary(tmp, benchmark.name, order, curves=bool(benchmark.rankers))
+        write_summary(tmp, "ltrr run")
         remove(tmp / TUNING_CELLS)
         _swap(tmp, out_dir)
     except KeyboardInterrupt:
@@ -174,16 +175,13 @@ def run_benchmark(path: str | Path, seeds: list[int] | None = None,
     return out_dir
 
 
-def write_summary(folder: Path, title: str, order: list[str], curves: bool = False) -> None:
-    """``LEADERBOARD.md`` and ``regret.png`` (with ``curves``: ``ndcg.png``) of the records
-    in ``folder``, rows in ``order``."""
-    records = read_records(folder)
-    (folder / "LEADERBOARD.md").write_text(markdown(records, f"{title} leaderboard", order,
-                                                    read_topic_tables(folder, records)))
-    regret_plot(records, folder / "regret.png", f"{title}: cumulative expected regret", order)
-    if curves:
-        curve_plot(records, "ndcg@10", folder / "ndcg.png",
-                   f"{title}: nDCG@10 over the stream", order)
+def write_summary(folder: Path, command: str) -> None:
+    """The leaderboard files of the records in ``folder`` (what ``ltrr leaderboard`` reads:
+    the same files, byte for byte); records left out are named on stderr."""
+    results = load_folder(folder)
+    for message in results.skipped:
+        print(f"{command}: warning: {message}", file=sys.stderr)
+    write_leaderboard(results)
 
 
 def _keep_earlier(out_dir: Path, tmp: Path, benchmark: Benchmark) -> None:

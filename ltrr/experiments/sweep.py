@@ -172,6 +172,18 @@ def _derive(file: str, base: Benchmark, specs: list[PolicySpec] | None,
     return benchmark
 
 
+def cell_benchmark(base: Benchmark, record: dict) -> Benchmark:
+    """The benchmark a sweep record's cell ran on: ``base`` (its benchmark file) with the
+    record's stream length and seed and one policy, the record's own (name, label, resolved
+    parameters, feature groups, learned ranker); what ``ltrr reproduce`` reruns."""
+    ranker = (record.get("ranker") or {}).get("name")
+    features = record.get("features")
+    spec = PolicySpec(record["policy_name"], record["policy"], dict(record["policy_params"]),
+                      features=None if features in (None, base.features) else list(features),
+                      ranker=ranker if ranker in base.rankers else None)
+    return _derive(str(base.path), base, [spec], [record["seed"]], record["stream_length"])
+
+
 def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None = None,
               scheduler: str | None = None, dask_workers: int | None = None,
               logs: str | None = None, progress: bool = True, command: str | None = None,
@@ -211,13 +223,12 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
             bar = tqdm(total=sum(c.length for c in cells), desc=benchmark.name, unit="q",
                        disable=not progress, mininterval=1.0)
             runner = CellRunner(benchmark, world, featurizer, folder, logs, bar,
-                                jobs or os.cpu_count() or 1, command,
+                                jobs or os.cpu_count() or 1, command, policy_order=order,
                                 provenance={"sweep": {"file": str(sweep.path),
                                                       "sha256": sweep.sha256}})
             runner.map(cells, play=None if client is None else cluster.DaskCells(client))
             bar.close()
-            write_summary(folder, f"{sweep.name}: {benchmark.name}", order,
-                          curves=bool(benchmark.rankers))
+            write_summary(folder, "ltrr sweep")
             if progress:
                 print(f"{benchmark.name}: {len(cells)} cells ({runner.skipped} finished "
                       f"earlier) -> {folder}")

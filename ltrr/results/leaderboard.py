@@ -10,7 +10,14 @@ candidate recall, nDCG@10 and reward: paired by seed (t-test and exact
 permutation test, :func:`ltrr.evaluation.intervals.paired_test`) and by topic (paired
 t-test over per-topic means, :func:`~ltrr.evaluation.intervals.topic_test`). Each of the
 three tests is Holm-Bonferroni corrected over the table's comparisons, and the smallest
-p-value each test can reach is printed with it. Written as Markdown (``LEADERBOARD.md``).
+p-value each test can reach is printed with it.
+
+The best entry of each ranked column (:data:`BETTER`) is marked: the best mean among the
+policies that are not the oracle (a bound that reads the truth, not a competitor); exact ties
+are all marked, and a column where every entry ties marks none. :func:`sections` builds the
+leaderboard as blocks (:mod:`ltrr.results.blocks`), rendered as Markdown (``LEADERBOARD.md``,
+:func:`markdown`) and HTML (:mod:`ltrr.results.page`); everything is read from the records,
+so ``ltrr leaderboard`` rebuilds exactly what ``ltrr run`` wrote.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import pandas as pd
 
 from ltrr.evaluation.intervals import (holm, paired_test, permutation_floor, t_interval,
                                        topic_test)
+from ltrr.results.blocks import Block, Cell, Code, Paragraph, Table, cells, to_markdown
 
 COLUMNS = [("reward", "reward"), ("candidate_recall", "recall@B"), ("any_relevant", "any-rel"),
            ("ndcg@10", "nDCG@10"), ("regret_oracle", "regret(oracle)"),
@@ -30,6 +38,10 @@ COLUMNS = [("reward", "reward"), ("candidate_recall", "recall@B"), ("any_relevan
            ("candidates_drawn", "cands"), ("arm_calls", "arm calls"), ("cost", "cost")]
 BASELINE_NAMES = ("static_union", "uniform", "oracle")
 TESTED = ("candidate_recall", "ndcg@10", "reward")
+# the ranked columns and which way is better (cands and arm calls describe, they do not rank)
+BETTER = {"reward": "max", "candidate_recall": "max", "any_relevant": "max", "ndcg@10": "max",
+          "regret_oracle": "min", "regret_best_fixed": "min", "regret_oracle_first_half": "min",
+          "regret_oracle_second_half": "min", "cost": "min"}
 
 
 def _fmt(mean: float, low: float, high: float) -> str:
@@ -59,6 +71,23 @@ def summary(records: list[dict], order: list[str] | None = None) -> pd.DataFrame
             row.update({key: mean, f"{key}_low": low, f"{key}_high": high})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def best_entries(table: pd.DataFrame) -> dict[str, set[str]]:
+    """Per ranked column (:data:`BETTER`), the labels of the policies with the best mean,
+    the oracle aside; empty when every entry ties (nothing to mark)."""
+    if table.empty:
+        return {}
+    rivals = table[table["policy_name"] != "oracle"]
+    out = {}
+    for key, way in BETTER.items():
+        values = rivals[key].dropna()
+        if values.nunique() < 2:
+            out[key] = set()
+            continue
+        top = values.max() if way == "max" else values.min()
+        out[key] = set(rivals.loc[values.index[values == top], "policy"])
+    return out
 
 
 def _by_seed(records: list[dict], label: str, key: str) -> dict[int, float]:
@@ -102,7 +131,8 @@ def comparisons(records: list[dict], table: pd.DataFrame,
             rival_row = table[table["policy"] == rival].iloc[0]
             disjoint = bool(best_row[f"{key}_low"] > rival_row[f"{key}_high"])
             by_topic = {"topics": 0, "mean_diff": math.nan, "t_pvalue": math.nan}
-            if topics and all((best, s) in topics and (rival, s) in topics for s in seeds):
+            if topics and seeds and all((best, s) in topics and (rival, s) in topics
+                                        for s in seeds):
                 by_topic = topic_test([topics[best, s] for s in seeds],
                                       [topics[rival, s] for s in seeds], key)
             out.append({"policy": best, "rival": rival, "metric": key, "seeds": len(seeds),
@@ -116,7 +146,7 @@ def comparisons(records: list[dict], table: pd.DataFrame,
 
 
 def factorial(records: list[dict], order: list[str] | None = None,
-              metric: str = "ndcg@10") -> list[str]:
+              metric: str = "ndcg@10") -> list[Block]:
     """Selection x ranking, when policies rank differently: each (selection policy, ranking
     stage)'s mean and 95% interval over seeds, and the effects paired by seed (t-intervals of
     per-seed differences): each ranker's gain over the fusion for each selection, each
@@ -124,16 +154,16 @@ def factorial(records: list[dict], order: list[str] | None = None,
     ranking gain with that selection minus the ranking gain with the static union)."""
     rank = {label: i for i, label in enumerate(order or [])}
     records = sorted(records, key=lambda r: rank.get(r["policy"], len(rank)))
-    cells: dict[tuple[str, str], dict[int, float]] = {}
+    means: dict[tuple[str, str], dict[int, float]] = {}
     learned = set()
     for r in records:
         if r["policy_name"] == "oracle":  # reads the truth: a bound, not a selection policy
             continue
-        cells.setdefault((r["policy_name"], ranker_of(r)), {})[r["seed"]] = r["metrics"][metric]
+        means.setdefault((r["policy_name"], ranker_of(r)), {})[r["seed"]] = r["metrics"][metric]
         if (r.get("ranker") or {}).get("model"):
             learned.add(ranker_of(r))
-    selections = list(dict.fromkeys(name for name, _ in cells))
-    stages = list(dict.fromkeys(stage for _, stage in cells))
+    selections = list(dict.fromkeys(name for name, _ in means))
+    stages = list(dict.fromkeys(stage for _, stage in means))
     fusions = [st for st in stages if st not in learned]
     union = "static_union"
     if len(stages) < 2 or not fusions or union not in selections:
@@ -141,37 +171,42 @@ def factorial(records: list[dict], order: list[str] | None = None,
     base = fusions[0]
     stages = [base] + [st for st in stages if st != base]
 
-    def paired(a: dict[int, float] | None, b: dict[int, float] | None) -> str:
+    def paired(a: dict[int, float] | None, b: dict[int, float] | None) -> Cell:
         seeds = sorted(set(a or {}) & set(b or {}))
         if not seeds:
-            return ""
+            return Cell("")
         mean, low, high = t_interval([a[s] - b[s] for s in seeds])
-        return f"{mean:+.4f}" if math.isnan(low) else f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
+        return Cell(f"{mean:+.4f}" if math.isnan(low) else
+                    f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]", mean)
 
     def gain(sel: str, st: str) -> dict[int, float] | None:
-        a, b = cells.get((sel, st)), cells.get((sel, base))
+        a, b = means.get((sel, st)), means.get((sel, base))
         return None if a is None or b is None else {s: a[s] - b[s] for s in set(a) & set(b)}
 
-    header = "| {} | " + " | ".join(stages) + " |"
-    lines = ["", f"Selection x ranking ({metric}, mean [95% t-interval] over seeds), and the "
-             "effects paired by seed (mean difference [95% t-interval]):", "",
-             header.format("selection"), "|---|" + "---|" * len(stages)]
-    lines += [f"| {sel} | " + " | ".join(_fmt(*t_interval(list(cells[sel, st].values())))
-                                         if (sel, st) in cells else "" for st in stages) + " |"
-              for sel in selections]
-    lines += ["", header.format("effect"), "|---|" + "---|" * len(stages)]
+    def interval(sel: str, st: str) -> Cell:
+        if (sel, st) not in means:
+            return Cell("")
+        mean, low, high = t_interval(list(means[sel, st].values()))
+        return Cell(_fmt(mean, low, high), mean)
+
+    grid = Table("factorial", ["selection", *stages],
+                 [[Cell(sel), *(interval(sel, st) for st in stages)] for sel in selections])
+    effects = Table("effects", ["effect", *stages])
     for sel in selections:
-        lines.append(f"| ranking gain over {base}, selection {sel} | " + " | ".join(
-            "" if st == base else paired(cells.get((sel, st)), cells.get((sel, base)))
-            for st in stages) + " |")
+        effects.rows.append([Cell(f"ranking gain over {base}, selection {sel}")] + [
+            Cell("") if st == base else paired(means.get((sel, st)), means.get((sel, base)))
+            for st in stages])
     for sel in selections:
         if sel == union:
             continue
-        lines.append(f"| selection gain, {sel} over {union} | " + " | ".join(
-            paired(cells.get((sel, st)), cells.get((union, st))) for st in stages) + " |")
-        lines.append(f"| interaction, {sel} x ranking | " + " | ".join(
-            "" if st == base else paired(gain(sel, st), gain(union, st)) for st in stages) + " |")
-    return lines
+        effects.rows.append([Cell(f"selection gain, {sel} over {union}")] + [
+            paired(means.get((sel, st)), means.get((union, st))) for st in stages])
+        effects.rows.append([Cell(f"interaction, {sel} x ranking")] + [
+            Cell("") if st == base else paired(gain(sel, st), gain(union, st))
+            for st in stages])
+    return [Paragraph(f"Selection x ranking ({metric}, mean [95% t-interval] over seeds), and "
+                      "the effects paired by seed (mean difference [95% t-interval]):"),
+            grid, effects]
 
 
 def _feature_pairs(records: list[dict]) -> list[tuple[str, str]]:
@@ -183,91 +218,141 @@ def _feature_pairs(records: list[dict]) -> list[tuple[str, str]]:
             if name_a == name_b and fb < fa]
 
 
-def _tuning_lines(records: list[dict], order: list[str]) -> list[str]:
+def _tuning_blocks(records: list[dict], order: list[str]) -> list[Block]:
     tuned = {r["policy"]: r["tuning"] for r in records if r.get("tuning")}
     if not tuned:
         return []
     first = next(iter(tuned.values()))
-    lines = ["", f"Tuning: each grid setting was run on tuning seeds {first['seeds']} (disjoint "
-             "from the reported seeds) and the setting with the best mean "
-             f"`{first['metric']}` was kept; every setting's score is in `tuning.json`.", "",
-             "| policy | grid | chosen | tuning score of each setting |", "|---|---|---|---|"]
+    table = Table("tuning", ["policy", "grid", "chosen", "tuning score of each setting"])
     for label in [lab for lab in order if lab in tuned] + [lab for lab in tuned if lab not in order]:
         t = tuned[label]
         grid = ", ".join(f"{k} ∈ {v}" for k, v in t["grid"].items())
         chosen = ", ".join(f"{k}={t['chosen'][k]}" for k in t["grid"])
         scores = "; ".join(", ".join(f"{k}={params[k]}" for k in t["grid"]) + f": {mean:.4f}"
                            for params, mean in t["means"])
-        lines.append(f"| {label} | {grid} | {chosen} | {scores} |")
-    return lines
+        table.rows.append(cells(label, grid, chosen, scores))
+    return [Paragraph(f"Tuning: each grid setting was run on tuning seeds {first['seeds']} "
+                      "(disjoint from the reported seeds) and the setting with the best mean "
+                      f"`{first['metric']}` was kept; every setting's score is in "
+                      "`tuning.json`."), table]
 
 
-def markdown(records: list[dict], title: str, order: list[str] | None = None,
-             topics: dict | None = None) -> str:
-    """The leaderboard as Markdown (rows in ``order``: the benchmark's policy order), a pure
-    function of the records: the commands that made them are read from their provenance.
+def _setting(records: list[dict]) -> list[Block]:
+    """What the runs were: dataset, budget, stream, seeds, features, what is averaged."""
+    r0 = records[0]
+    excluded = [r["metrics"].get("steps_without_relevant", 0) for r in records]
+    probe = max((r["metrics"].get("probe_arm_calls", 0), r["metrics"].get("probe_candidates", 0),
+                 r["metrics"].get("probe_cost", 0.0)) for r in records)
+    groups = list(dict.fromkeys(g for r in records for g in r.get("features", [])))
+    fewer = {r["policy"]: r["features"] for r in records
+             if set(r.get("features", [])) != set(groups)}
+    seeing = "".join(f"; {label} sees {', '.join(g) or 'none'}" for label, g in fewer.items())
+    out = [Paragraph(
+        f"Dataset `{r0['dataset']}`, budget {r0['budget']} candidates, "
+        f"{len(r0['plans'])} plans, stream of {r0['stream_length']} queries, "
+        f"seeds {sorted({r['seed'] for r in records})}, context features "
+        f"{', '.join(groups) or 'none'}{seeing}. "
+        "Mean over seeds with 95% t-interval; regret is cumulative expected regret "
+        "over the stream. Recall, any-rel and nDCG@10 are over the steps whose topic "
+        "had a released relevant document (steps without one: "
+        f"{min(excluded)}-{max(excluded)} per run, left out); reward, cost and regret "
+        "over every step. In bold: the best mean of each column, the oracle aside (highest "
+        "reward, recall, any-rel and nDCG@10; lowest regret and cost).")]
+    if probe[0]:
+        out.append(Paragraph(
+            f"Post-retrieval features: a policy that reads the context pays a probe "
+            f"of {probe[0]} arm calls and {probe[1]} candidates per query (cost "
+            f"{probe[2]:g}), counted in its cands, arm calls, cost, reward and regret."))
+    return out
+
+
+def _made_by(records: list[dict]) -> list[Block]:
+    """The benchmark file (version, SHA-256), the ltrr versions and commits, the commands."""
+    prov = [r.get("provenance", {}) for r in records]
+    files = list(dict.fromkeys((r["benchmark"], r["benchmark_version"], p.get("benchmark_file"),
+                                p.get("benchmark_sha256")) for r, p in zip(records, prov)))
+    versions = list(dict.fromkeys(str(p.get("ltrr_version")) for p in prov))
+    commits = list(dict.fromkeys(
+        f"`{str(g['commit'])[:12]}`" + (" (uncommitted changes)" if g.get("dirty") else "")
+        for g in (p.get("git") or {} for p in prov) if g.get("commit")))
+    text = "; ".join(f"Benchmark `{name}` version {version}, file `{file}` (SHA-256 `{sha}`)"
+                     for name, version, file, sha in files)
+    text += f"; ltrr {', '.join(versions)}"
+    text += f", git commit {', '.join(commits)}." if commits else "."
+    out: list[Block] = [Paragraph(text)]
+    commands = [c for c in dict.fromkeys(p.get("command") for p in prov) if c]
+    if commands:
+        out += [Paragraph("Made by:"), Code(commands)]
+    return out
+
+
+def main_table(table: pd.DataFrame) -> Table:
+    """Per policy, each column's mean and 95% interval, the best entry of each marked."""
+    best = best_entries(table)
+    out = Table("leaderboard", ["policy"] + [name for _, name in COLUMNS])
+    for _, row in table.iterrows():
+        out.rows.append([Cell(str(row["policy"]))] + [
+            Cell(_fmt(row[k], row[f"{k}_low"], row[f"{k}_high"]), float(row[k]),
+                 row["policy"] in best.get(k, ())) for k, _ in COLUMNS])
+    return out
+
+
+def _tests_blocks(tests: list[dict]) -> list[Block]:
+    if not tests:
+        return []
+    n = min(t["seeds"] for t in tests)
+    floor = permutation_floor(n)
+    table = Table("tests", ["policy", "vs", "metric", "mean diff", "t p", "permutation p",
+                            "topics", "topic mean diff", "topic t p", "95% intervals disjoint"])
+    for t in tests:
+        table.rows.append([
+            Cell(t["policy"]), Cell(t["rival"]), Cell(t["metric"]),
+            Cell(f"{t['mean_diff']:+.4f}", t["mean_diff"]),
+            Cell(f"{_p(t['t_pvalue_holm'])} ({_p(t['t_pvalue'])})", t["t_pvalue_holm"]),
+            Cell(f"{_p(t['permutation_pvalue_holm'])} ({_p(t['permutation_pvalue'])})",
+                 t["permutation_pvalue_holm"]),
+            Cell(str(t["topics"]), t["topics"]),
+            Cell(f"{t['topic_mean_diff']:+.4f}", t["topic_mean_diff"]),
+            Cell(f"{_p(t['topic_t_pvalue_holm'])} ({_p(t['topic_t_pvalue'])})",
+                 t["topic_t_pvalue_holm"]),
+            Cell("yes" if t["intervals_disjoint"] else "no")])
+    return [Paragraph(
+        "Paired comparisons (best learning policy by nDCG@10 vs baselines; a policy "
+        "with more feature groups vs the same policy with fewer), "
+        f"{len(tests)} tests per column, p-values Holm-Bonferroni corrected within "
+        f"each column (raw p in parentheses). By seed ({n} seeds): paired t-test, and "
+        f"the exact permutation test, whose smallest possible p is 2/2^{n} = "
+        f"{floor:.2g} ({min(1.0, len(tests) * floor):.2g} after correction). By topic: "
+        "paired t-test over topics of per-topic means (each topic's mean over the "
+        "steps and seeds that asked it; no floor)."), table]
+
+
+def title_of(records: list[dict]) -> str:
+    """A leaderboard's title, from its records' benchmark name."""
+    return f"{records[0]['benchmark']} leaderboard" if records else "leaderboard"
+
+
+def sections(records: list[dict], order: list[str] | None = None,
+             topics: dict | None = None) -> list[Block]:
+    """The leaderboard's blocks (rows in ``order``: the benchmark's policy order), a pure
+    function of the records: the benchmark file, versions and commands are read from their
+    provenance.
 
     ``topics`` maps ``(policy label, seed)`` to that run's per-topic table, for the
     topic-level tests (left out when absent).
     """
     table = summary(records, order)
-    lines = [f"# {title}", ""]
+    blocks: list[Block] = []
     if records:
-        r0 = records[0]
-        excluded = [r["metrics"].get("steps_without_relevant", 0) for r in records]
-        probe = max((r["metrics"].get("probe_arm_calls", 0), r["metrics"].get("probe_candidates", 0),
-                     r["metrics"].get("probe_cost", 0.0)) for r in records)
-        groups = list(dict.fromkeys(g for r in records for g in r.get("features", [])))
-        fewer = {r["policy"]: r["features"] for r in records
-                 if set(r.get("features", [])) != set(groups)}
-        seeing = "".join(f"; {label} sees {', '.join(g) or 'none'}" for label, g in fewer.items())
-        lines += [f"Dataset `{r0['dataset']}`, budget {r0['budget']} candidates, "
-                  f"{len(r0['plans'])} plans, stream of {r0['stream_length']} queries, "
-                  f"seeds {sorted({r['seed'] for r in records})}, context features "
-                  f"{', '.join(groups) or 'none'}{seeing}. "
-                  "Mean over seeds with 95% t-interval; regret is cumulative expected regret "
-                  "over the stream. Recall, any-rel and nDCG@10 are over the steps whose topic "
-                  "had a released relevant document (steps without one: "
-                  f"{min(excluded)}-{max(excluded)} per run, left out); reward, cost and regret "
-                  "over every step."]
-        if probe[0]:
-            lines += ["", f"Post-retrieval features: a policy that reads the context pays a probe "
-                      f"of {probe[0]} arm calls and {probe[1]} candidates per query (cost "
-                      f"{probe[2]:g}), counted in its cands, arm calls, cost, reward and regret."]
-        lines.append("")
-    commands = list(dict.fromkeys(r.get("provenance", {}).get("command") for r in records))
-    commands = [c for c in commands if c]
-    if commands:
-        lines += ["Made by:", ""] + [f"    {c}" for c in commands] + [""]
-    header = ["policy"] + [name for _, name in COLUMNS]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for _, row in table.iterrows():
-        cells = [str(row["policy"])] + [_fmt(row[k], row[f"{k}_low"], row[f"{k}_high"])
-                                        for k, _ in COLUMNS]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += _tuning_lines(records, list(table["policy"]) if len(table) else [])
-    lines += factorial(records, order)
-    tests = comparisons(records, table, topics)
-    if tests:
-        n = min(t["seeds"] for t in tests)
-        floor = permutation_floor(n)
-        lines += ["", f"Paired comparisons (best learning policy by nDCG@10 vs baselines; a policy "
-                  "with more feature groups vs the same policy with fewer), "
-                  f"{len(tests)} tests per column, p-values Holm-Bonferroni corrected within "
-                  f"each column (raw p in parentheses). By seed ({n} seeds): paired t-test, and "
-                  f"the exact permutation test, whose smallest possible p is 2/2^{n} = "
-                  f"{floor:.2g} ({min(1.0, len(tests) * floor):.2g} after correction). By topic: "
-                  "paired t-test over topics of per-topic means (each topic's mean over the "
-                  "steps and seeds that asked it; no floor).", "",
-                  "| policy | vs | metric | mean diff | t p | permutation p | topics | "
-                  "topic mean diff | topic t p | 95% intervals disjoint |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
-        for t in tests:
-            lines.append(
-                f"| {t['policy']} | {t['rival']} | {t['metric']} | {t['mean_diff']:+.4f} | "
-                f"{_p(t['t_pvalue_holm'])} ({_p(t['t_pvalue'])}) | "
-                f"{_p(t['permutation_pvalue_holm'])} ({_p(t['permutation_pvalue'])}) | "
-                f"{t['topics']} | {t['topic_mean_diff']:+.4f} | "
-                f"{_p(t['topic_t_pvalue_holm'])} ({_p(t['topic_t_pvalue'])}) | "
-                f"{'yes' if t['intervals_disjoint'] else 'no'} |")
-    return "\n".join(lines) + "\n"
+        blocks += _setting(records) + _made_by(records)
+    blocks.append(main_table(table))
+    blocks += _tuning_blocks(records, list(table["policy"]) if len(table) else [])
+    blocks += factorial(records, order)
+    blocks += _tests_blocks(comparisons(records, table, topics))
+    return blocks
+
+
+def markdown(records: list[dict], title: str, order: list[str] | None = None,
+             topics: dict | None = None) -> str:
+    """The leaderboard as Markdown (``LEADERBOARD.md``): see :func:`sections`."""
+    return to_markdown(title, sections(records, order, topics))

@@ -3,13 +3,13 @@ metric's learning curve over the stream.
 
 One line per policy (mean over seeds) with a 95% t-interval band, from the curves stored in
 each run record (regret checkpoints; a metric's means over 20 windows of the stream). The
-oracle (zero regret by definition) is left out of the regret plot.
+oracle (zero regret by definition) is left out of the regret plot. Each function returns the
+PNG's bytes (the same records give the same bytes); :mod:`ltrr.results.folder` writes them.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import io
 
 import numpy as np
 from scipy import stats
@@ -21,8 +21,7 @@ def _ordered(records: list[dict], order: list[str] | None) -> list[str]:
         [lab for lab in present if lab not in (order or [])]
 
 
-def _lines(records: list[dict], labels: list[str], path: Path, title: str, ylabel: str,
-           series) -> None:
+def _lines(records: list[dict], labels: list[str], title: str, ylabel: str, series) -> bytes:
     """One line per label (mean over its runs' ``series(run) -> (x, y)``) with a 95% band."""
     import matplotlib
 
@@ -46,29 +45,28 @@ def _lines(records: list[dict], labels: list[str], path: Path, title: str, ylabe
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2, loc="best")
     fig.tight_layout()
-    tmp = Path(path).with_name(f".{Path(path).stem}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
+    return buffer.getvalue()
 
 
-def regret_plot(records: list[dict], path: Path, title: str,
-                order: list[str] | None = None) -> None:
-    """Write the regret plot PNG (atomically); lines in ``order`` (the benchmark's)."""
+def regret_plot(records: list[dict], title: str, order: list[str] | None = None) -> bytes:
+    """The regret plot as PNG bytes; lines in ``order`` (the benchmark's)."""
     labels = [lab for lab in _ordered(records, order)
               if not any(r["policy_name"] == "oracle" for r in records if r["policy"] == lab)]
-    _lines(records, labels, path, title, "cumulative expected regret vs oracle (clicks)",
-           lambda r: (r["curves"]["steps"], r["curves"]["regret_oracle"]))
+    return _lines(records, labels, title, "cumulative expected regret vs oracle (clicks)",
+                  lambda r: (r["curves"]["steps"], r["curves"]["regret_oracle"]))
 
 
-def curve_plot(records: list[dict], metric: str, path: Path, title: str,
-               order: list[str] | None = None) -> None:
-    """Write a PNG of ``metric``'s mean over each of the stream's windows (its learning
-    curve), one line per policy; x is the window's last query."""
+def curve_plot(records: list[dict], metric: str, title: str,
+               order: list[str] | None = None) -> bytes:
+    """``metric``'s mean over each of the stream's windows (its learning curve) as PNG
+    bytes, one line per policy; x is the window's last query."""
     def series(r: dict):
         values = r["curves"][metric]
         n = r["stream_length"]
         return [round(n * (i + 1) / len(values)) for i in range(len(values))], values
 
-    _lines(records, _ordered(records, order), path, title,
-           f"{metric} (mean over windows of the stream)", series)
+    return _lines(records, _ordered(records, order), title,
+                  f"{metric} (mean over windows of the stream)", series)

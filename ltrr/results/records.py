@@ -8,18 +8,25 @@ had uncommitted changes), versions of the key dependencies, the benchmark file's
 the seed, wall time and platform. Everything but ``provenance`` is a pure function of the
 benchmark file and the seed. Beside it, ``<label>-seed<k>.topics.parquet`` holds each
 visited topic's mean reward, recall and nDCG (the topic-level tests' input).
+
+:func:`read_record` reads one record and checks every field the leaderboard and
+``ltrr reproduce`` use (:data:`RECORD_FIELDS`), raising an :class:`~ltrr.errors.InputError`
+that names the file and the first bad field.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 
+from ltrr.errors import InputError
 from ltrr.paths import write_atomically
 
 KEY_PACKAGES = ("numpy", "pandas", "scipy", "python-terrier", "pyterrier-pisa", "pyterrier-dr",
@@ -74,12 +81,14 @@ def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int
                 metrics: dict, curves: dict, plan_ids: list[str], wall_time: float,
                 stream_length: int, tuning: dict | None = None,
                 features: list[str] | None = None, ranker: dict | None = None,
-                command: str | None = None) -> dict:
+                command: str | None = None, policy_order: list[str] | None = None) -> dict:
     """The JSON-ready record of one run (``features``: the groups its policy saw; ``ranker``:
-    its ranking stage)."""
+    its ranking stage; ``policy_order``: every policy label of the benchmark file, in its
+    order, the leaderboard's rows, default the benchmark's policies)."""
     record = {
         "benchmark": benchmark.name,
         "benchmark_version": benchmark.version,
+        "benchmark_policies": list(policy_order or [p.label for p in benchmark.policies]),
         "dataset": benchmark.dataset,
         "policy": label,
         "policy_name": policy_name,
@@ -120,20 +129,141 @@ def write_topics(table, path: Path) -> None:
                                                               compression="zstd"))
 
 
-def read_topic_tables(folder: Path, records: list[dict]) -> dict:
+TOPIC_COLUMNS = ("qid", "reward", "candidate_recall", "ndcg@10")
+
+
+def read_topic_tables(folder: Path, records: list[dict],
+                      problems: list[str] | None = None) -> dict:
     """``{(policy label, seed): per-topic table}`` for the records whose table is in
-    ``folder`` (``<label>-seed<k>.topics.parquet``)."""
+    ``folder`` (``<label>-seed<k>.topics.parquet``). A table that cannot be read or lacks
+    a column is left out, with a message appended to ``problems`` (the topic-level tests
+    then leave that pair out)."""
     import pandas as pd
 
     out = {}
     for r in records:
         path = Path(folder) / record_filename(r["policy"], r["seed"]).replace(".json",
                                                                              ".topics.parquet")
-        if path.exists():
-            out[r["policy"], r["seed"]] = pd.read_parquet(path)
+        if not path.exists():
+            continue
+        try:
+            table = pd.read_parquet(path)
+        except Exception as err:  # pyarrow raises several types for a damaged file
+            if problems is not None:
+                problems.append(f"{path}: unreadable per-topic table ({type(err).__name__}); "
+                                "left out of the topic-level tests")
+            continue
+        missing = [c for c in TOPIC_COLUMNS if c not in table.columns]
+        if missing:
+            if problems is not None:
+                problems.append(f"{path}: field '{missing[0]}': missing from the per-topic "
+                                "table; left out of the topic-level tests")
+            continue
+        out[r["policy"], r["seed"]] = table
     return out
 
 
-def read_records(folder: Path) -> list[dict]:
-    """Every run record (``*-seed*.json``) in a results folder."""
-    return [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*-seed*.json"))]
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# what each kind of field must be: (test, what the message says it should be)
+_KINDS = {
+    "text": (lambda v: isinstance(v, str), "a string"),
+    "text or null": (lambda v: v is None or isinstance(v, str), "a string or null"),
+    "texts": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+              "a list of strings"),
+    "object": (lambda v: isinstance(v, dict), "a JSON object"),
+    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+              "an integer >= 0"),
+    "positive": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                 "an integer >= 1"),
+    "number": (_number, "a number"),
+    "finite": (lambda v: _number(v) and math.isfinite(v), "a finite number"),
+    "list": (lambda v: isinstance(v, list), "a list"),
+    "numbers": (lambda v: isinstance(v, list) and all(_number(x) for x in v),
+                "a list of numbers"),
+    "sha256": (lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
+               "a SHA-256 (64 hexadecimal digits)"),
+}
+# every field the leaderboard, its plots and ltrr reproduce read; parents before children
+RECORD_FIELDS = (
+    ("benchmark", "text"), ("benchmark_version", "text"), ("benchmark_policies", "texts"),
+    ("dataset", "text"), ("policy", "text"), ("policy_name", "text"),
+    ("policy_params", "object"), ("seed", "count"), ("stream_length", "positive"),
+    ("budget", "positive"), ("plans", "texts"), ("features", "texts"), ("ranker", "object"),
+    ("ranker.name", "text"), ("metrics", "object"),
+    *((f"metrics.{key}", "number") for key in (
+        "reward", "candidate_recall", "any_relevant", "ndcg@10", "regret_oracle",
+        "regret_best_fixed", "regret_oracle_first_half", "regret_oracle_second_half",
+        "candidates_drawn", "arm_calls", "cost")),
+    ("metrics.steps_without_relevant", "count"), ("metrics.probe_arm_calls", "count"),
+    ("metrics.probe_candidates", "count"), ("metrics.probe_cost", "finite"),
+    ("curves", "object"), ("curves.steps", "numbers"), ("curves.regret_oracle", "numbers"),
+    ("curves.ndcg@10", "numbers"), ("provenance", "object"),
+    ("provenance.ltrr_version", "text"), ("provenance.benchmark_file", "text"),
+    ("provenance.benchmark_sha256", "sha256"), ("provenance.command", "text or null"),
+)
+# what ltrr reproduce needs to rerun a record (it reports the other fields that differ)
+RERUN_FIELDS = tuple((name, kind) for name, kind in RECORD_FIELDS if name in (
+    "policy", "policy_name", "policy_params", "seed", "stream_length", "metrics", "curves",
+    "provenance", "provenance.ltrr_version", "provenance.benchmark_file",
+    "provenance.benchmark_sha256"))
+TUNING_FIELDS = (("tuning", "object"), ("tuning.grid", "object"), ("tuning.chosen", "object"),
+                 ("tuning.seeds", "numbers"), ("tuning.metric", "text"),
+                 ("tuning.means", "list"))
+
+
+def check_record(record: object, file: str, fields: tuple = RECORD_FIELDS) -> None:
+    """Raise :class:`InputError` naming ``file`` and the first of ``fields`` (default: every
+    field the leaderboard reads; and ``tuning``'s, when present) that is missing or of the
+    wrong kind."""
+    if not isinstance(record, dict):
+        raise InputError(f"expected a JSON object (a result record), got "
+                         f"{type(record).__name__}", file=file)
+    full = fields == RECORD_FIELDS
+    for name, kind in fields + (TUNING_FIELDS if full and "tuning" in record else ()):
+        value = record
+        for part in name.split("."):  # the parents are objects: checked before
+            value = value.get(part, KeyError)
+        if value is KeyError:
+            raise InputError("missing", file=file, field=name)
+        test, expected = _KINDS[kind]
+        if not test(value):
+            raise InputError(f"is {json.dumps(value)[:60]}, expected {expected}", file=file,
+                             field=name)
+    if not full:
+        return
+    if len(record["curves"]["regret_oracle"]) != len(record["curves"]["steps"]):
+        raise InputError(f"has {len(record['curves']['regret_oracle'])} points, 'curves.steps' "
+                         f"{len(record['curves']['steps'])}", file=file,
+                         field="curves.regret_oracle")
+    tuning = record.get("tuning")
+    if tuning is not None:
+        for i, entry in enumerate(tuning["means"]):
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict)
+                    and _number(entry[1]) and set(tuning["grid"]) <= set(entry[0])):
+                raise InputError(f"entry {i} is {json.dumps(entry)[:60]}, expected "
+                                 "[setting, mean score]", file=file, field="tuning.means")
+        missing = [k for k in tuning["grid"] if k not in tuning["chosen"]]
+        if missing:
+            raise InputError(f"has no value for grid key '{missing[0]}'", file=file,
+                             field="tuning.chosen")
+
+
+def read_record(path: str | Path, fields: tuple = RECORD_FIELDS) -> dict:
+    """One result record, read and checked (:func:`check_record` of ``fields``); unreadable
+    or invalid JSON raises :class:`InputError` naming the file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot be read ({err.__class__.__name__})", file=str(path)) from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})",
+                         file=str(path)) from None
+    check_record(record, str(path), fields)
+    return record

@@ -176,15 +176,3 @@ class DocIds:
             self._index[docno] = len(self.docnos)
             self.docnos = np.append(self.docnos, docno)
         return self._index[docno]
-
-
-def padded(lists: ArmLists, vocab: DocIds, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(ids, scores)`` arrays of shape ``(n_topics, depth)``, padded with id -1."""
-    n = len(lists.docnos)
-    ids = np.full((n, depth), -1, dtype=np.int64)
-    scores = np.zeros((n, depth))
-    for t, (docnos, sc) in enumerate(zip(lists.docnos, lists.scores)):
-        m = min(len(docnos), depth)
-        ids[t, :m] = vocab.ids(docnos[:m])
-        scores[t, :m] = sc[:m]
-    return ids, scores
