@@ -128,6 +128,7 @@ class DaskCells:
             for future in distributed.as_completed(futures, loop=self.client.loop):
                 i = futures[future]
                 scores[i] = runner.write(cells[i], future.result())  # a worker's error here
+                future.release()  # the worker may drop the result now
                 if runner.bar is not None:
                     runner.bar.update(cells[i].length)
         finally:
