@@ -105,6 +105,31 @@ def tuning_score(trace, world: World, metric: str) -> float:
     return float(run_metrics(trace, world)[0][metric])
 
 
+def seed_batches(cells: list[Cell], workers: int) -> list[list[int]]:
+    """Indexes of ``cells`` in batches to hand to ``workers`` processes, one batch at a time.
+
+    The world caches the simulator's step truths per seed, so the cells of one seed played
+    in one process after another compute them once (as a run on one process does), while
+    spread over processes each computes them again. A batch is therefore cells of one seed,
+    in order; a seed with more than ``ceil(len(cells) / (2 * workers))`` cells is cut into
+    near-equal pieces, so that there are enough batches to keep every worker busy to the end.
+    """
+    by_seed: dict[int, list[int]] = {}
+    for i, cell in enumerate(cells):
+        by_seed.setdefault(cell.seed, []).append(i)
+    limit = max(1, -(-len(cells) // (2 * workers)))
+    batches = []
+    for group in by_seed.values():
+        pieces = -(-len(group) // limit)
+        size, extra = divmod(len(group), pieces)
+        start = 0
+        for k in range(pieces):
+            end = start + size + (k < extra)
+            batches.append(group[start:end])
+            start = end
+    return batches
+
+
 def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
     """Every policy (at its chosen setting) on every reported seed, seed-major."""
     return [Cell(spec.label, spec.name, tuning.get(spec.label, {}).get("chosen", spec.params),
@@ -150,7 +175,9 @@ class CellRunner:
         elif self.jobs == 1 or len(pending) <= 1:
             ran = [self.run(cell, self.bar) for cell in pending]
         else:
-            ran = _run_forked(self, pending)
+            from ltrr.experiments.pool import run_forked
+
+            ran = run_forked(self, pending)
         for i, score in zip(todo, ran):
             scores[i] = score
         return scores
@@ -306,57 +333,3 @@ def _move_into(folder: Path, tmp: Path, names: list[Path]) -> None:
     for name in names:
         (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         os.replace(folder / name, tmp / name)
-
-
-class _SharedCount:
-    """A progress sink for worker processes: adds to a shared counter every few hundred steps."""
-
-    def __init__(self, value) -> None:
-        self.value, self.pending = value, 0
-
-    def update(self, n: int) -> None:
-        self.pending += n
-        if self.pending >= 250:
-            self.flush()
-
-    def flush(self) -> None:
-        with self.value.get_lock():
-            self.value.value += self.pending
-        self.pending = 0
-
-
-_FORKED: dict = {}  # what forked workers inherit: the prepared run
-
-
-def _cell_worker(i: int) -> tuple[int, float | None]:
-    runner, cells, count = _FORKED["runner"], _FORKED["cells"], _FORKED["count"]
-    sink = _SharedCount(count)
-    score = runner.run(cells[i], sink)
-    sink.flush()
-    return i, score
-
-
-def _run_forked(runner: CellRunner, cells: list[Cell]) -> list[float | None]:
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    ctx = mp.get_context("fork")
-    count = ctx.Value("q", 0)
-    start = runner.bar.n if runner.bar is not None else 0
-    _FORKED.update(runner=runner, cells=cells, count=count)
-    scores: list[float | None] = [None] * len(cells)
-    try:
-        with ProcessPoolExecutor(max_workers=min(runner.jobs, len(cells)),
-                                 mp_context=ctx) as pool:
-            pending = {pool.submit(_cell_worker, i) for i in range(len(cells))}
-            while pending:
-                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in done:
-                    i, score = future.result()  # re-raise a worker's error here
-                    scores[i] = score
-                if runner.bar is not None:
-                    runner.bar.n = start + count.value
-                    runner.bar.refresh()
-    finally:
-        _FORKED.clear()
-    return scores

@@ -1,9 +1,11 @@
 """Cells on Dask distributed: an existing scheduler (``--scheduler ADDRESS``) or a
 ``LocalCluster`` of N worker processes (``--dask-workers N``).
 
-Each cell is one ``Client.submit`` task; results come back through ``as_completed`` and the
-client writes them (records atomically, into the sweep's folder), so workers need no access
-to the results folder, only to the benchmark's data and to ``LTRR_HOME``. The world is not
+Each task (``Client.submit``) is a batch of cells of one seed, which share the step truths the
+world caches per seed (:func:`~ltrr.experiments.cells.seed_batches`); results come back
+through ``as_completed`` and the client writes them (records atomically, into the sweep's
+folder), so workers need no access to the results folder, only to the benchmark's data and to
+``LTRR_HOME``. A sweep stopped midway loses the batches in flight, at most one per worker. The world is not
 shipped to workers (it does not pickle: datasets read their corpus through closures, arms
 hold native index handles): each worker
 prepares it once per benchmark, on its first cell of that benchmark, and keeps it for the
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import Benchmark
-from ltrr.experiments.cells import Cell, CellOutput, CellRunner
+from ltrr.experiments.cells import Cell, CellOutput, CellRunner, seed_batches
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up
 
@@ -101,13 +103,14 @@ def prepared(benchmark: Benchmark) -> tuple:
     return _WORLDS[key]
 
 
-def play_on_worker(benchmark: Benchmark, cell: Cell, logs: str, command: str,
-                   policy_order: list[str] | None, provenance: dict) -> CellOutput:
-    """The task of one cell: play it on this worker's world and return what it leaves."""
+def play_on_worker(benchmark: Benchmark, cells: list[Cell], logs: str, command: str,
+                   policy_order: list[str] | None, provenance: dict) -> list[CellOutput]:
+    """The task of a batch of cells: play them on this worker's world, in order, and return
+    what each leaves."""
     world, featurizer = prepared(benchmark)
     runner = CellRunner(benchmark, world, featurizer, Path("."), logs, None, 1, command,
                         policy_order=policy_order, provenance=provenance)
-    return runner.compute(cell, None)
+    return [runner.compute(cell, None) for cell in cells]
 
 
 class DaskCells:
@@ -119,18 +122,19 @@ class DaskCells:
 
     def __call__(self, runner: CellRunner, cells: list[Cell]) -> list[float | None]:
         distributed = _import_distributed()
-        futures = {self.client.submit(play_on_worker, runner.benchmark, cell, runner.logs,
-                                      runner.command, runner.policy_order, runner.provenance,
-                                      pure=False): i
-                   for i, cell in enumerate(cells)}
+        workers = len(self.client.scheduler_info().get("workers", {})) or 1
+        futures = {self.client.submit(play_on_worker, runner.benchmark,
+                                      [cells[i] for i in batch], runner.logs, runner.command,
+                                      runner.policy_order, runner.provenance, pure=False): batch
+                   for batch in seed_batches(cells, workers)}
         scores: list[float | None] = [None] * len(cells)
         try:
             for future in distributed.as_completed(futures, loop=self.client.loop):
-                i = futures[future]
-                scores[i] = runner.write(cells[i], future.result())  # a worker's error here
-                future.release()  # the worker may drop the result now
-                if runner.bar is not None:
-                    runner.bar.update(cells[i].length)
+                for i, output in zip(futures[future], future.result()):  # a worker's error here
+                    scores[i] = runner.write(cells[i], output)
+                    if runner.bar is not None:
+                        runner.bar.update(cells[i].length)
+                future.release()  # the worker may drop the results now
         finally:
             self.client.cancel(list(futures))
         return scores
