@@ -96,10 +96,19 @@ def prepared(benchmark: Benchmark) -> tuple:
     runs its benchmarks one after another)."""
     from ltrr.experiments.runner import prepare
 
+    from ltrr.experiments.cells import reward_range
+    from ltrr.selection.policies import build_policy
+
     key = world_key(benchmark)
     if key not in _WORLDS:
         _WORLDS.clear()
-        _WORLDS[key] = prepare(benchmark)
+        world, featurizer = prepare(benchmark)
+        # build each policy once, as the client did when it checked the file: the code they
+        # need (obp, ...) is loaded now, with the world, not during this worker's first cell
+        for spec in benchmark.policies:
+            build_policy(spec.name, spec.params, world.plans, featurizer.dim, 0,
+                         reward_range(world))
+        _WORLDS[key] = world, featurizer
     return _WORLDS[key]
 
 
