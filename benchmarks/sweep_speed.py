@@ -1,7 +1,10 @@
 """Speed-up of ``ltrr sweep`` on 2 workers against 1, for the process pool and for Dask.
 
 The same independent cells (by default 8: LinUCB at 2 settings x 4 seeds on
-``benchmarks/music.toml``, 2,000 queries each) are run four times into fresh folders: a pool
+``benchmarks/music.toml``, 2,000 queries each; no cell reads another's results, and the two
+cells of a seed go to one worker, as :func:`ltrr.experiments.cells.seed_batches` hands them
+out, so they share the step truths the world caches per seed just as they do when run one
+after the other) are run four times into fresh folders: a pool
 of 1 process (the cells played in this process) and of 2 forked processes, then a Dask
 ``LocalCluster`` of 1 worker and of 2. The world is prepared once here before the pool runs
 (timed apart: it is the same for 1 and 2 workers), and each Dask worker prepares its own
