@@ -8,6 +8,7 @@ Each command lives with the part of ltrr it drives and registers itself here thr
     ltrr arms DATASET         measure each retrieval arm on a dataset
     ltrr rank DATASET         train a learned ranker and compare it with the fusions
     ltrr run BENCHMARK.toml   run a learning-to-retrieve benchmark
+    ltrr sweep SWEEP.toml     run a grid of benchmarks x policies x settings x seeds
     ltrr reproduce RECORD     rerun one record's policy x seed and compare every metric
     ltrr leaderboard [DIRS]   rebuild leaderboards (Markdown, CSV, LaTeX, HTML) from records
     ltrr ope LOGS --policy P  evaluate a policy off-policy on logged decisions
@@ -29,6 +30,7 @@ COMMAND_MODULES = (
     "ltrr.arms.cli",
     "ltrr.ranking.cli",
     "ltrr.experiments.cli",
+    "ltrr.experiments.sweep_cli",
     "ltrr.experiments.reproduce",
     "ltrr.results.cli",
     "ltrr.ope.cli",

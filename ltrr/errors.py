@@ -22,6 +22,7 @@ class InputError(ValueError):
             parts.append(f"row(s) {rows}")
         prefix = ": ".join([", ".join(parts)]) if parts else ""
         super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.message = message  # without the file/field/row prefix
         self.file = file
         self.field = field
         self.rows = rows

@@ -7,8 +7,16 @@ An arm is a ``pyterrier.Transformer``: ``transform(queries)`` takes a queries fr
 Arms index their corpus lazily, on first use, into a cache folder keyed by the dataset id, a
 fingerprint of the corpus content and the arm's settings (:func:`ltrr.paths.cache_dir`). A
 build writes into a temporary sibling folder and renames it into place only when complete, so
-an interrupted build is never reused.
-``index_source`` says whether the index was ``"cache"`` (loaded) or ``"built"`` (this run).
+an interrupted build is never reused (temporaries of killed builds are deleted by the next
+build in the same folder).
+
+A complete entry holds a manifest (``.ltrr-manifest.json``: every file's size) written with
+it; an entry made before manifests gets one the first time it is opened. Loading checks the
+sizes first (a truncated file would crash PISA's C++ code, which Python cannot catch), then
+opens the index; a missing or truncated file, or an index that fails to open, is reported
+on stderr with its path and rebuilt (:func:`ltrr.paths.discard_corrupt`), so the numbers are
+those of an intact cache. ``index_source`` says whether the index was ``"cache"`` (loaded) or
+``"built"`` (this run).
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
-import uuid
+import zipfile
 from abc import abstractmethod
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -28,7 +37,8 @@ import pyterrier as pt
 
 from ltrr.datasets.base import Dataset
 from ltrr.errors import InputError
-from ltrr.paths import cache_dir
+from ltrr.paths import (cache_dir, discard_corrupt, remove_stale_temporaries,
+                        temporary_sibling, write_atomically)
 
 RANKING_COLUMNS = ["qid", "query", "docno", "score", "rank"]
 
@@ -65,17 +75,25 @@ def require_fields(dataset: Dataset, arm: str, needed: Iterable[str]) -> None:
                 f"{sorted(have)}", field=name)
 
 
+MANIFEST = ".ltrr-manifest.json"
+# what a truncated or damaged cache file raises when it is read
+CORRUPT_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, zipfile.BadZipFile,
+                  pickle.UnpicklingError, RuntimeError)
+
+
 def atomic_build(path: Path, build: Callable[[Path], None]) -> bool:
-    """Run ``build(tmp)`` into a temporary folder and rename it to ``path``.
+    """Run ``build(tmp)`` into a temporary folder, write its manifest and rename it to ``path``.
 
     Returns True when it built, False when ``path`` already existed (a complete earlier build).
     """
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    remove_stale_temporaries(path.parent)
+    tmp = temporary_sibling(path)
     try:
         build(tmp)
+        write_manifest(tmp)
         try:
             os.rename(tmp, path)
         except OSError:
@@ -85,6 +103,39 @@ def atomic_build(path: Path, build: Callable[[Path], None]) -> bool:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return True
+
+
+def write_manifest(folder: Path) -> None:
+    """Record the size of every file in a cache folder (``.ltrr-manifest.json``)."""
+    sizes = {str(f.relative_to(folder)): f.stat().st_size
+             for f in sorted(Path(folder).rglob("*")) if f.is_file() and f.name != MANIFEST}
+    write_atomically(Path(folder) / MANIFEST,
+                     lambda tmp: tmp.write_text(json.dumps(sizes, indent=0) + "\n"))
+
+
+def manifest_problem(folder: Path) -> str | None:
+    """What is wrong with a cache folder by its manifest (a missing or resized file), or None.
+    A folder without a manifest (made before manifests) is given one now."""
+    folder = Path(folder)
+    try:
+        sizes = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        try:
+            write_manifest(folder)
+        except OSError:
+            pass  # a read-only cache: nothing to check against
+        return None
+    except (OSError, ValueError) as err:
+        return f"{MANIFEST}: {err}"
+    if not isinstance(sizes, dict):
+        return f"{MANIFEST}: not a table of file sizes"
+    for name, size in sizes.items():
+        file = folder / name
+        if not file.is_file():
+            return f"{name} is missing"
+        if file.stat().st_size != size:
+            return f"{name} has {file.stat().st_size} bytes, {size} when built"
+    return None
 
 
 def ranking_frame(queries: pd.DataFrame, qidx: np.ndarray, docnos: Sequence[str],
@@ -183,8 +234,24 @@ class Arm(pt.Transformer):
     def load(self) -> "Arm":
         """Build (first time) or load (cached) the index; safe to call again."""
         if not self._loaded:
-            built = atomic_build(self.index_dir, self._build)
-            self._open(self.index_dir)
+            path = self.index_dir
+            built = atomic_build(path, self._build)
+            problem = None if built else manifest_problem(path)
+            if problem is None:
+                try:
+                    self._open(path)
+                except InputError:
+                    raise
+                except CORRUPT_ERRORS as err:
+                    if built:
+                        raise InputError(f"the {self.name} index just built does not open "
+                                         f"({type(err).__name__}: {err}); clear it with: "
+                                         f"rm -r {path}", file=str(path)) from None
+                    problem = f"{type(err).__name__}: {err}"
+            if problem is not None:
+                discard_corrupt(path, f"{self.name} index", problem)
+                built = atomic_build(path, self._build)
+                self._open(path)
             self.index_source = "built" if built else "cache"
             self._loaded = True
         return self

@@ -74,8 +74,13 @@ class LexicalArm(Arm):
         docs = tqdm(iter_docs(self.dataset, self.fields), desc=f"lexical: indexing {self.dataset.id}",
                     total=self.dataset.num_docs, unit="doc")
         with stdout_to_stderr():
-            pyterrier_pisa.PisaIndex(str(path), text_field=self.fields,
-                                     stemmer=self.stemmer).index(docs)
+            index = pyterrier_pisa.PisaIndex(str(path), text_field=self.fields,
+                                             stemmer=self.stemmer)
+            index.index(docs)
+            # PISA writes its BM25 score tables on first use: do it now, inside the
+            # temporary folder, so they are part of the complete (and size-checked) entry
+            # rather than written into the cache later by whichever run comes first
+            index.bm25(k1=self.k1, b=self.b)
 
     def _open(self, path: Path) -> None:
         from pyterrier_pisa import PisaIndex

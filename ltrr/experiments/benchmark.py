@@ -126,17 +126,22 @@ class Benchmark:
                    jobs=jobs, logs=logs, progress=progress)
 
 
+def read_toml(path: Path, kind: str) -> tuple[dict, bytes]:
+    """A ``kind`` file's tables and bytes (InputError naming it when missing or not TOML)."""
+    if not path.is_file():
+        raise InputError(f"no such {kind} file", file=str(path))
+    blob = path.read_bytes()
+    try:
+        return tomllib.loads(blob.decode("utf-8")), blob
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"not valid TOML: {err}", file=str(path)) from None
+
+
 def load_benchmark(path: str | Path) -> Benchmark:
     """Read and check a benchmark file; InputError naming the file and key on any problem."""
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise InputError("no such benchmark file", file=file)
-    blob = path.read_bytes()
-    try:
-        raw = tomllib.loads(blob.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"not valid TOML: {err}", file=file) from None
+    raw, blob = read_toml(path, "benchmark")
     for table in raw:
         if table not in SCHEMA and table not in ("policies", "rankers"):
             known = ", ".join(list(SCHEMA) + ["rankers", "policies"])

@@ -4,12 +4,23 @@ A benchmark run (and its tuning) is a list of cells. Each is played on its own (
 per-run caches are reset, its seed fixes the stream, the clicks and the policy), so cells can
 run in any order, in this process or in forked workers sharing the prepared world
 copy-on-write (:class:`CellRunner`): ``--jobs`` does not change any number. A reported cell
-writes its record, per-topic table and (for the first seed, by default) decision log; a
-tuning cell returns its score.
+writes its per-topic table, (for the first seed, by default) decision log and, last, its
+record; a tuning cell writes its score under ``.tuning-cells/`` and returns it. Every file is
+written atomically, so a cell is finished exactly when its record (or score) is there.
+
+A cell already finished, in the output folder or in the folders of an earlier run that was
+killed (``earlier``), is not played again: its files are kept (moved over), so a run resumed
+after a kill ends with the records of one that ran through. Finished means made from the
+same benchmark file (SHA-256) and stream length, for the same policy, resolved
+hyper-parameters, seed, feature groups, ranking stage and tuning, with every side file the
+run asks for.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +47,9 @@ class Cell:
     tuning: bool = False  # a tuning run (scores only) or a reported one (records)
 
 
+TUNING_CELLS = ".tuning-cells"  # a run's tuning scores, one file per cell, until it ends
+
+
 class Played(NamedTuple):
     """A played cell: its policy and trace, ``run_metrics``'s three parts (None for a tuning
     cell, scored from its trace), the featurizer its policy saw and its ranking stage (None:
@@ -48,6 +62,20 @@ class Played(NamedTuple):
     topics: object
     featurizer: object
     stage: object
+
+
+@dataclass
+class CellOutput:
+    """What a reported cell leaves: its record, per-topic table and decision log (or None)."""
+
+    record: dict
+    topics: object
+    decisions: object | None = None
+
+
+def json_ready(value):
+    """``value`` as it reads back from JSON (tuples become lists, keys strings)."""
+    return json.loads(json.dumps(value))
 
 
 def reward_range(world: World) -> tuple[float, float]:
@@ -78,6 +106,31 @@ def tuning_score(trace, world: World, metric: str) -> float:
     return float(run_metrics(trace, world)[0][metric])
 
 
+def seed_batches(cells: list[Cell], workers: int) -> list[list[int]]:
+    """Indexes of ``cells`` in batches to hand to ``workers`` processes, one batch at a time.
+
+    The world caches the simulator's step truths per seed, so the cells of one seed played
+    in one process after another compute them once (as a run on one process does), while
+    spread over processes each computes them again. A batch is therefore cells of one seed,
+    in order; a seed with more than ``ceil(len(cells) / (2 * workers))`` cells is cut into
+    near-equal pieces, so that there are enough batches to keep every worker busy to the end.
+    """
+    by_seed: dict[int, list[int]] = {}
+    for i, cell in enumerate(cells):
+        by_seed.setdefault(cell.seed, []).append(i)
+    limit = max(1, -(-len(cells) // (2 * workers)))
+    batches = []
+    for group in by_seed.values():
+        pieces = -(-len(group) // limit)
+        size, extra = divmod(len(group), pieces)
+        start = 0
+        for k in range(pieces):
+            end = start + size + (k < extra)
+            batches.append(group[start:end])
+            start = end
+    return batches
+
+
 def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
     """Every policy (at its chosen setting) on every reported seed, seed-major."""
     return [Cell(spec.label, spec.name, tuning.get(spec.label, {}).get("chosen", spec.params),
@@ -86,29 +139,69 @@ def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
 
 
 class CellRunner:
-    """Plays cells in this process or in forked workers; reported cells write their record,
-    per-topic table (and log) into ``tmp``, tuning cells return their score."""
+    """Plays cells in this process or in forked workers; reported cells write their
+    per-topic table (and log) and record into ``tmp``, tuning cells their score. Cells found
+    finished in ``tmp`` or in the ``earlier`` folders are skipped (their files kept)."""
 
     def __init__(self, benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str,
-                 bar, jobs: int, command: str, policy_order: list[str] | None = None) -> None:
+                 bar, jobs: int, command: str, policy_order: list[str] | None = None,
+                 earlier: list[Path] | None = None, provenance: dict | None = None) -> None:
         self.benchmark, self.world, self.featurizer = benchmark, world, featurizer
         self.tmp, self.logs, self.bar, self.jobs = tmp, logs, bar, jobs
         self.command = command
         self.policy_order = policy_order  # the file's policy labels, before --policies
+        self.earlier = list(earlier or [])
+        self.provenance = provenance or {}  # entries added to every record's provenance
+        self.skipped = 0  # cells found finished by :meth:`map`
+        self._code: dict | None = None
 
-    def map(self, cells: list[Cell]) -> list[float | None]:
-        if self.jobs == 1 or len(cells) <= 1:
-            return [self.run(cell, self.bar) for cell in cells]
-        return _run_forked(self, cells)
+    def map(self, cells: list[Cell], play=None) -> list[float | None]:
+        """Each cell's tuning score (None for reported cells), playing only unfinished ones:
+        here (``jobs=1``), in forked workers, or by ``play(runner, cells)`` (a Dask client's
+        :class:`~ltrr.experiments.sweep.DaskCells`)."""
+        scores: list[float | None] = [None] * len(cells)
+        todo = []
+        for i, cell in enumerate(cells):
+            done, score = self.finished(cell)
+            if done:
+                scores[i] = score
+                self.skipped += 1
+                if self.bar is not None:
+                    self.bar.update(cell.length)
+            else:
+                todo.append(i)
+        pending = [cells[i] for i in todo]
+        if play is not None:
+            ran = play(self, pending) if pending else []
+        elif self.jobs == 1 or len(pending) <= 1:
+            ran = [self.run(cell, self.bar) for cell in pending]
+        else:
+            from ltrr.experiments.pool import run_forked
+
+            ran = run_forked(self, pending)
+        for i, score in zip(todo, ran):
+            scores[i] = score
+        return scores
 
     def run(self, cell: Cell, progress) -> float | None:
+        """Play ``cell`` and write what it leaves; its tuning score (None when reported)."""
+        return self.write(cell, self.compute(cell, progress))
+
+    def spec(self, cell: Cell):
+        return next(p for p in self.benchmark.policies if p.label == cell.label)
+
+    def features_of(self, spec):
+        return self.featurizer if spec.features is None else self.featurizer.select(spec.features)
+
+    def compute(self, cell: Cell, progress) -> float | CellOutput:
+        """Play ``cell``: its tuning score, or the record, table and log it leaves."""
         from ltrr.experiments.tuning import tuning_summary
 
         if hasattr(progress, "set_postfix_str"):
             progress.set_postfix_str(f"{'tuning ' if cell.tuning else ''}{cell.label} "
                                      f"seed {cell.seed}")
         start = time.perf_counter()
-        spec = next(p for p in self.benchmark.policies if p.label == cell.label)
+        spec = self.spec(cell)
         played = self.play(cell, progress)
         if cell.tuning:
             return tuning_score(played.trace, self.world, self.benchmark.tuning.metric)
@@ -119,21 +212,17 @@ class CellRunner:
                              features=played.featurizer.groups,
                              ranker=self.ranking(played.stage), command=self.command,
                              policy_order=self.policy_order)
-        name = record_filename(cell.label, cell.seed)
-        write_json(record, self.tmp / name)
-        write_topics(played.topics, self.tmp / name.replace(".json", ".topics.parquet"))
-        first = cell.seed == self.benchmark.seeds[0]
-        if self.logs == "all" or (self.logs == "first" and first):
-            frame = decision_frame(played.trace, self.world, played.featurizer.names)
-            write_decision_log(frame, self.tmp / name.replace(".json", ".decisions.parquet"))
-        return None
+        record["provenance"].update(self.provenance)
+        decisions = None
+        if self.wants_log(cell):
+            decisions = decision_frame(played.trace, self.world, played.featurizer.names)
+        return CellOutput(record, played.topics, decisions)
 
     def play(self, cell: Cell, progress=None) -> Played:
         """Play ``cell`` with its policy's features and ranking stage; writes nothing
         (``ltrr reproduce`` replays a record's cell with it)."""
-        spec = next(p for p in self.benchmark.policies if p.label == cell.label)
-        featurizer = self.featurizer if spec.features is None else \
-            self.featurizer.select(spec.features)
+        spec = self.spec(cell)
+        featurizer = self.features_of(spec)
         stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
         try:
             policy, trace = play(self.world, featurizer, cell, self.benchmark.zipf, progress,
@@ -148,6 +237,25 @@ class CellRunner:
         metrics, curves, topics = run_metrics(trace, self.world)
         return Played(policy, trace, metrics, curves, topics, featurizer, stage)
 
+    def write(self, cell: Cell, output: float | CellOutput) -> float | None:
+        """Write what a played cell leaves into ``tmp``, the record (or score) last."""
+        if cell.tuning:
+            path = self.tmp / TUNING_CELLS / self.score_name(cell)
+            path.parent.mkdir(exist_ok=True)
+            write_json({**self.identity(cell), "score": output}, path)
+            return output
+        name = record_filename(cell.label, cell.seed)
+        write_topics(output.topics, self.tmp / name.replace(".json", ".topics.parquet"))
+        if output.decisions is not None:
+            write_decision_log(output.decisions,
+                               self.tmp / name.replace(".json", ".decisions.parquet"))
+        write_json(output.record, self.tmp / name)
+        return None
+
+    def wants_log(self, cell: Cell) -> bool:
+        first = cell.seed == self.benchmark.seeds[0]
+        return self.logs == "all" or (self.logs == "first" and first)
+
     def ranking(self, stage) -> dict:
         """What a record says about its ranking stage: the fusion, or the learned ranker."""
         s = self.benchmark.settings
@@ -155,54 +263,81 @@ class CellRunner:
             return {"name": s.fusion, "fusion": s.fusion, "k": s.k}
         return stage.describe()
 
+    # -- finished cells ----------------------------------------------------------------
+    def code(self) -> dict:
+        """The ltrr version and git commit records are made with now (a record made by
+        other code is not a finished cell of this run)."""
+        if self._code is None:
+            from ltrr import __version__
+            from ltrr.results.records import git_state
 
-class _SharedCount:
-    """A progress sink for worker processes: adds to a shared counter every few hundred steps."""
+            commit = git_state(Path(self.benchmark.path).resolve().parent)["commit"]
+            self._code = {"ltrr_version": __version__, "commit": commit}
+        return self._code
 
-    def __init__(self, value) -> None:
-        self.value, self.pending = value, 0
+    def identity(self, cell: Cell) -> dict:
+        """What a finished cell's record (or score) must say to stand for ``cell``."""
+        from ltrr.selection.policies import default_params
 
-    def update(self, n: int) -> None:
-        self.pending += n
-        if self.pending >= 250:
-            self.flush()
+        spec = self.spec(cell)
+        return {**self.code(), "benchmark_sha256": self.benchmark.sha256,
+                "stream_length": cell.length,
+                "policy": cell.label, "policy_name": cell.name,
+                "policy_params": json_ready({**default_params(cell.name), **cell.params}),
+                "seed": cell.seed, "features": list(self.features_of(spec).groups),
+                "ranker": spec.ranker or self.benchmark.settings.fusion}
 
-    def flush(self) -> None:
-        with self.value.get_lock():
-            self.value.value += self.pending
-        self.pending = 0
+    def score_name(self, cell: Cell) -> str:
+        params = hashlib.sha1(json.dumps(cell.params, sort_keys=True).encode()).hexdigest()[:12]
+        return record_filename(f"{cell.label}-{params}", cell.seed)
+
+    def finished(self, cell: Cell) -> tuple[bool, float | None]:
+        """Whether ``cell`` is finished in ``tmp`` or an earlier folder (then its files are
+        moved into ``tmp``), and its tuning score."""
+        from ltrr.experiments.tuning import tuning_summary
+
+        want = self.identity(cell)
+        for folder in [self.tmp, *self.earlier]:
+            if cell.tuning:
+                path = folder / TUNING_CELLS / self.score_name(cell)
+                found = _read_json(path)
+                if found is not None and {k: found.get(k) for k in want} == want \
+                        and isinstance(found.get("score"), float):
+                    _move_into(folder, self.tmp, [path.relative_to(folder)])
+                    return True, found["score"]
+                continue
+            name = record_filename(cell.label, cell.seed)
+            record = _read_json(folder / name)
+            if record is None:
+                continue
+            prov = record.get("provenance") or {}
+            have = {**{k: record.get(k) for k in want},
+                    "ltrr_version": prov.get("ltrr_version"),
+                    "commit": (prov.get("git") or {}).get("commit"),
+                    "benchmark_sha256": prov.get("benchmark_sha256"),
+                    "ranker": (record.get("ranker") or {}).get("name")}
+            files = [Path(name.replace(".json", ".topics.parquet"))]
+            if self.wants_log(cell):
+                files.append(Path(name.replace(".json", ".decisions.parquet")))
+            if (have == want and record.get("tuning") == tuning_summary(self.spec(cell), self.tmp)
+                    and all((folder / f).is_file() for f in files)):
+                _move_into(folder, self.tmp, [*files, Path(name)])  # the record last
+                return True, None
+        return False, None
 
 
-_FORKED: dict = {}  # what forked workers inherit: the prepared run
-
-
-def _cell_worker(i: int) -> tuple[int, float | None]:
-    runner, cells, count = _FORKED["runner"], _FORKED["cells"], _FORKED["count"]
-    sink = _SharedCount(count)
-    score = runner.run(cells[i], sink)
-    sink.flush()
-    return i, score
-
-
-def _run_forked(runner: CellRunner, cells: list[Cell]) -> list[float | None]:
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    ctx = mp.get_context("fork")
-    count = ctx.Value("q", 0)
-    start = runner.bar.n
-    _FORKED.update(runner=runner, cells=cells, count=count)
-    scores: list[float | None] = [None] * len(cells)
+def _read_json(path: Path) -> dict | None:
     try:
-        with ProcessPoolExecutor(max_workers=runner.jobs, mp_context=ctx) as pool:
-            pending = {pool.submit(_cell_worker, i) for i in range(len(cells))}
-            while pending:
-                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in done:
-                    i, score = future.result()  # re-raise a worker's error here
-                    scores[i] = score
-                runner.bar.n = start + count.value
-                runner.bar.refresh()
-    finally:
-        _FORKED.clear()
-    return scores
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _move_into(folder: Path, tmp: Path, names: list[Path]) -> None:
+    """Move files of a finished cell from an earlier run's folder into ``tmp``."""
+    if folder == tmp:
+        return
+    for name in names:
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(folder / name, tmp / name)

@@ -14,11 +14,12 @@ temporary name and renamed, so a log on disk is always complete.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ltrr.paths import write_atomically
 
 
 def decision_frame(trace, world, feature_names: list[str]) -> pd.DataFrame:
@@ -55,7 +56,5 @@ def decision_frame(trace, world, feature_names: list[str]) -> pd.DataFrame:
 
 def write_decision_log(frame: pd.DataFrame, path: Path) -> None:
     """Write the log as Parquet (zstd), atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False, compression="zstd")
-    os.replace(tmp, path)
+    write_atomically(Path(path), lambda tmp: frame.to_parquet(tmp, index=False,
+                                                              compression="zstd"))

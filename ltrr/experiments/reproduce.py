@@ -8,7 +8,9 @@ root for ``results/music/...``; ``--benchmark`` to give it). Its SHA-256 is chec
 the record's and a difference is said plainly (the rerun then uses the file as it is now).
 The policy runs with the record's own ``policy_params`` (the tuned setting: nothing is
 re-tuned), on the record's seed and stream length, through the harness that made the record
-(:meth:`ltrr.experiments.cells.CellRunner.play`).
+(:meth:`ltrr.experiments.cells.CellRunner.play`). A record made by ``ltrr sweep`` (its
+``provenance.sweep``) names a setting the benchmark file does not list: its own policy entry
+is run on that file (:func:`ltrr.experiments.sweep.cell_benchmark`).
 
 Compared: every metric, every learning curve, the plan ids, the feature groups and the
 ranking stage's description (but whether a learned ranker was trained or loaded from the
@@ -92,6 +94,10 @@ def rerun(record: dict, record_path: Path, benchmark_path: Path, progress: bool 
     from ltrr.experiments.runner import prepare, select
 
     benchmark = load_benchmark(benchmark_path)
+    if "sweep" in record["provenance"]:  # a sweep's cell: its policy entry is the record's
+        from ltrr.experiments.sweep import cell_benchmark
+
+        benchmark = cell_benchmark(benchmark, record)
     label, seed, length = record["policy"], record["seed"], record["stream_length"]
     spec = next((p for p in benchmark.policies if p.label == label), None)
     if spec is None:

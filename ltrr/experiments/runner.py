@@ -13,6 +13,12 @@ Order of work, so that bad input never leaves anything behind:
    policies/seeds already there, made from the same benchmark file, are kept and join the
    leaderboard).
 
+A run killed midway (or interrupted with Ctrl-C) leaves its temporary folder behind; the
+next run of the same output folder resumes from it: the tuning scores and records of cells
+it finished (same benchmark file, stream length, policy, setting, seed and code; see
+:class:`~ltrr.experiments.cells.CellRunner`) are kept and only the other cells are played,
+so the results are those of a run that was never stopped. Then the stale folder is deleted.
+
 Seeds: seed ``k`` fixes the stream (the same for every policy), the click Generator
 (the same seed for every policy, so comparisons are paired) and the policy's
 ``random_state``. Each (policy, setting, seed) is one *cell*, played on its own (the world's
@@ -27,13 +33,13 @@ import json
 import os
 import shutil
 import sys
-import uuid
 from pathlib import Path
 
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
-from ltrr.experiments.cells import CellRunner, report_cells
+from ltrr.experiments.cells import TUNING_CELLS, CellRunner, report_cells
 from ltrr.experiments.tuning import choose_settings, tuning_cells
+from ltrr.paths import remove, stale_temporaries, temporary_sibling
 from ltrr.results.folder import load_folder, write_leaderboard
 from ltrr.results.records import write_json
 from ltrr.simulation.loop import World
@@ -134,29 +140,50 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
     tune_cells = tuning_cells(benchmark)
     total = sum(c.length for c in tune_cells) + \
         len(benchmark.seeds) * len(benchmark.policies) * benchmark.stream_length
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    tmp.mkdir(parents=True)
+    earlier = stale_temporaries(out_dir)  # what runs killed midway left behind
+    olds = stale_temporaries(out_dir, "old")  # a run killed while it swapped folders
+    if olds and not out_dir.exists():
+        os.rename(olds.pop(), out_dir)
+    for old in olds:
+        remove(old)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_sibling(out_dir)
+    tmp.mkdir()
+    keep = False
     try:
         bar = tqdm(total=total, desc=benchmark.name, unit="q", disable=not progress,
                    mininterval=1.0)
         runner = CellRunner(benchmark, world, featurizer, tmp, logs, bar, jobs,
-                            command or f"ltrr run {path}", policy_order=order)
+                            command or f"ltrr run {path}", policy_order=order,
+                            earlier=earlier)
         scores = runner.map(tune_cells)
         tuning = choose_settings(benchmark, tune_cells, scores)
         if tuning:
             write_json(tuning, tmp / "tuning.json")
         runner.map(report_cells(benchmark, tuning))
         bar.close()
+        for folder in earlier:
+            remove(folder)
         _keep_earlier(out_dir, tmp, benchmark)
-        results = load_folder(tmp)  # what ltrr leaderboard reads: the same files, byte for byte
-        for message in results.skipped:
-            print(f"ltrr run: warning: {message}", file=sys.stderr)
-        write_leaderboard(results)
+        write_summary(tmp, "ltrr run")
+        remove(tmp / TUNING_CELLS)
         _swap(tmp, out_dir)
+    except KeyboardInterrupt:
+        keep = True  # the next run of this output folder resumes from it
+        raise
     finally:
-        if tmp.exists():
+        if tmp.exists() and not keep:
             shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
+
+
+def write_summary(folder: Path, command: str) -> None:
+    """The leaderboard files of the records in ``folder`` (what ``ltrr leaderboard`` reads:
+    the same files, byte for byte); records left out are named on stderr."""
+    results = load_folder(folder)
+    for message in results.skipped:
+        print(f"{command}: warning: {message}", file=sys.stderr)
+    write_leaderboard(results)
 
 
 def _keep_earlier(out_dir: Path, tmp: Path, benchmark: Benchmark) -> None:
@@ -185,7 +212,7 @@ def _swap(tmp: Path, out_dir: Path) -> None:
     """Replace ``out_dir`` by ``tmp`` (the old folder is removed only after the rename)."""
     old = None
     if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        old = temporary_sibling(out_dir, "old")
         os.rename(out_dir, old)
     os.rename(tmp, out_dir)
     if old is not None:

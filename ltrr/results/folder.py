@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltrr.errors import InputError
+from ltrr.paths import temporary_sibling
 from ltrr.results.blocks import to_markdown
 from ltrr.results.export import csv_text, latex_text
 from ltrr.results.leaderboard import sections, title_of
@@ -135,7 +136,7 @@ def write_leaderboard(results: ResultsFolder, html: bool = False) -> list[Path]:
     staged = []
     try:
         for name, content in files.items():
-            tmp = results.path / f".{name}.tmp-{os.getpid()}"
+            tmp = temporary_sibling(results.path / name)
             if isinstance(content, bytes):
                 tmp.write_bytes(content)
             else:

@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ltrr.errors import InputError
+from ltrr.paths import write_atomically
 
 KEY_PACKAGES = ("numpy", "pandas", "scipy", "python-terrier", "pyterrier-pisa", "pyterrier-dr",
                 "pyterrier-alpha", "sentence-transformers", "torch", "ir_measures",
@@ -114,14 +115,18 @@ def record_filename(label: str, seed: int) -> str:
 
 
 def write_json(obj: dict, path: Path) -> None:
-    path.write_text(json.dumps(obj, indent=1, sort_keys=False) + "\n")
+    """Write ``obj`` as JSON, atomically (a temporary sibling renamed into place): a run
+    killed midway leaves the old file or the whole new one, never half a record."""
+    text = json.dumps(obj, indent=1, sort_keys=False) + "\n"
+    write_atomically(Path(path), lambda tmp: tmp.write_text(text))
 
 
 def write_topics(table, path: Path) -> None:
     """A run's per-topic table (:func:`ltrr.evaluation.metrics.per_topic`) as Parquet, float
     columns in float32 (ample for tests over topics; keeps result folders small)."""
     table = table.astype({c: "float32" for c in ("reward", "candidate_recall", "ndcg@10")})
-    table.to_parquet(path, index=False, compression="zstd")
+    write_atomically(Path(path), lambda tmp: table.to_parquet(tmp, index=False,
+                                                              compression="zstd"))
 
 
 TOPIC_COLUMNS = ("qid", "reward", "candidate_recall", "ndcg@10")

@@ -5,7 +5,9 @@ A benchmark sweeps many policies and seeds over the same topics; the static arms
 time, so each arm is asked once for all topics at the deepest depth a plan can use.
 The lists are stored as ``.npz`` (docnos as fixed-width strings, scores, per-topic
 offsets) under ``LTRR_HOME/candidates/``, keyed by the arm's ``cache_key``, the depth
-and a hash of the topics; a later run (or another policy) loads them in milliseconds.
+and a hash of the topics; a later run (or another policy) loads them in milliseconds. A
+cached file that does not read back whole (truncated, damaged, or not the lists of these
+topics) is reported on stderr with its path and computed again.
 
 Documents released during the stream are hidden until their release step, so a list cut at
 depth ``k`` before hiding would come up short. :func:`released_lists` asks each arm deep
@@ -22,8 +24,6 @@ dropped and the list cut to the depth, as ``ltrr arms`` and BEIR's own retriever
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from ltrr.datasets.identical_ids import ignores_identical_ids, retrieve
-from ltrr.paths import ltrr_home
+from ltrr.paths import (discard_corrupt, ltrr_home, remove_stale_temporaries,
+                        write_atomically)
 
 
 @dataclass
@@ -66,8 +67,10 @@ def arm_lists(arm, topics: pd.DataFrame, depth: int) -> ArmLists:
     """The arm's top-``depth`` candidates for each topic row, from the cache or computed."""
     path = cache_path(arm, depth, topics)
     if path.exists():
-        with np.load(path) as data:
-            return _split(data["docnos"], data["scores"], data["offsets"])
+        cached, problem = _read(path, len(topics))
+        if cached is not None:
+            return cached
+        discard_corrupt(path, "candidate list", problem)
     queries = topics[["qid", "query"]].reset_index(drop=True).copy()
     queries["qid"] = queries["qid"].astype(str)
     ranking, _ = retrieve(arm, queries, depth, drops_identical_ids(arm))
@@ -79,10 +82,30 @@ def arm_lists(arm, topics: pd.DataFrame, depth: int) -> ArmLists:
     scores = ranking["score"].to_numpy(dtype=float)[order]
     offsets = np.searchsorted(rows, np.arange(len(queries) + 1))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:6]}.npz")
-    np.savez(tmp, docnos=docnos.astype(str), scores=scores, offsets=offsets)
-    os.replace(tmp, path)
+    remove_stale_temporaries(path.parent)
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as out:
+            np.savez(out, docnos=docnos.astype(str), scores=scores, offsets=offsets)
+
+    write_atomically(path, save)
     return _split(docnos, scores, offsets)
+
+
+def _read(path: Path, n_topics: int) -> tuple[ArmLists | None, str]:
+    """The lists cached at ``path``, or None and what is wrong with the file."""
+    import zipfile
+
+    try:
+        with np.load(path) as data:
+            docnos, scores, offsets = data["docnos"], data["scores"], data["offsets"]
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        return None, f"{type(err).__name__}: {err}"
+    if (offsets.shape != (n_topics + 1,) or len(docnos) != len(scores)
+            or (n_topics and (offsets[0] != 0 or offsets[-1] != len(docnos)
+                              or (np.diff(offsets) < 0).any()))):
+        return None, f"its offsets do not cut {len(docnos)} entries into {n_topics} topics"
+    return _split(docnos, scores, offsets), ""
 
 
 def released_lists(arm, topics: pd.DataFrame, depth: int, late: pd.Series) -> ArmLists:
