@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltrr.errors import InputError
-from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, _policies, load_benchmark,
+from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, load_benchmark, policy_specs,
                                         read_toml)
 from ltrr.results.records import record_filename
 
@@ -106,7 +106,7 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
         raise InputError(f"expected one of {', '.join(LOG_CHOICES)}, got '{logs}'",
                          file=file, field="sweep.logs")
     entries = raw.get("policies")
-    specs = None if entries is None else _policies(file, entries)
+    specs = None if entries is None else policy_specs(file, entries)
     benchmarks, orders, stems = [], [], {}
     for name in names:
         bench_path = (path.parent / name) if not Path(name).is_absolute() else Path(name)
@@ -140,7 +140,7 @@ def _derive(file: str, base: Benchmark, specs: list[PolicySpec] | None,
     if length is not None:
         raw["stream"]["length"] = length
     source = file if specs is not None else str(base.path)
-    specs = specs if specs is not None else _policies(str(base.path), raw["policies"])
+    specs = specs if specs is not None else policy_specs(str(base.path), raw["policies"])
     entries, origin = [], []
     for i, spec in enumerate(specs):
         for setting in spec.settings():
