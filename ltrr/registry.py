@@ -28,11 +28,13 @@ order, the contract checks and the messages.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Callable
 
 from ltrr.errors import InputError
@@ -82,6 +84,40 @@ def import_object(path: str, kind: str) -> object:
                              f"'{attr}'") from None
         obj = getattr(obj, part)
     return obj
+
+
+def source_hash(*objects: object) -> str:
+    """A short SHA-1 of the source files defining ``objects`` (classes, functions, or
+    instances, whose class is used; '' where there is none): a changed plugin file is a new
+    cache key and a different record, never a stale one."""
+    digest = hashlib.sha1()
+    for obj in objects:
+        target = obj if callable(obj) and (inspect.isclass(obj) or inspect.isroutine(obj)) \
+            else type(obj)
+        try:
+            digest.update(Path(inspect.getsourcefile(target) or "").read_bytes())
+        except (TypeError, OSError):
+            continue
+    return digest.hexdigest()[:12]
+
+
+def code_origin(obj: object) -> dict:
+    """Where an outside component's code comes from, for result records: the object's
+    ``module:qualname``, the hash of its source file (:func:`source_hash`) and the installed
+    distribution that provides its module with its version (``None`` for a file on
+    ``sys.path`` that no installed package owns)."""
+    target = obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
+    module = getattr(target, "__module__", None) or ""
+    top = module.split(".")[0]
+    owners = metadata.packages_distributions().get(top, [])
+    distribution = None
+    if owners:
+        try:
+            distribution = f"{owners[0]}=={metadata.version(owners[0])}"
+        except metadata.PackageNotFoundError:
+            distribution = owners[0]
+    return {"object": f"{module}:{getattr(target, '__qualname__', type(target).__name__)}",
+            "source_sha1": source_hash(obj), "distribution": distribution}
 
 
 def describe(obj: object) -> str:
@@ -143,6 +179,11 @@ class Registry:
 
     def is_builtin(self, name: str) -> bool:
         return name in self.builtins
+
+    def origin(self, name: str) -> dict | None:
+        """:func:`code_origin` of what ``name`` resolves to; ``None`` for a built-in (whose
+        code is ltrr's own, named by the record's ltrr version and commit)."""
+        return None if self.is_builtin(name) else code_origin(self.resolve(name))
 
     def register(self, name: str, obj: object) -> None:
         """Register ``obj`` under ``name`` for this process (a later registration of the same

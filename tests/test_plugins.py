@@ -346,6 +346,22 @@ def test_worked_example_through_the_file_is_on_the_leaderboard(example):
     assert record(example, "single:tfidf")["metrics"]["candidate_recall"] > 0.1
 
 
+def test_worked_example_records_name_the_outside_code(example):
+    """A plugin's record says which code made it: import path, source hash, distribution."""
+    import hashlib
+
+    code = record(example, "softmax")["provenance"]["outside_code"]
+    assert set(code) == {"policies.name", "arms.tfidf.class"}
+    policy = code["policies.name"]
+    assert policy["object"] == "my_policy:Softmax"
+    source = (EXAMPLE / "my_policy.py").read_bytes()
+    assert policy["source_sha1"] == hashlib.sha1(source).hexdigest()[:12]
+    assert policy["distribution"] is None  # a file on sys.path, no installed package
+    assert code["arms.tfidf.class"]["object"].startswith("my_arm:")
+    # every run of the file used the outside arm; only softmax's used the outside policy
+    assert set(record(example, "linucb")["provenance"]["outside_code"]) == {"arms.tfidf.class"}
+
+
 def test_worked_example_records_reproduce(example, capsys):
     """``ltrr reproduce`` reruns an outside policy's record from the file it names."""
     assert main(["reproduce", str(example / "softmax-seed0.json"), "--quiet"]) == 0

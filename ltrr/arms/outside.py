@@ -37,9 +37,7 @@ static arm. An outside arm that learns from clicks must instead subclass
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,25 +46,12 @@ import pyterrier as pt
 from ltrr.arms.base import Arm, check_queries, corpus_fingerprint, empty_ranking, ranking_frame
 from ltrr.errors import InputError
 from ltrr.paths import settings_key
-from ltrr.registry import describe, where_raised
+from ltrr.registry import describe, source_hash, where_raised
 
 
 def _is_factory(obj: object) -> bool:
     return inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismethod(obj) \
         or isinstance(obj, functools.partial)
-
-
-def source_hash(*objects: object) -> str:
-    """A short hash of the source files defining ``objects`` ('' where there is none): a
-    changed plugin file is a new cache key, never stale candidate lists."""
-    digest = hashlib.sha1()
-    for obj in objects:
-        target = obj if _is_factory(obj) else type(obj)
-        try:
-            digest.update(Path(inspect.getsourcefile(target) or "").read_bytes())
-        except (TypeError, OSError):
-            continue
-    return digest.hexdigest()[:12]
 
 
 def outside_arm(name: str, source: str, obj: object, dataset, params: dict):

@@ -138,6 +138,34 @@ def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
             for seed in benchmark.seeds for spec in benchmark.policies]
 
 
+def outside_code(benchmark: Benchmark, policy_name: str, ranker: str | None) -> dict:
+    """The outside components a run used (its policy, the benchmark's outside arms and click
+    model, its ranker's model), by where the file names them, each with
+    :func:`ltrr.registry.code_origin` (import path, source hash, distribution and version):
+    a record of a plugin's run says which code made it. Empty when all are ltrr's own."""
+    from ltrr.arms import REGISTRY as ARMS
+    from ltrr.ranking.learned import REGISTRY as RANKERS
+    from ltrr.selection.policies import REGISTRY as POLICIES
+    from ltrr.selection.policies import is_builtin
+    from ltrr.simulation.clicks import REGISTRY as CLICKS
+
+    raw = benchmark.raw
+    code = {}
+    if not is_builtin(policy_name):
+        code["policies.name"] = POLICIES.origin(policy_name)
+    for arm, table in raw.get("arms", {}).items():
+        if isinstance(table, dict) and "class" in table:
+            code[f"arms.{arm}.class"] = ARMS.origin(table["class"])
+    clicks = CLICKS.origin(raw["clicks"]["model"])
+    if clicks is not None:
+        code["clicks.model"] = clicks
+    if ranker is not None:
+        model = RANKERS.origin(raw.get("rankers", {}).get(ranker, {}).get("model", "lambdamart"))
+        if model is not None:
+            code[f"rankers.{ranker}.model"] = model
+    return code
+
+
 class CellRunner:
     """Plays cells in this process or in forked workers; reported cells write their
     per-topic table (and log) and record into ``tmp``, tuning cells their score. Cells found
@@ -213,6 +241,9 @@ class CellRunner:
                              ranker=self.ranking(played.stage), command=self.command,
                              policy_order=self.policy_order)
         record["provenance"].update(self.provenance)
+        code = outside_code(self.benchmark, cell.name, spec.ranker)
+        if code:
+            record["provenance"]["outside_code"] = code
         decisions = None
         if self.wants_log(cell):
             decisions = decision_frame(played.trace, self.world, played.featurizer.names)
