@@ -107,7 +107,9 @@ def _latex_tests(tests: list[dict], name: str, label: str) -> list[str]:
         return []
 
     def p(value: float) -> str:
-        return "--" if math.isnan(value) else f"{value:.2g}"
+        if math.isnan(value):
+            return "--"
+        return "$<10^{-300}$" if value == 0 else f"{value:.2g}"
 
     lines = ["", r"\begin{table}[t]", r"\centering",
              rf"\caption{{Benchmark \texttt{{{name}}}: paired comparisons by seed and by topic, "

@@ -53,7 +53,11 @@ def _fmt(mean: float, low: float, high: float) -> str:
 
 
 def _p(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.2g}"
+    """A p-value to 2 significant digits; one that underflowed to 0 in double precision (a
+    t-test over thousands of topics can) is shown as the bound it is, never as 0."""
+    if math.isnan(value):
+        return "n/a"
+    return "<1e-300" if value == 0 else f"{value:.2g}"
 
 
 def summary(records: list[dict], order: list[str] | None = None) -> pd.DataFrame:
