@@ -164,3 +164,14 @@ def test_ltrr_ope_reads_a_real_decision_log(tmp_path, capsys) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert doc["rows_evaluated"] == 300 and sorted(doc["actions"]) == sorted(world.plan_ids)
     assert set(doc["estimates"]) == {"dm", "ipw", "snipw", "dr", "sndr", "switch-dr", "dr-os"}
+
+
+def test_the_base_benchmark_is_written_relative_to_the_current_folder(tmp_path, monkeypatch):
+    """A committed ope_groundtruth.json must not carry the absolute path of its machine."""
+    from pathlib import Path
+
+    from ltrr.ope.groundtruth import _shown
+
+    monkeypatch.chdir(tmp_path)
+    assert _shown(tmp_path / "benchmarks" / "music.toml") == "benchmarks/music.toml"
+    assert _shown(Path("/elsewhere/music.toml")) == "/elsewhere/music.toml"

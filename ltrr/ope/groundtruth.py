@@ -136,6 +136,15 @@ def load(path: str | Path) -> OpeBenchmark:
     return OpeBenchmark(path=path, sha256=hashlib.sha256(blob).hexdigest(), base=base, **table)
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it lies below it (a committed result
+    must not carry the absolute path of the machine that made it), else as it is."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def reward_range(world) -> tuple[float, float]:
     """Clicks on a page minus what a plan (and a paid post-retrieval probe) can cost: the
     range ``ltrr run`` gives its policies."""
@@ -288,7 +297,7 @@ def run(path: str | Path, progress: bool = True) -> dict:
             rows[kind] += found
         if progress:
             print(f"seed {seed} done", flush=True)
-    return {"benchmark": str(spec.path), "benchmark_sha256": spec.sha256, "base": str(spec.base),
+    return {"benchmark": str(spec.path), "benchmark_sha256": spec.sha256, "base": _shown(spec.base),
             "base_sha256": benchmark.sha256,
             "loggers": [{"name": p.name, "params": p.params} for p in spec.loggers],
             "learners": [{"name": p.name, "params": p.params} for p in spec.learners],
