@@ -15,7 +15,8 @@ import pytest
 from ltrr.cli import main
 from ltrr.results.export import latex_escape
 from ltrr.results.folder import leaderboard_files, load_folder
-from ltrr.results.leaderboard import BETTER, COLUMNS, _p, best_entries, summary
+from ltrr.evaluation.intervals import format_p
+from ltrr.results.leaderboard import BETTER, COLUMNS, best_entries, summary
 from test_run_cli import write_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
@@ -256,6 +257,6 @@ def test_a_stale_page_is_refreshed(folder):
 
 def test_a_p_value_that_underflowed_is_shown_as_a_bound_never_as_zero():
     """scipy's t-test over thousands of topics can return exactly 0.0 (below double range)."""
-    assert _p(0.0) == "<1e-300"
-    assert _p(3.1e-11) == "3.1e-11"
-    assert _p(float("nan")) == "n/a"
+    assert format_p(0.0) == "<1e-300"
+    assert format_p(3.1e-11) == "3.1e-11"
+    assert format_p(float("nan")) == "n/a"

@@ -24,6 +24,14 @@ import pandas as pd
 from scipy import stats
 
 
+def format_p(value: float) -> str:
+    """A p-value to 2 significant digits, ``n/a`` for NaN; one that underflowed to 0 in double
+    precision (a t-test over thousands of queries can) is shown as the bound it is, never as 0."""
+    if math.isnan(value):
+        return "n/a"
+    return "<1e-300" if value == 0 else f"{value:.2g}"
+
+
 def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
     """``(mean, low, high)`` of a t-interval; with one value the bounds are NaN."""
     x = np.asarray(values, dtype=float)

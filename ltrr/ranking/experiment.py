@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ltrr.errors import InputError
-from ltrr.evaluation.intervals import t_interval
+from ltrr.evaluation.intervals import format_p, t_interval
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pages_from_scores
 from ltrr.ranking.fusion import FUSIONS, plan_pages, tie_keys
 from ltrr.ranking.learned import check_correction, check_mode
@@ -100,7 +100,7 @@ class RankReport:
                 d = self.versus(m, baseline).get(s)
                 row[m] = f"{means.loc[s, m]:.4f}"
                 row[f"{m} vs {baseline} [95% CI], p"] = "" if d is None else (
-                    f"{d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], p={d['p']:.2g}")
+                    f"{d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], p={format_p(d['p'])}")
             rows.append(row)
         return pd.DataFrame(rows)
 

@@ -26,7 +26,7 @@ import math
 
 import pandas as pd
 
-from ltrr.evaluation.intervals import (holm, paired_test, permutation_floor, t_interval,
+from ltrr.evaluation.intervals import (format_p, holm, paired_test, permutation_floor, t_interval,
                                        topic_test)
 from ltrr.results.blocks import Block, Cell, Code, Paragraph, Table, cells, to_markdown
 
@@ -50,14 +50,6 @@ def _fmt(mean: float, low: float, high: float) -> str:
     if math.isnan(low):
         return f.format(mean)
     return f"{f.format(mean)} [{f.format(low)}, {f.format(high)}]"
-
-
-def _p(value: float) -> str:
-    """A p-value to 2 significant digits; one that underflowed to 0 in double precision (a
-    t-test over thousands of topics can) is shown as the bound it is, never as 0."""
-    if math.isnan(value):
-        return "n/a"
-    return "<1e-300" if value == 0 else f"{value:.2g}"
 
 
 def summary(records: list[dict], order: list[str] | None = None) -> pd.DataFrame:
@@ -312,12 +304,12 @@ def _tests_blocks(tests: list[dict]) -> list[Block]:
         table.rows.append([
             Cell(t["policy"]), Cell(t["rival"]), Cell(t["metric"]),
             Cell(f"{t['mean_diff']:+.4f}", t["mean_diff"]),
-            Cell(f"{_p(t['t_pvalue_holm'])} ({_p(t['t_pvalue'])})", t["t_pvalue_holm"]),
-            Cell(f"{_p(t['permutation_pvalue_holm'])} ({_p(t['permutation_pvalue'])})",
+            Cell(f"{format_p(t['t_pvalue_holm'])} ({format_p(t['t_pvalue'])})", t["t_pvalue_holm"]),
+            Cell(f"{format_p(t['permutation_pvalue_holm'])} ({format_p(t['permutation_pvalue'])})",
                  t["permutation_pvalue_holm"]),
             Cell(str(t["topics"]), t["topics"]),
             Cell(f"{t['topic_mean_diff']:+.4f}", t["topic_mean_diff"]),
-            Cell(f"{_p(t['topic_t_pvalue_holm'])} ({_p(t['topic_t_pvalue'])})",
+            Cell(f"{format_p(t['topic_t_pvalue_holm'])} ({format_p(t['topic_t_pvalue'])})",
                  t["topic_t_pvalue_holm"]),
             Cell("yes" if t["intervals_disjoint"] else "no")])
     return [Paragraph(
