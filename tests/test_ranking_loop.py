@@ -11,34 +11,11 @@ import pytest
 
 from ltrr.cli import main
 from test_ranking_cli import make_beir
+from test_run_cli import SETTING
 
 PARAMS = "{ num_boost_round = 20, min_data_in_leaf = 5 }"
-BENCHMARK = """
-[benchmark]
-name = "tiny-rank"
-dataset = "beir:{folder}"
-seeds = [0, 1]
-
-[arms]
-names = ["lexical", "fuzzy", "memory"]
-
-[plans]
-budget = 12
-equal_splits = [2]
-
-[features]
-groups = ["query", "memory"]
-
-[stream]
-length = 200
-
-[clicks]
-model = "pbm"
-params = "navigational"
-
-[ranking]
-page = 5
-
+BENCHMARK = SETTING.replace('name = "tiny"', 'name = "tiny-rank"').replace(
+    "length = 150", "length = 200") + """
 [rankers.qrels]
 train = "qrels"
 params = {params}

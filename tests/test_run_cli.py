@@ -13,7 +13,7 @@ from ltrr.cli import main
 
 WORDS = ["jazz", "rock", "piano", "guitar", "violin", "drums", "blues", "opera", "techno", "folk"]
 
-BENCHMARK = """
+SETTING = """
 [benchmark]
 name = "tiny"
 dataset = "beir:{folder}"
@@ -38,7 +38,8 @@ params = "navigational"
 
 [ranking]
 page = 5
-
+"""  # every table but the policies (test_ranking_loop adds rankers)
+BENCHMARK = SETTING + """
 [[policies]]
 name = "single:lexical"
 
