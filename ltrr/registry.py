@@ -28,6 +28,7 @@ order, the contract checks and the messages.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import inspect
@@ -101,6 +102,13 @@ def source_hash(*objects: object) -> str:
     return digest.hexdigest()[:12]
 
 
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    """Top-level module -> installed distributions (one scan of site-packages, about 0.2 s,
+    made once per process rather than once per record)."""
+    return metadata.packages_distributions()
+
+
 def code_origin(obj: object) -> dict:
     """Where an outside component's code comes from, for result records: the object's
     ``module:qualname``, the hash of its source file (:func:`source_hash`) and the installed
@@ -109,7 +117,7 @@ def code_origin(obj: object) -> dict:
     target = obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
     module = getattr(target, "__module__", None) or ""
     top = module.split(".")[0]
-    owners = metadata.packages_distributions().get(top, [])
+    owners = _distributions().get(top, [])
     distribution = None
     if owners:
         try:
