@@ -88,7 +88,6 @@ class Benchmark:
     policies: list[PolicySpec]
     tuning: Tuning | None = None
     rankers: dict = field(default_factory=dict)  # name -> RankerConfig
-    probe_depth: int = 0
     version: str = "1"
     description: str = ""
     raw: dict = field(default_factory=dict)
@@ -219,7 +218,7 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
         features=list(features), stream_length=stream["length"],
         zipf=float(stream.get("zipf", 1.0)), split=stream.get("split"), settings=settings,
         policies=policy_specs(file, raw.get("policies")), version=str(bench.get("version", "1")),
-        description=bench.get("description", ""), raw=raw, probe_depth=probe_depth,
+        description=bench.get("description", ""), raw=raw,
         tuning=_tuning(file, raw.get("tuning"), seeds), rankers=_rankers(file, raw.get("rankers")))
     check_policies(file, benchmark, benchmark.policies)
     return benchmark

@@ -182,6 +182,7 @@ class CellRunner:
         self.provenance = provenance or {}  # entries added to every record's provenance
         self.skipped = 0  # cells found finished by :meth:`map`
         self._code: dict | None = None
+        self._outside: dict[tuple, dict] = {}  # (policy name, ranker) -> outside_code
 
     def map(self, cells: list[Cell], play=None) -> list[float | None]:
         """Each cell's tuning score (None for reported cells), playing only unfinished ones:
@@ -241,9 +242,12 @@ class CellRunner:
                              ranker=self.ranking(played.stage), command=self.command,
                              policy_order=self.policy_order)
         record["provenance"].update(self.provenance)
-        code = outside_code(self.benchmark, cell.name, spec.ranker)
+        key = (cell.name, spec.ranker)  # the same for every seed: hash plugin files once
+        if key not in self._outside:
+            self._outside[key] = outside_code(self.benchmark, cell.name, spec.ranker)
+        code = self._outside[key]
         if code:
-            record["provenance"]["outside_code"] = code
+            record["provenance"]["outside_code"] = json_ready(code)  # a copy per record
         decisions = None
         if self.wants_log(cell):
             decisions = decision_frame(played.trace, self.world, played.featurizer.names)
@@ -331,14 +335,14 @@ class CellRunner:
         for folder in [self.tmp, *self.earlier]:
             if cell.tuning:
                 path = folder / TUNING_CELLS / self.score_name(cell)
-                found = _read_json(path)
+                found = read_json_object(path)
                 if found is not None and {k: found.get(k) for k in want} == want \
                         and isinstance(found.get("score"), float):
                     _move_into(folder, self.tmp, [path.relative_to(folder)])
                     return True, found["score"]
                 continue
             name = record_filename(cell.label, cell.seed)
-            record = _read_json(folder / name)
+            record = read_json_object(folder / name)
             if record is None:
                 continue
             prov = record.get("provenance") or {}
@@ -357,7 +361,8 @@ class CellRunner:
         return False, None
 
 
-def _read_json(path: Path) -> dict | None:
+def read_json_object(path: Path) -> dict | None:
+    """The JSON object in ``path``; None when it cannot be read or is not an object."""
     try:
         found = json.loads(path.read_text())
     except (OSError, ValueError):

@@ -29,8 +29,13 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ltrr.errors import InputError
+from ltrr.results.records import is_number
+
+if TYPE_CHECKING:
+    from ltrr.experiments.benchmark import Benchmark
 
 REL_TOL, ABS_TOL = 1e-9, 1e-12
 COMPARED = ("metrics", "curves", "plans", "features", "ranker")
@@ -86,14 +91,12 @@ def locate_benchmark(record: dict, record_path: Path, given: str | Path | None =
                      field="provenance.benchmark_file")
 
 
-def rerun(record: dict, record_path: Path, benchmark_path: Path, progress: bool = False) -> dict:
-    """Replay the record's cell; returns the reproduced fields of :data:`COMPARED`, as JSON
-    would store them."""
-    from ltrr.experiments.benchmark import load_benchmark
-    from ltrr.experiments.cells import Cell, CellRunner
+def rerun(record: dict, record_path: Path, benchmark: Benchmark, progress: bool = False) -> dict:
+    """Replay the record's cell on ``benchmark`` (the loaded file it names); returns the
+    reproduced fields of :data:`COMPARED`, as JSON would store them."""
+    from ltrr.experiments.cells import Cell, CellRunner, json_ready
     from ltrr.experiments.runner import prepare, select
 
-    benchmark = load_benchmark(benchmark_path)
     if "sweep" in record["provenance"]:  # a sweep's cell: its policy entry is the record's
         from ltrr.experiments.sweep import cell_benchmark
 
@@ -101,11 +104,11 @@ def rerun(record: dict, record_path: Path, benchmark_path: Path, progress: bool 
     label, seed, length = record["policy"], record["seed"], record["stream_length"]
     spec = next((p for p in benchmark.policies if p.label == label), None)
     if spec is None:
-        raise InputError(f"policy '{label}' is not in {benchmark_path} (it has "
+        raise InputError(f"policy '{label}' is not in {benchmark.path} (it has "
                          f"{', '.join(p.label for p in benchmark.policies)})",
                          file=str(record_path), field="policy")
     if spec.name != record["policy_name"]:
-        raise InputError(f"is '{record['policy_name']}', but {benchmark_path} runs "
+        raise InputError(f"is '{record['policy_name']}', but {benchmark.path} runs "
                          f"'{spec.name}' under the label '{label}'", file=str(record_path),
                          field="policy_name")
     benchmark = select(benchmark, None, [label], length)
@@ -122,15 +125,11 @@ def rerun(record: dict, record_path: Path, benchmark_path: Path, progress: bool 
         bar.close()
     out = {"metrics": played.metrics, "curves": played.curves, "plans": list(world.plan_ids),
            "features": list(played.featurizer.groups), "ranker": runner.ranking(played.stage)}
-    return json.loads(json.dumps(out))  # what a record would hold (tuples -> lists, ...)
-
-
-def _number(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return json_ready(out)  # what a record would hold (tuples -> lists, ...)
 
 
 def _close(a: object, b: object) -> bool:
-    if _number(a) and _number(b) and not (isinstance(a, int) and isinstance(b, int)):
+    if is_number(a) and is_number(b) and not (isinstance(a, int) and isinstance(b, int)):
         return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=REL_TOL,
                                                                  abs_tol=ABS_TOL)
     return a == b
@@ -163,7 +162,7 @@ def compare(recorded: object, reproduced: object, name: str) -> tuple[int, list[
             count, out = count + n, out + diffs
         return count, out
     if isinstance(recorded, list) and isinstance(reproduced, list) and recorded \
-            and all(_number(v) for v in recorded + reproduced):
+            and all(is_number(v) for v in recorded + reproduced):
         if len(recorded) != len(reproduced):
             return 1, [Difference(name, f"{len(recorded)} points", f"{len(reproduced)} points")]
         bad = [i for i, (a, b) in enumerate(zip(recorded, reproduced)) if not _close(a, b)]
@@ -177,8 +176,8 @@ def compare(recorded: object, reproduced: object, name: str) -> tuple[int, list[
                               *gaps[worst])]
     if _close(recorded, reproduced):
         return 1, []
-    gaps = _gap(float(recorded), float(reproduced)) if _number(recorded) and \
-        _number(reproduced) else (None, None)
+    gaps = _gap(float(recorded), float(reproduced)) if is_number(recorded) and \
+        is_number(reproduced) else (None, None)
     return 1, [Difference(name, _show(recorded), _show(reproduced), *gaps)]
 
 
@@ -192,7 +191,8 @@ def reproduce(record_path: str | Path, benchmark: str | Path | None = None,
     record_path = Path(record_path)
     record = read_record(record_path, RERUN_FIELDS)
     path = locate_benchmark(record, record_path, benchmark)
-    sha = load_benchmark(path).sha256
+    bench = load_benchmark(path)
+    sha = bench.sha256
     prov = record["provenance"]
     out = Reproduction(record_path, path, prov["benchmark_sha256"], sha)
     if sha != prov["benchmark_sha256"]:
@@ -204,7 +204,7 @@ def reproduce(record_path: str | Path, benchmark: str | Path | None = None,
     if prov["ltrr_version"] != __version__ or (then and now and then != now):
         out.notes.append(f"the record was made with ltrr {prov['ltrr_version']} at commit "
                          f"{then}; this is ltrr {__version__} at commit {now}")
-    again = rerun(record, record_path, path, progress)
+    again = rerun(record, record_path, bench, progress)
     for name in NOT_COMPARED:
         top, key = name.split(".")
         for side in (record, again):

@@ -29,7 +29,6 @@ change any number. Decision logs are written for the first seed only by default
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -37,7 +36,7 @@ from pathlib import Path
 
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
-from ltrr.experiments.cells import TUNING_CELLS, CellRunner, report_cells
+from ltrr.experiments.cells import TUNING_CELLS, CellRunner, read_json_object, report_cells
 from ltrr.experiments.tuning import choose_settings, tuning_cells
 from ltrr.paths import remove, stale_temporaries, temporary_sibling
 from ltrr.results.folder import load_folder, write_leaderboard
@@ -194,11 +193,8 @@ def _keep_earlier(out_dir: Path, tmp: Path, benchmark: Benchmark) -> None:
     for path in sorted(out_dir.glob("*-seed*.json")):
         if (tmp / path.name).exists():
             continue
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if (record.get("provenance", {}).get("benchmark_sha256") == benchmark.sha256
+        record = read_json_object(path)
+        if record is not None and (record.get("provenance", {}).get("benchmark_sha256") == benchmark.sha256
                 and record.get("stream_length") == benchmark.stream_length):
             for side in (path, path.with_name(path.name.replace(".json", ".decisions.parquet")),
                          path.with_name(path.name.replace(".json", ".topics.parquet"))):

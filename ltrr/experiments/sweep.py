@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ltrr.errors import InputError
+from ltrr.errors import InputError, check_type
 from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, load_benchmark, policy_specs,
                                         read_toml)
 from ltrr.results.records import record_filename
@@ -86,9 +86,7 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
         if key not in SWEEP_KEYS:
             raise InputError(f"unknown key (expected one of {', '.join(SWEEP_KEYS)})",
                              file=file, field=f"sweep.{key}")
-        if not isinstance(value, SWEEP_KEYS[key]) or isinstance(value, bool):
-            raise InputError(f"expected {SWEEP_KEYS[key].__name__}, got {value!r}",
-                             file=file, field=f"sweep.{key}")
+        check_type(file, f"sweep.{key}", value, SWEEP_KEYS[key])
     names = table.get("benchmarks")
     if not names or not all(isinstance(n, str) for n in names):
         raise InputError(f"expected a non-empty list of benchmark files, got {names!r}",

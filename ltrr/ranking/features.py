@@ -210,7 +210,7 @@ class DocumentPriors:
         docnos, rows = [], []
         for doc in self._dataset.docs():
             docnos.append(str(doc["docno"]))
-            rows.append([_number(doc.get(s["field"])) * s.get("sign", 1) for s in self._specs])
+            rows.append([is_number(doc.get(s["field"])) * s.get("sign", 1) for s in self._specs])
         self._index = {d: i for i, d in enumerate(docnos)}
         self._values = np.array(rows, dtype=float).reshape(len(docnos), len(self.names))
 
@@ -228,7 +228,7 @@ class DocumentPriors:
         return out
 
 
-def _number(value) -> float:
+def is_number(value) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -48,7 +48,7 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
 
 
-def _number(value: float, big: bool) -> str:
+def is_number(value: float, big: bool) -> str:
     if math.isnan(value):
         return "--"
     return f"{value:.1f}" if big else f"{value:.3f}"
@@ -56,10 +56,10 @@ def _number(value: float, big: bool) -> str:
 
 def _latex_cell(mean: float, low: float, high: float, best: bool) -> str:
     big = max(abs(mean) if not math.isnan(mean) else 0, abs(high) if not math.isnan(high) else 0) >= 100
-    text = _number(mean, big)
+    text = is_number(mean, big)
     text = rf"\textbf{{{text}}}" if best else text
     if not math.isnan(low):
-        text += rf" {{\scriptsize[{_number(low, big)}, {_number(high, big)}]}}"
+        text += rf" {{\scriptsize[{is_number(low, big)}, {is_number(high, big)}]}}"
     return text
 
 

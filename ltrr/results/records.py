@@ -16,6 +16,7 @@ that names the file and the first bad field.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -34,8 +35,10 @@ KEY_PACKAGES = ("numpy", "pandas", "scipy", "python-terrier", "pyterrier-pisa", 
                 "ir_datasets", "obp", "scikit-learn")
 
 
+@functools.lru_cache(maxsize=1)
 def package_versions() -> dict[str, str | None]:
-    """Installed versions of ltrr's key dependencies (None when absent)."""
+    """Installed versions of ltrr's key dependencies (None when absent), looked up once per
+    process (the imported packages cannot change under it); callers copy it."""
     out = {}
     for name in KEY_PACKAGES:
         try:
@@ -65,7 +68,7 @@ def provenance(benchmark, seed: int, wall_time: float, command: str | None = Non
     return {
         "ltrr_version": __version__,
         "git": git_state(Path(benchmark.path).resolve().parent),
-        "packages": package_versions(),
+        "packages": dict(package_versions()),
         "command": command,
         "benchmark_file": str(benchmark.path),
         "benchmark_sha256": benchmark.sha256,
@@ -163,7 +166,8 @@ def read_topic_tables(folder: Path, records: list[dict],
     return out
 
 
-def _number(v: object) -> bool:
+def is_number(v: object) -> bool:
+    """A JSON number (a bool is not one)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -178,10 +182,10 @@ _KINDS = {
               "an integer >= 0"),
     "positive": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                  "an integer >= 1"),
-    "number": (_number, "a number"),
-    "finite": (lambda v: _number(v) and math.isfinite(v), "a finite number"),
+    "number": (is_number, "a number"),
+    "finite": (lambda v: is_number(v) and math.isfinite(v), "a finite number"),
     "list": (lambda v: isinstance(v, list), "a list"),
-    "numbers": (lambda v: isinstance(v, list) and all(_number(x) for x in v),
+    "numbers": (lambda v: isinstance(v, list) and all(is_number(x) for x in v),
                 "a list of numbers"),
     "sha256": (lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
                "a SHA-256 (64 hexadecimal digits)"),
@@ -242,7 +246,7 @@ def check_record(record: object, file: str, fields: tuple = RECORD_FIELDS) -> No
     if tuning is not None:
         for i, entry in enumerate(tuning["means"]):
             if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict)
-                    and _number(entry[1]) and set(tuning["grid"]) <= set(entry[0])):
+                    and is_number(entry[1]) and set(tuning["grid"]) <= set(entry[0])):
                 raise InputError(f"entry {i} is {json.dumps(entry)[:60]}, expected "
                                  "[setting, mean score]", file=file, field="tuning.means")
         missing = [k for k in tuning["grid"] if k not in tuning["chosen"]]
