@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 from ltrr import __version__
 from ltrr.ope.estimators import LABELS
+from ltrr.paths import write_atomically
 
 
 def json_ready(value):
@@ -123,14 +122,7 @@ def write_atomic(path: Path | str, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file and a rename: never half-written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda tmp: tmp.write_text(text))
 
 
 def to_json(doc: dict) -> str:

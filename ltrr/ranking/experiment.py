@@ -93,11 +93,12 @@ class RankReport:
     def paired_table(self, baseline: str) -> pd.DataFrame:
         """Means over all topics and paired differences to ``baseline``, one row per system."""
         means = self.means("all")
+        versus = {m: self.versus(m, baseline) for m in self.measures}  # each test run once
         rows = []
         for s in self.systems:
             row = {"system": s}
             for m in self.measures:
-                d = self.versus(m, baseline).get(s)
+                d = versus[m].get(s)
                 row[m] = f"{means.loc[s, m]:.4f}"
                 row[f"{m} vs {baseline} [95% CI], p"] = "" if d is None else (
                     f"{d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], p={format_p(d['p'])}")

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ltrr.errors import InputError
+from ltrr.errors import InputError, check_type
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
 from ltrr.ranking.learned import (DEFAULT_CORRECTION, ClickBuffer, check_correction, check_mode,
                                   check_ranker)
@@ -78,10 +78,7 @@ class RankerConfig:
             if key not in RANKER_KEYS:
                 raise InputError(f"unknown key (expected one of {', '.join(RANKER_KEYS)})",
                                  file=file, field=f"{where}.{key}")
-            kind = RANKER_KEYS[key]
-            if not isinstance(value, kind) or isinstance(value, bool):
-                raise InputError(f"expected {kind.__name__}, got {value!r}", file=file,
-                                 field=f"{where}.{key}")
+            check_type(file, f"{where}.{key}", value, RANKER_KEYS[key])
         for key, check in (("model", check_ranker), ("train", check_mode),
                            ("correction", check_correction)):
             if key in table:

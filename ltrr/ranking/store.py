@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ltrr.errors import InputError
-from ltrr.paths import ltrr_home
+from ltrr.paths import ltrr_home, write_atomically
 from ltrr.ranking.learned import FORMAT, LambdaMART
 
 
@@ -57,13 +55,7 @@ def save_model(path: Path, model: LambdaMART, key: dict) -> None:
               "sha1": hashlib.sha1(text.encode()).hexdigest()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(json.dumps(record, default=str))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_atomically(path, lambda tmp: tmp.write_text(json.dumps(record, default=str)))
 
 
 def load_model(path: Path, expect_features: list[str] | None = None) -> LambdaMART:
