@@ -15,6 +15,7 @@ A temporary made on another host (a shared file system, Dask workers) is never t
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -88,7 +89,7 @@ def stale_temporaries(path: Path, kind: str = "tmp") -> list[Path]:
     if not path.parent.is_dir():
         return []
     found = []
-    for item in path.parent.glob(f".{glob_escape(path.name)}.{kind}-*"):
+    for item in path.parent.glob(f".{glob.escape(path.name)}.{kind}-*"):
         match = _TEMPORARY.match(item.name)
         if match and match["name"] == path.name and _maker_is_gone(match):
             found.append(item)
@@ -104,11 +105,6 @@ def remove_stale_temporaries(folder: Path) -> None:
         match = _TEMPORARY.match(item.name)
         if match and _maker_is_gone(match):
             remove(item)
-
-
-def glob_escape(name: str) -> str:
-    """``name`` with glob's special characters escaped."""
-    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def remove(item: Path) -> None:

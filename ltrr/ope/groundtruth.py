@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from ltrr.errors import InputError
+from ltrr.experiments.cells import reward_range
 from ltrr.ope import estimators, replay
 from ltrr.ope.target import with_positions
 from ltrr.ope.validation import to_logged_data
@@ -143,14 +144,6 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def reward_range(world) -> tuple[float, float]:
-    """Clicks on a page minus what a plan (and a paid post-retrieval probe) can cost: the
-    range ``ltrr run`` gives its policies."""
-    probe = getattr(world, "probe", None)
-    probe_cost = float(probe.cost) if probe is not None else 0.0
-    return -float(world.cost.max()) - probe_cost, float(world.settings.page) - float(world.cost.min())
 
 
 def expected_value(dist: np.ndarray, expected: np.ndarray) -> float:

@@ -64,7 +64,7 @@ def pays_probe(world: World, policy, featurizer) -> bool:
     """Whether ``policy`` pays the world's post-retrieval probe: it does when the benchmark
     has one, the policy's features read it (``featurizer.needs_candidates``) and the policy
     reads the context (``uses_context``, True unless a policy says otherwise)."""
-    return (world.probe is not None and bool(getattr(featurizer, "needs_candidates", True))
+    return (world.probe is not None and bool(getattr(featurizer, "needs_candidates", False))
             and bool(getattr(policy, "uses_context", True)))
 
 
@@ -104,7 +104,7 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     probe = world.probe
     paid = pays_probe(world, policy, featurizer)
     probe_cost = probe.cost if paid else 0.0
-    reads_probe = probe is not None and getattr(featurizer, "needs_candidates", False)
+    reads_probe = probe is not None and bool(getattr(featurizer, "needs_candidates", False))
     uses_truth = getattr(policy, "uses_truth", False)
     credits_arms = getattr(policy, "uses_arm_rewards", False)
     plan_cost = world.cost

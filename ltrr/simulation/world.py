@@ -148,6 +148,7 @@ class World:
         self.arm_calls = calls
         self.rankers: dict = {}  # learned ranking stages by name (ltrr.ranking.stage)
         self._keys = np.zeros(0, dtype=np.uint64)
+        self._cache: dict = {"keys": self._keys}  # the current seed's caches (new_run)
         self._seed: int | None = None
         self._seed_caches: dict[int, dict] = {}
         self._static_cache: dict = {}
@@ -242,13 +243,15 @@ class World:
         epoch, its memory plans once per distinct memory list.
         """
         cache = self._seed_caches.pop(seed, None)
-        if cache is None or len(cache["keys"]) != len(self.vocab):
+        if cache is None:
             cache = {"keys": tie_keys(self.vocab.docnos, seed), "static": {}, "online": {}}
         self._seed_caches[seed] = cache
         while len(self._seed_caches) > SEED_CACHES:
             self._seed_caches.pop(next(iter(self._seed_caches)))
-        self._seed, self._keys = seed, cache["keys"]
+        self._seed, self._cache, self._keys = seed, cache, cache["keys"]
         self._static_truths, self._online_truths = cache["static"], cache["online"]
+        self._extend_keys()  # documents surfaced since the seed's last run (a key is a pure
+        # hash of seed and docno, so the cached truths stay valid)
 
     def truths(self, t: int, step: int, lists: dict[str, tuple[np.ndarray, ...]]) -> "PlanTruths":
         """Every plan's page and expected clicks for topic ``t`` from the arms' ``lists``
@@ -308,8 +311,8 @@ class World:
     def _extend_keys(self) -> None:
         """Tie keys for documents the memory arm surfaced after the run started."""
         if len(self._keys) < len(self.vocab):
-            self._keys = np.concatenate([self._keys,
-                                         tie_keys(self.vocab.docnos[len(self._keys):], self._seed)])
+            self._keys = self._cache["keys"] = np.concatenate(
+                [self._keys, tie_keys(self.vocab.docnos[len(self._keys):], self._seed)])
 
     def grades_of(self, t: int, ids: np.ndarray) -> np.ndarray:
         """The 0..4 grades of doc ``ids`` for topic ``t`` (0 where unjudged)."""
