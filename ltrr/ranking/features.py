@@ -103,21 +103,21 @@ def pool_features(pool: CandidatePool, spec: FeatureSpec, context: np.ndarray | 
     if n_arms != len(spec.arms):
         raise ValueError(f"pool has {n_arms} arms, the feature spec {len(spec.arms)}")
     present = pool.ranks < ABSENT  # (A, U)
-    scores = np.where(present, pool.scores, np.nan)
     low = np.where(present, pool.scores, np.inf).min(axis=1, initial=np.inf, keepdims=True)
     high = np.where(present, pool.scores, -np.inf).max(axis=1, initial=-np.inf, keepdims=True)
     span = high - low
-    norm = (scores - low) / np.where(span > 0, span, 1.0)
-    norm = np.where(present & ~(span > 0), 0.0, norm)
-    ranks = np.where(present, pool.ranks, np.nan)
+    # min-max normalised score per arm; 0 where absent or where the arm's scores are all equal
+    norm = np.where(present & (span > 0), (pool.scores - low) / np.where(span > 0, span, 1.0),
+                    0.0)
     out = np.empty((n_docs, spec.dim))
-    block = np.stack([scores, norm, ranks, present.astype(float)], axis=1)  # (A, 4, U)
     width = len(ARM_COLUMNS) * n_arms
-    out[:, :width] = block.reshape(width, n_docs).T
+    out[:, 0:width:4] = np.where(present, pool.scores, np.nan).T  # written in place, no
+    out[:, 1:width:4] = np.where(present, norm, np.nan).T         # (A, 4, U) temporary
+    out[:, 2:width:4] = np.where(present, pool.ranks, np.nan).T
+    out[:, 3:width:4] = present.T
     out[:, width] = present.sum(axis=0)
-    out[:, width + 1] = np.where(present, 1.0 / (spec.k + np.where(present, pool.ranks, 0)),
-                                 0.0).sum(axis=0)
-    out[:, width + 2] = np.nansum(norm, axis=0)
+    out[:, width + 1] = np.where(present, 1.0 / (spec.k + pool.ranks), 0.0).sum(axis=0)
+    out[:, width + 2] = norm.sum(axis=0)
     at = width + 3
     n_ctx, n_pri = len(spec.context_names), len(spec.prior_names)
     if n_ctx:
