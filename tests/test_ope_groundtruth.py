@@ -175,3 +175,20 @@ def test_the_base_benchmark_is_written_relative_to_the_current_folder(tmp_path, 
     monkeypatch.chdir(tmp_path)
     assert _shown(tmp_path / "benchmarks" / "music.toml") == "benchmarks/music.toml"
     assert _shown(Path("/elsewhere/music.toml")) == "/elsewhere/music.toml"
+
+
+def test_a_base_with_a_post_retrieval_probe_is_refused(tmp_path, capsys):
+    """On-policy values are probe-free expected clicks; a probe's price would make the logged
+    rewards incomparable, so such a base is refused before anything runs."""
+    from pathlib import Path
+
+    from ltrr.cli import main
+
+    base = Path(__file__).resolve().parents[1] / "benchmarks" / "music-post.toml"
+    path = tmp_path / "ope.toml"
+    path.write_text(f'[ope]\nbase = "{base}"\nseeds = [0]\nstream_length = 100\n'
+                    'loggers = ["uniform"]\ntargets = ["static_union"]\n')
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}, field 'ope.base': the base benchmark has a post-retrieval probe" in err
+    assert not (tmp_path / "out").exists()

@@ -282,7 +282,14 @@ def run(path: str | Path, progress: bool = True) -> dict:
     from ltrr.ope import groundtruth_tables  # noqa: PLC0415
 
     spec = load(path)
-    benchmark = select(load_benchmark(spec.base), spec.seeds, None, spec.stream_length)
+    base = load_benchmark(spec.base)
+    if base.settings.probe_depth:
+        # the on-policy values below are expected clicks without a probe's price, while a
+        # logged reward would include it: refuse rather than compare the two
+        raise InputError("the base benchmark has a post-retrieval probe ([features] "
+                         "post_retrieval), which the OPE ground truth does not price yet; "
+                         "use a base without it", file=str(path), field="ope.base")
+    benchmark = select(base, spec.seeds, None, spec.stream_length)
     world, featurizer = prepare(benchmark)
     rows = {"targets": [], "learners": []}
     for seed in spec.seeds:

@@ -2,8 +2,8 @@
 
 Shared by ``ltrr rank`` (:mod:`ltrr.ranking.experiment`) and the interaction loop's learned
 ranking stage (:mod:`ltrr.ranking.stage`): the same training data, the same model cache
-(:mod:`ltrr.ranking.store`), so a ranker trained by one is found by the other when their
-keys agree.
+(:mod:`ltrr.ranking.store`). Their cache names differ (``ltrr rank`` names a model by its
+mode, the loop by its ``[rankers.<name>]`` table), so each trains its own copy once.
 """
 
 from __future__ import annotations
