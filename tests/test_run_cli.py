@@ -103,6 +103,28 @@ def test_writes_records_logs_leaderboard_plot(finished):
     assert oracle["metrics"]["regret_oracle"] == 0.0
 
 
+def test_the_run_ends_with_a_summary_a_terminal_can_show(finished, capsys):
+    """``ltrr run`` prints the main columns with intervals, one row per policy in the
+    file's order, the paired tests, and where the full leaderboard is (not its Markdown).
+    Run again on the finished folder, every cell is kept and only the summary is made."""
+    from ltrr.results.folder import load_folder
+    from ltrr.results.leaderboard import summary
+
+    path, out = finished
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert lines[0].startswith("tiny (version 1): 2 seeds x 150 queries, budget 12")
+    head = lines[2].split()
+    assert head[:2] == ["policy", "tuned"] and "nDCG@10" in head and "cost" not in head
+    assert [line.split()[0] for line in lines[3:7]] == ["single:lexical", "static_union",
+                                                        "linucb", "oracle"]
+    linucb = summary(load_folder(out).records).set_index("policy").loc["linucb"]
+    assert f"{linucb['reward']:.4f} [{linucb['reward_low']:.4f}" in lines[5]
+    assert "Paired tests, Holm-corrected p" in text and "| policy |" not in text
+    assert f"full: {out / 'LEADERBOARD.md'})" in text
+
+
 def test_decision_log_is_complete(finished):
     _, out = finished
     log = pd.read_parquet(out / "linucb-seed0.decisions.parquet")

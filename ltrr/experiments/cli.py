@@ -1,4 +1,4 @@
-"""``ltrr run BENCHMARK.toml``: run every policy x seed of a benchmark, print the leaderboard.
+"""``ltrr run BENCHMARK.toml``: run every policy x seed of a benchmark, print a summary.
 
     ltrr run benchmarks/music.toml [--seeds 0,1] [--policies linucb,oracle]
              [--out DIR] [--stream-length N] [--logs first|all|none] [--jobs N] [--quiet]
@@ -80,6 +80,12 @@ def _run(args: argparse.Namespace) -> int:
     out = run_benchmark(args.benchmark, seeds=args.seeds, policies=policies, out=args.out,
                         stream_length=args.stream_length, logs=args.logs,
                         progress=not args.quiet, command=command, jobs=args.jobs)
-    print((out / "LEADERBOARD.md").read_text())
-    print(f"results: {out}")
+    from ltrr.results.folder import load_folder
+    from ltrr.results.leaderboard import terminal_summary
+
+    found = load_folder(out)
+    order = found.records[0].get("benchmark_policies") if found.records else None
+    print(terminal_summary(found.records, order, found.topics))
+    print(f"results: {out} (every column, the tuning table and the tests in full: "
+          f"{out / 'LEADERBOARD.md'})")
     return 0

@@ -323,6 +323,43 @@ def _tests_blocks(tests: list[dict]) -> list[Block]:
         "steps and seeds that asked it; no floor)."), table]
 
 
+TERMINAL = (("reward", "reward"), ("candidate_recall", "recall@B"), ("ndcg@10", "nDCG@10"),
+            ("regret_oracle", "regret(oracle)"), ("cost", "cost"))
+
+
+def terminal_summary(records: list[dict], order: list[str] | None = None,
+                     topics: dict | None = None) -> str:
+    """What ``ltrr run`` prints when it ends, for a terminal: the main columns (mean [95%
+    interval] over seeds; cost only when some run paid any) with each policy's tuned
+    setting, then the Holm-corrected paired
+    tests in one line each. Every column, the tuning scores and the test details are in
+    ``LEADERBOARD.md`` (:func:`markdown`), made from the same records."""
+    table = summary(records, order)
+    r0 = records[0]
+    chosen = {r["policy"]: (r.get("tuning") or {}).get("chosen") for r in records}
+    columns = [(k, name) for k, name in TERMINAL if k != "cost" or table["cost"].any()]
+    head = ["policy", "tuned"] + [name for _, name in columns]
+    rows = [[str(row["policy"]),
+             ", ".join(f"{k}={v}" for k, v in (chosen.get(row["policy"]) or {}).items())]
+            + [_fmt(row[k], row[f"{k}_low"], row[f"{k}_high"]) for k, _ in columns]
+            for _, row in table.iterrows()]
+    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    seeds = sorted({r["seed"] for r in records})
+    out = [f"{r0['benchmark']} (version {r0.get('benchmark_version', '?')}): {len(seeds)} seeds x "
+           f"{r0['stream_length']} queries, budget {r0['budget']}; mean [95% t-interval] "
+           "over seeds", "", line(head), *[line(r) for r in rows]]
+    tests = comparisons(records, table, topics)
+    if tests:
+        out += ["", "Paired tests, Holm-corrected p (by seed: t-test; by topic: t-test):"]
+        for t in tests:
+            by_topic = (f"; by topic {t['topic_mean_diff']:+.4f}, "
+                        f"p {format_p(t['topic_t_pvalue_holm'])}") if t["topics"] else ""
+            out.append(f"  {t['policy']} vs {t['rival']}, {t['metric']}: "
+                       f"{t['mean_diff']:+.4f}, p {format_p(t['t_pvalue_holm'])}{by_topic}")
+    return "\n".join(out) + "\n"
+
+
 def title_of(records: list[dict]) -> str:
     """A leaderboard's title, from its records' benchmark name."""
     return f"{records[0]['benchmark']} leaderboard" if records else "leaderboard"
