@@ -33,6 +33,7 @@ import hashlib
 import importlib
 import inspect
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -126,6 +127,19 @@ def code_origin(obj: object) -> dict:
             distribution = owners[0]
     return {"object": f"{module}:{getattr(target, '__qualname__', type(target).__name__)}",
             "source_sha1": source_hash(obj), "distribution": distribution}
+
+
+@contextmanager
+def plugin_errors(label: str, what: str):
+    """Run outside code: an exception from it (not an InputError, which already names what
+    is wrong) becomes one InputError, ``"<label>: <what> failed: <where_raised(err)>"``,
+    so a plugin's failure reads as one line with its place, never a traceback."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as err:
+        raise InputError(f"{label}: {what} failed: {where_raised(err)}") from None
 
 
 def describe(obj: object) -> str:

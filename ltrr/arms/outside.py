@@ -46,7 +46,7 @@ import pyterrier as pt
 from ltrr.arms.base import Arm, check_queries, corpus_fingerprint, empty_ranking, ranking_frame
 from ltrr.errors import InputError
 from ltrr.paths import settings_key
-from ltrr.registry import describe, source_hash, where_raised
+from ltrr.registry import describe, plugin_errors, source_hash
 
 
 def _is_factory(obj: object) -> bool:
@@ -86,12 +86,8 @@ def outside_arm(name: str, source: str, obj: object, dataset, params: dict):
                     takes = sorted(set(accepted) - {"dataset"})
                     raise InputError(f"arm {label} has no parameter(s) {unknown}; it takes "
                                      f"{takes}", field=unknown[0])
-        try:
+        with plugin_errors(f"arm {label}", "building it"):
             transformer = obj(**kwargs)
-        except InputError:
-            raise
-        except Exception as err:  # the plugin's constructor failed: one line, with where
-            raise InputError(f"arm {label}: building it failed: {where_raised(err)}") from None
     if isinstance(transformer, Arm):
         return transformer
     if not callable(getattr(transformer, "transform", None)):
@@ -167,13 +163,8 @@ class TransformerArm(pt.Transformer):
         if len(queries) == 0:
             return empty_ranking(queries)
         queries = queries.reset_index(drop=True)
-        try:
+        with plugin_errors(f"arm '{self.name}' ('{self.source}')", "transform"):
             out = self._at_depth(self.num_results).transform(queries)
-        except InputError:
-            raise
-        except Exception as err:  # the plugin failed on these queries: one line, with where
-            raise InputError(f"arm '{self.name}' ('{self.source}'): transform failed: "
-                             f"{where_raised(err)}") from None
         return self._checked(out, queries)
 
     def _checked(self, out: object, queries: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ltrr.errors import InputError
 from ltrr.ranking.learned import REGISTRY, LambdaMART
-from ltrr.registry import where_raised
+from ltrr.registry import plugin_errors
 
 
 def ranker_factory(name: str):
@@ -26,12 +26,8 @@ def ranker_factory(name: str):
         return LambdaMART
 
     def make(params: dict | None = None, feature_names: list[str] | None = None):
-        try:
+        with plugin_errors(f"ranker '{name}'", "building it"):
             model = cls(params, feature_names)
-        except InputError:
-            raise
-        except Exception as err:  # the plugin's constructor failed: one line, with where
-            raise InputError(f"ranker '{name}': building it failed: {where_raised(err)}") from None
         return OutsideRanker(name, model)
     return make
 
@@ -45,12 +41,8 @@ class OutsideRanker:
         self.name, self.model, self.meta = name, model, {}
 
     def fit(self, X: np.ndarray, y: np.ndarray, group: np.ndarray, **kwargs) -> "OutsideRanker":
-        try:
+        with plugin_errors(f"ranker '{self.name}'", "fit"):
             self.model.fit(X, y, group, **kwargs)
-        except InputError:
-            raise
-        except Exception as err:  # the plugin failed to train: one line, with where
-            raise InputError(f"ranker '{self.name}': fit failed: {where_raised(err)}") from None
         return self
 
     def score(self, X: np.ndarray) -> np.ndarray:

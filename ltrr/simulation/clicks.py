@@ -46,7 +46,7 @@ from functools import cached_property
 import numpy as np
 
 from ltrr.errors import InputError
-from ltrr.registry import Registry, class_or_factory, describe, where_raised
+from ltrr.registry import Registry, class_or_factory, describe, plugin_errors, where_raised
 
 PARAMETER_SETS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "perfect": ((0.0, 0.2, 0.4, 0.8, 1.0), (0.0, 0.0, 0.0, 0.0, 0.0)),
@@ -165,13 +165,8 @@ def make_click_model(model: str, params: str | dict):
                              f"({', '.join(PARAMETER_SETS)}), got {params!r}")
         return ClickModel(model, params)
     factory = REGISTRY.resolve(model)
-    try:
+    with plugin_errors(f"click model '{model}'", "building it"):
         clicks = factory(**params) if isinstance(params, dict) else factory(params)
-    except InputError:
-        raise
-    except Exception as err:  # the plugin's constructor failed: one line, with where
-        raise InputError(f"click model '{model}': building it failed: {where_raised(err)}") \
-            from None
     missing = [m for m in CLICK_METHODS if not callable(getattr(clicks, m, None))]
     if missing:
         raise InputError(f"click model '{model}' built {describe(clicks)}, which has no "
