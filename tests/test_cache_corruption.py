@@ -53,8 +53,10 @@ def reference(home, tmp_path):
 
 def test_truncated_candidate_list_is_named_and_rebuilt(reference, home, tmp_path, capsys):
     path, first = reference
-    lists = sorted((home / "candidates").glob("lexical-*.npz"))
-    assert len(lists) == 1
+    # the lexical arm's lists (asked deeper where a tie group reaches the end of a list, so
+    # there may be more than one file): break the one that holds every topic
+    lists = sorted((home / "candidates").glob("lexical-*.npz"), key=lambda p: -p.stat().st_size)
+    assert lists
     intact = lists[0].read_bytes()
     os.truncate(lists[0], 100)
     capsys.readouterr()

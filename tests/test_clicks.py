@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ltrr.errors import InputError
-from ltrr.simulation.clicks import ClickModel, scale_grades
+from ltrr.kernel.clicks import scale_grades
+from ltrr.simulation.clicks import ClickModel
 
 PAGE = np.array([4, 0, 2, 3, 1, 0, 4, 2, -1, -1])
 

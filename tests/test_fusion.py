@@ -1,4 +1,4 @@
-"""Fusion: the loop's vectorised RRF / CombSUM give the page pyterrier_alpha gives."""
+"""Fusion: the loop's compiled RRF / CombSUM give the page pyterrier_alpha and ranx give."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltrr.ranking.fusion import CandidatePool, Fusion, plan_pages
+from ltrr.kernel.pages import plan_pages
+from ltrr.kernel.pools import CandidatePool
+from ltrr.ranking.fusion import Fusion
 
 RNG = np.random.default_rng(11)
 DOCNOS = np.array([f"d{i:03d}" for i in range(60)])
@@ -26,35 +28,73 @@ def frame(ids, scores, depths):
     return pd.DataFrame(rows, columns=["qid", "query", "docno", "score", "rank", "arm"])
 
 
+def ranx_rrf(ids, scores, depths, k=60) -> dict[str, float]:
+    """ranx's RRF (Cormack et al.: 1-based ranks) of the arms' top ``depths``."""
+    from ranx import Run, fuse
+
+    runs = [Run({"q1": {str(DOCNOS[i]): float(sc) for i, sc in zip(ids[a][:depths[a]],
+                                                                    scores[a][:depths[a]])}})
+            for a in range(len(ids)) if depths[a] > 0]
+    fused = fuse(runs=runs, method="rrf", params={"k": k}) if len(runs) > 1 else None
+    if fused is None:  # one list: its own reciprocal ranks
+        a = next(a for a in range(len(ids)) if depths[a] > 0)
+        return {str(DOCNOS[i]): 1.0 / (k + r + 1) for r, i in enumerate(ids[a][:depths[a]])}
+    return dict(fused.to_dict()["q1"])
+
+
+def assert_same_page(ours: list[str], score: dict[str, float]) -> None:
+    """``ours`` is the top of ``score`` (documents -> fused score): its scores non-increasing
+    and none left out scores higher than the last shown (the order among exact ties is
+    each implementation's own)."""
+    values = [score[d] for d in ours]
+    assert all(a >= b - 1e-12 for a, b in zip(values, values[1:]))
+    rest = [v for d, v in score.items() if d not in set(ours)]
+    assert not rest or max(rest) <= values[-1] + 1e-12
+    assert len(ours) == min(10, len(score))
+
+
 @pytest.mark.parametrize("method", ["rrf", "combsum"])
 @pytest.mark.parametrize("depths", [(25, 25, 25), (10, 5, 20), (25, 0, 3), (1, 1, 1)])
-def test_numpy_fusion_matches_pyterrier_alpha(method, depths):
+def test_loop_fusion_matches_pyterrier_alpha_and_ranx(method, depths):
     ids, scores = arm_lists()
     pool = CandidatePool.from_lists(ids, scores)
     active = [a for a, d in enumerate(depths) if d > 0]
     pages, in_union = plan_pages(pool, np.array([depths]), method, k=60, page=10)
-    ours = [DOCNOS[pool.docs[i]] for i in pages[0] if i >= 0]
+    ours = [str(DOCNOS[pool.docs[i]]) for i in pages[0] if i >= 0]
     inp = frame([ids[a] for a in active], [scores[a] for a in active], [depths[a] for a in active])
     theirs = Fusion(method, k=60, num_results=10).transform(inp)
-    expected = theirs.sort_values("rank")["docno"].tolist()
     if method == "rrf":
-        assert ours == expected
+        reference = ranx_rrf(ids, scores, depths)
+        assert_same_page(ours, reference)
+        # the PyTerrier transformer (pyterrier_alpha with k + 1) gives ranx's scores
+        for docno, value in zip(theirs["docno"], theirs["score"]):
+            assert value == pytest.approx(reference[docno], abs=1e-15)
+        assert_same_page(theirs.sort_values("rank")["docno"].tolist(), reference)
     else:
         # CombSUM's min-max scaling maps each list's top to exactly 1.0 and its bottom to
-        # 0.0, so exact ties are common; pyterrier's order among them is arbitrary, ours
-        # ascending docno. Same documents, and ours in non-increasing fused score.
-        assert set(ours) == set(expected)
-        score = dict(zip(theirs["docno"], theirs["score"]))
-        assert all(score[a] >= score[b] - 1e-12 for a, b in zip(ours, ours[1:]))
+        # 0.0, so exact ties are common; pyterrier's order among them is arbitrary.
+        assert set(ours) == set(theirs["docno"])
+        assert_same_page(ours, dict(zip(theirs["docno"], theirs["score"])))
     union = {DOCNOS[i] for a in active for i in ids[a][: depths[a]]}
     assert {DOCNOS[d] for d in pool.docs[in_union[0]]} == union
+
+
+def test_rrf_uses_one_based_ranks_as_cormack_et_al():
+    """k = 60 is Cormack, Clarke and Buettcher's constant: a document first in one list scores
+    1/61, as in ranx, not 1/60."""
+    pool = CandidatePool.from_lists([np.array([5, 6]), np.array([6, 7])],
+                                    [np.array([2.0, 1.0]), np.array([3.0, 1.0])])
+    reference = ranx_rrf([np.array([5, 6]), np.array([6, 7])],
+                         [np.array([2.0, 1.0]), np.array([3.0, 1.0])], (2, 2))
+    assert reference[str(DOCNOS[5])] == pytest.approx(1 / 61)
+    assert reference[str(DOCNOS[6])] == pytest.approx(1 / 62 + 1 / 61)
 
 
 def test_rrf_scores_are_reciprocal_ranks():
     pool = CandidatePool.from_lists([np.array([5, 6]), np.array([6, 7])],
                                     [np.array([2.0, 1.0]), np.array([3.0, 1.0])])
     pages, _ = plan_pages(pool, np.array([[2, 2], [1, 0]]), "rrf", k=60, page=3)
-    # doc 6: 1/61 + 1/60 beats doc 5: 1/60 and doc 7: 1/61
+    # doc 6: 1/62 + 1/61 beats doc 5: 1/61 and doc 7: 1/62
     assert pool.docs[pages[0]].tolist() == [6, 5, 7]
     assert pages[1].tolist()[1:] == [-1, -1]
     assert pool.docs[pages[1][0]] == 5
@@ -76,7 +116,7 @@ def test_ties_do_not_depend_on_docno_order():
     """Two documents at the same rank of different arms tie exactly under RRF. Which one is
     shown first follows the tie keys (seeded by docno through a hash), not which one has the
     smaller id: relabelling the ids while keeping each document's key keeps the page."""
-    from ltrr.ranking.fusion import tie_keys
+    from ltrr.kernel.ties import tie_keys
 
     lists = [np.array([10, 11]), np.array([20, 21])]  # 10 and 20 tie, 11 and 21 tie
     scores = [np.array([2.0, 1.0]), np.array([2.0, 1.0])]

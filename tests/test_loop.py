@@ -189,25 +189,21 @@ def test_decision_log_columns(world):
 
 
 def test_cached_truths_equal_truths_computed_afresh(monkeypatch):
-    """The loop caches each topic's static plans per release epoch and its memory plans
-    while the memory's list is unchanged; a run that recomputes every plan at every step
-    must give the same trace."""
-    from ltrr.simulation.truths import PlanTruths, StepTruth
+    """The loop keeps each topic's static plans per seed and release epoch; a run that
+    recomputes every plan at every step (a cache that keeps nothing) gives the same trace."""
+    from ltrr.simulation.truths import StaticCache
 
     world = make_world(memory=True)
     cached = play(world, "linucb", length=300)
     again = play(world, "linucb", length=300)  # a second run of the seed reuses its truths
     np.testing.assert_array_equal(cached.expected, again.expected)
-
-    def afresh(self, t, step, lists):
-        self._extend_keys()
-        every = np.arange(len(self.plan_ids))
-        truth = StepTruth.of([lists[a] for a in self.arm_names], self.depths, self.settings,
-                             self._keys)
-        return PlanTruths([truth], [every], np.stack([np.zeros_like(every), every], axis=1))
-
-    monkeypatch.setattr(World, "truths", afresh)
-    fresh = play(make_world(memory=True), "linucb", length=300)
+    assert world.seed(0).cache.used[0] > 0
+    empty = StaticCache.empty.__func__
+    monkeypatch.setattr(StaticCache, "empty",
+                        classmethod(lambda cls, n, capacity, *rest: empty(cls, n, 0, *rest)))
+    fresh_world = make_world(memory=True)
+    fresh = play(fresh_world, "linucb", length=300)
+    assert fresh_world.seed(0).cache.used[0] == 0
     np.testing.assert_array_equal(cached.expected, fresh.expected)
     np.testing.assert_array_equal(cached.shown, fresh.shown)
     np.testing.assert_array_equal(cached.plan, fresh.plan)

@@ -44,18 +44,20 @@ def test_windowed_means():
     assert windowed(np.array([1.0, 3.0]), 20) == [1.0, 3.0]
 
 
-class _Vocab:
-    docnos = np.array(["a", "b", "c", "d"])
+class _Tables:
+    """Topic "1" judges a (id 0, label 2) and b (id 1, label 1), b released later; topic "2"
+    judges d (id 3, label 1): the world's judged-document tables for nDCG."""
+
+    g_off = np.array([0, 2, 3])
+    g_ids = np.array([0, 1, 3])
+    g_label = np.array([2, 1, 1])
+    g_release = np.array([0, 1, 0])
+    r_off = np.array([0, 2, 3])  # relevant documents per topic, in release order
+    r_label = np.array([2, 1, 1])
 
 
 class _World:
-    vocab = _Vocab()
-    topics = pd.DataFrame({"qid": ["1", "2"], "query": ["x", "y"]})
-    # relevant documents per topic, in release order: topic 1's 'b' (id 1) comes out late
-    relevant_by_release = [np.array([0, 1]), np.array([3])]
-
-    class dataset:  # noqa: N801 - a stand-in namespace
-        qrels = pd.DataFrame({"qid": ["1", "1", "2"], "docno": ["a", "b", "d"], "label": [2, 1, 1]})
+    tables = _Tables()
 
 
 class _Trace:
@@ -80,3 +82,50 @@ def test_ndcg_ideal_counts_only_released_documents():
     values = ndcg_per_step(_Trace(), _World(), cutoff=10)
     assert values[4] == pytest.approx(1 / np.log2(3))
     assert np.isnan(values[5])
+
+
+def test_ndcg_matches_ir_measures_on_random_pages():
+    """The compiled nDCG@10 against ir_measures (trec_eval's ndcg_cut) on random pages of
+    random graded judgements, with some relevant documents not released yet."""
+    import ir_measures
+
+    rng = np.random.default_rng(4)
+    n_topics, n_docs, n_steps = 6, 40, 200
+    judged = [rng.choice(n_docs, size=rng.integers(1, 12), replace=False) for _ in range(n_topics)]
+    labels = [rng.integers(1, 4, size=len(j)) for j in judged]
+
+    class Tables:
+        g_off = np.concatenate([[0], np.cumsum([len(j) for j in judged])])
+        order = [np.argsort(j) for j in judged]
+        g_ids = np.concatenate([j[o] for j, o in zip(judged, order)])
+        g_label = np.concatenate([lab[o] for lab, o in zip(labels, order)])
+        g_release = np.concatenate(order)
+        r_off = g_off
+        r_label = np.concatenate(labels)  # release order: as listed
+
+    class World:
+        tables = Tables()
+
+    class Trace:
+        topic = rng.integers(0, n_topics, n_steps)
+        n_relevant = np.array([rng.integers(0, len(judged[t]) + 1) for t in topic])
+        shown = np.array([rng.permutation(n_docs)[:10] for _ in range(n_steps)])
+        shown[::7, 6:] = -1  # short pages too
+
+    values = ndcg_per_step(Trace(), World(), cutoff=10)
+    runs, qrels = [], []
+    for i, (t, n) in enumerate(zip(Trace.topic, Trace.n_relevant)):
+        for rank, d in enumerate(Trace.shown[i]):
+            if d >= 0:
+                runs.append((f"s{i}", f"d{d}", float(10 - rank)))
+        for d, lab in list(zip(judged[t], labels[t]))[:n]:
+            qrels.append((f"s{i}", f"d{d}", int(lab)))
+    run = pd.DataFrame(runs, columns=["query_id", "doc_id", "score"])
+    judgements = pd.DataFrame(qrels, columns=["query_id", "doc_id", "relevance"])
+    expected = np.full(n_steps, np.nan)
+    for m in ir_measures.iter_calc([ir_measures.parse_measure("nDCG@10")], judgements, run):
+        expected[int(m.query_id[1:])] = m.value
+    judged_steps = Trace.n_relevant > 0
+    assert np.isnan(values[~judged_steps]).all()
+    np.testing.assert_allclose(values[judged_steps], np.nan_to_num(expected[judged_steps]),
+                               rtol=0, atol=1e-12)

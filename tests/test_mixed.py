@@ -21,7 +21,7 @@ from ltrr.datasets import load
 from ltrr.datasets.mixed import PARTS
 from ltrr.errors import InputError
 from ltrr.selection.features import ContextFeaturizer
-from ltrr.simulation.clicks import scale_grades
+from ltrr.kernel.clicks import scale_grades
 
 # collection -> (docs, queries, qrels) of the collection alone (tests/test_datasets.py::REAL)
 COUNTS = {"vaswani": (11429, 93, 2083), "cranfield": (1400, 225, 1837),

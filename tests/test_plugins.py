@@ -166,8 +166,9 @@ LEX2 = '[arms.lex2]\nclass = "ltrr_test_plugins:LexicalAgain"\n'
 
 def test_outside_arm_gives_the_builtin_numbers_and_is_asked_once(tmp_path, monkeypatch):
     """A PyTerrier transformer around ltrr's lexical arm: single:lex2 has single:lexical's
-    numbers; the transformer is asked once for every topic, then its lists come from the
-    candidate cache."""
+    numbers; the transformer is asked once for every topic (and again, deeper, for the topics
+    whose list ends inside a group of tied scores), then its lists come from the candidate
+    cache."""
     monkeypatch.setenv("LTRR_HOME", str(tmp_path / "home"))
     path = tiny(tmp_path, '[[policies]]\nname = "single:lexical"\n\n[[policies]]\n'
                           'name = "single:lex2"\n\n[[policies]]\nname = "static_union"\n',
@@ -175,15 +176,16 @@ def test_outside_arm_gives_the_builtin_numbers_and_is_asked_once(tmp_path, monke
                          'names = ["lexical", "fuzzy", "memory", "lex2"]\n' + LEX2})
     plug.CALLS.clear()
     assert run(path, tmp_path / "out", "--stream-length", "100") == 0
-    assert plug.CALLS == [10]  # the 10 topics, once
+    asked = list(plug.CALLS)
+    assert asked[0] == 10 and all(n < 10 for n in asked[1:])  # the 10 topics, then ties
     for seed in (0, 1):
         a, b = record(tmp_path / "out", "single:lexical", seed), record(tmp_path / "out",
                                                                         "single:lex2", seed)
         assert a["metrics"] == b["metrics"]
         assert "lex2:12" in b["plans"] and "fuzzy:4+lex2:4+lexical:4" not in b["plans"]
-    assert len(list((tmp_path / "home" / "candidates").glob("lex2-*.npz"))) == 1
+    assert len(list((tmp_path / "home" / "candidates").glob("lex2-*.npz"))) == len(asked)
     assert run(path, tmp_path / "again", "--stream-length", "100") == 0
-    assert plug.CALLS == [10]  # from the cache
+    assert plug.CALLS == asked  # from the cache
     assert record(tmp_path / "again", "single:lex2")["metrics"] == \
         record(tmp_path / "out", "single:lex2")["metrics"]
 
@@ -199,7 +201,8 @@ def test_class_may_name_a_builtin_arm_under_a_second_name(tmp_path, monkeypatch)
     both = record(tmp_path / "out", "single:lexical"), record(tmp_path / "out", "single:title_bm25")
     assert "title_bm25:12" in both[1]["plans"]
     assert len(list((tmp_path / "home" / "lexical").iterdir())) == 2  # two indexes, own settings
-    assert len(list((tmp_path / "home" / "candidates").glob("lexical-*.npz"))) == 2
+    files = list((tmp_path / "home" / "candidates").glob("lexical-*.npz"))
+    assert len(files) >= 2  # each arm's own lists (and deeper asks where ties reach an end)
 
 
 BAD_ARMS = [

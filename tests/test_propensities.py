@@ -13,9 +13,10 @@ from numpy.polynomial import legendre
 from scipy import integrate, special
 
 from ltrr.selection.policies import argmax
-from ltrr.selection.policies.argmax import (BetaScores, NormalScores, argmax_probabilities,
-                                            beta_argmax_probabilities,
-                                            normal_argmax_probabilities)
+from ltrr.selection.policies.argmax import (BETA, NORMAL, argmax_probabilities,
+                                            beta_argmax_probabilities, beta_argmax_probability,
+                                            normal_argmax_probabilities,
+                                            normal_argmax_probability)
 
 LEVELS = np.array([1e-16, 1e-10, 1e-6, 1e-3, 0.02, 0.1, 0.3, 0.5])
 
@@ -144,11 +145,11 @@ def test_unnormalised_probabilities_sum_to_one():
     """Before the final normalisation: the integrals themselves add up to 1."""
     for kind in BETA_KINDS:
         a, b = beta_case(kind, 3)
-        assert argmax_probabilities(BetaScores(a, b), np.ones(len(a))).sum() == \
+        assert argmax_probabilities(BETA, a, b, np.ones(len(a))).sum() == \
             pytest.approx(1.0, abs=1e-9)
     for kind in NORMAL_KINDS:
         mean, sd = normal_case(kind, 3)
-        assert argmax_probabilities(NormalScores(mean, sd), np.ones(len(mean))).sum() == \
+        assert argmax_probabilities(NORMAL, mean, sd, np.ones(len(mean))).sum() == \
             pytest.approx(1.0, abs=1e-9)
 
 
@@ -177,14 +178,33 @@ def test_zero_variance_scores_are_point_masses():
         [0.0, 1.0, 0.0]
 
 
-def test_quadpack_fallback_agrees_with_the_vectorised_rule(monkeypatch):
-    """Panels the vectorised rule cannot resolve go to scipy's quad; force it everywhere."""
-    cases = [(BetaScores(*beta_case("mixed", 4)), 20), (NormalScores(*normal_case("mixed", 4)), 20)]
-    vectorised = [argmax_probabilities(scores, np.ones(k)) for scores, k in cases]
-    monkeypatch.setattr(argmax, "MAX_ROUNDS", 0)
-    for (scores, k), expected in zip(cases, vectorised):
-        np.testing.assert_allclose(argmax_probabilities(scores, np.ones(k)), expected,
-                                   atol=1e-9, rtol=0)
+def test_one_plan_alone_agrees_with_every_plan():
+    """What ``choose`` logs (one plan, integrated over its own support) is the same
+    probability as the all-plans integral gives it."""
+    for kind in BETA_KINDS:
+        a, b = beta_case(kind, 5)
+        every = beta_argmax_probabilities(a, b)
+        for plan in range(len(a)):
+            assert beta_argmax_probability(a, b, plan) == pytest.approx(every[plan], abs=1e-10)
+    for kind in NORMAL_KINDS:
+        mean, sd = normal_case(kind, 5)
+        every = normal_argmax_probabilities(mean, sd)
+        for plan in range(len(mean)):
+            assert normal_argmax_probability(mean, sd, plan) == pytest.approx(every[plan],
+                                                                              abs=1e-10)
+
+
+def test_special_functions_match_scipy():
+    """The Beta family's special functions, written for numba, against scipy's."""
+    for x in [0.3, 1.0, 2.5, 7.0, 40.0, 3000.5]:
+        assert argmax.digamma(x) == pytest.approx(special.digamma(x), rel=1e-13, abs=1e-13)
+        assert argmax.trigamma(x) == pytest.approx(special.polygamma(1, x), rel=1e-13)
+    for a, b, t in [(1, 1, -3), (0.5, 0.5, 2.0), (3000, 2900, 0.01), (3000, 2900, -0.2),
+                    (5, 2, 1.0), (1, 20, -6), (0.5, 3, -30.0)]:
+        exact = (special.betainc(a, b, special.expit(t)) if t < 0
+                 else 1.0 - special.betainc(b, a, special.expit(-t)))
+        assert argmax.beta_cdf_logit(float(a), float(b), float(t)) == pytest.approx(exact,
+                                                                                    rel=1e-10)
 
 
 def test_quadrature_tables_are_exact_where_they_should_be():

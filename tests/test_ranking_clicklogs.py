@@ -9,7 +9,7 @@ import pytest
 from ltrr.errors import InputError
 from ltrr.ranking.clicklogs import read_click_log
 from ltrr.ranking.features import FeatureSpec, absent_features
-from ltrr.ranking.fusion import CandidatePool
+from ltrr.kernel.pools import CandidatePool
 from ltrr.ranking.offline import TopicPools, click_rows, simulate_click_log
 from ltrr.simulation.clicks import ClickModel
 

@@ -8,9 +8,10 @@ import pytest
 
 from ltrr.datasets.base import Dataset
 from ltrr.errors import InputError
-from ltrr.ranking.features import (DocumentPriors, FeatureSpec, absent_features, pages_from_scores,
-                                   pool_features)
-from ltrr.ranking.fusion import CandidatePool, tie_keys
+from ltrr.kernel.pages import pages_from_scores
+from ltrr.kernel.pools import CandidatePool
+from ltrr.kernel.ties import tie_keys
+from ltrr.ranking.features import DocumentPriors, FeatureSpec, absent_features, pool_features
 
 NAN = np.nan
 
@@ -109,13 +110,13 @@ def test_ties_go_to_the_best_constituent_rank_whatever_the_doc_ids():
 
 
 def test_last_ties_follow_the_seeded_docno_keys():
-    pool = CandidatePool.from_lists([np.array([3, 5, 8, 9])], [np.ones(4)])
-    pool.ranks[:] = 0  # four documents tied on score and best rank
+    # four documents, each first in its own arm, all scored 0: tied on score and best rank
+    pool = CandidatePool.from_lists([np.array([d]) for d in (3, 5, 8, 9)], [np.ones(1)] * 4)
     docnos = np.array(["a", "b", "c", "d"])
     orders = set()
     for seed in range(6):
         keys = tie_keys(docnos, seed)
-        page, _ = pages_from_scores(pool, np.array([[1]]), np.zeros(4), 4, keys)
+        page, _ = pages_from_scores(pool, np.array([[1, 1, 1, 1]]), np.zeros(4), 4, keys)
         assert page[0].tolist() == np.argsort(keys, kind="stable").tolist()
         orders.add(tuple(page[0]))
     assert len(orders) > 1  # the seed, not the ids, decides

@@ -86,14 +86,16 @@ def reward_range(world: World) -> tuple[float, float]:
 
 def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
     """Play one cell with ``featurizer`` (the features its policy sees) and ``ranker`` (a
-    learned ranking stage, or None: the fusion); returns the policy and its trace."""
+    learned ranking stage, or None: the fusion); returns the policy and its trace. A tuning
+    cell skips Thompson sampling's propensities (its score is its rewards; the decisions are
+    the same)."""
     from ltrr.selection.policies import build_policy
 
     policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
                           reward_range(world))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
     return policy, run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
-                              ranker=ranker)
+                              ranker=ranker, propensity=not cell.tuning)
 
 
 def tuning_score(trace, world: World, metric: str) -> float:
@@ -173,13 +175,15 @@ class CellRunner:
 
     def __init__(self, benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str,
                  bar, jobs: int, command: str, policy_order: list[str] | None = None,
-                 earlier: list[Path] | None = None, provenance: dict | None = None) -> None:
+                 earlier: list[Path] | None = None, provenance: dict | None = None,
+                 stages: dict | None = None) -> None:
         self.benchmark, self.world, self.featurizer = benchmark, world, featurizer
         self.tmp, self.logs, self.bar, self.jobs = tmp, logs, bar, jobs
         self.command = command
         self.policy_order = policy_order  # the file's policy labels, before --policies
         self.earlier = list(earlier or [])
         self.provenance = provenance or {}  # entries added to every record's provenance
+        self.stages = stages or {}  # learned ranking stages by ranker name
         self.skipped = 0  # cells found finished by :meth:`map`
         self._code: dict | None = None
         self._outside: dict[tuple, dict] = {}  # (policy name, ranker) -> outside_code
@@ -241,6 +245,7 @@ class CellRunner:
                              features=played.featurizer.groups,
                              ranker=self.ranking(played.stage), command=self.command,
                              policy_order=self.policy_order)
+        record["candidate_lists"] = dict(played.trace.list_hashes)
         record["provenance"].update(self.provenance)
         key = (cell.name, spec.ranker)  # the same for every seed: hash plugin files once
         if key not in self._outside:
@@ -258,7 +263,7 @@ class CellRunner:
         (``ltrr reproduce`` replays a record's cell with it)."""
         spec = self.spec(cell)
         featurizer = self.features_of(spec)
-        stage = None if spec.ranker is None else self.world.rankers[spec.ranker].for_run()
+        stage = None if spec.ranker is None else self.stages[spec.ranker].for_run()
         try:
             policy, trace = play(self.world, featurizer, cell, self.benchmark.zipf, progress,
                                  stage)

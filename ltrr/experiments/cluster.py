@@ -88,7 +88,7 @@ def world_key(benchmark: Benchmark) -> str:
     return hashlib.sha256(f"{benchmark.sha256}\n{blob}".encode()).hexdigest()
 
 
-_WORLDS: dict[str, tuple] = {}  # in a worker process: world key -> (world, featurizer)
+_WORLDS: dict[str, tuple] = {}  # in a worker process: world key -> prepare()'s (world, featurizer, stages)
 
 
 def prepared(benchmark: Benchmark) -> tuple:
@@ -102,13 +102,14 @@ def prepared(benchmark: Benchmark) -> tuple:
     key = world_key(benchmark)
     if key not in _WORLDS:
         _WORLDS.clear()
-        world, featurizer = prepare(benchmark)
+        prepared = prepare(benchmark)
+        world, featurizer = prepared.world, prepared.featurizer
         # build each policy once, as the client did when it checked the file: the code they
         # need (obp, ...) is loaded now, with the world, not during this worker's first cell
         for spec in benchmark.policies:
             build_policy(spec.name, spec.params, world.plans, featurizer.dim, 0,
                          reward_range(world))
-        _WORLDS[key] = world, featurizer
+        _WORLDS[key] = prepared
     return _WORLDS[key]
 
 
@@ -116,9 +117,9 @@ def play_on_worker(benchmark: Benchmark, cells: list[Cell], logs: str, command: 
                    policy_order: list[str] | None, provenance: dict) -> list[CellOutput]:
     """The task of a batch of cells: play them on this worker's world, in order, and return
     what each leaves."""
-    world, featurizer = prepared(benchmark)
+    world, featurizer, stages = prepared(benchmark)
     runner = CellRunner(benchmark, world, featurizer, Path("."), logs, None, 1, command,
-                        policy_order=policy_order, provenance=provenance)
+                        policy_order=policy_order, provenance=provenance, stages=stages)
     return [runner.compute(cell, None) for cell in cells]
 
 

@@ -113,8 +113,8 @@ def rerun(record: dict, record_path: Path, benchmark: Benchmark, progress: bool 
                          field="policy_name")
     benchmark = select(benchmark, None, [label], length)
     benchmark.seeds = [seed]
-    world, featurizer = prepare(benchmark)
-    runner = CellRunner(benchmark, world, featurizer, None, "none", None, 1, None)
+    world, featurizer, stages = prepare(benchmark)
+    runner = CellRunner(benchmark, world, featurizer, None, "none", None, 1, None, stages=stages)
     bar = None
     if progress:
         from tqdm import tqdm

@@ -33,6 +33,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
@@ -69,8 +70,18 @@ def select(benchmark: Benchmark, seeds: list[int] | None, policies: list[str] | 
     return benchmark
 
 
-def prepare(benchmark: Benchmark):
-    """Load the dataset, build arms, plan space, world and featurizer (may build indexes)."""
+class Prepared(NamedTuple):
+    """What every cell of a benchmark shares: the world, the context featurizer and the
+    learned ranking stages the policies name (by ranker name)."""
+
+    world: World
+    featurizer: object
+    stages: dict
+
+
+def prepare(benchmark: Benchmark) -> Prepared:
+    """Load the dataset, build arms, plan space, world and featurizer, and train (or load)
+    the learned rankers the policies name (may build indexes)."""
     from ltrr import datasets
     from ltrr.arms import build_arm
     from ltrr.selection.features import ContextFeaturizer
@@ -110,8 +121,7 @@ def prepare(benchmark: Benchmark):
         raise InputError(str(err), file=file, field="features.groups") from None
     from ltrr.ranking.stage import prepare_stages
 
-    world.rankers = prepare_stages(benchmark, world, dataset)
-    return world, featurizer
+    return Prepared(world, featurizer, prepare_stages(benchmark, world, dataset))
 
 
 def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
@@ -135,7 +145,7 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
     order = [p.label for p in benchmark.policies]  # the leaderboard's rows, all policies
     benchmark = select(benchmark, seeds, policies, stream_length)
     out_dir = Path(out) if out is not None else Path("results") / Path(path).stem
-    world, featurizer = prepare(benchmark)
+    world, featurizer, stages = prepare(benchmark)
     tune_cells = tuning_cells(benchmark)
     total = sum(c.length for c in tune_cells) + \
         len(benchmark.seeds) * len(benchmark.policies) * benchmark.stream_length
@@ -154,7 +164,7 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
                    mininterval=1.0)
         runner = CellRunner(benchmark, world, featurizer, tmp, logs, bar, jobs,
                             command or f"ltrr run {path}", policy_order=order,
-                            earlier=earlier)
+                            earlier=earlier, stages=stages)
         scores = runner.map(tune_cells)
         tuning = choose_settings(benchmark, tune_cells, scores)
         if tuning:

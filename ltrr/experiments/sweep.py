@@ -213,7 +213,7 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
                                  if connect_timeout is None else connect_timeout)
     try:
         for benchmark, order in zip(sweep.benchmarks, sweep.orders):
-            world, featurizer = prepare(benchmark)
+            world, featurizer, stages = prepare(benchmark)
             folder = sweep.folder(benchmark)
             folder.mkdir(parents=True, exist_ok=True)
             remove_stale_temporaries(folder)
@@ -223,7 +223,8 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
             runner = CellRunner(benchmark, world, featurizer, folder, logs, bar,
                                 jobs or os.cpu_count() or 1, command, policy_order=order,
                                 provenance={"sweep": {"file": str(sweep.path),
-                                                      "sha256": sweep.sha256}})
+                                                      "sha256": sweep.sha256}},
+                                stages=stages)
             runner.map(cells, play=None if client is None else cluster.DaskCells(client))
             bar.close()
             write_summary(folder, "ltrr sweep")

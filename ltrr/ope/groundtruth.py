@@ -290,7 +290,7 @@ def run(path: str | Path, progress: bool = True) -> dict:
                          "post_retrieval), which the OPE ground truth does not price yet; "
                          "use a base without it", file=str(path), field="ope.base")
     benchmark = select(base, spec.seeds, None, spec.stream_length)
-    world, featurizer = prepare(benchmark)
+    world, featurizer, _ = prepare(benchmark)
     rows = {"targets": [], "learners": []}
     for seed in spec.seeds:
         for kind, found in run_seed(spec, seed, world, featurizer, benchmark.zipf).items():

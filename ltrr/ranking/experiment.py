@@ -4,9 +4,9 @@
 arm at its depth), trains each requested ranker (cached under ``$LTRR_HOME/rankers``,
 :mod:`ltrr.ranking.store`), and ranks each test topic's whole union four ways or more: by
 RRF and by CombSUM (:func:`~ltrr.ranking.fusion.plan_pages`, the loop's fusions) and by each
-ranker (:func:`~ltrr.ranking.features.pages_from_scores`); ties, in every system alike, go to
+ranker (:func:`~ltrr.kernel.pages.pages_from_scores`); ties, in every system alike, go to
 the best constituent rank, then to the seeded per-docno key of
-:func:`~ltrr.ranking.fusion.tie_keys`. The runs are judged by ``pt.Experiment`` (ir_measures) per query; the report
+:func:`~ltrr.kernel.ties.tie_keys`. The runs are judged by ``pt.Experiment`` (ir_measures) per query; the report
 gives means per topic group (all, each intent) and, per measure, each system's paired
 difference to a baseline (RRF unless told) with a 95% t-interval and the paired t-test's
 p-value (``scipy.stats``) over the test queries.
@@ -22,8 +22,9 @@ import pandas as pd
 
 from ltrr.errors import InputError
 from ltrr.evaluation.intervals import format_p, t_interval
-from ltrr.ranking.features import DocumentPriors, FeatureSpec, pages_from_scores
-from ltrr.ranking.fusion import FUSIONS, plan_pages, tie_keys
+from ltrr.kernel.pages import FUSIONS, pages_from_scores, plan_pages
+from ltrr.kernel.ties import tie_keys
+from ltrr.ranking.features import DocumentPriors, FeatureSpec
 from ltrr.ranking.learned import check_correction, check_mode
 from ltrr.ranking.offline import QueryContexts, TopicPools, topic_pools, training_split
 from ltrr.ranking.training import ClickSource, train_ranker

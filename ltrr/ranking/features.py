@@ -2,10 +2,10 @@
 
 The features are **independent of the plan**: they describe a candidate by what *every*
 arm said about it in the query's full-depth candidate pool (the
-:class:`~ltrr.ranking.fusion.CandidatePool` the loop builds per step), not by what the chosen
+:class:`~ltrr.kernel.pools.CandidatePool` the loop builds per step), not by what the chosen
 plan retrieved. So the loop scores a step's pool once (one ``predict`` over ``U`` rows) and
 the page of each plan is the top of its own union by those scores
-(:func:`pages_from_scores`), for all plans at once.
+(:func:`ltrr.kernel.pages.pages_from_scores`), for all plans at once.
 
 Columns, in :attr:`FeatureSpec.names` order (absent = the arm did not return the candidate):
 
@@ -41,8 +41,7 @@ from typing import Sequence
 import numpy as np
 
 from ltrr.errors import InputError
-from ltrr.ranking.fusion import ABSENT, CandidatePool
-from ltrr.ranking.fusion import _top as top_pages  # fusion's tie rule, shared
+from ltrr.kernel.pools import ABSENT, CandidatePool
 
 ARM_COLUMNS = ("score", "norm", "rank", "returned")
 
@@ -141,33 +140,6 @@ def absent_features(spec: FeatureSpec, n: int, context: np.ndarray | None = None
     empty = CandidatePool(np.arange(n), np.full((n_arms, n), ABSENT, dtype=np.int64),
                           np.zeros((n_arms, n)), [np.zeros(0)] * n_arms)
     return pool_features(empty, spec, context, priors)
-
-
-def pages_from_scores(pool: CandidatePool, depths: np.ndarray, scores: np.ndarray,
-                      page: int = 10, keys: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Every plan's page from one plan-independent score per candidate (the ranker's).
-
-    The learned counterpart of :func:`~ltrr.ranking.fusion.plan_pages`, with the same
-    arguments, return value and tie rule, computed by the same code: each plan's union is
-    ranked by ``scores`` descending; ties go to the candidate with the better best rank in
-    the plan's lists, then to the smaller ``keys`` entry (the seeded per-docno keys of
-    :func:`~ltrr.ranking.fusion.tie_keys`; without keys, the pool order), never to an id.
-
-    Args:
-        pool: the query's candidate pool.
-        depths: ``(P, A)`` depths per plan and arm.
-        scores: ``(U,)`` finite scores of the pool's candidates.
-        page: page length.
-        keys: ``(U,)`` tie keys of the pool's candidates.
-
-    Returns:
-        ``(pages, in_union)`` as :func:`~ltrr.ranking.fusion.plan_pages` returns them.
-    """
-    retrieved = pool.ranks[None, :, :] < np.atleast_2d(depths)[:, :, None]  # (P, A, U)
-    in_union = retrieved.any(axis=1)
-    ranked = np.where(in_union, np.asarray(scores, dtype=float)[None, :], -np.inf)
-    return top_pages(ranked, retrieved, pool, keys, page), in_union
 
 
 class DocumentPriors:

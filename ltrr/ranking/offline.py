@@ -27,7 +27,9 @@ import pandas as pd
 from ltrr.arms.report import split_topics
 from ltrr.errors import InputError
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, absent_features, pool_features
-from ltrr.ranking.fusion import CandidatePool, plan_pages, tie_keys
+from ltrr.kernel.pages import plan_pages
+from ltrr.kernel.pools import CandidatePool
+from ltrr.kernel.ties import tie_keys
 
 EVAL_SPLITS = ("dev", "valid", "validation")
 

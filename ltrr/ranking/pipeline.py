@@ -26,7 +26,8 @@ import pyterrier as pt
 
 from ltrr.errors import InputError
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
-from ltrr.ranking.fusion import CandidatePool, tie_keys
+from ltrr.kernel.pools import CandidatePool
+from ltrr.kernel.ties import tie_keys
 
 ContextSource = Mapping[str, np.ndarray] | Callable[[str], np.ndarray] | None
 
@@ -117,8 +118,8 @@ class LearnedRanker(pt.Transformer):
     """Features, then the model's score: the reranked union's top ``num_results`` per query.
 
     Ties in score go to the best constituent rank, then to the seeded per-docno key of
-    :func:`~ltrr.ranking.fusion.tie_keys` (``seed``): the rule of the loop's
-    :func:`~ltrr.ranking.features.pages_from_scores` and of the fusions.
+    :func:`~ltrr.kernel.ties.tie_keys` (``seed``): the rule of the loop's
+    :func:`~ltrr.kernel.pages.pages_from_scores` and of the fusions.
     """
 
     def __init__(self, model, features: RankFeatures, num_results: int = 1000,

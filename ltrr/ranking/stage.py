@@ -32,7 +32,7 @@ clicks they got (:class:`~ltrr.ranking.learned.ClickBuffer`), retrained every
 
 The features of a candidate do not depend on the plan (:mod:`ltrr.ranking.features`), so a
 step's pool is scored once and each plan's page is the top of its own union
-(:func:`~ltrr.ranking.features.pages_from_scores`); the simulator's truths (every plan's page
+(:func:`~ltrr.kernel.pages.pages_from_scores`); the simulator's truths (every plan's page
 and expected clicks, for the oracle and regret) use those pages.
 """
 
@@ -137,9 +137,10 @@ class LearnedStage:
                                  self.spec.names, ranker=self.ranker)
         return run
 
-    def context(self, topic: int, step: int) -> np.ndarray:
-        """The ranker's context vector of stream topic ``topic`` at ``step``."""
-        return self.featurizer.transform(topic, None, step=step)
+    def context(self, topic: int, step: int, memory: np.ndarray | None = None) -> np.ndarray:
+        """The ranker's context vector of stream topic ``topic`` at ``step`` (``memory``: the
+        memory group's values, from the loop's memory state)."""
+        return self.featurizer.transform(topic, None, step=step, memory=memory)
 
     def features(self, pool, docnos: np.ndarray, context: np.ndarray) -> np.ndarray:
         """``(U, F)`` features of a pool; ``docnos``: the loop's vocabulary (priors by id)."""

@@ -78,7 +78,7 @@ def train_ranker(mode: str, correction: str | None, pools: dict[str, TopicPools]
 
 def click_log(clicks: ClickSource, train_pools: TopicPools, train, seed: int):
     """The click log for clicks mode: the given file's, or one simulated on the train topics."""
-    from ltrr.simulation.clicks import scale_grades
+    from ltrr.kernel.clicks import scale_grades
 
     if clicks.log is not None:
         return clicks.log, {"clicks": f"log {clicks.log_path}"}

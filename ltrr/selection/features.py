@@ -49,10 +49,11 @@ import copy
 import math
 import re
 from collections import Counter
-from typing import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ltrr.datasets.base import Dataset
 from ltrr.errors import InputError
@@ -242,7 +243,6 @@ class ContextFeaturizer:
         self._length = max(int(stream_length), 1)
         names: list[str] = []
         static: list[np.ndarray] = []
-        self._fills: list[tuple[slice, Callable]] = []
         self._idf: tuple[slice, np.ndarray, np.ndarray] | None = None
         self._slices: dict[str, slice] = {}
         for group in self.groups:
@@ -261,15 +261,13 @@ class ContextFeaturizer:
             elif group == "context":
                 block_names, block = context_features(topics.reset_index(drop=True), self.dataset)
             elif group == "memory":
-                block_names, fill = ["mem:seen", "mem:ctr", "mem:issues"], self._memory
+                block_names = ["mem:seen", "mem:ctr", "mem:issues"]
             else:
                 block_names = [f"post:{arm}:{kind}" for arm in self.probe_arms
                                for kind in ("top", "gap", "count")]
-                fill = self._post_retrieval
             where = slice(len(names), len(names) + len(block_names))
             self._slices[group] = where
             if group in DYNAMIC_GROUPS:
-                self._fills.append((where, fill))
                 block = np.zeros((len(self.queries), len(block_names)))
             static.append(block)
             names += block_names
@@ -299,7 +297,6 @@ class ContextFeaturizer:
         view._names = [self._names[c] for c in columns]
         view._static = self._static[:, columns]
         view._slices = {g: moved(self._slices[g]) for g in view.groups}
-        view._fills = [(moved(w), f) for w, f in self._fills if w.start in position]
         view._idf = None
         if self._idf is not None and "idf" in view.groups:
             where, table, starts = self._idf
@@ -317,24 +314,58 @@ class ContextFeaturizer:
         self._require_fit()
         return len(self._names)
 
+    def tables(self, arm_names: list[str]) -> "FeatureTables":
+        """The fitted featurizer as the compiled :func:`context_row` reads it; probed arms
+        are given by their position in ``arm_names`` (the loop's step lists)."""
+        self._require_fit()
+        idf_at = mem_at = post_at = -1
+        table, starts = np.zeros((0, len(self.queries), 4)), np.zeros(0, dtype=np.int64)
+        if self._idf is not None:
+            where, table, starts = self._idf
+            idf_at = where.start
+        if "memory" in self.groups:
+            mem_at = self._slices["memory"].start
+        if "post_retrieval" in self.groups:
+            post_at = self._slices["post_retrieval"].start
+        post_arms = np.array([arm_names.index(a) for a in self.probe_arms], dtype=np.int64) \
+            if post_at >= 0 else np.zeros(0, dtype=np.int64)
+        return FeatureTables(np.ascontiguousarray(self._static), np.ascontiguousarray(table),
+                             np.asarray(starts, dtype=np.int64),
+                             np.array([idf_at, mem_at, post_at, self.probe_depth], dtype=np.int64),
+                             post_arms)
+
     def transform(self, topic_index: int, candidates: dict | None = None,
-                  step: int = 0) -> np.ndarray:
+                  step: int = 0, memory: np.ndarray | None = None) -> np.ndarray:
         """The context vector (length :attr:`dim`) of topic row ``topic_index`` at ``step``.
 
         ``candidates``: probed arm name -> its top ``probe_depth`` candidates for this query
         (scores sorted best first, ``(docno, score)`` pairs or a ranking frame); needed for
-        ``post_retrieval``. ``step`` picks the idf refresh in force.
+        ``post_retrieval``. ``step`` picks the idf refresh in force. ``memory``: the
+        ``memory`` group's three values when the caller holds the memory's state (the loop);
+        else they are read from the memory arm. The arithmetic is :func:`context_row`'s, the
+        compiled loop's.
         """
         self._require_fit()
-        x = self._static[topic_index].copy()
-        if self._idf is not None:
-            where, table, starts = self._idf
-            x[where] = table[int(np.searchsorted(starts, step, side="right")) - 1, topic_index]
-        for where, fill in self._fills:
-            x[where] = fill(topic_index, candidates)
-        return x
+        if "post_retrieval" in self.groups and candidates is None:
+            raise ValueError("post_retrieval features need the candidates of every arm")
+        if "memory" in self.groups and memory is None:
+            memory = np.array(self._memory(topic_index))
+        depth = max(self.probe_depth, 1)
+        scores = np.zeros((max(len(self.probe_arms), 1), depth))
+        lengths = np.zeros(max(len(self.probe_arms), 1), dtype=np.int64)
+        if candidates is not None:
+            for a, arm in enumerate(self.probe_arms):
+                found = np.sort(_scores(candidates.get(arm))[: self.probe_depth])[::-1]
+                scores[a, :len(found)] = found
+                lengths[a] = len(found)
+        out = np.empty(self.dim)
+        context_row(self.tables(list(self.probe_arms)), int(topic_index), int(step),
+                    np.zeros(3) if memory is None else np.asarray(memory, dtype=float),
+                    scores, lengths, out)
+        return out
 
-    def _memory(self, topic_index: int, candidates: dict | None) -> list[float]:
+    def _memory(self, topic_index: int) -> list[float]:
+        """The memory group from a memory arm's own ``seen``/``past_ctr``/``issues``."""
         query = self.queries[topic_index]
         ctr = max(float(self.memory.past_ctr(query)), 0.0)
         issues = getattr(self.memory, "issues", None)
@@ -342,26 +373,53 @@ class ContextFeaturizer:
         return [float(self.memory.seen(query)), ctr / (1.0 + ctr),
                 min(math.log1p(n) / _LOG1P_100, 1.0)]
 
-    def _post_retrieval(self, topic_index: int, candidates: dict | None) -> list[float]:
-        if candidates is None:
-            raise ValueError("post_retrieval features need the candidates of every arm")
-        values: list[float] = []
-        norm = math.log1p(max(self.probe_depth, 1))
-        for arm in self.probe_arms:
-            scores = _scores(candidates.get(arm))[: self.probe_depth]
-            if len(scores) == 0:
-                values += [0.0, 0.0, 0.0]
-                continue
-            if len(scores) > 1:  # one partition gives the largest and the second largest
-                part = np.partition(scores, -2)
-                top, second = float(part[-1]), float(part[-2])
-            else:
-                top = second = float(scores[0])
-            gap = (top - second) / abs(top) if top != 0 else 0.0
-            values += [math.copysign(math.log1p(abs(top)), top), min(max(gap, 0.0), 1.0),
-                       min(math.log1p(len(scores)) / norm, 1.0)]
-        return values
-
     def _require_fit(self) -> None:
         if self._static is None:
             raise RuntimeError("ContextFeaturizer: call fit(topics) first")
+
+
+class FeatureTables(NamedTuple):
+    """A fitted featurizer as the compiled code reads it (:meth:`ContextFeaturizer.tables`)."""
+
+    static: np.ndarray  # (topics, d) the static groups' values (dynamic groups' columns 0)
+    idf_table: np.ndarray  # (refreshes, topics, 4) idf values per refresh (none: empty)
+    idf_starts: np.ndarray  # (refreshes,) the step each refresh starts at
+    slots: np.ndarray  # [idf column, memory column, post_retrieval column, probe depth]
+    post_arms: np.ndarray  # the probed arms' rows in the step's lists
+
+
+@njit(cache=True)
+def context_row(tables: FeatureTables, t: int, step: int, memory: np.ndarray,
+                scores: np.ndarray, lengths: np.ndarray, out: np.ndarray) -> None:
+    """The context vector of topic row ``t`` at ``step`` into ``out``: the static row, the
+    idf refresh in force, the memory group's three values (``memory``) and the probed arms'
+    post-retrieval values from their lists (``scores`` ``(A, L)`` best first, ``lengths``)."""
+    out[:] = tables.static[t]
+    idf_at, mem_at, post_at, depth = (tables.slots[0], tables.slots[1], tables.slots[2],
+                                      tables.slots[3])
+    if idf_at >= 0:
+        r = 0
+        while r + 1 < tables.idf_starts.shape[0] and tables.idf_starts[r + 1] <= step:
+            r += 1
+        for j in range(4):
+            out[idf_at + j] = tables.idf_table[r, t, j]
+    if mem_at >= 0:
+        for j in range(3):
+            out[mem_at + j] = memory[j]
+    if post_at >= 0:
+        norm = math.log1p(max(depth, 1))
+        for i in range(tables.post_arms.shape[0]):
+            a = tables.post_arms[i]
+            n = min(lengths[a], depth)
+            at = post_at + 3 * i
+            if n == 0:
+                out[at] = 0.0
+                out[at + 1] = 0.0
+                out[at + 2] = 0.0
+                continue
+            top = scores[a, 0]
+            second = scores[a, 1] if n > 1 else top
+            gap = (top - second) / abs(top) if top != 0 else 0.0
+            out[at] = math.copysign(math.log1p(abs(top)), top)
+            out[at + 1] = min(max(gap, 0.0), 1.0)
+            out[at + 2] = min(math.log1p(n) / norm, 1.0)

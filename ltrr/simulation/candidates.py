@@ -10,8 +10,11 @@ cached file that does not read back whole (truncated, damaged, or not the lists 
 topics) is reported on stderr with its path and computed again.
 
 Documents released during the stream are hidden until their release step, so a list cut at
-depth ``k`` before hiding would come up short. :func:`released_lists` asks each arm deep
-enough that, at every step, the first ``k`` *released* entries of its ranking are there.
+depth ``k`` before hiding would come up short; and which of several documents tied at the
+cut are kept must not be the arm's choice. :func:`complete_lists` asks each arm deep enough
+that, at every step, the first ``k`` *released* entries of its ranking are there with every
+entry tied with the last of them (scores compared at a stated precision,
+:mod:`ltrr.kernel.ties`).
 
 In memory the lists become int arrays over a document vocabulary (:class:`DocIds`) so the
 loop works on integers only.
@@ -108,38 +111,58 @@ def _read(path: Path, n_topics: int) -> tuple[ArmLists | None, str]:
     return _split(docnos, scores, offsets), ""
 
 
-def released_lists(arm, topics: pd.DataFrame, depth: int, late: pd.Series) -> ArmLists:
-    """The arm's ranking per topic, deep enough to hold ``depth`` documents that are out at
-    every step: hiding the ``late`` documents (docno -> release step > 0) never leaves fewer
-    than ``depth`` entries when the arm has that many.
+def complete_lists(arm, topics: pd.DataFrame, depth: int, late: pd.Series) -> ArmLists:
+    """The arm's ranking per topic, deep enough for the loop at every step, with scores
+    rounded to :data:`ltrr.kernel.ties.SCORE_DIGITS` significant digits.
 
-    First asked at ``depth`` (the common case: nothing late near the top); topics whose list
-    is full but holds fewer than ``depth`` documents out from the start are asked again at
-    ``depth + len(late)``, which always suffices. Each list is then cut after its
-    ``depth``-th always-out entry: nothing beyond it can reach the top ``depth`` at any step.
-    Both calls go through :func:`arm_lists` and its on-disk cache.
+    At every step the loop takes an arm's first ``depth`` entries released by then, after
+    ordering the list by (rounded score, seeded tie key): the *whole* group of entries tied
+    with the last of them must be in the list, or which tied entries make the cut would be
+    decided by the arm's own order (its index, or docno). So a topic's list holds, from the
+    arm's ranking, every entry down to the end of the tie group of its ``depth``-th entry
+    that is out from the start (an entry released later only ever adds to what is out, so
+    nothing beyond that group can reach the top ``depth`` at any step). A list that is full
+    (as long as asked) but ends inside that group, or holds fewer than ``depth`` entries out
+    from the start, is asked again deeper (doubling), until the arm has no more to give.
+    Every call goes through :func:`arm_lists` and its on-disk cache.
     """
-    lists = arm_lists(arm, topics, depth)
-    if late.empty:
-        return lists
+    from ltrr.kernel.ties import round_scores
+
     is_late = set(late.index.astype(str))
+    ask = depth + 1  # one beyond: is the entry after the cut tied with it?
+    todo = np.arange(len(topics))
+    docnos: list[np.ndarray] = [np.empty(0, str)] * len(topics)
+    scores: list[np.ndarray] = [np.empty(0)] * len(topics)
+    while len(todo):
+        part = topics if len(todo) == len(topics) else topics.iloc[todo]
+        lists = arm_lists(arm, part, ask)
+        again = []
+        for t, found, values in zip(todo, lists.docnos, lists.scores):
+            rounded = round_scores(values)
+            end = _cut(found, rounded, depth, is_late)
+            if end is None and len(found) >= ask:  # full, and the cut is not settled yet
+                again.append(t)
+                continue
+            end = len(found) if end is None else end
+            docnos[t], scores[t] = found[:end], rounded[:end]
+        todo = np.array(again, dtype=np.int64)
+        ask *= 2
+    return ArmLists(docnos, scores)
 
-    def out_from_start(docnos: np.ndarray) -> np.ndarray:
-        return np.fromiter((d not in is_late for d in docnos.tolist()), dtype=bool,
-                           count=len(docnos))
 
-    short = [t for t, docnos in enumerate(lists.docnos)
-             if len(docnos) >= depth and out_from_start(docnos).sum() < depth]
-    if short:
-        deeper = arm_lists(arm, topics.iloc[short], depth + len(late))
-        for t, docnos, scores in zip(short, deeper.docnos, deeper.scores):
-            lists.docnos[t], lists.scores[t] = docnos, scores
-    for t, docnos in enumerate(lists.docnos):
-        out = np.flatnonzero(out_from_start(docnos))
-        if len(out) >= depth:
-            end = out[depth - 1] + 1
-            lists.docnos[t], lists.scores[t] = docnos[:end], lists.scores[t][:end]
-    return lists
+def _cut(docnos: np.ndarray, rounded: np.ndarray, depth: int, is_late: set[str]) -> int | None:
+    """Where a list can end (past the tie group of its ``depth``-th always-out entry), or
+    None when the list does not show where that group ends."""
+    if is_late:
+        out = np.flatnonzero(np.fromiter((d not in is_late for d in docnos.tolist()),
+                                         dtype=bool, count=len(docnos)))
+    else:
+        out = np.arange(min(len(docnos), depth))
+    if len(out) < depth:
+        return None
+    last = rounded[out[depth - 1]]
+    beyond = np.flatnonzero(rounded[out[depth - 1]:] < last)
+    return None if not len(beyond) else int(out[depth - 1] + beyond[0])
 
 
 def _split(docnos: np.ndarray, scores: np.ndarray, offsets: np.ndarray) -> ArmLists:

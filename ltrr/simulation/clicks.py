@@ -46,6 +46,8 @@ from functools import cached_property
 import numpy as np
 
 from ltrr.errors import InputError
+from ltrr.kernel import clicks as kernel_clicks
+from ltrr.kernel.clicks import MODEL_CODES
 from ltrr.registry import Registry, class_or_factory, describe, plugin_errors, where_raised
 
 PARAMETER_SETS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
@@ -56,27 +58,15 @@ PARAMETER_SETS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
 CLICK_MODELS = ("pbm", "cascade", "dcm")
 
 
-def scale_grades(grades: np.ndarray, max_grade: int) -> np.ndarray:
-    """Map grades ``0..max_grade`` onto ``0..4`` (``round(4 g / max_grade)``; < 0 -> 0)."""
-    grades = np.clip(np.asarray(grades, dtype=float), 0, None)
-    if max_grade <= 0:
-        return np.zeros(grades.shape, dtype=np.int64)
-    return np.clip(np.rint(4.0 * grades / max_grade), 0, 4).astype(np.int64)
-
-
 def _frozen(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
 
 
-def _grade_index(grades: np.ndarray) -> np.ndarray:
-    """``np.clip(grades, 0, 4)`` for indexing, without ``np.clip``'s per-call overhead."""
-    return np.minimum(np.maximum(grades, 0), 4)
-
-
 @dataclass(frozen=True)
 class ClickModel:
-    """A click model with its parameter set.
+    """A click model with its parameter set; the arithmetic is the compiled
+    :mod:`ltrr.kernel.clicks` the loop runs.
 
     Args:
         model: ``"pbm"``, ``"cascade"`` or ``"dcm"``.
@@ -106,23 +96,24 @@ class ClickModel:
             return _frozen(np.ones(5))
         return _frozen(np.asarray(PARAMETER_SETS[self.params][1]))
 
+    def examination(self, page: int) -> np.ndarray:
+        """P(position i examined) under the position-based model: ``1 / i`` (1-based)."""
+        return 1.0 / np.arange(1, int(page) + 1)
+
+    def _arrays(self, page: int) -> tuple:
+        return (MODEL_CODES[self.model], np.ascontiguousarray(self.p_click, dtype=float),
+                np.ascontiguousarray(self.p_stop, dtype=float), self.examination(page))
+
     def expected_clicks(self, grades: np.ndarray) -> np.ndarray:
         """Expected clicks per position for pages of 0..4 grades (shape ``(..., page)``).
 
         A position holding no document can be marked with grade -1: it is never clicked
         and does not stop the user.
         """
-        grades = np.asarray(grades)
-        empty = grades < 0
-        attract = np.where(empty, 0.0, self.p_click[_grade_index(grades)])
-        if self.model == "pbm":
-            return attract / np.arange(1, grades.shape[-1] + 1)
-        stop = np.where(empty, 0.0, self.p_stop[_grade_index(grades)])
-        go_on = 1.0 - attract * stop  # P(the user continues past this position)
-        examined = np.cumprod(go_on, axis=-1)
-        examined = np.concatenate([np.ones(grades.shape[:-1] + (1,)), examined[..., :-1]],
-                                  axis=-1)
-        return examined * attract
+        grades = np.asarray(grades, dtype=np.int64)
+        flat = np.ascontiguousarray(grades.reshape(-1, grades.shape[-1]))
+        return kernel_clicks.expected_clicks(flat, *self._arrays(grades.shape[-1])) \
+            .reshape(grades.shape)
 
     def expected_total(self, grades: np.ndarray) -> np.ndarray:
         """Expected number of clicks per page (sums :meth:`expected_clicks`)."""
@@ -130,21 +121,10 @@ class ClickModel:
 
     def sample(self, grades: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Sample clicks (0/1 per position) for one page of 0..4 grades (-1: empty slot)."""
-        grades = np.asarray(grades)
-        empty = grades < 0
-        attract = np.where(empty, 0.0, self.p_click[_grade_index(grades)])
-        draws = rng.random((2, grades.shape[-1]))
-        if self.model == "pbm":
-            examined = draws[1] < 1.0 / np.arange(1, grades.shape[-1] + 1)
-            return (examined & (draws[0] < attract)).astype(np.int8)
-        stop = np.where(empty, 0.0, self.p_stop[_grade_index(grades)])
-        clicks = np.zeros(grades.shape[-1], dtype=np.int8)
-        for i in range(grades.shape[-1]):
-            if draws[0, i] < attract[i]:
-                clicks[i] = 1
-                if draws[1, i] < stop[i]:
-                    break
-        return clicks
+        grades = np.ascontiguousarray(grades, dtype=np.int64)
+        out = np.zeros(grades.shape[-1], dtype=np.int8)
+        kernel_clicks.sample_clicks(grades, *self._arrays(grades.shape[-1]), rng, out)
+        return out
 
 
 CLICK_METHODS = ("expected_clicks", "expected_total", "sample")

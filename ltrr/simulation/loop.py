@@ -5,13 +5,13 @@ prepares it once (:mod:`.world`); :func:`run_policy` plays one policy on one see
 
 Per interaction (one query of the stream):
 
-1. every arm's candidates: static arms from the cache, the memory arm online; documents
-   not yet released are hidden from every arm *before* its top ``k`` is taken;
-2. the page every plan would show (vectorised fusion, :func:`ltrr.ranking.fusion.plan_pages`,
-   ties broken by best constituent rank and then a key seeded by the run, never by docno)
-   and its expected reward under the click model: the simulator's truths, used for the
-   oracle and regret, never shown to learning policies (:mod:`.truths`, cached per seed and
-   topic while the candidates they were made from are unchanged);
+1. every arm's candidates: static arms from the world's lists, the memory arm online;
+   documents not yet released are hidden from every arm *before* its top ``k`` is taken;
+   scores are compared at a stated precision and ties go to keys seeded by the run, never
+   to docno (:mod:`ltrr.kernel.ties`);
+2. the page every plan would show (:func:`~.truths.step_truths`: fusion with the same tie
+   rule) and its expected reward under the click model: the simulator's truths, used for
+   the oracle and regret, never shown to learning policies;
 3. the topic's context features (:class:`ltrr.selection.features.ContextFeaturizer`); with
    ``post_retrieval`` features they read each probed arm's top ``probe_depth`` scores, and
    a policy that reads the context pays for that probe (:class:`~.world.Probe`);
@@ -20,19 +20,28 @@ Per interaction (one query of the stream):
 5. ``policy.update`` with the reward (and, for policies that ask, per-arm click credit);
    the memory arm learns the clicked documents.
 
-Everything is recorded in a :class:`Trace` (arrays over steps) for metrics and the
+Two paths play it, with the same step functions: runs of ltrr's own components go through
+the compiled loop (:mod:`.engine`), everything else (an outside policy, click model or
+online arm, a learned ranking stage) through :func:`play_per_step` here, one Python step at
+a time. Everything is recorded in a :class:`Trace` (arrays over steps) for metrics and the
 decision log.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ltrr.datasets.identical_ids import ignores_identical_ids
-from ltrr.simulation.truths import StepTruth
-from ltrr.simulation.world import LoopSettings, World, online_candidates
+from ltrr.kernel.pages import rank_plans
+from ltrr.kernel.pools import CandidatePool
+from ltrr.simulation.engine import (OnlineArm, RunOutputs, learn_clicks, online_lists,
+                                    play_run)
+from ltrr.simulation.truths import StepBuffers, count_upto, step_lists, step_truths
+from ltrr.arms.memory_kernel import memory_features
+from ltrr.selection.features import ContextFeaturizer
+from ltrr.simulation.truths import arm_credit
+from ltrr.simulation.world import LoopSettings, World
 
 __all__ = ["LoopSettings", "Trace", "World", "pays_probe", "run_policy"]
 
@@ -58,6 +67,7 @@ class Trace:
     probe_cost: float = 0.0  # per query, charged to this run (0 when it paid no probe)
     probe_calls: int = 0
     probe_candidates: int = 0
+    list_hashes: dict = field(default_factory=dict)  # arm -> hash of the lists it gave
 
 
 def pays_probe(world: World, policy, featurizer) -> bool:
@@ -68,111 +78,185 @@ def pays_probe(world: World, policy, featurizer) -> bool:
             and bool(getattr(policy, "uses_context", True)))
 
 
+def compiles(world: World, policy, featurizer, ranker=None) -> bool:
+    """Whether a run can be played by the compiled loop: ltrr's own policy, featurizer, click
+    model and online arm (or none), and the fusion as the ranking stage."""
+    return (ranker is None and callable(getattr(policy, "arrays", None))
+            and isinstance(featurizer, ContextFeaturizer) and world.tables.click[0] >= 0
+            and (not world.online or world.memory is not None))
+
+
 def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
-               progress=None, ranker=None) -> Trace:
+               progress=None, ranker=None, propensity: bool = True,
+               per_step: bool = False) -> Trace:
     """Play ``policy`` on the topic indices ``stream``; clicks come from ``seed``'s Generator.
 
     ``ranker``: a learned ranking stage for this run (:class:`ltrr.ranking.stage.LearnedStage`,
     its ``for_run()``); None ranks by the benchmark's fusion. An online stage learns from the
     shown pages' clicks and ranks by the fusion until its first retrain.
+    ``propensity=False`` skips computing Thompson sampling's propensities (a tuning run
+    needs none; the decisions are the same). ``per_step`` plays the per-step loop even when
+    the compiled one could (the tests compare them).
     """
-    s = world.settings
-    rng = np.random.default_rng([seed, 202])
-    world.new_run(seed)
-    for name in world.online:
-        arm = world.arms[name]
+    stream = np.ascontiguousarray(stream, dtype=np.int64)
+    paid = pays_probe(world, policy, featurizer)
+    probe = world.probe
+    probe_cost = probe.cost if paid else 0.0
+    out = RunOutputs.make(len(stream), len(world.plan_ids), world.settings.page,
+                          len(world.arm_names), featurizer.dim)
+    if compiles(world, policy, featurizer, ranker) and not per_step:
+        st = world.seed(seed)
+        buf = world.buffers()
+        play_run(world.tables, st.keys, st.s_ids, st.s_scores, st.s_shows, st.cache,
+                 world.online_arm(seed, len(stream)), featurizer.tables(world.arm_names),
+                 policy.arrays(), policy.rng, click_generator(seed), stream, float(probe_cost),
+                 bool(propensity), buf, out)
+        if progress is not None:
+            progress.update(len(stream))
+    else:
+        play_per_step(world, policy, featurizer, stream, seed, out, probe_cost, progress,
+                      ranker)
+    cost = world.cost[out.plan] + probe_cost
+    hashes = dict(world.list_hashes)
+    if world.memory is not None:
+        hashes[world.online[0]] = f"{int(out.online_hash[0]):016x}"
+    return Trace(stream, out.plan, out.propensity, out.reward, out.clicks_total, out.expected,
+                 out.recall, out.any_relevant, out.n_relevant, out.shown, out.clicks,
+                 out.drawn, out.contexts, cost, probe_cost, probe.calls if paid else 0,
+                 probe.candidates if paid else 0, hashes)
+
+
+def click_generator(seed: int) -> np.random.Generator:
+    """The Generator a run's clicks are drawn from."""
+    return np.random.default_rng([seed, 202])
+
+
+def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: int,
+                  out: RunOutputs, probe_cost: float, progress=None, ranker=None) -> None:
+    """The loop one Python step at a time, calling the compiled step functions (see the
+    module doc); fills ``out``."""
+    s, tb = world.settings, world.tables
+    st = world.seed(seed)
+    keys = st.keys
+    rng = click_generator(seed)
+    buf = world.buffers()
+    compiled = world.memory is not None
+    on = world.online_arm(seed, len(stream)) if compiled else None
+    generic = [] if compiled else [world.arms[a] for a in world.online]
+    for arm in generic:
         if callable(getattr(arm, "load", None)):
             arm.load()
         arm.reset()
-    n_steps, n_arms, page = len(stream), len(world.arm_names), s.page
-    n_plans = len(world.plan_ids)
-    plan = np.zeros(n_steps, dtype=np.int64)
-    propensity = np.zeros(n_steps)
-    clicks_total = np.zeros(n_steps, dtype=np.int64)
-    expected = np.zeros((n_steps, n_plans), dtype=np.float64)
-    recall = np.full(n_steps, np.nan)
-    any_rel = np.zeros(n_steps, dtype=bool)
-    n_relevant = np.zeros(n_steps, dtype=np.int64)
-    shown = np.full((n_steps, page), -1, dtype=np.int64)
-    clicks = np.zeros((n_steps, page), dtype=np.int8)
-    drawn = np.zeros((n_steps, n_arms), dtype=np.int64)
-    contexts = np.zeros((n_steps, featurizer.dim), dtype=np.float64)
+    doc_buf = np.empty(max(int(tb.list_depth.max()), 1), dtype=np.int64)
+    score_buf = np.empty(max(int(tb.list_depth.max()), 1))
+    positions = np.empty(s.page, dtype=np.int64)
+    memory = np.zeros(3)
     queries = world.topics["query"].astype(str).to_numpy()
     qids = world.topics["qid"].astype(str).to_numpy()
-    online_depth = {a: int(world.list_depth[world.arm_names.index(a)]) for a in world.online}
-    self_hits = ignores_identical_ids(world.dataset)  # BEIR: a query's own id is no result
     probe = world.probe
-    paid = pays_probe(world, policy, featurizer)
-    probe_cost = probe.cost if paid else 0.0
     reads_probe = probe is not None and bool(getattr(featurizer, "needs_candidates", False))
     uses_truth = getattr(policy, "uses_truth", False)
     credits_arms = getattr(policy, "uses_arm_rewards", False)
-    plan_cost = world.cost
+    fusion, k, model = int(tb.click[1]), tb.click[2], int(tb.click[0])
     tick = 64  # progress bar updates, in chunks (a bar update per step costs more than it shows)
-    for step, t in enumerate(stream):
-        t = int(t)
-        lists = dict(world.static_lists(t, step))
-        for name in world.online:
-            depth = online_depth[name]
-            hidden = world.hidden_online(name, step)
-            if name in world.online_ids:  # positions in the arm's docnos -> vocabulary ids
-                positions, scores = world.arms[name].ranked_positions(
-                    queries[t], depth + self_hits, hidden=hidden)
-                ids = world.online_ids[name][positions]
-                if self_hits:
-                    keep = world.vocab.docnos[ids] != qids[t]
-                    ids, scores = ids[keep][:depth], scores[keep][:depth]
-            else:
-                docnos, scores = online_candidates(world.arms[name], queries[t],
-                                                   depth + self_hits, hidden)
-                if self_hits:
-                    keep = [i for i, d in enumerate(docnos) if d != qids[t]][:depth]
-                    docnos, scores = [docnos[i] for i in keep], scores[keep]
-                ids = world.vocab.ids_adding(docnos)
-            lists[name] = (ids, scores, world.grades_of(t, ids))
-        probed = {a: lists[a][1][: probe.depth] for a in probe.arms} if reads_probe else None
-        context = featurizer.transform(t, probed, step=step)
-        contexts[step] = context
+    for step, t in enumerate(stream.tolist()):
+        step_lists(t, step, tb.s_off, st.s_ids, st.s_scores, st.s_shows, tb.list_depth,
+                   tb.online, buf.ids, buf.scores, buf.lengths)
+        if on is not None:
+            online_lists(on, t, step, buf, out, doc_buf, score_buf)
+            memory_features(on.tables, on.state, t, memory)
+        for name in world.online if generic else ():
+            i = world.arm_names.index(name)
+            ids, scores = world.online_candidates(name, queries[t], qids[t], step)
+            if len(world.vocab) > len(keys):  # the arm surfaced documents new to the loop
+                keys, buf = world.grow(seed), world.buffers()
+                step_lists(t, step, tb.s_off, st.s_ids, st.s_scores, st.s_shows,
+                           tb.list_depth, tb.online, buf.ids, buf.scores, buf.lengths)
+            buf.ids[i, :len(ids)], buf.scores[i, :len(ids)], buf.lengths[i] = ids, scores, len(ids)
+        size = step_truths(t, step, tb.slot_base, tb.b_off, tb.b_steps, tb.g_off, tb.g_ids,
+                           tb.g_val, keys, tb.static_rows, tb.static_depths, tb.online_rows,
+                           tb.online_depths, fusion, k, model, tb.p_click, tb.p_stop,
+                           tb.examination, st.cache.row, st.cache.used, st.cache.pages,
+                           st.cache.grades, st.cache.expected, st.cache.hits, st.cache.drawn,
+                           buf.ids, buf.scores, buf.lengths, buf.slot, buf.docs, buf.ranks,
+                           buf.pool_scores, buf.where, buf.pool_grades, buf.pool_keys,
+                           buf.pages, buf.page_grades, buf.expected, buf.hits, buf.drawn,
+                           buf.work_pages)
+        if model < 0:  # an outside click model: its own expected clicks
+            buf.expected[:] = s.clicks.expected_total(buf.page_grades)
         pool = X = None
-        if ranker is not None and ranker.model is not None:
-            truth, pool, X = world.ranked_truths(t, lists, ranker, ranker.context(t, step))
-        else:
-            truth = world.truths(t, step, lists)
-            if ranker is not None:  # online, before its first model: fusion pages, features kept
-                pool, _ = StepTruth.pool_of([lists[a] for a in world.arm_names])
-                X = ranker.features(pool, world.vocab.docnos, ranker.context(t, step))
-        expected[step] = truth.expected - plan_cost
-        p, prop = policy.choose(context, truth=expected[step] if uses_truth else None)
-        plan[step], propensity[step] = p, prop
-        part, row = truth.plan(p)
-        clicked = s.clicks.sample(part.page_grades[row], rng)
-        clicks[step], clicks_total[step] = clicked, clicked.sum()
-        reward = float(clicks_total[step]) - float(plan_cost[p]) - probe_cost
-        n_rel = world.n_relevant(t, step)
-        n_relevant[step] = n_rel
+        if ranker is not None:
+            pool = _pool(buf, size)
+            X = ranker.features(pool, world.vocab.docnos, ranker.context(t, step, memory))
+            if ranker.model is not None:
+                _rank_pages(world, buf, size, ranker.model.score(X))
+        probed = None
+        if reads_probe:
+            probed = {a: buf.scores[world.arm_names.index(a), :min(buf.lengths[
+                world.arm_names.index(a)], probe.depth)].copy() for a in probe.arms}
+        if isinstance(featurizer, ContextFeaturizer):
+            context = featurizer.transform(t, probed, step=step,
+                                           memory=memory if on is not None else None)
+        else:  # a featurizer of the caller's own (the tests')
+            context = featurizer.transform(t, probed, step=step)
+        out.contexts[step] = context
+        out.expected[step] = buf.expected - world.cost
+        plan, prop = policy.choose(context, truth=out.expected[step] if uses_truth else None)
+        out.plan[step], out.propensity[step] = plan, prop
+        clicked = s.clicks.sample(buf.page_grades[plan].copy(), rng)
+        out.clicks[step] = clicked
+        out.clicks_total[step] = int(np.sum(clicked))
+        reward = float(out.clicks_total[step]) - float(world.cost[plan]) - probe_cost
+        out.reward[step] = reward
+        n_rel = count_upto(tb.r_from, tb.r_off[t], tb.r_off[t + 1], step)
+        out.n_relevant[step] = n_rel
         if n_rel:
-            recall[step] = part.hits[row] / n_rel
-        any_rel[step] = part.hits[row] > 0
-        shown[step] = part.shown[row]
-        drawn[step] = part.drawn[row]
+            out.recall[step] = buf.hits[plan] / n_rel
+        out.any_relevant[step] = buf.hits[plan] > 0
+        out.shown[step] = buf.pages[plan]
+        out.drawn[step] = buf.drawn[plan]
         arm_rewards = None
         if credits_arms:
-            credit = part.arm_clicks(row, world.depths[p], clicked)
+            credit = np.zeros(len(world.arm_names))
+            arm_credit(world.depths[plan], out.shown[step], out.clicks[step], buf.docs,
+                       buf.ranks, size, credit)
             arm_rewards = {a: float(credit[i]) for i, a in enumerate(world.arm_names)
-                           if world.depths[p, i] > 0}
-        policy.update(context, p, reward, arm_rewards)
+                           if world.depths[plan, i] > 0}
+        policy.update(context, plan, reward, arm_rewards)
         if ranker is not None and ranker.online:
-            on_page = part.shown[row][part.shown[row] >= 0]
-            ranker.observe(step, X[np.searchsorted(pool.docs, on_page)], clicked)
-        if world.online:
-            docnos = world.vocab.docnos[shown[step][clicked.astype(bool)]].tolist()
-            for name in world.online:
-                world.arms[name].update(queries[t], docnos)
+            shown = out.shown[step][out.shown[step] >= 0]
+            where = {int(d): u for u, d in enumerate(pool.docs.tolist())}
+            ranker.observe(step, X[[where[int(d)] for d in shown]], clicked[:len(shown)])
+        if on is not None:
+            learn_clicks(on, t, out.shown[step], out.clicks[step], positions)
+        elif generic:
+            docnos = world.vocab.docnos[out.shown[step][clicked.astype(bool)]].tolist()
+            for arm in generic:
+                arm.update(queries[t], docnos)
         if progress is not None and (step + 1) % tick == 0:
             progress.update(tick)
-    if progress is not None and n_steps % tick:
-        progress.update(n_steps % tick)
-    cost = plan_cost[plan] + probe_cost
-    return Trace(np.asarray(stream), plan, propensity, clicks_total - cost, clicks_total, expected,
-                 recall, any_rel, n_relevant, shown, clicks, drawn, contexts, cost, probe_cost,
-                 probe.calls if paid else 0, probe.candidates if paid else 0)
+    if progress is not None and len(stream) % tick:
+        progress.update(len(stream) % tick)
+
+
+def _pool(buf: StepBuffers, size: int) -> CandidatePool:
+    """The step's candidate pool as a :class:`~ltrr.kernel.pools.CandidatePool`."""
+    lengths = buf.lengths
+    return CandidatePool(buf.docs[:size].copy(), buf.ranks[:, :size].copy(),
+                         buf.pool_scores[:, :size].copy(),
+                         [buf.scores[a, :lengths[a]].copy() for a in range(len(lengths))],
+                         np.concatenate([buf.where[a, :lengths[a]] for a in range(len(lengths))]))
+
+
+def _rank_pages(world: World, buf: StepBuffers, size: int, scores: np.ndarray) -> None:
+    """Every plan's page ranked by a learned ranker's ``scores`` of the pool (replacing the
+    fused pages; the unions, hits and candidates drawn are the same)."""
+    tb = world.tables
+    work = np.full(buf.pages.shape, -1, dtype=np.int64)
+    rank_plans(buf.where, size, buf.lengths, tb.depths, np.ascontiguousarray(scores, dtype=float),
+               buf.pool_keys, work)
+    filled = work >= 0
+    at = np.maximum(work, 0)
+    buf.pages[:] = np.where(filled, buf.docs[at], -1)
+    buf.page_grades[:] = np.where(filled, buf.pool_grades[at], -1)
+    buf.expected[:] = world.settings.clicks.expected_total(buf.page_grades)

@@ -1,90 +1,242 @@
 """What the simulator knows at one step: every plan's page and expected clicks.
 
-:class:`StepTruth` holds, for a set of plans, each plan's page (pool indices and doc ids), the
-grades shown, where each shown document stood in each arm's list, the expected clicks under the
-click model, the relevant documents each union holds and the candidates each plan draws.
-:class:`PlanTruths` puts the parts a step was computed in (static plans, online plans) together
-without copying. These are the oracle's input and the basis of regret; learning policies never
-see them.
+:func:`step_lists` takes each arm's list for a topic and step (static arms: the first
+``list_depth`` entries released by then of the list the world holds, ordered by the seed's
+tie rule; the online arm's list as given); :func:`step_truths` builds the step's candidate
+pool and, for every plan, its page (document ids), the grades shown, the expected clicks
+under the click model, the relevant documents its union holds and the candidates it draws.
+The pages of plans that draw from no online arm depend only on the topic, the release epoch
+and the seed, so they are computed once per seed and epoch and kept in the seed's
+:class:`StaticCache`. Both the compiled run loop (:mod:`.engine`) and the per-step loop
+(:mod:`.loop`) call these functions, so they agree by construction.
+
+These are the oracle's input and the basis of regret; learning policies never see them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
-from ltrr.ranking.fusion import ABSENT, CandidatePool, plan_pages
+from ltrr.kernel.clicks import expected_total_row
+from ltrr.kernel.pages import fuse_plans
+from ltrr.kernel.pools import build_pool
 
 
-@dataclass
-class StepTruth:
-    """What the simulator knows about one query's candidates, for a set of plans: each
-    plan's page and expected clicks, and what its union holds."""
+class StaticCache(NamedTuple):
+    """The static plans' truths of the (topic, release epoch) slots a seed's runs visited:
+    ``row[slot]`` (-1: not yet) indexes the other arrays; ``used[0]`` rows are filled."""
 
-    pages: np.ndarray  # (P, page) pool indices, -1 empty
-    shown: np.ndarray  # (P, page) doc ids, -1 empty
-    page_grades: np.ndarray  # (P, page) 0..4 grades, -1 empty
-    shown_ranks: np.ndarray  # (P, A, page) rank of each shown doc in each arm's list (or ABSENT)
+    row: np.ndarray  # (n_slots,) int64
+    used: np.ndarray  # (1,) int64
+    pages: np.ndarray  # (capacity, Ps, page) doc ids, -1 empty
+    grades: np.ndarray  # (capacity, Ps, page) 0..4, -1 empty
+    expected: np.ndarray  # (capacity, Ps)
+    hits: np.ndarray  # (capacity, Ps)
+    drawn: np.ndarray  # (capacity, Ps, A)
+
+    @classmethod
+    def empty(cls, n_slots: int, capacity: int, n_static: int, page: int, n_arms: int
+              ) -> "StaticCache":
+        capacity = max(int(capacity), 0)  # 0: nothing is kept (every step computes)
+        return cls(np.full(n_slots, -1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                   np.empty((capacity, n_static, page), dtype=np.int64),
+                   np.empty((capacity, n_static, page), dtype=np.int64),
+                   np.empty((capacity, n_static)), np.empty((capacity, n_static), dtype=np.int64),
+                   np.empty((capacity, n_static, n_arms), dtype=np.int64))
+
+
+class StepBuffers(NamedTuple):
+    """Scratch and output arrays of one step (made once per run)."""
+
+    ids: np.ndarray  # (A, L) the step's lists: doc ids
+    scores: np.ndarray  # (A, L) their rounded scores
+    lengths: np.ndarray  # (A,)
+    slot: np.ndarray  # (V,) -1: pool index scratch over document ids
+    docs: np.ndarray  # (A*L,) the pool's documents
+    ranks: np.ndarray  # (A, A*L) ranks in each arm's list
+    pool_scores: np.ndarray  # (A, A*L)
+    where: np.ndarray  # (A, L) pool index of each list entry
+    pool_grades: np.ndarray  # (A*L,)
+    pool_keys: np.ndarray  # (A*L,) uint64
+    pages: np.ndarray  # (P, page) every plan's page, doc ids
+    page_grades: np.ndarray  # (P, page)
     expected: np.ndarray  # (P,) expected clicks (cost not subtracted)
-    hits: np.ndarray  # (P,) relevant documents in each plan's union
-    drawn: np.ndarray  # (P, A) candidates each plan draws from each arm
-
-    @staticmethod
-    def pool_of(lists: list[tuple[np.ndarray, ...]]) -> tuple[CandidatePool, np.ndarray]:
-        """The candidate pool of the arms' ``lists`` ((ids, scores, grades) per arm) and its
-        documents' 0..4 grades."""
-        pool = CandidatePool.from_lists([x[0] for x in lists], [x[1] for x in lists])
-        grades = np.zeros(len(pool.docs), dtype=np.int64)
-        if len(pool.docs):
-            grades[pool.slots] = np.concatenate([x[2] for x in lists])
-        return pool, grades
+    hits: np.ndarray  # (P,)
+    drawn: np.ndarray  # (P, A)
+    work_pages: np.ndarray  # (P, page) pool indices (scratch)
 
     @classmethod
-    def of(cls, lists: list[tuple[np.ndarray, ...]], depths: np.ndarray, settings,
-           keys: np.ndarray) -> "StepTruth":
-        """The truth for the plans ``depths`` (P, A) from the arms' ``lists``, ranked by the
-        benchmark's fusion (``keys``: tie keys by doc id)."""
-        pool, grades = cls.pool_of(lists)
-        pages, in_union = plan_pages(pool, depths, settings.fusion, settings.k, settings.page,
-                                     keys=keys[pool.docs])
-        return cls.from_pages(pool, grades, pages, in_union, depths, settings)
-
-    @classmethod
-    def from_pages(cls, pool: CandidatePool, grades: np.ndarray, pages: np.ndarray,
-                   in_union: np.ndarray, depths: np.ndarray, settings) -> "StepTruth":
-        """The truth of plans whose pages (pool indices) and unions are given."""
-        filled = pages >= 0
-        at = np.maximum(pages, 0)
-        page_grades = np.where(filled, grades[at], -1)
-        shown_ranks = np.where(filled[:, None, :], pool.ranks[:, at].transpose(1, 0, 2), ABSENT)
-        lengths = (pool.ranks < ABSENT).sum(axis=1)
-        return cls(pages, np.where(filled, pool.docs[at], -1), page_grades, shown_ranks,
-                   settings.clicks.expected_total(page_grades),
-                   (in_union & (grades > 0)).sum(axis=1), np.minimum(depths, lengths[None, :]))
-
-    def arm_clicks(self, plan: int, depths: np.ndarray, clicked: np.ndarray) -> np.ndarray:
-        """Clicks on the shown documents each arm retrieved under ``plan`` (a document
-        several arms retrieved credits each)."""
-        retrieved = self.shown_ranks[plan] < depths[:, None]  # (A, page)
-        return (retrieved & clicked.astype(bool)[None, :]).sum(axis=1)
+    def make(cls, n_arms: int, width: int, n_docs: int, n_plans: int, page: int
+             ) -> "StepBuffers":
+        width = max(int(width), 1)
+        pool = n_arms * width
+        return cls(np.full((n_arms, width), -1, dtype=np.int64), np.zeros((n_arms, width)),
+                   np.zeros(n_arms, dtype=np.int64), np.full(max(n_docs, 1), -1, dtype=np.int64),
+                   np.empty(pool, dtype=np.int64), np.empty((n_arms, pool), dtype=np.int64),
+                   np.empty((n_arms, pool)), np.full((n_arms, width), -1, dtype=np.int64),
+                   np.empty(pool, dtype=np.int64), np.empty(pool, dtype=np.uint64),
+                   np.full((n_plans, page), -1, dtype=np.int64),
+                   np.full((n_plans, page), -1, dtype=np.int64), np.zeros(n_plans),
+                   np.zeros(n_plans, dtype=np.int64), np.zeros((n_plans, n_arms), dtype=np.int64),
+                   np.full((n_plans, page), -1, dtype=np.int64))
 
 
-class PlanTruths:
-    """The truths of every plan at one step, held as the parts they were computed in (the
-    static plans' and the online plans'), without copying them into one array per step."""
-
-    def __init__(self, parts: list[StepTruth], part_rows: list[np.ndarray],
-                 part_of: np.ndarray) -> None:
-        self.parts, self._part_of = parts, part_of
-        if len(parts) == 1:
-            self.expected = parts[0].expected
+@njit(cache=True)
+def grade_of(t: int, doc: int, g_off: np.ndarray, g_ids: np.ndarray, g_val: np.ndarray) -> int:
+    """The 0..4 grade of ``doc`` for topic ``t`` (0 where unjudged), by bisection."""
+    lo, hi = g_off[t], g_off[t + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if g_ids[mid] < doc:
+            lo = mid + 1
         else:
-            self.expected = np.empty(len(part_of))
-            for rows, part in zip(part_rows, parts):
-                self.expected[rows] = part.expected
+            hi = mid
+    if lo < g_off[t + 1] and g_ids[lo] == doc:
+        return g_val[lo]
+    return 0
 
-    def plan(self, p: int) -> tuple[StepTruth, int]:
-        """The part holding plan ``p`` and its row there."""
-        part, row = self._part_of[p]
-        return self.parts[part], int(row)
+
+@njit(cache=True)
+def count_upto(values: np.ndarray, start: int, stop: int, step: int) -> int:
+    """How many of the ascending ``values[start:stop]`` are <= ``step``."""
+    lo, hi = start, stop
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] <= step:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - start
+
+
+@njit(cache=True)
+def step_lists(t: int, step: int, s_off: np.ndarray, s_ids: np.ndarray, s_scores: np.ndarray,
+               s_shows: np.ndarray, list_depth: np.ndarray, online: np.ndarray,
+               ids: np.ndarray, scores: np.ndarray, lengths: np.ndarray) -> None:
+    """Each static arm's list for topic ``t`` at ``step`` into ``ids``/``scores``/``lengths``
+    (arms flagged ``online`` are left as they are: the caller fills them)."""
+    for a in range(s_off.shape[0]):
+        if online[a]:
+            continue
+        n = 0
+        for e in range(s_off[a, t], s_off[a, t + 1]):
+            if n >= list_depth[a]:
+                break
+            if s_shows[e] <= step:
+                ids[a, n] = s_ids[e]
+                scores[a, n] = s_scores[e]
+                n += 1
+        lengths[a] = n
+
+
+@njit(cache=True)
+def step_truths(t: int, step: int, slot_base: np.ndarray, b_off: np.ndarray,
+                b_steps: np.ndarray, g_off: np.ndarray, g_ids: np.ndarray, g_val: np.ndarray,
+                keys: np.ndarray, static_rows: np.ndarray, static_depths: np.ndarray,
+                online_rows: np.ndarray, online_depths: np.ndarray, fusion: int, k: float,
+                model: int, p_click: np.ndarray, p_stop: np.ndarray, examination: np.ndarray,
+                c_row: np.ndarray, c_used: np.ndarray, c_pages: np.ndarray,
+                c_grades: np.ndarray, c_expected: np.ndarray, c_hits: np.ndarray,
+                c_drawn: np.ndarray, ids: np.ndarray, scores: np.ndarray, lengths: np.ndarray,
+                slot: np.ndarray, docs: np.ndarray, ranks: np.ndarray, pool_scores: np.ndarray,
+                where: np.ndarray, pool_grades: np.ndarray, pool_keys: np.ndarray,
+                pages: np.ndarray, page_grades: np.ndarray, expected: np.ndarray,
+                hits: np.ndarray, drawn: np.ndarray, work: np.ndarray) -> int:
+    """Every plan's page, shown grades, expected clicks, union hits and candidates drawn at
+    one step, from the step's lists (``ids``/``scores``/``lengths``); returns the pool size.
+
+    Static plans (``static_rows``, their depths ``static_depths``) are read from the seed's
+    cache for the topic's release epoch, or computed and cached there; online plans are
+    computed. The pool (``docs``, ``ranks``, ``where``, ``pool_grades``...) is left filled
+    for the caller (the semi-bandit's click credit, a learned ranker's features).
+    """
+    size = build_pool(ids, scores, lengths, slot, docs, ranks, pool_scores, where)
+    for u in range(size):
+        pool_grades[u] = grade_of(t, docs[u], g_off, g_ids, g_val)
+        pool_keys[u] = keys[docs[u]]
+    page = pages.shape[1]
+    if static_rows.shape[0]:
+        epoch = count_upto(b_steps, b_off[t], b_off[t + 1], step)
+        at = slot_base[t] + epoch
+        row = c_row[at]
+        if row < 0 and c_used[0] < c_pages.shape[0]:
+            row = c_used[0]
+            c_used[0] += 1
+            c_row[at] = row
+            _fill(static_depths, size, where, pool_scores, scores, lengths, fusion, k,
+                  pool_keys, pool_grades, docs, model, p_click, p_stop, examination,
+                  work, c_pages[row], c_grades[row], c_expected[row], c_hits[row], c_drawn[row])
+        if row >= 0:
+            for i in range(static_rows.shape[0]):
+                p = static_rows[i]
+                pages[p] = c_pages[row, i]
+                page_grades[p] = c_grades[row, i]
+                expected[p] = c_expected[row, i]
+                hits[p] = c_hits[row, i]
+                drawn[p] = c_drawn[row, i]
+        else:  # the cache is full: compute in place
+            _fill_rows(static_rows, static_depths, size, where, pool_scores, scores, lengths,
+                       fusion, k, pool_keys, pool_grades, docs, model, p_click, p_stop,
+                       examination, work, pages, page_grades, expected, hits, drawn)
+    if online_rows.shape[0]:
+        _fill_rows(online_rows, online_depths, size, where, pool_scores, scores, lengths,
+                   fusion, k, pool_keys, pool_grades, docs, model, p_click, p_stop,
+                   examination, work, pages, page_grades, expected, hits, drawn)
+    return size
+
+
+@njit(cache=True)
+def _fill(depths, size, where, pool_scores, scores, lengths, fusion, k, pool_keys,
+          pool_grades, docs, model, p_click, p_stop, examination, work, out_pages, out_grades,
+          out_expected, out_hits, out_drawn) -> None:
+    """Truths of the plans ``depths`` into the ``out_*`` rows (one per plan)."""
+    n = depths.shape[0]
+    fuse_plans(where, pool_scores, size, scores, lengths, depths, fusion, k, pool_keys,
+               pool_grades, work[:n], out_hits, out_drawn)
+    for i in range(n):
+        for j in range(out_pages.shape[1]):
+            u = work[i, j]
+            out_pages[i, j] = -1 if u < 0 else docs[u]
+            out_grades[i, j] = -1 if u < 0 else pool_grades[u]
+        out_expected[i] = expected_total_row(out_grades[i], model, p_click, p_stop, examination)
+
+
+@njit(cache=True)
+def _fill_rows(rows, depths, size, where, pool_scores, scores, lengths, fusion, k, pool_keys,
+               pool_grades, docs, model, p_click, p_stop, examination, work, pages,
+               page_grades, expected, hits, drawn) -> None:
+    """Truths of the plans ``rows`` (depths ``depths``) into the full per-plan arrays."""
+    n = rows.shape[0]
+    sub_hits = np.empty(n, dtype=np.int64)
+    sub_drawn = np.empty((n, depths.shape[1]), dtype=np.int64)
+    fuse_plans(where, pool_scores, size, scores, lengths, depths, fusion, k, pool_keys,
+               pool_grades, work[:n], sub_hits, sub_drawn)
+    for i in range(n):
+        p = rows[i]
+        for j in range(pages.shape[1]):
+            u = work[i, j]
+            pages[p, j] = -1 if u < 0 else docs[u]
+            page_grades[p, j] = -1 if u < 0 else pool_grades[u]
+        expected[p] = expected_total_row(page_grades[p], model, p_click, p_stop, examination)
+        hits[p] = sub_hits[i]
+        drawn[p] = sub_drawn[i]
+
+
+@njit(cache=True)
+def arm_credit(plan_depths: np.ndarray, shown: np.ndarray, clicked: np.ndarray,
+               docs: np.ndarray, ranks: np.ndarray, size: int, credit: np.ndarray) -> None:
+    """Clicks on the shown documents each arm retrieved under the plan (a document several
+    arms retrieved credits each), into ``credit`` ``(A,)``."""
+    credit[:] = 0.0
+    for i in range(shown.shape[0]):
+        if shown[i] < 0 or clicked[i] == 0:
+            continue
+        for u in range(size):
+            if docs[u] == shown[i]:
+                for a in range(plan_depths.shape[0]):
+                    if ranks[a, u] < plan_depths[a]:
+                        credit[a] += 1.0
+                break

@@ -1,27 +1,35 @@
 """The world of a benchmark, prepared once for many runs: arms' lists, releases, qrels, plans.
 
-:class:`World` holds what every run shares: the static arms' candidate lists for every topic
-(cached on disk, :mod:`.candidates`, deep enough that hiding unreleased documents never leaves
-a list short), the document vocabulary, graded qrels, release steps, the plan depth matrix,
-each plan's cost and the post-retrieval probe's (:class:`Probe`), and the caches of step truths
-(:mod:`.truths`) that every run of a seed shares. :mod:`.loop` plays a policy in it.
+:class:`World` holds what every run shares, as arrays the compiled loop reads: the static
+arms' candidate lists for every topic (cached on disk, :mod:`.candidates`, with scores
+rounded to a stated precision and deep enough that neither hiding unreleased documents nor
+ties at the cut are decided by the arm), the document vocabulary, graded qrels, release
+steps, the plan depth matrix, each plan's cost and the post-retrieval probe's
+(:class:`Probe`), the memory arm's compiled tables (:mod:`ltrr.arms.memory_kernel`), and a
+SHA-256 of each static arm's lists (records carry them, so ``ltrr reproduce`` can say whose
+lists changed). :meth:`World.seed` gives a seed's own tables (:class:`SeedTables`): the tie
+keys, each list ordered by (rounded score, tie key), and the cache of the static plans'
+truths every run of that seed shares. :mod:`.engine` and :mod:`.loop` play policies in it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ltrr.ranking.fusion import CandidatePool, tie_keys
-from ltrr.simulation.candidates import DocIds, released_lists
-from ltrr.simulation.clicks import ClickModel, scale_grades
+from ltrr.kernel.clicks import MODEL_CODES, scale_grades
+from ltrr.kernel.pages import fusion_code
+from ltrr.kernel.ties import tie_keys
+from ltrr.simulation.candidates import DocIds, complete_lists
+from ltrr.simulation.clicks import ClickModel
 from ltrr.simulation.stream import release_schedule
-from ltrr.simulation.truths import PlanTruths, StepTruth
+from ltrr.simulation.truths import StaticCache, StepBuffers
 
-SEED_CACHES = 3  # seeds whose step truths a World keeps (cells run seed by seed)
-ONLINE_LISTS_PER_TOPIC = 8  # memory lists per topic whose truths are kept
+SEED_CACHES = 3  # seeds whose tables a World keeps (cells run seed by seed)
 
 
 @dataclass
@@ -65,18 +73,56 @@ def is_online(arm) -> bool:
     return callable(getattr(arm, "update", None)) and callable(getattr(arm, "reset", None))
 
 
-def online_candidates(arm, query: str, k: int, hidden: np.ndarray | None = None
-                      ) -> tuple[list[str], np.ndarray]:
-    """An online arm's top ``k`` (docnos, float scores), best first: from its ``ranked``
-    arrays where it has them (the memory arm), leaving out the ``hidden`` documents (a mask
-    over ``arm.docnos``: not yet released) before the top ``k`` is taken, else from its
-    ``search`` pairs (an arm without ``ranked`` must not know unreleased documents)."""
-    ranked = getattr(arm, "ranked", None)
-    if callable(ranked):
-        docnos, scores = ranked(query, k) if hidden is None else ranked(query, k, hidden=hidden)
-        return docnos.tolist(), np.asarray(scores, dtype=float)
-    found = arm.search(query, k)
-    return [d for d, _ in found], np.array([sc for _, sc in found], dtype=float)
+def is_compiled_memory(arm) -> bool:
+    """Whether an online arm is ltrr's memory arm, which the loop runs compiled."""
+    from ltrr.arms.memory import MemoryArm
+
+    return type(arm) is MemoryArm
+
+
+class Tables(NamedTuple):
+    """The world's arrays, as the compiled step functions read them."""
+
+    s_off: np.ndarray  # (A, T+1) each static arm's list per topic in s_ids (online: empty)
+    s_ids: np.ndarray  # doc ids, each list in the arm's order (score desc)
+    s_scores: np.ndarray  # rounded scores
+    s_shows: np.ndarray  # release step of each entry's document
+    online: np.ndarray  # (A,) bool: arms queried per step
+    list_depth: np.ndarray  # (A,) how deep each arm is asked
+    g_off: np.ndarray  # (T+1,) per topic: judged doc ids (ascending) and their 0..4 grades
+    g_ids: np.ndarray
+    g_val: np.ndarray
+    g_label: np.ndarray  # the judged docs' labels as the qrels give them (nDCG's gains)
+    g_release: np.ndarray  # each judged doc's place in its topic's release order
+    r_off: np.ndarray  # (T+1,) per topic: relevant docs by release (ascending), their labels
+    r_from: np.ndarray
+    r_label: np.ndarray
+    b_off: np.ndarray  # (T+1,) per topic: release steps of its static lists' documents
+    b_steps: np.ndarray
+    slot_base: np.ndarray  # (T,) a topic's first (topic, epoch) slot
+    depths: np.ndarray  # (P, A)
+    cost: np.ndarray  # (P,)
+    calls: np.ndarray  # (P,)
+    static_rows: np.ndarray  # plans that draw from no online arm
+    static_depths: np.ndarray
+    online_rows: np.ndarray  # the others
+    online_depths: np.ndarray
+    click: np.ndarray  # [model code, fusion code, k, page]
+    p_click: np.ndarray  # (5,)
+    p_stop: np.ndarray  # (5,)
+    examination: np.ndarray  # (page,)
+
+
+class SeedTables(NamedTuple):
+    """A seed's own arrays: tie keys, lists in the seed's order, the static truths cache."""
+
+    seed: int
+    keys: np.ndarray  # (V,) uint64 tie keys of the vocabulary
+    s_ids: np.ndarray  # the world's lists, each ordered by (rounded score desc, key asc)
+    s_scores: np.ndarray
+    s_shows: np.ndarray
+    cache: StaticCache
+    memory: object  # the memory arm's MemorySeed (None without one)
 
 
 class World:
@@ -93,12 +139,15 @@ class World:
 
     def __init__(self, dataset, arms: dict, plans, settings: LoopSettings,
                  stream_length: int, topics: pd.DataFrame | None = None) -> None:
+        from ltrr.datasets.identical_ids import ignores_identical_ids
+
         self.dataset = dataset
         self.topics = (dataset.topics if topics is None else topics).reset_index(drop=True)
         self.arms = arms
         self.arm_names = list(plans.arms)
         self.plans = plans
         self.settings = settings
+        self.stream_length = int(stream_length)
         self.depths = np.asarray(plans.depth_matrix(), dtype=np.int64)  # (P, A)
         self.plan_ids = list(plans.ids)
         self.probe = self._make_probe(settings, self.arm_names)
@@ -108,12 +157,9 @@ class World:
                 i = self.arm_names.index(a)
                 self.list_depth[i] = max(self.list_depth[i], self.probe.depth)
         self.online = [a for a in self.arm_names if is_online(arms[a])]
-        queries = self.topics["query"].astype(str).tolist()
-        for a in self.online:  # per-query caches that clicks never change, in one batch
-            if callable(getattr(arms[a], "prepare_queries", None)):
-                arms[a].prepare_queries(queries)
+        self.self_hits = ignores_identical_ids(dataset)  # BEIR: a query's own id is no result
         self.late = release_schedule(dataset, stream_length, settings.new_release_days)
-        lists = {a: released_lists(arms[a], self.topics, int(self.list_depth[i]) or 1, self.late)
+        lists = {a: complete_lists(arms[a], self.topics, int(self.list_depth[i]) or 1, self.late)
                  for i, a in enumerate(self.arm_names) if a not in self.online}
         qrels = dataset.qrels
         qrels = qrels[qrels["qid"].astype(str).isin(set(self.topics["qid"].astype(str)))]
@@ -126,34 +172,33 @@ class World:
         self.visible_from = np.zeros(len(self.vocab), dtype=np.int64)
         known = self.vocab.ids(self.late.index)
         self.visible_from[known[known >= 0]] = self.late.to_numpy()[known >= 0]
+        self.list_hashes = {a: _lists_hash(lst) for a, lst in lists.items()}
         self._prepare_qrels(qrels)
-        self._prepare_static(lists)
-        self._online_from = {a: self.late.reindex(np.asarray(arms[a].docnos, dtype=str))
-                             .fillna(0).to_numpy(np.int64)
-                             for a in self.online if hasattr(arms[a], "docnos")}
-        # online arms that rank by position in their docnos: position -> vocabulary id
-        self.online_ids = {a: self.vocab.ids(np.asarray(arms[a].docnos, dtype=str))
-                           for a in self.online
-                           if callable(getattr(arms[a], "ranked_positions", None))}
-        online_cols = [i for i, a in enumerate(self.arm_names) if a in self.online]
-        uses_online = (self.depths[:, online_cols] > 0).any(axis=1)
-        self._static_plans = np.flatnonzero(~uses_online)
-        self._online_plans = np.flatnonzero(uses_online)
-        self._part_rows = [rows for rows in (self._static_plans, self._online_plans) if len(rows)]
-        self._part_of = np.zeros((len(self.plan_ids), 2), dtype=np.int64)  # (part, row in it)
-        for i, rows in enumerate(self._part_rows):
-            self._part_of[rows, 0], self._part_of[rows, 1] = i, np.arange(len(rows))
+        self._flat = self._prepare_static(lists)
         calls = (self.depths > 0).sum(axis=1)
         self.cost = settings.per_candidate * self.depths.sum(axis=1) + settings.per_arm_call * calls
         self.arm_calls = calls
-        self.rankers: dict = {}  # learned ranking stages by name (ltrr.ranking.stage)
-        self._keys = np.zeros(0, dtype=np.uint64)
-        self._cache: dict = {"keys": self._keys}  # the current seed's caches (new_run)
-        self._seed: int | None = None
-        self._seed_caches: dict[int, dict] = {}
-        self._static_cache: dict = {}
-        self._online_breaks: dict[str, np.ndarray] = {}
-        self._hidden: dict[str, tuple[int, np.ndarray]] = {}
+        online_cols = [i for i, a in enumerate(self.arm_names) if a in self.online]
+        uses_online = (self.depths[:, online_cols] > 0).any(axis=1)
+        static_rows, online_rows = np.flatnonzero(~uses_online), np.flatnonzero(uses_online)
+        clicks = settings.clicks
+        builtin = isinstance(clicks, ClickModel)
+        self.tables = Tables(
+            *self._flat, np.array([a in self.online for a in self.arm_names]),
+            self.list_depth.astype(np.int64), *self._grade_tables(), *self._epochs(),
+            self.depths, self.cost.astype(float), calls.astype(np.int64), static_rows,
+            np.ascontiguousarray(self.depths[static_rows]), online_rows,
+            np.ascontiguousarray(self.depths[online_rows]),
+            np.array([MODEL_CODES[clicks.model] if builtin else -1,
+                      fusion_code(settings.fusion), settings.k, settings.page], dtype=float),
+            np.asarray(clicks.p_click if builtin else np.zeros(5), dtype=float),
+            np.asarray(clicks.p_stop if builtin else np.zeros(5), dtype=float),
+            np.asarray(clicks.examination(settings.page) if builtin else np.zeros(settings.page),
+                       dtype=float))
+        self.memory = None  # the memory arm's compiled tables, when the loop can run it
+        if len(self.online) == 1 and is_compiled_memory(arms[self.online[0]]):
+            self._compile_memory(arms[self.online[0]])
+        self._seeds: dict[int, SeedTables] = {}
 
     @staticmethod
     def _make_probe(settings: LoopSettings, arm_names: list[str]) -> Probe | None:
@@ -164,6 +209,7 @@ class World:
                      settings.per_arm_call * len(arms)
                      + settings.per_candidate * settings.probe_depth * len(arms))
 
+    # -- preparing ----------------------------------------------------------------------
     def _prepare_qrels(self, qrels: pd.DataFrame) -> None:
         labels = qrels["label"].astype(int).to_numpy()
         self.max_grade = int(labels.max()) if len(labels) else 1
@@ -172,9 +218,12 @@ class World:
         rows = qidx.reindex(qrels["qid"].astype(str)).to_numpy()
         ids = self.vocab.ids(qrels["docno"].astype(str))
         self.grades: list[dict[int, int]] = [{} for _ in range(len(self.topics))]
-        for t, d, g in zip(rows, ids, scaled):
+        self.labels: list[dict[int, int]] = [{} for _ in range(len(self.topics))]
+        for t, d, g, label in zip(rows, ids, scaled, labels):
             if g > 0:
                 self.grades[int(t)][int(d)] = int(g)
+            if label > 0:
+                self.labels[int(t)][int(d)] = int(label)
         self.grade_ids = [np.array(sorted(g), dtype=np.int64) for g in self.grades]
         self.grade_values = [np.array([g[d] for d in ids.tolist()], dtype=np.int64)
                              for g, ids in zip(self.grades, self.grade_ids)]
@@ -184,135 +233,196 @@ class World:
         self.relevant_from = [self.visible_from[ids][o] for ids, o in zip(self.grade_ids, order)]
         self.relevant_by_release = [ids[o] for ids, o in zip(self.grade_ids, order)]
 
-    def _prepare_static(self, lists: dict) -> None:
-        """Per static arm and topic: (ids, scores, grades, release step) of its list."""
-        self.static: dict[str, list[tuple[np.ndarray, ...]]] = {}
-        breaks: list[list[np.ndarray]] = [[] for _ in range(len(self.topics))]
-        for a, lst in lists.items():
-            rows = []
-            for t, (docnos, scores) in enumerate(zip(lst.docnos, lst.scores)):
-                ids = self.vocab.ids(docnos)
-                shows = self.visible_from[ids]
-                rows.append((ids, np.asarray(scores, dtype=float), self.grades_of(t, ids), shows))
-                breaks[t].append(shows[shows > 0])
-            self.static[a] = rows
-        self._topic_breaks = [np.unique(np.concatenate(b)) if b else np.empty(0, np.int64)
-                              for b in breaks]
+    def _grade_tables(self) -> tuple[np.ndarray, ...]:
+        """Grades (for clicks) and relevance labels by release (for nDCG) as CSR arrays."""
+        g_off = np.concatenate([[0], np.cumsum([len(x) for x in self.grade_ids])])
+        g_ids = np.concatenate(self.grade_ids + [np.zeros(0, np.int64)])
+        g_val = np.concatenate(self.grade_values + [np.zeros(0, np.int64)])
+        g_label = np.concatenate([np.array([self.labels[t].get(int(d), 0) for d in ids.tolist()],
+                                           dtype=np.int64)
+                                  for t, ids in enumerate(self.grade_ids)] + [np.zeros(0, np.int64)])
+        r_from = np.concatenate(self.relevant_from + [np.zeros(0, np.int64)])
+        r_label = np.concatenate([np.array([self.labels[t].get(int(d), 0) for d in ids.tolist()],
+                                           dtype=np.int64)
+                                  for t, ids in enumerate(self.relevant_by_release)]
+                                 + [np.zeros(0, np.int64)])
+        g_release = np.concatenate([np.argsort(np.argsort(self.visible_from[ids], kind="stable"),
+                                               kind="stable") for ids in self.grade_ids]
+                                   + [np.zeros(0, np.int64)]).astype(np.int64)
+        return (g_off.astype(np.int64), g_ids.astype(np.int64), g_val.astype(np.int64), g_label,
+                g_release, g_off.astype(np.int64), r_from.astype(np.int64), r_label)
 
-    def hidden_online(self, arm: str, step: int) -> np.ndarray | None:
-        """Mask over the online arm's docnos of entities not released by ``step`` (None when
-        nothing is released during the stream); made once per release epoch."""
-        release = self._online_from.get(arm)
-        if release is None or not release.any():
-            return None
-        breaks = self._online_breaks.get(arm)
-        if breaks is None:
-            breaks = self._online_breaks[arm] = np.unique(release[release > 0])
-        epoch = int(np.searchsorted(breaks, step, side="right"))
-        cached = self._hidden.get(arm)
-        if cached is None or cached[0] != epoch:
-            cached = self._hidden[arm] = (epoch, release > step)
-        return cached[1]
+    def _prepare_static(self, lists: dict) -> tuple[np.ndarray, ...]:
+        """Every static arm's lists as flat arrays (arm-major, then topic) with offsets."""
+        n_topics = len(self.topics)
+        s_off = np.zeros((len(self.arm_names), n_topics + 1), dtype=np.int64)
+        ids, scores = [], []
+        start = 0
+        for i, a in enumerate(self.arm_names):
+            s_off[i, 0] = start
+            if a in lists:
+                lengths = np.array([len(d) for d in lists[a].docnos], dtype=np.int64)
+                s_off[i, 1:] = start + np.cumsum(lengths)
+                if lengths.sum():
+                    ids.append(self.vocab.ids(np.concatenate(lists[a].docnos)))
+                    scores.append(np.concatenate(lists[a].scores).astype(float))
+                start = int(s_off[i, -1])
+            else:
+                s_off[i, 1:] = start
+        s_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        s_scores = np.concatenate(scores) if scores else np.zeros(0)
+        lengths = (s_off[:, 1:] - s_off[:, :-1]).ravel()  # arm-major, then topic
+        self._segments = np.repeat(np.arange(len(lengths)), lengths)  # each entry's list
+        return s_off, s_ids, s_scores, self.visible_from[s_ids]
 
-    def static_lists(self, t: int, step: int) -> dict[str, tuple[np.ndarray, ...]]:
-        """Each static arm's (ids, scores, 0..4 grades) for topic ``t``: its first
-        ``list_depth`` entries released by ``step``.
+    def _epochs(self) -> tuple[np.ndarray, ...]:
+        """Per topic, the steps at which one of its static lists' documents is released: a
+        (topic, epoch) slot's static lists, and so its static plans' truths, are fixed."""
+        s_off, s_ids = self._flat[0], self._flat[1]
+        shows = self.visible_from[s_ids]
+        breaks = []
+        for t in range(len(self.topics)):
+            parts = [shows[s_off[a, t]:s_off[a, t + 1]] for a in range(s_off.shape[0])]
+            joined = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            breaks.append(np.unique(joined[joined > 0]))
+        b_off = np.concatenate([[0], np.cumsum([len(b) for b in breaks])]).astype(np.int64)
+        b_steps = np.concatenate(breaks + [np.zeros(0, np.int64)]).astype(np.int64)
+        slot_base = np.concatenate([[0], np.cumsum([len(b) + 1 for b in breaks])[:-1]]) \
+            .astype(np.int64)
+        self.n_slots = int(sum(len(b) + 1 for b in breaks))
+        return b_off, b_steps, slot_base
 
-        Cached per (topic, release epoch of the topic's own entries): the lists only change
-        when one of their documents is released, and are the same for every run.
-        """
-        epoch = int(np.searchsorted(self._topic_breaks[t], step, side="right"))
-        key = (t, epoch)
-        hit = self._static_cache.get(key)
+    def _compile_memory(self, arm) -> None:
+        from ltrr.arms.memory_kernel import compile_memory
+
+        arm.load()
+        docnos = np.asarray(arm.docnos, dtype=str)
+        release = self.late.reindex(docnos).fillna(0).to_numpy(np.int64)
+        position = {d: i for i, d in enumerate(docnos.tolist())}
+        qids = self.topics["qid"].astype(str).tolist()
+        own = np.array([position.get(q, -1) if self.self_hits else -1 for q in qids],
+                       dtype=np.int64)
+        depth = int(self.list_depth[self.arm_names.index(self.online[0])])
+        tables, keys, rows = compile_memory(arm, self.topics["query"].astype(str).tolist(),
+                                            depth, release, own)
+        self.memory = tables
+        self._memory_texts = (keys, rows)
+        self.memory_vocab = self.vocab.ids(docnos)  # memory position -> vocabulary id
+        self.memory_position = np.full(len(self.vocab), -1, dtype=np.int64)
+        self.memory_position[self.memory_vocab] = np.arange(len(docnos))
+
+    # -- a seed's tables ---------------------------------------------------------------
+    def seed(self, seed: int) -> SeedTables:
+        """The seed's tables (made once; the last ``SEED_CACHES`` seeds are kept)."""
+        hit = self._seeds.pop(seed, None)
         if hit is None:
-            hit = {}
-            for i, a in enumerate(self.arm_names):
-                if a in self.static:
-                    ids, scores, grades, shows = self.static[a][t]
-                    keep = np.flatnonzero(shows <= step)[: self.list_depth[i]]
-                    hit[a] = (ids[keep], scores[keep], grades[keep])
-            self._static_cache[key] = hit
+            hit = self._make_seed(seed)
+        self._seeds[seed] = hit
+        while len(self._seeds) > SEED_CACHES:
+            self._seeds.pop(next(iter(self._seeds)))
         return hit
 
-    def new_run(self, seed: int) -> None:
-        """Start a run of ``seed``: its tie keys, and its caches of step truths.
+    def _make_seed(self, seed: int) -> SeedTables:
+        keys = tie_keys(self.vocab.docnos, seed)
+        tb = self.tables
+        order = np.lexsort((keys[tb.s_ids], -tb.s_scores, self._segments))
+        cache = StaticCache.empty(self.n_slots, min(self.n_slots, max(self.stream_length, 1)),
+                                  len(tb.static_rows), self.settings.page, len(self.arm_names))
+        memory = None
+        if self.memory is not None:
+            from ltrr.arms.memory_kernel import seed_hashes
 
-        Truths depend on the topic, the release epoch, the arms' lists and the seed's tie
-        keys, not on the policy, so every run of a seed shares them (the last
-        ``SEED_CACHES`` seeds are kept): a topic's static plans are computed once per seed and
-        epoch, its memory plans once per distinct memory list.
-        """
-        cache = self._seed_caches.pop(seed, None)
-        if cache is None:
-            cache = {"keys": tie_keys(self.vocab.docnos, seed), "static": {}, "online": {}}
-        self._seed_caches[seed] = cache
-        while len(self._seed_caches) > SEED_CACHES:
-            self._seed_caches.pop(next(iter(self._seed_caches)))
-        self._seed, self._cache, self._keys = seed, cache, cache["keys"]
-        self._static_truths, self._online_truths = cache["static"], cache["online"]
-        self._extend_keys()  # documents surfaced since the seed's last run (a key is a pure
-        # hash of seed and docno, so the cached truths stay valid)
+            memory = seed_hashes(self.memory, *self._memory_texts, seed, keys[self.memory_vocab])
+        return SeedTables(seed, keys, tb.s_ids[order], tb.s_scores[order], tb.s_shows[order],
+                          cache, memory)
 
-    def truths(self, t: int, step: int, lists: dict[str, tuple[np.ndarray, ...]]) -> "PlanTruths":
-        """Every plan's page and expected clicks for topic ``t`` from the arms' ``lists``
-        (arm -> (ids, scores, grades)).
+    # -- a run's arrays -------------------------------------------------------------------
+    def buffers(self) -> StepBuffers:
+        """Scratch and output arrays of one step (the per-step loop makes new ones when an
+        outside online arm grows the vocabulary)."""
+        width = int(self.list_depth.max()) if len(self.list_depth) else 1
+        return StepBuffers.make(len(self.arm_names), width, len(self.vocab),
+                                len(self.plan_ids), self.settings.page)
 
-        Plans that draw from no online arm depend only on the static lists: their truth is
-        cached per topic and release epoch. The others depend on the online arms' lists too
-        (their ids in order for RRF, which reads ranks only; also their scores for CombSUM):
-        cached per topic and list, a few lists per topic.
-        """
-        epoch = int(np.searchsorted(self._topic_breaks[t], step, side="right"))
-        self._extend_keys()
-        parts = []
-        if len(self._static_plans):
-            truth = self._static_truths.get((t, epoch))
-            if truth is None:
-                truth = self._static_truths[t, epoch] = StepTruth.of(
-                    [lists[a] for a in self.arm_names], self.depths[self._static_plans],
-                    self.settings, self._keys)
-            parts.append(truth)
-        if len(self._online_plans):
-            key = [epoch]
-            for a in self.online:
-                key.append(lists[a][0].tobytes())
-                if self.settings.fusion != "rrf":
-                    key.append(lists[a][1].tobytes())
-            key = tuple(key)
-            known = self._online_truths.setdefault(t, {})
-            truth = known.get(key)
-            if truth is None:
-                if len(known) >= ONLINE_LISTS_PER_TOPIC:
-                    known.pop(next(iter(known)))
-                truth = known[key] = StepTruth.of(
-                    [lists[a] for a in self.arm_names], self.depths[self._online_plans],
-                    self.settings, self._keys)
-            parts.append(truth)
-        return PlanTruths(parts, self._part_rows, self._part_of)
+    def online_arm(self, seed: int, n_steps: int):
+        """The compiled memory arm of a run of ``seed`` with ``n_steps`` queries (a fresh
+        state: the memory starts from its predicted queries at every run), or an empty one
+        (``arm`` -1) when the world has no memory arm."""
+        from ltrr.arms.memory_kernel import MemoryScratch, MemoryState
+        from ltrr.simulation.engine import OnlineArm
 
-    def ranked_truths(self, t: int, lists: dict[str, tuple[np.ndarray, ...]], stage,
-                      context: np.ndarray) -> tuple["PlanTruths", CandidatePool, np.ndarray]:
-        """Every plan's page ranked by a learned ``stage``
-        (:class:`ltrr.ranking.stage.LearnedStage`): the pool scored once, each plan's page the
-        top of its own union. Not cached: the scores follow the context and every arm's
-        scores. Also returns the pool and its feature matrix (for online training)."""
-        from ltrr.ranking.features import pages_from_scores
+        page = self.settings.page
+        if self.memory is None:
+            return _NO_ONLINE.get()
+        tables = self.memory
+        n_keys = len(tables.exact_row)
+        widest = max(int(np.diff(tables.p_off).max()) if n_keys else 0, 0) + \
+            max(int(np.diff(tables.c_off).max()) if n_keys else 0, 0) + 1
+        depth = int(tables.params[2])
+        return OnlineArm(self.arm_names.index(self.online[0]), tables, self.seed(seed).memory,
+                         MemoryState.empty(n_keys, page * max(n_steps, 1) + 1),
+                         MemoryScratch.make(len(self.memory_vocab), widest,
+                                            int(tables.params[0]), depth),
+                         self.memory_vocab, self.memory_position)
 
-        self._extend_keys()
-        pool, grades = StepTruth.pool_of([lists[a] for a in self.arm_names])
-        X = stage.features(pool, self.vocab.docnos, context)
-        pages, in_union = pages_from_scores(pool, self.depths, stage.model.score(X),
-                                            self.settings.page, self._keys[pool.docs])
-        truth = StepTruth.from_pages(pool, grades, pages, in_union, self.depths, self.settings)
-        every = np.arange(len(self.plan_ids))
-        return PlanTruths([truth], [every], np.stack([np.zeros_like(every), every], axis=1)), \
-            pool, X
+    def grow(self, seed: int) -> np.ndarray:
+        """Tie keys of documents an outside online arm surfaced after the world was made
+        (the vocabulary grew): the seed's keys, extended; such documents are out from step 0."""
+        st = self.seed(seed)
+        extra = self.vocab.docnos[len(st.keys):]
+        self.visible_from = np.concatenate([self.visible_from, np.zeros(len(extra), np.int64)])
+        keys = np.concatenate([st.keys, tie_keys(extra, seed)])
+        self._seeds[seed] = st._replace(keys=keys)
+        return keys
 
-    def _extend_keys(self) -> None:
-        """Tie keys for documents the memory arm surfaced after the run started."""
-        if len(self._keys) < len(self.vocab):
-            self._keys = self._cache["keys"] = np.concatenate(
-                [self._keys, tie_keys(self.vocab.docnos[len(self._keys):], self._seed)])
+    def online_candidates(self, name: str, query: str, qid: str, step: int
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """An outside online arm's list for one query at ``step`` (vocabulary ids, rounded
+        scores, best first by the seed-free part of the tie rule: rounded score; the arm's
+        own order among ties it cut). Documents not released by ``step`` are left out before
+        its top ``k`` is taken (from its ``ranked`` arrays with a ``hidden`` mask over its
+        ``docnos``; an arm with only ``search`` must not know unreleased documents); on BEIR
+        data the document whose id is the query's is dropped."""
+        from ltrr.kernel.ties import round_scores
+
+        arm = self.arms[name]
+        depth = int(self.list_depth[self.arm_names.index(name)])
+        k = depth + int(self.self_hits)
+        ranked = getattr(arm, "ranked", None)
+        if callable(ranked):
+            hidden = None
+            if hasattr(arm, "docnos") and not self.late.empty:
+                release = self.late.reindex(np.asarray(arm.docnos, dtype=str)).fillna(0) \
+                    .to_numpy(np.int64)
+                hidden = release > step
+            docnos, scores = ranked(query, k) if hidden is None else ranked(query, k,
+                                                                             hidden=hidden)
+            docnos, scores = list(map(str, docnos)), np.asarray(scores, dtype=float)
+        else:
+            found = arm.search(query, k)
+            docnos = [str(d) for d, _ in found]
+            scores = np.array([sc for _, sc in found], dtype=float)
+        if self.self_hits:
+            keep = [i for i, d in enumerate(docnos) if d != qid][:depth]
+            docnos, scores = [docnos[i] for i in keep], scores[keep]
+        scores = round_scores(scores)
+        order = np.argsort(-scores, kind="stable")
+        return self.vocab.ids_adding([docnos[i] for i in order]), scores[order]
+
+    # -- for the per-step loop and the tools ---------------------------------------------
+    def static_lists(self, t: int, step: int, seed: int = 0) -> dict[str, tuple[np.ndarray, ...]]:
+        """Each static arm's (ids, rounded scores, 0..4 grades) for topic ``t`` at ``step``:
+        its first ``list_depth`` entries released by then, in ``seed``'s tie order."""
+        st = self.seed(seed)
+        out = {}
+        for i, a in enumerate(self.arm_names):
+            if a in self.online:
+                continue
+            lo, hi = self.tables.s_off[i, t], self.tables.s_off[i, t + 1]
+            keep = lo + np.flatnonzero(st.s_shows[lo:hi] <= step)[: self.list_depth[i]]
+            ids = st.s_ids[keep]
+            out[a] = (ids, st.s_scores[keep], self.grades_of(t, ids))
+        return out
 
     def grades_of(self, t: int, ids: np.ndarray) -> np.ndarray:
         """The 0..4 grades of doc ``ids`` for topic ``t`` (0 where unjudged)."""
@@ -325,3 +435,41 @@ class World:
     def n_relevant(self, t: int, step: int) -> int:
         """Relevant documents of topic ``t`` released by ``step``."""
         return int(np.searchsorted(self.relevant_from[t], step, side="right"))
+
+
+def _empty_online_arm():
+    """The compiled loop's stand-in for "no memory arm" (arrays of the right types)."""
+    from ltrr.arms.memory_kernel import (MemoryScratch, MemorySeed, MemoryState,
+                                         MemoryTables)
+    from ltrr.simulation.engine import OnlineArm
+
+    i0, f0, u0 = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.uint64)
+    tables = MemoryTables(i0, i0, i0, np.zeros(1, np.int64), i0, f0, np.zeros(1, np.int64), i0,
+                          f0, np.zeros(1, np.int64), i0, f0, i0, i0, np.zeros(3))
+    return OnlineArm(-1, tables, MemorySeed(u0, u0, u0), MemoryState.empty(0, 1),
+                     MemoryScratch.make(0, 1, 1, 1), i0, i0)
+
+
+class _Lazy:
+    """Made on first use (the stand-in imports the engine, which imports this module)."""
+
+    def __init__(self, make) -> None:
+        self.make, self.value = make, None
+
+    def get(self):
+        if self.value is None:
+            self.value = self.make()
+        return self.value
+
+
+_NO_ONLINE = _Lazy(_empty_online_arm)
+
+
+def _lists_hash(lists) -> str:
+    """SHA-256 (first 16 hex digits) of an arm's lists: docnos and rounded scores per topic."""
+    digest = hashlib.sha256()
+    for docnos, scores in zip(lists.docnos, lists.scores):
+        digest.update("\t".join(map(str, docnos.tolist())).encode())
+        digest.update(np.asarray(scores, dtype="<f8").tobytes())
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]

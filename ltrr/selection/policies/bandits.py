@@ -4,12 +4,12 @@ All ignore the context. ``thompson`` and ``exp3`` need rewards in [0, 1]: they l
 the reward clipped to ``[0, reward_cap]`` and divided by ``reward_cap`` (default 1: with
 click rewards, a page with a click, net of its cost, is a full success, a page without
 one, or one that cost more than it earned, a failure). ``epsilon_greedy`` and ``ucb1``
-learn from the raw reward in clicks (see
-:class:`~ltrr.selection.policies.decisions.RewardScale`).
+learn from the raw reward in clicks (see :mod:`~ltrr.selection.policies.decisions`).
 
-- ``epsilon_greedy`` and ``thompson`` wrap obp's ``EpsilonGreedy`` and ``BernoulliTS``
-  (``len_list=1``, ``batch_size=1``: updated every step, seeded with ``random_state``); obp
-  decides, ltrr adds the propensity obp does not report.
+- ``epsilon_greedy`` and ``thompson`` keep their counts in obp's ``EpsilonGreedy`` and
+  ``BernoulliTS`` models (``len_list=1``, ``batch_size=1``: updated every step); the
+  decision is ltrr's compiled one (:mod:`~ltrr.selection.policies.kernels`), drawn from the
+  policy's own Generator, with obp's rules and an exact propensity obp does not report.
 - ``ucb1`` and ``exp3`` are written here because obp 0.4.1 has neither.
 """
 
@@ -19,18 +19,30 @@ import numpy as np
 
 from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
-from ltrr.selection.policies.argmax import beta_argmax_probabilities, beta_argmax_probability
-from ltrr.selection.policies.decisions import (IndexPolicy, PlanPolicy, capped_scale, check_param,
+from ltrr.selection.policies import kernels
+from ltrr.selection.policies.argmax import BETA, family_stats
+from ltrr.selection.policies.decisions import (PlanPolicy, check_param, checked_cap,
                                                checked_epsilon, is_number)
+from ltrr.selection.policies.kernels import PolicyArrays
+
+
+def _share_counts(model) -> None:
+    """obp's counts as float arrays, its per-batch copies the same arrays (``batch_size=1``:
+    obp would copy them after every update anyway)."""
+    model.action_counts = model.action_counts.astype(float)
+    model.reward_counts = model.reward_counts.astype(float)
+    model.action_counts_temp = model.action_counts
+    model.reward_counts_temp = model.reward_counts
 
 
 class EpsilonGreedy(PlanPolicy):
-    """obp's ``EpsilonGreedy``: with probability ``epsilon`` a uniform plan, else the plan
-    with the best mean reward (obp plays uniformly until every plan has been tried once).
+    """obp's ``EpsilonGreedy`` rule: with probability ``epsilon`` a uniform plan, else the
+    plan with the best mean reward (uniformly until every plan has been tried once).
 
-    Propensity (exact): ``1 - epsilon + epsilon / K`` for the greedy plan, ``epsilon / K``
-    for the others, ``1 / K`` while some plan is untried. Greedy ties are broken as obp
-    breaks them (deterministically, by its ``argsort``), so the greedy plan here is obp's.
+    Propensity (exact): ``(1 - epsilon) / ties + epsilon / K`` for a greedy plan (``ties``
+    plans share the best mean: obp breaks such ties by its ``argsort``'s order, ltrr
+    uniformly at random), ``epsilon / K`` for the others, ``1 / K`` while some plan is
+    untried.
     """
 
     name = "epsilon_greedy"
@@ -43,31 +55,20 @@ class EpsilonGreedy(PlanPolicy):
         self.epsilon = checked_epsilon(self.name, epsilon)
         self.model = obp().policy.EpsilonGreedy(n_actions=self.n_plans, len_list=1, batch_size=1,
                                                 random_state=random_state, epsilon=self.epsilon)
+        _share_counts(self.model)
 
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        m, k = self.model, self.n_plans
-        if m.action_counts.min() == 0:
-            return np.full(k, 1.0 / k)
-        greedy = (m.reward_counts / m.action_counts).argsort()[::-1][0]  # obp's own rule
-        probs = np.full(k, self.epsilon / k)
-        probs[greedy] += 1.0 - self.epsilon
-        return probs
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        plan = int(self.model.select_action()[0])
-        return plan, float(self.probabilities(context)[plan])
-
-    def update(self, context: np.ndarray, plan: int, reward: float,
-               arm_rewards: dict[str, float] | None = None) -> None:
-        self.model.update_params(action=plan, reward=self.scale(reward))
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(kernels.EPSILON_GREEDY, ints=np.array([-1, self.n_plans]),
+                               floats=np.array([self.epsilon]), v0=self.model.action_counts,
+                               v1=self.model.reward_counts)
 
 
-class UCB1(IndexPolicy):
+class UCB1(PlanPolicy):
     """UCB1 (Auer, Cesa-Bianchi & Fischer 2002): the plan maximising
     ``mean + sqrt(c * ln t / n)``; untried plans first. Rewards are raw (clicks): ``c = 2``
-    is the textbook constant for rewards of unit range, here for noise of about one click. Ties (including among untried plans)
-    are broken uniformly at random, so the propensity is ``1 / n_ties`` (else 1.0).
-    Written here: obp 0.4.1 has no UCB1.
+    is the textbook constant for rewards of unit range, here for noise of about one click.
+    Ties (including among untried plans) are broken uniformly at random, so the propensity
+    is ``1 / n_ties`` (else 1.0). Written here: obp 0.4.1 has no UCB1.
     """
 
     name = "ucb1"
@@ -81,16 +82,9 @@ class UCB1(IndexPolicy):
         self.counts = np.zeros(self.n_plans)
         self.sums = np.zeros(self.n_plans)
 
-    def _scores(self) -> np.ndarray:
-        if self.counts.min() == 0:
-            return (self.counts == 0).astype(float)  # untried plans tie at the top
-        t = self.counts.sum()
-        return self.sums / self.counts + np.sqrt(self.c * np.log(t) / self.counts)
-
-    def update(self, context: np.ndarray, plan: int, reward: float,
-               arm_rewards: dict[str, float] | None = None) -> None:
-        self.counts[plan] += 1
-        self.sums[plan] += self.scale(reward)
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(kernels.UCB1, ints=np.array([-1, self.n_plans]),
+                               floats=np.array([self.c]), v0=self.counts, v1=self.sums)
 
 
 class BernoulliThompson(PlanPolicy):
@@ -99,13 +93,12 @@ class BernoulliThompson(PlanPolicy):
 
     Rewards need not be binary: following Agrawal & Goyal (2012), each reward on the capped
     [0, 1] scale (see the module doc) is turned into a Bernoulli draw with that success
-    probability (from this policy's own rng) before obp updates its Beta posterior.
+    probability (from this policy's own rng) before the Beta posterior is updated.
 
     Propensity (exact): the probability that the chosen plan's Beta posterior draw is the
     largest, a one-dimensional integral computed by quadrature to ~1e-11
-    (:func:`~ltrr.selection.policies.argmax.beta_argmax_probability`; all plans:
-    ``beta_argmax_probabilities``). It draws nothing, so decisions do not depend on whether
-    probabilities were asked for.
+    (:mod:`~ltrr.selection.policies.argmax`). It draws nothing, so decisions do not depend on
+    whether probabilities were asked for.
     """
 
     name = "thompson"
@@ -118,27 +111,23 @@ class BernoulliThompson(PlanPolicy):
         for key, value in (("alpha", alpha), ("beta", beta)):
             check_param(is_number(value) and value > 0, self.name, key,
                         f"must be a number > 0, got {value!r}")
-        self.scale = capped_scale(self.name, reward_cap)
+        self.alpha, self.beta = float(alpha), float(beta)
+        self.reward_cap = checked_cap(self.name, reward_cap)
         self.model = obp().policy.BernoulliTS(
             n_actions=self.n_plans, len_list=1, batch_size=1, random_state=random_state,
-            alpha=np.full(self.n_plans, float(alpha)), beta=np.full(self.n_plans, float(beta)))
+            alpha=np.full(self.n_plans, self.alpha), beta=np.full(self.n_plans, self.beta))
+        _share_counts(self.model)
 
     def posterior(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per plan, the Beta parameters obp's ``select_action`` draws from."""
+        """Per plan, the Beta parameters of its posterior."""
         m = self.model
         return m.reward_counts + m.alpha, m.action_counts - m.reward_counts + m.beta
 
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return beta_argmax_probabilities(*self.posterior())
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        plan = int(self.model.select_action()[0])
-        return plan, beta_argmax_probability(*self.posterior(), plan)
-
-    def update(self, context: np.ndarray, plan: int, reward: float,
-               arm_rewards: dict[str, float] | None = None) -> None:
-        success = float(self.rng.random() < self.scale(reward))
-        self.model.update_params(action=plan, reward=success)
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(kernels.THOMPSON, ints=np.array([-1, self.n_plans]),
+                               floats=np.array([self.alpha, self.beta, self.reward_cap]),
+                               v0=self.model.reward_counts, v1=self.model.action_counts,
+                               m0=family_stats(BETA, *self.posterior()))
 
 
 class EXP3(PlanPolicy):
@@ -158,21 +147,10 @@ class EXP3(PlanPolicy):
         check_param(is_number(gamma) and 0 < gamma <= 1, self.name, "gamma",
                     f"must be a number in (0, 1], got {gamma!r}")
         self.gamma = float(gamma)
-        self.scale = capped_scale(self.name, reward_cap)
+        self.reward_cap = checked_cap(self.name, reward_cap)
         self.log_weights = np.zeros(self.n_plans)
 
-    def probabilities(self, context: np.ndarray | None = None,
-                      truth: np.ndarray | None = None) -> np.ndarray:
-        w = np.exp(self.log_weights - self.log_weights.max())
-        return (1.0 - self.gamma) * w / w.sum() + self.gamma / self.n_plans
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        probs = self.probabilities()
-        plan = int(np.searchsorted(np.cumsum(probs), self.rng.random() * probs.sum(), side="right"))
-        plan = min(plan, self.n_plans - 1)
-        return plan, float(probs[plan])
-
-    def update(self, context: np.ndarray, plan: int, reward: float,
-               arm_rewards: dict[str, float] | None = None) -> None:
-        p = self.probabilities()[plan]
-        self.log_weights[plan] += self.gamma * self.scale(reward) / (p * self.n_plans)
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(kernels.EXP3, ints=np.array([-1, self.n_plans]),
+                               floats=np.array([self.gamma, self.reward_cap]),
+                               v0=self.log_weights)

@@ -15,7 +15,9 @@ import numpy as np
 
 from ltrr.errors import InputError
 from ltrr.selection.plans import PlanSpace, plan_id, split_budget
+from ltrr.selection.policies import kernels
 from ltrr.selection.policies.decisions import PlanPolicy
+from ltrr.selection.policies.kernels import PolicyArrays
 
 
 class FixedPlan(PlanPolicy):
@@ -33,11 +35,8 @@ class FixedPlan(PlanPolicy):
             raise InputError(f"policy '{self.name}' needs plan '{plan_id}', which is not in the "
                              f"plan space ({', '.join(plans.ids)})") from None
 
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        return self.plan, 1.0
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return np.eye(self.n_plans)[self.plan]
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(kernels.FIXED, ints=np.array([self.plan, self.n_plans]))
 
 
 class SingleArm(FixedPlan):
@@ -71,8 +70,5 @@ class Uniform(PlanPolicy):
     name = "uniform"
     uses_context = False
 
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        return int(self.rng.integers(self.n_plans)), 1.0 / self.n_plans
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return np.full(self.n_plans, 1.0 / self.n_plans)
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(kernels.UNIFORM, ints=np.array([-1, self.n_plans]))

@@ -14,12 +14,13 @@ after every update; here both are the same array).
 obp learns from the raw reward (clicks minus cost), as in obp's own simulations, so
 ``alpha`` and ``v`` are in clicks.
 
-The decision is computed here, from obp's ``A_inv`` and ``b``, for every plan at once:
-``A_inv @ x`` gives each plan's estimate ``x . theta_a`` and variance ``x' A_a^-1 x`` in two
-array operations, where obp's ``select_action`` loops over plans in Python (and LinTS draws
-a full multivariate normal per plan through an SVD). The rules are obp's, with exact ties
-(a cold start: every plan's model identical) broken uniformly at random rather than by
-obp's ``argsort`` order. Randomness comes from the policy's own seeded rng.
+The decision is computed by ltrr's compiled kernel (:mod:`~ltrr.selection.policies.kernels`)
+from obp's ``A_inv`` and ``b``, for every plan in one pass (each plan's estimate
+``x . theta_a`` and variance ``x' A_a^-1 x``), where obp's ``select_action`` loops over plans
+in Python (and LinTS draws a full multivariate normal per plan through an SVD). The rules
+are obp's, with exact ties (a cold start: every plan's model identical) broken uniformly at
+random rather than by obp's ``argsort`` order. Randomness comes from the policy's own seeded
+rng.
 """
 
 from __future__ import annotations
@@ -28,15 +29,15 @@ import numpy as np
 
 from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
-from ltrr.selection.policies.argmax import normal_argmax_probabilities, normal_argmax_probability
-from ltrr.selection.policies.decisions import (PlanPolicy, argmax_random_ties, check_param,
-                                               checked_epsilon, is_number, tie_distribution)
+from ltrr.selection.policies import kernels
+from ltrr.selection.policies.decisions import PlanPolicy, check_param, checked_epsilon, is_number
+from ltrr.selection.policies.kernels import PolicyArrays
 
 
 class _LinearPolicy(PlanPolicy):
     """obp's model, updated in place by obp's rank-one formula; per-plan means and variances."""
 
-    reward_factor = 1.0  # what the reward is multiplied by before obp sees it
+    kind = -1
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int,
                  reward_range: tuple[float, float]) -> None:
@@ -44,28 +45,34 @@ class _LinearPolicy(PlanPolicy):
         check_param(isinstance(n_features, int) and n_features >= 1, self.name, "n_features",
                     f"must be an integer >= 1, got {n_features!r}")
 
-    def estimates(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per plan: ``x . theta_a`` and ``x' A_a^-1 x`` (``A_a^-1`` is symmetric)."""
-        a_inv_x = self.model.A_inv @ x  # (n_plans, dim)
-        means = np.einsum("kd,dk->k", a_inv_x, self.model.b)
-        return means, np.maximum(a_inv_x @ x, 0.0)
-
     def _share_arrays(self) -> None:
         """Make obp's per-batch copies the model itself (``batch_size=1``: obp would copy
         them after every update anyway)."""
-        self.model.A_inv = self.model.A_inv_temp
-        self.model.b = self.model.b_temp
+        self.model.A_inv = np.ascontiguousarray(self.model.A_inv, dtype=float)
+        self.model.b = np.ascontiguousarray(self.model.b, dtype=float)
+        self.model.A_inv_temp = self.model.A_inv
+        self.model.b_temp = self.model.b
+
+    def _setting(self) -> float:
+        raise NotImplementedError
+
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(self.kind, ints=np.array([-1, self.n_plans]),
+                               floats=np.array([self._setting()]), t0=self.model.A_inv,
+                               m0=self.model.b)
+
+    def estimates(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per plan: ``x . theta_a`` and ``x' A_a^-1 x``."""
+        means, variances = np.empty(self.n_plans), np.empty(self.n_plans)
+        kernels.linear_estimates(self.model.A_inv, self.model.b,
+                                 np.ascontiguousarray(self.check_context(x)), means, variances)
+        return means, variances
 
     def update(self, context: np.ndarray, plan: int, reward: float,
                arm_rewards: dict[str, float] | None = None) -> None:
-        x = self.check_context(context)
-        m = self.model
-        a_inv = m.A_inv_temp[plan]
-        a_inv_x = a_inv @ x
-        a_inv -= np.outer(a_inv_x, a_inv_x) / (1.0 + x @ a_inv_x)
-        m.b_temp[:, plan] += self.scale(reward) * self.reward_factor * x
-        m.n_trial += 1
-        m.action_counts[plan] += 1
+        super().update(context, plan, reward, arm_rewards)
+        self.model.n_trial += 1
+        self.model.action_counts[plan] += 1
 
 
 class LinUCB(_LinearPolicy):
@@ -75,6 +82,7 @@ class LinUCB(_LinearPolicy):
     """
 
     name = "linucb"
+    kind = kernels.LINUCB
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, alpha: float = 1.0) -> None:
@@ -87,15 +95,12 @@ class LinUCB(_LinearPolicy):
                                          epsilon=self.alpha)
         self._share_arrays()
 
+    def _setting(self) -> float:
+        return self.alpha
+
     def scores(self, context: np.ndarray) -> np.ndarray:
-        means, variances = self.estimates(self.check_context(context))
+        means, variances = self.estimates(context)
         return means + self.alpha * np.sqrt(variances)
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        return argmax_random_ties(self.scores(context), self.rng)
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return tie_distribution(self.scores(context))
 
 
 class LinTS(_LinearPolicy):
@@ -105,8 +110,7 @@ class LinTS(_LinearPolicy):
     Only the score ``x . theta_a`` matters, and it is normal with mean ``x . theta_hat_a``
     and variance ``v^2 x' A_a^-1 x``, independent across plans, so the scores are drawn
     directly: the decision distribution of obp's ``select_action`` (checked in the tests),
-    without a ``dim``-variate draw and SVD per plan (about 3 ms per step at 16 plans and 25
-    features in obp, against 0.1 ms here).
+    without a ``dim``-variate draw and SVD per plan.
 
     obp fixes the posterior scale ``v`` at 1; ltrr exposes it by feeding obp the reward
     divided by ``v`` (posterior means scale by ``1/v``, the covariance stays, so the argmax
@@ -114,12 +118,12 @@ class LinTS(_LinearPolicy):
 
     Propensity (exact): the probability that the chosen plan's normal score is the largest,
     a one-dimensional integral computed by quadrature to ~1e-11
-    (:func:`~ltrr.selection.policies.argmax.normal_argmax_probability`; all plans:
-    ``normal_argmax_probabilities``; a plan with zero variance, at a zero context, is a
-    point mass, handled exactly). It draws nothing from the rng.
+    (:mod:`~ltrr.selection.policies.argmax`; a plan with zero variance, at a zero context, is
+    a point mass, handled exactly). It draws nothing from the rng.
     """
 
     name = "lints"
+    kind = kernels.LINTS
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, v: float = 0.5) -> None:
@@ -130,19 +134,13 @@ class LinTS(_LinearPolicy):
                                         batch_size=1, random_state=random_state)
         self._share_arrays()
 
+    def _setting(self) -> float:
+        return self.reward_factor
+
     def score_distribution(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per plan, the mean and standard deviation of the score ``x . theta_a``."""
-        means, variances = self.estimates(self.check_context(context))
+        means, variances = self.estimates(context)
         return means, np.sqrt(variances)
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        means, sd = self.score_distribution(context)
-        plan, _ = argmax_random_ties(means + sd * self.rng.standard_normal(self.n_plans),
-                                     self.rng)  # ties only among zero-variance plans
-        return plan, normal_argmax_probability(means, sd, plan)
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return normal_argmax_probabilities(*self.score_distribution(context))
 
 
 class LinEpsilonGreedy(_LinearPolicy):
@@ -153,6 +151,7 @@ class LinEpsilonGreedy(_LinearPolicy):
     """
 
     name = "lin_epsilon_greedy"
+    kind = kernels.LIN_EPSILON
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *,
@@ -165,16 +164,5 @@ class LinEpsilonGreedy(_LinearPolicy):
                                                    epsilon=self.epsilon)
         self._share_arrays()
 
-    def _distribution(self, means: np.ndarray) -> np.ndarray:
-        return (1.0 - self.epsilon) * tie_distribution(means) + self.epsilon / self.n_plans
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return self._distribution(self.estimates(self.check_context(context))[0])
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        means, _ = self.estimates(self.check_context(context))
-        if self.rng.random() < self.epsilon:
-            plan = int(self.rng.integers(self.n_plans))
-        else:
-            plan, _ = argmax_random_ties(means, self.rng)
-        return plan, float(self._distribution(means)[plan])
+    def _setting(self) -> float:
+        return self.epsilon

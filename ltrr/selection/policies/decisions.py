@@ -1,10 +1,11 @@
-"""How policies turn scores into a decision, a propensity and a learning signal.
+"""What ltrr's policies share: the base class that calls the compiled decisions, the checks
+of hyper-parameters, and the rewards a policy learns from.
 
-- :class:`RewardScale` gives a policy the reward in the units it learns in. Most policies
-  learn from the loop's raw reward (clicks minus cost), so their exploration constants
-  (UCB1's ``c``, LinUCB's ``alpha``, LinTS's ``v``) are in clicks on every ltrr benchmark.
-  Bernoulli Thompson sampling and EXP3 need rewards in [0, 1]; they take a hyper-parameter
-  ``reward_cap`` and learn from ``min(max(reward, 0), cap) / cap``. With the default cap of
+- Rewards: most policies learn from the loop's raw reward (clicks minus cost), so their
+  exploration constants (UCB1's ``c``, LinUCB's ``alpha``, LinTS's ``v``) are in clicks on
+  every ltrr benchmark. Bernoulli Thompson sampling and EXP3 need rewards in [0, 1]; they
+  take a hyper-parameter ``reward_cap`` and learn from ``min(max(reward, 0), cap) / cap``
+  (:func:`~ltrr.selection.policies.kernels.capped`). With the default cap of
   1 and click rewards that is "did the page earn a click, net of its cost": a page with one
   or more clicks and no cost is a success, a click minus a cost of 0.2 is a success with
   probability 0.8 (Thompson) or a reward of 0.8 (EXP3), a page without clicks or one that
@@ -12,11 +13,10 @@
   by the benchmark's whole reward range, "every result on the page clicked", put typical
   rewards near 0.1 and made both learn far more slowly than the policies that see
   clicks.) A tuning grid can vary ``reward_cap`` like any other hyper-parameter.
-- :func:`argmax_random_ties` picks a best score uniformly among ties and returns the exact
-  propensity ``1 / n_ties``.
-- Thompson sampling's propensities are exact integrals: see
-  :mod:`ltrr.selection.policies.argmax`.
-- :class:`PlanPolicy` is the common base of ltrr's policies, and :func:`hyper_parameters`
+- Decisions: :class:`PlanPolicy` is the common base of ltrr's policies; its ``choose``,
+  ``update`` and ``probabilities`` call :mod:`ltrr.selection.policies.kernels` (exact ties
+  broken uniformly at random, propensity ``1 / n_ties``; Thompson sampling's propensities
+  are exact integrals, :mod:`ltrr.selection.policies.argmax`). :func:`hyper_parameters`
   lists a policy's hyper-parameters with their defaults (its keyword-only arguments).
 - :func:`check_param` turns a bad hyper-parameter into an :class:`~ltrr.errors.InputError`
   naming the policy and the key.
@@ -31,19 +31,7 @@ import numpy as np
 from ltrr.errors import InputError
 from ltrr.selection.base import Policy
 from ltrr.selection.plans import PlanSpace
-
-
-class RewardScale:
-    """The reward a policy learns from: the raw reward (``cap=None``), or the reward clipped
-    to ``[0, cap]`` and divided by ``cap`` (a number in [0, 1])."""
-
-    def __init__(self, cap: float | None = None) -> None:
-        self.cap = cap
-
-    def __call__(self, reward: float) -> float:
-        if self.cap is None:
-            return float(reward)
-        return min(self.cap, max(0.0, float(reward))) / self.cap
+from ltrr.selection.policies import kernels
 
 
 def check_reward_range(reward_range: tuple[float, float]) -> None:
@@ -52,20 +40,6 @@ def check_reward_range(reward_range: tuple[float, float]) -> None:
     if not np.isfinite([low, high]).all() or not high > low:
         raise InputError(f"reward range must be two finite numbers low < high, "
                          f"got {tuple(reward_range)!r}", field="reward_range")
-
-
-def argmax_random_ties(scores: np.ndarray, rng: np.random.Generator) -> tuple[int, float]:
-    """Index of a maximal score, uniform among exact ties; and its probability."""
-    best = np.flatnonzero(scores == scores.max())
-    if len(best) == 1:
-        return int(best[0]), 1.0
-    return int(best[rng.integers(len(best))]), 1.0 / len(best)
-
-
-def tie_distribution(scores: np.ndarray) -> np.ndarray:
-    """Distribution of :func:`argmax_random_ties` over all indices."""
-    best = scores == scores.max()
-    return best / best.sum()
 
 
 def check_param(ok: bool, policy: str, key: str, message: str) -> None:
@@ -85,20 +59,23 @@ def checked_epsilon(policy: str, epsilon: object) -> float:
     return float(epsilon)
 
 
-def capped_scale(policy: str, reward_cap: object) -> RewardScale:
-    """The [0, 1] scale of a policy with hyper-parameter ``reward_cap`` (a finite number > 0)."""
+def checked_cap(policy: str, reward_cap: object) -> float:
+    """A reward cap: a finite number > 0 (the policy learns from rewards on [0, 1])."""
     check_param(is_number(reward_cap) and 0 < reward_cap < np.inf, policy, "reward_cap",
                 f"must be a finite number > 0, got {reward_cap!r}")
-    return RewardScale(float(reward_cap))
+    return float(reward_cap)
 
 
 class PlanPolicy(Policy):
-    """Common state of ltrr's policies: the plan space, the reward scale and the context check.
+    """Common state of ltrr's policies: the plan space and the compiled decision.
 
+    A subclass keeps its state in arrays and returns them from :meth:`arrays` as a
+    :class:`~ltrr.selection.policies.kernels.PolicyArrays` (made once, mutated in place);
+    :meth:`choose`, :meth:`update` and :meth:`probabilities` call the compiled
+    :mod:`~ltrr.selection.policies.kernels`, which the compiled run loop calls too.
     Hyper-parameters are the keyword-only arguments of a subclass's ``__init__``; their
     defaults are the documented defaults (see :func:`hyper_parameters`). ``reward_range``
-    (the benchmark's reward bounds) is checked; ``self.scale`` is the raw reward unless a
-    subclass sets a capped one (see :class:`RewardScale`).
+    (the benchmark's reward bounds) is checked.
     """
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
@@ -106,7 +83,21 @@ class PlanPolicy(Policy):
         super().__init__(len(plans), n_features, random_state)
         check_reward_range(reward_range)
         self.plans = plans
-        self.scale = RewardScale()
+        self._arrays = None
+
+    def arrays(self):
+        """The policy's state as the compiled code reads it."""
+        if self._arrays is None:
+            self._arrays = self._make_arrays()
+        return self._arrays
+
+    def _make_arrays(self):
+        raise NotImplementedError
+
+    def _context(self, context) -> np.ndarray:
+        if not self.uses_context:
+            return _NO_CONTEXT
+        return np.ascontiguousarray(self.check_context(context))
 
     def check_context(self, context: np.ndarray) -> np.ndarray:
         """The context as a float vector of length ``n_features`` (ValueError otherwise)."""
@@ -116,19 +107,36 @@ class PlanPolicy(Policy):
                              f"expected {self.n_features}")
         return x
 
-
-class IndexPolicy(PlanPolicy):
-    """A policy that plays the plan with the highest index (UCB1, the semi-bandit): the
-    subclass gives ``_scores()``; ties are broken at random, so the propensity is 1/ties."""
-
-    def _scores(self) -> np.ndarray:
-        raise NotImplementedError
+    def _truth(self, truth) -> np.ndarray:
+        if not self.uses_truth:
+            return _NO_CONTEXT
+        if truth is None:
+            raise ValueError(f"{self.name}: choose() needs truth (the expected reward of every "
+                             "plan)")
+        truth = np.ascontiguousarray(truth, dtype=float)
+        if truth.shape != (self.n_plans,):
+            raise ValueError(f"{self.name}: truth has shape {truth.shape}, expected "
+                             f"({self.n_plans},)")
+        return truth
 
     def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        return argmax_random_ties(self._scores(), self.rng)
+        plan, propensity = kernels.choose(self.arrays(), self._context(context),
+                                          self._truth(truth), self.rng, True)
+        return int(plan), float(propensity)
+
+    def update(self, context: np.ndarray, plan: int, reward: float,
+               arm_rewards: dict[str, float] | None = None) -> None:
+        kernels.update(self.arrays(), self._context(context), int(plan), float(reward),
+                       self._credit(plan, arm_rewards), self.rng)
+
+    def _credit(self, plan: int, arm_rewards: dict[str, float] | None) -> np.ndarray:
+        return _NO_CONTEXT
 
     def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return tie_distribution(self._scores())
+        return kernels.probabilities(self.arrays(), self._context(context), self._truth(truth))
+
+
+_NO_CONTEXT = np.zeros(0)
 
 
 def hyper_parameters(cls) -> dict[str, object]:

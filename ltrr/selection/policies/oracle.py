@@ -1,34 +1,26 @@
 """The oracle: the plan with the highest expected reward under the simulator's truth.
 
 An upper bound for regret, never a contender: it reads ``truth`` (the expected reward of
-every plan for this query and context, which only the simulator knows). Ties go to the
-plan listed first. Written by hand: obp has no policy that reads the truth.
+every plan for this query and context, which only the simulator knows). Exact ties (plans
+whose pages are the same) are broken uniformly at random, not by the order plans are
+listed. Written by hand: obp has no policy that reads the truth.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ltrr.selection.policies import kernels
 from ltrr.selection.policies.decisions import PlanPolicy
+from ltrr.selection.policies.kernels import PolicyArrays
 
 
 class Oracle(PlanPolicy):
-    """``argmax(truth)`` (first plan among ties); propensity 1.0."""
+    """``argmax(truth)`` (uniform among exact ties); propensity 1.0, or ``1 / ties``."""
 
     name = "oracle"
     uses_context = False
     uses_truth = True
 
-    def _best(self, truth: np.ndarray | None) -> int:
-        if truth is None:
-            raise ValueError("oracle: choose() needs truth (the expected reward of every plan)")
-        truth = np.asarray(truth, dtype=float)
-        if truth.shape != (self.n_plans,):
-            raise ValueError(f"oracle: truth has shape {truth.shape}, expected ({self.n_plans},)")
-        return int(np.argmax(truth))
-
-    def choose(self, context: np.ndarray, truth: np.ndarray | None = None) -> tuple[int, float]:
-        return self._best(truth), 1.0
-
-    def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
-        return np.eye(self.n_plans)[self._best(truth)]
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(kernels.ORACLE, ints=np.array([-1, self.n_plans]))

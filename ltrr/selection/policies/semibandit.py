@@ -30,10 +30,12 @@ from __future__ import annotations
 import numpy as np
 
 from ltrr.selection.plans import PlanSpace
-from ltrr.selection.policies.decisions import IndexPolicy, check_param, is_number
+from ltrr.selection.policies import kernels
+from ltrr.selection.policies.decisions import PlanPolicy, check_param, is_number
+from ltrr.selection.policies.kernels import PolicyArrays
 
 
-class SemiBanditUCB(IndexPolicy):
+class SemiBanditUCB(PlanPolicy):
     """ESCB over (arm, depth) base arms with a per-plan residual (see module doc)."""
 
     name = "semibandit"
@@ -48,35 +50,26 @@ class SemiBanditUCB(IndexPolicy):
         self.base_arms = sorted({pair for plan in plans for pair in plan.depths if pair[1] > 0},
                                 key=lambda pair: (plans.arms.index(pair[0]), pair[1]))
         position = {pair: j for j, pair in enumerate(self.base_arms)}
-        # members[i]: base-arm positions of plan i; incidence: the same as a 0/1 matrix
-        self.members = [np.array([position[p] for p in plan.depths if p[1] > 0]) for plan in plans]
-        self.member_arms = [[arm for arm, depth in plan.depths if depth > 0] for plan in plans]
+        # base[i, a]: the base arm of plan i's arm a (-1: the plan does not draw from it)
+        self.base = np.full((self.n_plans, len(plans.arms)), -1, dtype=np.int64)
         self.incidence = np.zeros((self.n_plans, len(self.base_arms)))
-        for i, cols in enumerate(self.members):
-            self.incidence[i, cols] = 1.0
+        for i, plan in enumerate(plans):
+            for a, pair in enumerate(plan.depths):
+                if pair[1] > 0:
+                    self.base[i, plans.arms.index(pair[0])] = position[pair]
+                    self.incidence[i, position[pair]] = 1.0
         self.counts = np.zeros(len(self.base_arms))
         self.sums = np.zeros(len(self.base_arms))
         self.plays = np.zeros(self.n_plans)
         self.residual_sums = np.zeros(self.n_plans)
 
-    def _scores(self) -> np.ndarray:
-        untried = self.incidence @ (self.counts == 0) > 0
-        if untried.any():
-            return untried.astype(float)
-        t = self.plays.sum()
-        means = self.incidence @ (self.sums / self.counts)
-        widths = np.sqrt(self.c * np.log(t) * (self.incidence @ (1.0 / self.counts)))
-        residual = np.divide(self.residual_sums, self.plays, out=np.zeros(self.n_plans),
-                             where=self.plays > 0)
-        return means + widths + residual
+    def _make_arrays(self) -> PolicyArrays:
+        return PolicyArrays.of(kernels.SEMIBANDIT, ints=np.array([-1, self.n_plans]),
+                               floats=np.array([self.c]), v0=self.counts, v1=self.sums,
+                               v2=self.plays, v3=self.residual_sums, m0=self.incidence,
+                               im0=self.base)
 
-    def update(self, context: np.ndarray, plan: int, reward: float,
-               arm_rewards: dict[str, float] | None = None) -> None:
+    def _credit(self, plan: int, arm_rewards: dict[str, float] | None) -> np.ndarray:
         if arm_rewards is None:
             raise ValueError("semibandit: update() needs arm_rewards (clicks credited per arm)")
-        credits = np.array([float(arm_rewards.get(arm, 0.0)) for arm in self.member_arms[plan]])
-        cols = self.members[plan]
-        self.counts[cols] += 1
-        self.sums[cols] += credits
-        self.plays[plan] += 1
-        self.residual_sums[plan] += float(reward) - credits.sum()
+        return np.array([float(arm_rewards.get(arm, 0.0)) for arm in self.plans.arms])
