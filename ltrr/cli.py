@@ -2,7 +2,9 @@
 
 Each command lives with the part of ltrr it drives and registers itself here through a
 ``register(subparsers)`` function; this module only assembles them and turns
-:class:`~ltrr.errors.InputError` into one message on stderr and exit code 2.
+:class:`~ltrr.errors.InputError` into one message on stderr and exit code 2, and
+:class:`~ltrr.errors.WriteError` (a file that cannot be written: a full disk, a read-only
+folder) into one message naming the file, the cause and what was kept, and exit code 74.
 
     ltrr data link DIR        place local dataset archives at ir_datasets' cache paths
     ltrr arms DATASET         measure each retrieval arm on a dataset
@@ -22,7 +24,7 @@ import os
 import sys
 
 from ltrr import __version__
-from ltrr.errors import InputError
+from ltrr.errors import WRITE_FAILED, InputError, WriteError
 
 # Modules with a ``register(subparsers)`` function, in the order --help lists them.
 COMMAND_MODULES = (
@@ -42,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ltrr",
         description="Benchmarks and off-policy evaluation for learning to rank and retrieve.",
-        epilog="Run 'ltrr COMMAND --help' for a command's options. Bad input exits with code 2.")
+        epilog="Run 'ltrr COMMAND --help' for a command's options. Bad input exits with code 2; "
+               f"a file that cannot be written (a full disk) with code {WRITE_FAILED}.")
     parser.add_argument("--version", action="version", version=f"ltrr {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
@@ -67,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"ltrr {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except WriteError as err:
+        print(f"ltrr {args.command}: error: {err}", file=sys.stderr)
+        return WRITE_FAILED
     except KeyboardInterrupt:
         print("ltrr: interrupted", file=sys.stderr)
         return 130

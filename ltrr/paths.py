@@ -11,6 +11,10 @@ and is renamed into place when complete (:func:`write_atomically`; folders: the 
 host and process id in the name tell a later run that its maker is gone
 (:func:`stale_temporaries`), and the temporary is removed or, for a results folder, resumed.
 A temporary made on another host (a shared file system, Dask workers) is never touched.
+
+A write that fails (a full disk, a quota, a read-only folder: any ``OSError``) removes its
+half-written temporary and raises :class:`~ltrr.errors.WriteError` naming the file
+(:func:`writing`), which the CLI prints as one message.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ import shutil
 import socket
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from ltrr.errors import InputError
+from ltrr.errors import InputError, WriteError
 
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old|corrupt)-(?:(?P<host>[A-Za-z0-9._]+)-)?"
                         r"(?P<pid>\d+)-[0-9a-f]+$")
@@ -115,14 +120,29 @@ def remove(item: Path) -> None:
         item.unlink(missing_ok=True)
 
 
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` raised in the block into a :class:`~ltrr.errors.WriteError` naming
+    ``path``, the file (or folder) being written."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except OSError as err:
+        raise WriteError(path, err) from err
+
+
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary sibling of the file ``path``, then rename it into
-    place: a reader (or a run resumed after a kill) sees the old file or the whole new one."""
+    place: a reader (or a run resumed after a kill) sees the old file or the whole new one.
+    A write that fails leaves neither: the temporary is removed and a
+    :class:`~ltrr.errors.WriteError` names ``path``."""
     path = Path(path)
     tmp = temporary_sibling(path)
     try:
-        write(tmp)
-        os.replace(tmp, path)
+        with writing(path):
+            write(tmp)
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -16,7 +16,7 @@ from ltrr.cli import main
 from ltrr.results.export import latex_escape
 from ltrr.results.folder import leaderboard_files, load_folder
 from ltrr.evaluation.intervals import format_p
-from ltrr.results.leaderboard import BETTER, COLUMNS, best_entries, summary
+from ltrr.results.leaderboard import BETTER, COLUMNS, best_entries, permutation_note, summary
 from test_run_cli import write_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,7 +80,8 @@ def test_committed_leaderboards_rebuild_byte_for_byte(committed):
     results = load_folder(committed)
     assert results.skipped == []
     files = leaderboard_files(results)
-    assert files["LEADERBOARD.md"].encode() == (committed / "LEADERBOARD.md").read_bytes()
+    for name in ("LEADERBOARD.md", "leaderboard.csv", "leaderboard.tex"):
+        assert files[name].encode() == (committed / name).read_bytes(), name
 
 
 def _md_rows(text: str, first_header: str = "policy | reward") -> list[list[str]]:
@@ -260,3 +261,22 @@ def test_a_p_value_that_underflowed_is_shown_as_a_bound_never_as_zero():
     assert format_p(0.0) == "<1e-300"
     assert format_p(3.1e-11) == "3.1e-11"
     assert format_p(float("nan")) == "n/a"
+
+
+def test_the_permutation_test_is_described_as_exact_or_monte_carlo_with_its_floor():
+    """Up to 16 seeds the text is the one ltrr always wrote (committed leaderboards rebuild
+    byte for byte); beyond, the Monte Carlo test's resamples, seed and resolution; a table
+    mixing both says both."""
+    assert permutation_note([10] * 6, 6) == ("the exact permutation test, whose smallest "
+                                             "possible p is 2/2^10 = 0.002 (0.012 after "
+                                             "correction)")
+    assert permutation_note([16] * 3, 3, "$2^{{{}}}$".format).endswith(
+        "2/$2^{16}$ = 3.1e-05 (9.2e-05 after correction)")
+    assert permutation_note([30] * 6, 6) == (
+        "the permutation test by Monte Carlo (exact only up to 16 seeds): 100,000 random sign "
+        "flips drawn with seed 20240601, smallest possible p 2/100,001 = 2e-05 (0.00012 after "
+        "correction)")
+    mixed = permutation_note([12, 20], 2)
+    assert mixed.startswith("the permutation test, exact for the comparisons over at most 16 "
+                            "seeds (smallest possible p 2/2^12 = 0.00049")
+    assert "by Monte Carlo over more (100,000 random sign flips" in mixed

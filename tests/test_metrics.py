@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import time
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from ltrr.evaluation.intervals import paired_test, t_interval
+from ltrr.evaluation.intervals import (EXACT_PERMUTATION_SEEDS, PERMUTATION_RESAMPLES,
+                                       paired_test, permutation_floor, permutation_pvalue,
+                                       t_interval)
 from ltrr.evaluation.metrics import ndcg_per_step, windowed
 from ltrr.evaluation.regret import regret_summary
 
@@ -37,6 +43,89 @@ def test_paired_test():
     assert out["t_pvalue"] < 1e-4
     assert out["permutation_pvalue"] == pytest.approx(2 / 32)  # all 5 differences positive
     assert paired_test(a, a)["t_pvalue"] == 1.0
+
+
+def _sign_flip_p(diff: list[int]) -> float:
+    """Two-sided sign-flip p-value of integer differences, exactly: the distribution of
+    ``sum(+-d)`` over all ``2^n`` sign patterns, counted by convolution (fast at any n), and
+    the share of patterns at least as far from 0 as the observed sum."""
+    counts = Counter({0: 1})
+    for d in diff:
+        step = Counter()
+        for total, ways in counts.items():
+            step[total + d] += ways
+            step[total - d] += ways
+        counts = step
+    observed = abs(sum(diff))
+    return sum(w for total, w in counts.items() if abs(total) >= observed) / 2 ** len(diff)
+
+
+def _monte_carlo_se(p: float, resamples: int) -> float:
+    """Standard error of a Monte Carlo two-sided p-value, twice a one-sided share ``p / 2``
+    estimated from ``resamples`` draws."""
+    return 2 * np.sqrt(p / 2 * (1 - p / 2) / resamples)
+
+
+def test_exact_permutation_p_is_the_hand_enumeration():
+    # integers: sums compare exactly. |sum| = 12 of 18: the patterns whose flipped values sum
+    # to at most 3 (11 subsets of 1, 1, 2, 2, 3, 4, 5, twice for the 0) or at least 15: 44
+    diff = [3.0, -1.0, 2.0, 5.0, -2.0, 1.0, 0.0, 4.0]
+    observed = abs(sum(diff))
+    flips = list(itertools.product([1, -1], repeat=len(diff)))
+    by_hand = sum(abs(sum(s * d for s, d in zip(signs, diff))) >= observed
+                  for signs in flips) / len(flips)
+    assert by_hand == 44 / 256
+    assert permutation_pvalue(diff, np.zeros(len(diff))) == by_hand
+    assert paired_test(np.array(diff) + 0.5, np.full(len(diff), 0.5))["permutation_pvalue"] \
+        == by_hand
+    assert _sign_flip_p([int(d) for d in diff]) == by_hand
+
+
+def test_permutation_test_is_exact_up_to_the_limit_and_monte_carlo_beyond():
+    rng = np.random.default_rng(7)
+    exact = permutation_pvalue(rng.normal(0.3, 1, EXACT_PERMUTATION_SEEDS),
+                               np.zeros(EXACT_PERMUTATION_SEEDS))
+    assert (exact * 2 ** EXACT_PERMUTATION_SEEDS) % 2 == 0  # a count of patterns out of 2^n
+    n = EXACT_PERMUTATION_SEEDS + 1
+    a, b = rng.normal(0.3, 1, n), np.zeros(n)
+    sampled = permutation_pvalue(a, b)
+    count = sampled * (PERMUTATION_RESAMPLES + 1) / 2  # (flips as extreme + 1) of R + 1
+    assert count == pytest.approx(round(count), abs=1e-6) and round(count) >= 1
+    assert permutation_pvalue(a, b) == sampled  # fixed seed: the same p on every call
+    assert permutation_floor(10) == 2 / 1024
+    assert permutation_floor(EXACT_PERMUTATION_SEEDS) == 2 / 2 ** EXACT_PERMUTATION_SEEDS
+    assert permutation_floor(n) == 2 / (PERMUTATION_RESAMPLES + 1)
+    assert permutation_floor(n) < permutation_floor(EXACT_PERMUTATION_SEEDS)
+
+
+def test_permutation_test_at_30_seeds_is_fast_and_agrees_with_the_exact_p():
+    """2^30 sign flips cannot be enumerated by scipy in time; the Monte Carlo p is checked
+    against the exact p of integer differences, counted by convolution."""
+    for low, seed, expected in [(-4, 1, 0.0188), (-5, 3, 0.788)]:  # a gain, and none
+        diff = [int(d) for d in np.random.default_rng(seed).integers(low, 8, 30)]
+        exact = _sign_flip_p(diff)
+        assert exact == pytest.approx(expected, abs=1e-3)
+        start = time.perf_counter()
+        out = paired_test(np.array(diff, dtype=float), np.zeros(30))
+        assert time.perf_counter() - start < 1.0
+        assert abs(out["permutation_pvalue"] - exact) < \
+            4 * _monte_carlo_se(exact, PERMUTATION_RESAMPLES)
+    # all 30 differences positive: the exact p, 2/2^30, is below what 100,000 flips resolve
+    assert paired_test(np.arange(1, 31), np.zeros(30))["permutation_pvalue"] \
+        == permutation_floor(30)
+
+
+@pytest.mark.parametrize("n, resamples", [(12, 4_000), (16, 50_000)])
+def test_monte_carlo_p_agrees_with_the_exact_p_within_its_error(n, resamples):
+    """Forced to Monte Carlo (fewer resamples than 2^n, else scipy enumerates anyway), the p
+    is within 4 standard errors of the exact p on the same differences."""
+    rng = np.random.default_rng(n)
+    for shift in (0.0, 0.4, 0.8):
+        a, b = rng.normal(shift, 1, n), rng.normal(0, 1, n)
+        exact = permutation_pvalue(a, b)
+        sampled = permutation_pvalue(a, b, exact_seeds=0, resamples=resamples)
+        assert sampled != exact  # resolution 2 / (resamples + 1), not 2 / 2^n
+        assert abs(sampled - exact) < 4 * _monte_carlo_se(exact, resamples) + 2 / resamples
 
 
 def test_windowed_means():

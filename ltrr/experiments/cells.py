@@ -6,7 +6,9 @@ run in any order, in this process or in forked workers sharing the prepared worl
 copy-on-write (:class:`CellRunner`): ``--jobs`` does not change any number. A reported cell
 writes its per-topic table, (for the first seed, by default) decision log and, last, its
 record; a tuning cell writes its score under ``.tuning-cells/`` and returns it. Every file is
-written atomically, so a cell is finished exactly when its record (or score) is there.
+written atomically, so a cell is finished exactly when its record (or score) is there: a
+write that fails (a full disk) raises :class:`~ltrr.errors.WriteError` and leaves the cells
+finished before it whole (:func:`kept_work` says what they are).
 
 A cell already finished, in the output folder or in the folders of an earlier run that was
 killed (``earlier``), is not played again: its files are kept (moved over), so a run resumed
@@ -26,10 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from ltrr.errors import InputError
+from ltrr.errors import InputError, WriteError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.experiments.benchmark import Benchmark
 from ltrr.experiments.decision_log import decision_frame, write_decision_log
+from ltrr.paths import writing
 from ltrr.results.records import make_record, record_filename, write_json, write_topics
 from ltrr.simulation.loop import World, run_policy
 from ltrr.simulation.stream import sample_stream
@@ -281,7 +284,8 @@ class CellRunner:
         """Write what a played cell leaves into ``tmp``, the record (or score) last."""
         if cell.tuning:
             path = self.tmp / TUNING_CELLS / self.score_name(cell)
-            path.parent.mkdir(exist_ok=True)
+            with writing(path.parent):
+                path.parent.mkdir(exist_ok=True)
             write_json({**self.identity(cell), "score": output}, path)
             return output
         name = record_filename(cell.label, cell.seed)
@@ -364,6 +368,21 @@ class CellRunner:
                 _move_into(folder, self.tmp, [*files, Path(name)])  # the record last
                 return True, None
         return False, None
+
+
+def kept_work(error: WriteError, folder: Path) -> bool:
+    """Say in ``error`` what finished work ``folder`` keeps after a failed write (its records
+    and tuning scores: resuming skips them) and how to resume; False when it keeps none."""
+    counts = [(len(list(folder.glob("*-seed*.json"))), "finished record"),
+              (len(list((folder / TUNING_CELLS).glob("*.json"))), "tuning score")]
+    kept = [f"{n} {what}{'s' * (n != 1)}" for n, what in counts if n]
+    again = f"{error.remedy()}, then run the same command again"
+    if not kept:
+        error.kept = f"nothing had finished; {again}"
+        return False
+    verb = "is" if sum(n for n, _ in counts) == 1 else "are"
+    error.kept = f"the {' and '.join(kept)} {verb} kept in {folder}; {again} to resume"
+    return True
 
 
 def read_json_object(path: Path) -> dict | None:

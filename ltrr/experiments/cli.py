@@ -6,8 +6,9 @@
 Results go to ``results/<file stem>/`` (``--out`` to change): one JSON record and per-topic
 table per run, decision logs (Parquet), ``tuning.json``, ``LEADERBOARD.md``, ``leaderboard.csv``,
 ``leaderboard.tex``, ``regret.png`` (and ``ndcg.png`` with learned rankers); ``ltrr
-leaderboard DIR`` rebuilds the last five from the records. A run killed midway resumes: the
-same command again keeps what it had finished and plays the rest.
+leaderboard DIR`` rebuilds the last five from the records. A run killed midway, or stopped
+by a file it cannot write (a full disk: one message naming the file, exit code 74), resumes:
+the same command again keeps what it had finished and plays the rest.
 
 A file with an ``[ope]`` table (``benchmarks/ope-music.toml``) is an off-policy evaluation
 benchmark against simulated ground truth: ``ltrr run`` hands it to

@@ -4,7 +4,9 @@ The world (dataset, arms, candidate lists, features) is prepared once in this pr
 workers are forked from it afterwards and share it copy-on-write, so nothing is rebuilt or
 reloaded per worker. Each task is a batch of cells of one seed
 (:func:`~ltrr.experiments.cells.seed_batches`); a worker writes each cell's files as it
-finishes it, and progress comes back through a shared counter.
+finishes it, and progress comes back through a shared counter. A worker's error (a
+:class:`~ltrr.errors.WriteError` on a full disk, an outside component's InputError) is raised
+here, whole, once the batches already running have ended; batches not started are dropped.
 """
 
 from __future__ import annotations
@@ -58,14 +60,18 @@ def run_forked(runner: CellRunner, cells: list[Cell]) -> list[float | None]:
         with ProcessPoolExecutor(max_workers=min(runner.jobs, len(batches)),
                                  mp_context=ctx) as pool:
             pending = {pool.submit(_batch_worker, batch) for batch in batches}
-            while pending:
-                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in done:
-                    for i, score in future.result():  # re-raise a worker's error here
-                        scores[i] = score
-                if runner.bar is not None:
-                    runner.bar.n = start + count.value
-                    runner.bar.refresh()
+            try:
+                while pending:
+                    done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        for i, score in future.result():  # re-raise a worker's error here
+                            scores[i] = score
+                    if runner.bar is not None:
+                        runner.bar.n = start + count.value
+                        runner.bar.refresh()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # no new batch after an error
+                raise
     finally:
         _FORKED.clear()
     return scores

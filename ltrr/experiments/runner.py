@@ -13,11 +13,13 @@ Order of work, so that bad input never leaves anything behind:
    policies/seeds already there, made from the same benchmark file, are kept and join the
    leaderboard).
 
-A run killed midway (or interrupted with Ctrl-C) leaves its temporary folder behind; the
-next run of the same output folder resumes from it: the tuning scores and records of cells
-it finished (same benchmark file, stream length, policy, setting, seed and code; see
-:class:`~ltrr.experiments.cells.CellRunner`) are kept and only the other cells are played,
-so the results are those of a run that was never stopped. Then the stale folder is deleted.
+A run killed midway (or interrupted with Ctrl-C), or stopped by a file it could not write (a
+full disk: :class:`~ltrr.errors.WriteError`, whose message then names the file, the cause and
+the folder kept), leaves its temporary folder behind; the next run of the same output folder
+resumes from it: the tuning scores and records of cells it finished (same benchmark file,
+stream length, policy, setting, seed and code; see :class:`~ltrr.experiments.cells.CellRunner`)
+are kept and only the other cells are played, so the results are those of a run that was never
+stopped. Then the stale folder is deleted.
 
 Seeds: seed ``k`` fixes the stream (the same for every policy), the click Generator
 (the same seed for every policy, so comparisons are paired) and the policy's
@@ -35,11 +37,12 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from ltrr.errors import InputError
+from ltrr.errors import InputError, WriteError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
-from ltrr.experiments.cells import TUNING_CELLS, CellRunner, read_json_object, report_cells
+from ltrr.experiments.cells import (TUNING_CELLS, CellRunner, kept_work, read_json_object,
+                                    report_cells)
 from ltrr.experiments.tuning import choose_settings, tuning_cells
-from ltrr.paths import remove, stale_temporaries, temporary_sibling
+from ltrr.paths import remove, stale_temporaries, temporary_sibling, write_atomically, writing
 from ltrr.results.folder import load_folder, write_leaderboard
 from ltrr.results.records import write_json
 from ltrr.simulation.loop import World
@@ -155,9 +158,10 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
         os.rename(olds.pop(), out_dir)
     for old in olds:
         remove(old)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(out_dir)
-    tmp.mkdir()
+    with writing(tmp):
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
     keep = False
     try:
         bar = tqdm(total=total, desc=benchmark.name, unit="q", disable=not progress,
@@ -179,6 +183,9 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
         _swap(tmp, out_dir)
     except KeyboardInterrupt:
         keep = True  # the next run of this output folder resumes from it
+        raise
+    except WriteError as err:
+        keep = kept_work(err, tmp)  # as after a kill: the next run resumes from it
         raise
     finally:
         if tmp.exists() and not keep:
@@ -206,12 +213,16 @@ def _keep_earlier(out_dir: Path, tmp: Path, benchmark: Benchmark) -> None:
         record = read_json_object(path)
         if record is not None and (record.get("provenance", {}).get("benchmark_sha256") == benchmark.sha256
                 and record.get("stream_length") == benchmark.stream_length):
-            for side in (path, path.with_name(path.name.replace(".json", ".decisions.parquet")),
-                         path.with_name(path.name.replace(".json", ".topics.parquet"))):
-                if side.exists():
-                    shutil.copy2(side, tmp / side.name)
+            for side in (path.with_name(path.name.replace(".json", ".decisions.parquet")),
+                         path.with_name(path.name.replace(".json", ".topics.parquet")), path):
+                if side.exists():  # the record last, each copy atomic
+                    _copy(side, tmp / side.name)
     if not (tmp / "tuning.json").exists() and (out_dir / "tuning.json").exists():
-        shutil.copy2(out_dir / "tuning.json", tmp / "tuning.json")
+        _copy(out_dir / "tuning.json", tmp / "tuning.json")
+
+
+def _copy(source: Path, target: Path) -> None:
+    write_atomically(target, lambda tmp: shutil.copy2(source, tmp))
 
 
 def _swap(tmp: Path, out_dir: Path) -> None:

@@ -13,7 +13,9 @@ a ``LEADERBOARD.md`` and ``regret.png`` are rebuilt there at the end. A record i
 atomically once its cell is done, to its final path; a restarted sweep skips every cell whose
 record is there and was made from the same benchmark file, stream length, policy setting,
 seed and code (:meth:`~ltrr.experiments.cells.CellRunner.finished`), so a sweep killed
-midway and started again ends with the records of one that ran through (only each record's
+midway, or stopped by a file it could not write (a full disk:
+:class:`~ltrr.errors.WriteError`, its message naming the file, the cause and the records kept),
+and started again ends with the records of one that ran through (only each record's
 ``provenance.wall_time_s`` differs).
 
 Where cells run: a pool of ``jobs`` processes forked after the world is prepared, sharing it
@@ -30,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ltrr.errors import InputError, check_type
+from ltrr.errors import InputError, WriteError, check_type
 from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, load_benchmark, policy_specs,
                                         read_toml)
 from ltrr.results.records import record_filename
@@ -194,9 +196,9 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
     from tqdm import tqdm
 
     from ltrr.experiments import cluster
-    from ltrr.experiments.cells import CellRunner, report_cells
+    from ltrr.experiments.cells import CellRunner, kept_work, report_cells
     from ltrr.experiments.runner import prepare, write_summary
-    from ltrr.paths import remove_stale_temporaries
+    from ltrr.paths import remove_stale_temporaries, writing
 
     if sum(x is not None for x in (jobs, scheduler, dask_workers)) > 1:
         raise InputError("give one of --jobs, --scheduler, --dask-workers")
@@ -215,7 +217,8 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
         for benchmark, order in zip(sweep.benchmarks, sweep.orders):
             world, featurizer, stages = prepare(benchmark)
             folder = sweep.folder(benchmark)
-            folder.mkdir(parents=True, exist_ok=True)
+            with writing(folder):
+                folder.mkdir(parents=True, exist_ok=True)
             remove_stale_temporaries(folder)
             cells = report_cells(benchmark, {})
             bar = tqdm(total=sum(c.length for c in cells), desc=benchmark.name, unit="q",
@@ -225,9 +228,13 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
                                 provenance={"sweep": {"file": str(sweep.path),
                                                       "sha256": sweep.sha256}},
                                 stages=stages)
-            runner.map(cells, play=None if client is None else cluster.DaskCells(client))
-            bar.close()
-            write_summary(folder, "ltrr sweep")
+            try:
+                runner.map(cells, play=None if client is None else cluster.DaskCells(client))
+                bar.close()
+                write_summary(folder, "ltrr sweep")
+            except WriteError as err:
+                kept_work(err, folder)  # records are written in place: a rerun skips them
+                raise
             if progress:
                 print(f"{benchmark.name}: {len(cells)} cells ({runner.skipped} finished "
                       f"earlier) -> {folder}")

@@ -5,8 +5,9 @@
 
 Records go to ``<out>/<benchmark file stem>/`` (``out``: ``--out``, the file's ``out``, or
 ``results/<sweep file stem>``), with a ``LEADERBOARD.md`` per benchmark. Cells already
-finished there are skipped, so a stopped sweep is resumed by running it again. The file's
-format is in ``docs/sweeps.md``.
+finished there are skipped, so a stopped sweep (killed, or stopped by a full disk: one
+message naming the file, exit code 74) is resumed by running it again. The file's format is in
+``docs/sweeps.md``.
 """
 
 from __future__ import annotations

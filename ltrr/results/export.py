@@ -8,7 +8,8 @@ LaTeX: a ``table`` environment with a booktabs ``tabular`` (``\\toprule``, ``\\m
 ``\\bottomrule``; it needs ``\\usepackage{booktabs}`` and ``graphicx``, for the
 ``\\resizebox`` that fits the many columns to the text width), each cell the mean with its
 interval in small type, the best entry of each ranked column in bold (as on the Markdown
-leaderboard), and a second table with the paired tests and their Holm-corrected p-values.
+leaderboard), and a second table with the paired tests and their Holm-corrected p-values, its
+caption saying how the permutation test was computed (exact or Monte Carlo) and its floor.
 Labels are escaped, so ``single:fuzzy`` or ``lin_epsilon_greedy`` typeset as written.
 """
 
@@ -18,7 +19,8 @@ import io
 import math
 import re
 
-from ltrr.results.leaderboard import COLUMNS, best_entries, comparisons, ranker_of, summary
+from ltrr.results.leaderboard import (COLUMNS, best_entries, comparisons, permutation_note,
+                                      ranker_of, summary)
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -102,7 +104,8 @@ def _label(text: str) -> str:
 
 
 def _latex_tests(tests: list[dict], name: str, label: str) -> list[str]:
-    """The paired tests: by seed (t-test, permutation test) and by topic (t-test)."""
+    """The paired tests: by seed (t-test, permutation test, the caption saying whether exact or
+    Monte Carlo and its smallest possible p) and by topic (t-test)."""
     if not tests:
         return []
 
@@ -114,7 +117,9 @@ def _latex_tests(tests: list[dict], name: str, label: str) -> list[str]:
     lines = ["", r"\begin{table}[t]", r"\centering",
              rf"\caption{{Benchmark \texttt{{{name}}}: paired comparisons by seed and by topic, "
              f"{len(tests)} tests per column, p-values Holm-Bonferroni corrected within each "
-             r"column.}", rf"\label{{tab:ltrr-{label}-tests}}",
+             f"column. Permutation $p$: "
+             f"{permutation_note([t['seeds'] for t in tests], len(tests), '$2^{{{}}}$'.format)}"
+             r".}", rf"\label{{tab:ltrr-{label}-tests}}",
              r"\begin{tabular}{lllrrrr}", r"\toprule",
              r"policy & vs & metric & mean diff & $t$-test $p$ & permutation $p$ & "
              r"topic $t$-test $p$ \\",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltrr.errors import InputError
-from ltrr.paths import temporary_sibling
+from ltrr.paths import temporary_sibling, writing
 from ltrr.results.blocks import to_markdown
 from ltrr.results.export import csv_text, latex_text
 from ltrr.results.leaderboard import sections, title_of
@@ -130,20 +130,23 @@ def leaderboard_files(results: ResultsFolder, html: bool = False) -> dict[str, s
 
 def write_leaderboard(results: ResultsFolder, html: bool = False) -> list[Path]:
     """Write the leaderboard files into the folder (see the module docstring); returns
-    their paths. Each is written to a temporary name, and all are renamed at the end."""
+    their paths. Each is written to a temporary name, and all are renamed at the end; a
+    write that fails removes every temporary and raises :class:`~ltrr.errors.WriteError`."""
     html = html or (results.path / "leaderboard.html").exists()
     files = leaderboard_files(results, html)
     staged = []
     try:
         for name, content in files.items():
             tmp = temporary_sibling(results.path / name)
-            if isinstance(content, bytes):
-                tmp.write_bytes(content)
-            else:
-                tmp.write_text(content, encoding="utf-8")
-            staged.append((tmp, results.path / name))
+            staged.append((tmp, results.path / name))  # before writing: removed if half-written
+            with writing(results.path / name):
+                if isinstance(content, bytes):
+                    tmp.write_bytes(content)
+                else:
+                    tmp.write_text(content, encoding="utf-8")
         for tmp, path in staged:
-            os.replace(tmp, path)
+            with writing(path):
+                os.replace(tmp, path)
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)

@@ -6,11 +6,12 @@ against the baselines, corrected for multiple comparisons.
 baseline; it is compared with the best single arm (by the same metric) and with the static
 union, and every policy that sees more feature groups than another entry of the same policy
 (say post-retrieval probes on top of the pre-retrieval features) with that entry, on
-candidate recall, nDCG@10 and reward: paired by seed (t-test and exact
-permutation test, :func:`ltrr.evaluation.intervals.paired_test`) and by topic (paired
-t-test over per-topic means, :func:`~ltrr.evaluation.intervals.topic_test`). Each of the
-three tests is Holm-Bonferroni corrected over the table's comparisons, and the smallest
-p-value each test can reach is printed with it.
+candidate recall, nDCG@10 and reward: paired by seed (t-test and permutation test, exact up
+to 16 seeds and Monte Carlo beyond, :func:`ltrr.evaluation.intervals.paired_test`) and by
+topic (paired t-test over per-topic means, :func:`~ltrr.evaluation.intervals.topic_test`).
+Each of the three tests is Holm-Bonferroni corrected over the table's comparisons; the text
+says how the permutation test was computed and the smallest p-value it can reach
+(:func:`permutation_note`).
 
 The best entry of each ranked column (:data:`BETTER`) is marked: the best mean among the
 policies that are not the oracle (a bound that reads the truth, not a competitor); exact ties
@@ -23,11 +24,13 @@ so ``ltrr leaderboard`` rebuilds exactly what ``ltrr run`` wrote.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import pandas as pd
 
-from ltrr.evaluation.intervals import (format_p, holm, paired_test, permutation_floor, t_interval,
-                                       topic_test)
+from ltrr.evaluation.intervals import (EXACT_PERMUTATION_SEEDS, PERMUTATION_RESAMPLES,
+                                       PERMUTATION_SEED, format_p, holm, paired_test,
+                                       permutation_floor, t_interval, topic_test)
 from ltrr.results.blocks import Block, Cell, Code, Paragraph, Table, cells, to_markdown
 
 COLUMNS = [("reward", "reward"), ("candidate_recall", "recall@B"), ("any_relevant", "any-rel"),
@@ -293,11 +296,39 @@ def main_table(table: pd.DataFrame) -> Table:
     return out
 
 
+def permutation_note(seeds: list[int], tests: int,
+                     power: Callable[[int], str] = "2^{}".format) -> str:
+    """How the permutation p-values of ``tests`` comparisons over ``seeds`` seeds each were
+    computed, with the smallest p-value each method can give, raw and after Holm's correction
+    (``tests`` times it): exact up to :data:`~ltrr.evaluation.intervals.EXACT_PERMUTATION_SEEDS`
+    seeds (floor ``2/2^n``, ``n`` the fewest seeds of any comparison), Monte Carlo beyond (its
+    number of random sign flips and seed; floor ``2/(resamples + 1)``). ``power`` writes
+    ``2^n`` (LaTeX needs math mode)."""
+    fewest, most = min(seeds), max(seeds)
+    floor, sampled = permutation_floor(fewest), permutation_floor(most)
+    exact = (f"2/{power(fewest)} = {floor:.2g} "
+             f"({min(1.0, tests * floor):.2g} after correction)")
+    monte_carlo = (f"{PERMUTATION_RESAMPLES:,} random sign flips drawn with seed "
+                   f"{PERMUTATION_SEED}, smallest possible p 2/{PERMUTATION_RESAMPLES + 1:,} = "
+                   f"{sampled:.2g} ({min(1.0, tests * sampled):.2g} after correction)")
+    if most <= EXACT_PERMUTATION_SEEDS:
+        return f"the exact permutation test, whose smallest possible p is {exact}"
+    if fewest > EXACT_PERMUTATION_SEEDS:
+        return (f"the permutation test by Monte Carlo (exact only up to "
+                f"{EXACT_PERMUTATION_SEEDS} seeds): {monte_carlo}")
+    return (f"the permutation test, exact for the comparisons over at most "
+            f"{EXACT_PERMUTATION_SEEDS} seeds (smallest possible p {exact}) and by Monte "
+            f"Carlo over more ({monte_carlo})")
+
+
 def _tests_blocks(tests: list[dict]) -> list[Block]:
     if not tests:
         return []
-    n = min(t["seeds"] for t in tests)
-    floor = permutation_floor(n)
+    seeds = [t["seeds"] for t in tests]
+    # the fewest seeds of any comparison (its floor is the table's), a range where the
+    # comparisons do not all use the same method
+    mixed = min(seeds) <= EXACT_PERMUTATION_SEEDS < max(seeds)
+    counts = f"{min(seeds)}-{max(seeds)}" if mixed else f"{min(seeds)}"
     table = Table("tests", ["policy", "vs", "metric", "mean diff", "t p", "permutation p",
                             "topics", "topic mean diff", "topic t p", "95% intervals disjoint"])
     for t in tests:
@@ -316,9 +347,8 @@ def _tests_blocks(tests: list[dict]) -> list[Block]:
         "Paired comparisons (best learning policy by nDCG@10 vs baselines; a policy "
         "with more feature groups vs the same policy with fewer), "
         f"{len(tests)} tests per column, p-values Holm-Bonferroni corrected within "
-        f"each column (raw p in parentheses). By seed ({n} seeds): paired t-test, and "
-        f"the exact permutation test, whose smallest possible p is 2/2^{n} = "
-        f"{floor:.2g} ({min(1.0, len(tests) * floor):.2g} after correction). By topic: "
+        f"each column (raw p in parentheses). By seed ({counts} seeds): paired t-test, and "
+        f"{permutation_note(seeds, len(tests))}. By topic: "
         "paired t-test over topics of per-topic means (each topic's mean over the "
         "steps and seeds that asked it; no floor)."), table]
 

@@ -119,14 +119,17 @@ def record_filename(label: str, seed: int) -> str:
 
 def write_json(obj: dict, path: Path) -> None:
     """Write ``obj`` as JSON, atomically (a temporary sibling renamed into place): a run
-    killed midway leaves the old file or the whole new one, never half a record."""
+    killed midway leaves the old file or the whole new one, never half a record; a write
+    that fails (a full disk) removes the temporary and raises
+    :class:`~ltrr.errors.WriteError` naming ``path``."""
     text = json.dumps(obj, indent=1, sort_keys=False) + "\n"
     write_atomically(Path(path), lambda tmp: tmp.write_text(text))
 
 
 def write_topics(table, path: Path) -> None:
     """A run's per-topic table (:func:`ltrr.evaluation.metrics.per_topic`) as Parquet, float
-    columns in float32 (ample for tests over topics; keeps result folders small)."""
+    columns in float32 (ample for tests over topics; keeps result folders small), written
+    atomically as :func:`write_json` writes."""
     table = table.astype({c: "float32" for c in ("reward", "candidate_recall", "ndcg@10")})
     write_atomically(Path(path), lambda tmp: table.to_parquet(tmp, index=False,
                                                               compression="zstd"))
