@@ -150,7 +150,8 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
                     baselines: tuple[str, ...] = (BASELINE,)) -> RankReport:
     """Train ``rankers`` and evaluate them against RRF and CombSUM (see the module)."""
     from ltrr.arms import build_arm
-    from ltrr.arms.report import split_topics, topic_groups
+    from ltrr.arms.report import topic_groups
+    from ltrr.datasets.splits import split_topics
 
     start = time.perf_counter()
     test = split_topics(dataset.topics, "test").reset_index(drop=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ltrr.arms.report import split_topics
+from ltrr.datasets.splits import split_topics
 from ltrr.errors import InputError
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, absent_features, pool_features
 from ltrr.ranking.fusion import CandidatePool, plan_pages, tie_keys

@@ -26,11 +26,13 @@ release, for every other type its own ``release_day``), ``popularity`` (float, Z
 - ``priors``: the document priors a learned ranker may use (:class:`ltrr.ranking.features.DocumentPriors`):
   ``{"popularity": {"field": "popularity"}, "recency": {"field": "release_day", "sign": -1}}``.
 - ``synonyms``: the topic lexicon, ``{topic: {"query": [...], "text": [...]}}``.
-- ``generator``: ``{"name": "music", "version": "music-1", "size": …, "seed": …}``.
+- ``generator``: ``{"name": "music", "version": VERSION, "size": …, "seed": …}``.
 
 Topics: ``qid, query, intent, weight, head, split`` and the context columns ``locale, hour,
-device, preferred_genre``. New releases over time: an entity exists at simulated time ``tau``
-(days before today) iff ``first_release_day >= tau``; see :func:`released_by`.
+device, preferred_genre``. The split is by query text
+(:func:`ltrr.datasets.splits.split_by_text`): every row of a text is in one split, so no query
+is both trained on and reported. New releases over time: an entity exists at simulated time
+``tau`` (days before today) iff ``first_release_day >= tau``; see :func:`released_by`.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from ltrr.datasets.base import Dataset
 from ltrr.datasets.music import catalogue, lexicon, queries
 from ltrr.errors import InputError
 
-VERSION = "music-2"  # 2: first_release_day (an artist exists from its first release)
+VERSION = "music-3"  # 2: first_release_day (an artist exists from its first release); 3: each
+# head text wholly in one split (was: half its rows in each), so no query text is in both
 PUBLIC_FIELDS = ["docno", "type", "title", "text", "artist", "genres", "genre_weights", "moods",
                  "locale", "release_year", "release_day", "first_release_day", "popularity"]
 MIN_SIZE = 200
