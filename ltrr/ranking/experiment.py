@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ltrr.datasets.splits import TextOverlap
 from ltrr.errors import InputError
 from ltrr.evaluation.intervals import format_p, t_interval
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pages_from_scores
 from ltrr.ranking.fusion import FUSIONS, plan_pages, tie_keys
 from ltrr.ranking.learned import check_correction, check_mode
-from ltrr.ranking.offline import QueryContexts, TopicPools, topic_pools, training_split
+from ltrr.ranking.offline import (QueryContexts, TopicPools, overlap_info, topic_pools,
+                                  training_split)
 from ltrr.ranking.training import ClickSource, train_ranker
 
 MEASURES = ("nDCG@10", "R@100")
@@ -120,6 +122,9 @@ class RankReport:
             per.insert(0, "queries", [len(self.groups[g]) for g in per.index])
             lines += ["", f"{self.measures[0]} per topic group:",
                       per.to_string(float_format=fmt)]
+        lines += ["", *(TextOverlap(**setup[key]).line(role) for key, role in
+                        (("train_overlap", "training"), ("valid_overlap", "validation"))
+                        if setup.get(key))]
         lines += ["", "rankers:"] + [f"  {n}: {r['source']} ({r['path']}), {r['trees']} trees, "
                                      f"{r['rows']} training rows, {r['seconds']:.1f} s"
                                      for n, r in setup.get("rankers", {}).items()]
@@ -183,7 +188,8 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
               for g, t in topic_groups(test).items()}
     groups = {g: q for g, q in groups.items() if q}
     setup = {"train": train.source, "valid": valid.source if valid is not None else None,
-             "n_train": len(train.topics), "depths": depths, "seed": seed,
+             "n_train": len(train.topics), **overlap_info(train, valid), "depths": depths,
+             "seed": seed,
              "features": spec.names, "rankers": {n: info for n, (_, info) in trained.items()},
              "seconds": time.perf_counter() - start}
     notes = [f"note: {text}" for prefix, text in REFERENCES.items()

@@ -3,6 +3,8 @@
 - :func:`training_split`: the topics a ranker may learn from, never the reported ones: the
   ``split == "train"`` rows (validation: ``"dev"`` rows), or for an ir_datasets ``…/test`` id
   its ``…/train`` (and ``…/dev``) sibling on the same corpus, or an id the caller names;
+  without the topics whose normalised query text a reported topic asks (an official split
+  may repeat a query: nfcorpus' train asks 4 of its test texts), with the overlap measured;
 - :func:`topic_pools`: every topic's candidate pool over the arms at their depths (the
   arms' lists come from ltrr's on-disk candidate cache, :mod:`ltrr.simulation.candidates`),
   its feature matrix, its context vector and its docnos;
@@ -24,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ltrr.datasets.splits import split_topics
+from ltrr.datasets.splits import TextOverlap, leave_out_shared, split_rows
 from ltrr.errors import InputError
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, absent_features, pool_features
 from ltrr.ranking.fusion import CandidatePool, plan_pages, tie_keys
@@ -34,22 +36,31 @@ EVAL_SPLITS = ("dev", "valid", "validation")
 
 @dataclass
 class Split:
-    """Topics and qrels of one role (train, valid), with where they came from."""
+    """Topics and qrels of one role (train, valid), with where they came from and how their
+    query texts overlapped the reported topics' (:class:`~ltrr.datasets.splits.TextOverlap`;
+    the topics that overlapped are already left out)."""
 
     topics: pd.DataFrame
     qrels: pd.DataFrame
     source: str
+    overlap: TextOverlap | None = None
 
 
-def training_split(dataset, train_id: str | None = None, valid_id: str | None = None
-                   ) -> tuple[Split, Split | None]:
+def training_split(dataset, train_id: str | None = None, valid_id: str | None = None,
+                   reported: pd.DataFrame | None = None) -> tuple[Split, Split | None]:
     """The training topics (and validation topics, or None) for ``dataset`` (module docstring).
 
-    Raises InputError when there are none, or when they share a qid with the test topics.
+    ``reported``: the topics results are reported on (the loop's stream; default the test
+    split). Training and validation topics whose normalised query text they ask are left
+    out (:func:`~ltrr.datasets.splits.leave_out_shared`); each part's ``overlap`` says what
+    was there. Raises InputError when there are no training topics, when they share a qid
+    with the test topics, or when every one asks a reported text.
     """
-    test_qids = set(split_topics(dataset.topics, "test")["qid"].astype(str))
+    test = split_rows(dataset.topics, "test")
+    test_qids = set(test["qid"].astype(str))
+    reported = test if reported is None else reported
     if train_id is None and "split" in dataset.topics.columns:
-        train = Split(split_topics(dataset.topics, "train"), dataset.qrels,
+        train = Split(split_rows(dataset.topics, "train"), dataset.qrels,
                       f"{dataset.id} split=='train'")
         rows = dataset.topics[dataset.topics["split"].isin(EVAL_SPLITS)]
         valid = Split(rows, dataset.qrels, f"{dataset.id} split=='dev'") if len(rows) else None
@@ -69,7 +80,26 @@ def training_split(dataset, train_id: str | None = None, valid_id: str | None = 
         if part is not None and test_qids & set(part.topics["qid"].astype(str)):
             raise InputError(f"training topics ({part.source}) share qids with the reported "
                              f"test topics of '{dataset.id}'", field="qid")
+        if part is not None:
+            part.topics, part.overlap = leave_out_shared(part.topics, reported)
+    if valid is not None and not len(valid.topics):
+        valid = None  # every validation topic asked a reported text: no early stopping
+    if not len(train.topics):
+        raise InputError(f"every one of the {train.overlap.train_topics} training topics "
+                         f"({train.source}) asks a query text the reported topics of "
+                         f"'{dataset.id}' ask (compared lower-case, by alphanumeric tokens): "
+                         "none is left to train on", field="query")
     return train, valid
+
+
+def overlap_info(train: Split, valid: Split | None) -> dict:
+    """What a ranker's description says about its topics' text overlap with the reported
+    ones: ``{"train_overlap": {...}}`` and ``"valid_overlap"`` when there are validation
+    topics (:meth:`~ltrr.datasets.splits.TextOverlap.to_dict`)."""
+    out = {"train_overlap": train.overlap.to_dict()}
+    if valid is not None:
+        out["valid_overlap"] = valid.overlap.to_dict()
+    return out
 
 
 def _sibling(dataset_id: str, split: str) -> str | None:

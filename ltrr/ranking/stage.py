@@ -21,9 +21,11 @@ fusion (``[ranking] fusion``). Keys of a ``[rankers.<name>]`` table:
 Training (``qrels``, ``clicks``) happens once, before any run, on the dataset's training
 topics (:func:`~ltrr.ranking.offline.training_split`: the music world's ``split == "train"``
 rows, nfcorpus' ``beir/nfcorpus/train`` with ``dev`` for early stopping), never on the
-topics the stream asks (checked): their pools are the loop's (every arm at the loop's depth,
-the memory arm cold, documents released during the stream left out), their context the
-loop's pre-retrieval features; ``clicks`` simulates a log on those pools with the benchmark's
+topics the stream asks (checked by qid) nor on their query texts (training topics whose
+normalised text the stream asks are left out; the ranker's description, ``info`` in the
+result records, carries ``train_overlap``: what overlapped and what was left out). Their
+pools are the loop's (every arm at the loop's depth, the memory arm cold, documents released
+during the stream left out), their context the loop's pre-retrieval features; ``clicks`` simulates a log on those pools with the benchmark's
 click model (:func:`~ltrr.ranking.offline.simulate_click_log`). Models are cached on disk
 (:mod:`ltrr.ranking.store`) like indexes. ``online`` starts with no model: a run ranks by the
 fusion until its first retrain, then by the ranker trained on every page it showed and the
@@ -190,7 +192,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     corrupt cached model), naming the file and the ranker's table."""
     from ltrr.arms.base import corpus_fingerprint
     from ltrr.ranking.clicklogs import read_click_log
-    from ltrr.ranking.offline import topic_pools, training_split
+    from ltrr.ranking.offline import overlap_info, topic_pools, training_split
     from ltrr.ranking.training import ClickSource, train_ranker
 
     used = {p.ranker for p in benchmark.policies if p.ranker is not None}
@@ -202,7 +204,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     train = valid = None
     if trained:
         try:
-            train, valid = training_split(dataset)
+            train, valid = training_split(dataset, reported=world.topics)
         except InputError as err:
             message = str(err).split("; name a dataset")[0]  # ltrr rank's --train is not here
             raise InputError(message, file=file, field=f"rankers.{trained[0].name}.train") from None
@@ -248,5 +250,6 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
                                            f"loop-{config.name}", ranker_factory(config.model))
             except InputError as err:
                 raise InputError(str(err), file=file, field=f"rankers.{name}") from None
+            info.update(overlap_info(train, valid))
         stages[name] = LearnedStage(config, spec, featurizer, priors, model, info)
     return stages
