@@ -28,7 +28,8 @@ import pandas as pd
 
 from ltrr.datasets.splits import TextOverlap, leave_out_shared, split_rows
 from ltrr.errors import InputError
-from ltrr.ranking.features import DocumentPriors, FeatureSpec, absent_features, pool_features
+from ltrr.ranking.features import (DocumentPriors, FeatureSpec, PriorsAsOf, absent_features,
+                                   pool_features)
 from ltrr.ranking.fusion import CandidatePool, plan_pages, tie_keys
 
 EVAL_SPLITS = ("dev", "valid", "validation")
@@ -180,10 +181,11 @@ class TopicPools:
 
 
 def topic_pools(arms: dict, depths: dict[str, int], topics: pd.DataFrame, spec: FeatureSpec,
-                contexts: QueryContexts, priors: DocumentPriors | None,
+                contexts: QueryContexts, priors: DocumentPriors | PriorsAsOf | None,
                 hidden: set[str] | None = None) -> TopicPools:
     """Pools and features of ``topics`` over ``arms`` (name -> arm) at ``depths``; documents
-    in ``hidden`` (released later in the loop's stream) are left out of every list."""
+    in ``hidden`` (released later in the loop's stream) are left out of every list, and the
+    loop passes ``priors`` as of step 0 (:meth:`DocumentPriors.as_of`), the same moment."""
     from ltrr.simulation.candidates import arm_lists
 
     topics = topics[["qid", "query"] + [c for c in topics.columns if c not in ("qid", "query")]]
@@ -247,7 +249,7 @@ def simulate_click_log(pools: TopicPools, grades: list[np.ndarray], click_model,
 
 
 def click_rows(pools: TopicPools, log: pd.DataFrame, spec: FeatureSpec,
-               priors: DocumentPriors | None) -> tuple[np.ndarray, ...]:
+               priors: DocumentPriors | PriorsAsOf | None) -> tuple[np.ndarray, ...]:
     """``(X, position, click, group)`` of a long click log's rows on ``pools``' topics.
 
     Rows of other topics are dropped (a ranker never trains on the reported topics); a shown

@@ -128,7 +128,9 @@ class LearnedStage:
         self.buffer = ClickBuffer(config.correction, config.params or None, spec.names,
                                   ranker=self.ranker) if self.online else None
         self.retrains = 0
+        self._prior_rows = np.zeros(0, dtype=np.int64)  # per vocabulary id, its prior row
         self._prior_table = np.zeros((0, len(spec.prior_names)))
+        self._prior_epoch: int | None = None  # the release epoch _prior_table is as of
 
     def for_run(self) -> "LearnedStage":
         if not self.online:
@@ -143,11 +145,17 @@ class LearnedStage:
         """The ranker's context vector of stream topic ``topic`` at ``step``."""
         return self.featurizer.transform(topic, None, step=step)
 
-    def features(self, pool, docnos: np.ndarray, context: np.ndarray) -> np.ndarray:
-        """``(U, F)`` features of a pool; ``docnos``: the loop's vocabulary (priors by id)."""
-        if len(self._prior_table) < len(docnos):  # the vocabulary grew (memory arm)
-            self._prior_table = np.vstack([self._prior_table,
-                                           self.priors.values(docnos[len(self._prior_table):])])
+    def features(self, pool, docnos: np.ndarray, context: np.ndarray, step: int) -> np.ndarray:
+        """``(U, F)`` features of a pool at stream ``step``; ``docnos``: the loop's vocabulary
+        (priors by id, as of ``step``: the table is redone once per release epoch)."""
+        grew = len(self._prior_rows) < len(docnos)  # the vocabulary grew (memory arm)
+        if grew:
+            self._prior_rows = np.concatenate(
+                [self._prior_rows, self.priors.rows(docnos[len(self._prior_rows):])])
+        epoch = self.priors.epoch(step)
+        if grew or epoch != self._prior_epoch:
+            self._prior_table = self.priors.at(self._prior_rows, step)
+            self._prior_epoch = epoch
         return pool_features(pool, self.spec, context, self._prior_table[pool.docs])
 
     def observe(self, step: int, rows: np.ndarray, clicks: np.ndarray) -> None:
@@ -217,7 +225,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     extra = pd.concat([p.topics for p in (train, valid) if p is not None], ignore_index=True) \
         if train is not None else None
     featurizer = ranker_featurizer(benchmark, dataset, world.arms, world.topics, world.late, extra)
-    priors = DocumentPriors(dataset)
+    priors = DocumentPriors(dataset, release=world.late)
     spec = FeatureSpec(tuple(world.arm_names), tuple(featurizer.names), priors.names,
                        benchmark.settings.k)
     stages, pools = {}, {}
@@ -228,8 +236,8 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
         contexts = _Contexts(featurizer, rows)
         for role, part in (("train", train), ("valid", valid)):
             if part is not None:
-                pools[role] = topic_pools(world.arms, depths, part.topics, spec, contexts, priors,
-                                          hidden=set(world.late.index))
+                pools[role] = topic_pools(world.arms, depths, part.topics, spec, contexts,
+                                          priors.as_of(0), hidden=set(world.late.index))
         key = {"dataset": dataset.id, "corpus": corpus_fingerprint(dataset),
                "arms": {a: getattr(world.arms[a], "cache_key", a) for a in world.arm_names},
                "depths": depths, "spec": spec.describe()}
@@ -245,7 +253,8 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
             try:
                 model, info = train_ranker(config.train, config.correction
                                            if config.train == "clicks" else None, pools, train,
-                                           valid, spec, priors, config.params or None, clicks, 0,
+                                           valid, spec, priors.as_of(0), config.params or None,
+                                           clicks, 0,
                                            {**key, "params": config.params},
                                            f"loop-{config.name}", ranker_factory(config.model))
             except InputError as err:

@@ -135,12 +135,13 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
         contexts[step] = context
         pool = X = None
         if ranker is not None and ranker.model is not None:
-            truth, pool, X = world.ranked_truths(t, lists, ranker, ranker.context(t, step))
+            truth, pool, X = world.ranked_truths(t, lists, ranker, ranker.context(t, step),
+                                                 step)
         else:
             truth = world.truths(t, step, lists)
             if ranker is not None:  # online, before its first model: fusion pages, features kept
                 pool, _ = StepTruth.pool_of([lists[a] for a in world.arm_names])
-                X = ranker.features(pool, world.vocab.docnos, ranker.context(t, step))
+                X = ranker.features(pool, world.vocab.docnos, ranker.context(t, step), step)
         expected[step] = truth.expected - plan_cost
         p, prop = policy.choose(context, truth=expected[step] if uses_truth else None)
         plan[step], propensity[step] = p, prop

@@ -291,16 +291,17 @@ class World:
         return PlanTruths(parts, self._part_rows, self._part_of)
 
     def ranked_truths(self, t: int, lists: dict[str, tuple[np.ndarray, ...]], stage,
-                      context: np.ndarray) -> tuple["PlanTruths", CandidatePool, np.ndarray]:
+                      context: np.ndarray, step: int
+                      ) -> tuple["PlanTruths", CandidatePool, np.ndarray]:
         """Every plan's page ranked by a learned ``stage``
-        (:class:`ltrr.ranking.stage.LearnedStage`): the pool scored once, each plan's page the
-        top of its own union. Not cached: the scores follow the context and every arm's
+        (:class:`ltrr.ranking.stage.LearnedStage`) at ``step`` (its document priors as of
+        that step): the pool scored once, each plan's page the top of its own union. Not cached: the scores follow the context and every arm's
         scores. Also returns the pool and its feature matrix (for online training)."""
         from ltrr.ranking.features import pages_from_scores
 
         self._extend_keys()
         pool, grades = StepTruth.pool_of([lists[a] for a in self.arm_names])
-        X = stage.features(pool, self.vocab.docnos, context)
+        X = stage.features(pool, self.vocab.docnos, context, step)
         pages, in_union = pages_from_scores(pool, self.depths, stage.model.score(X),
                                             self.settings.page, self._keys[pool.docs])
         truth = StepTruth.from_pages(pool, grades, pages, in_union, self.depths, self.settings)

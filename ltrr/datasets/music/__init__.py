@@ -24,7 +24,10 @@ release, for every other type its own ``release_day``), ``popularity`` (float, Z
   searcher (an artist is new when its latest work is), ``available_field`` when an entity
   exists at all (an artist from its first release): the loop hides entities by the latter.
 - ``priors``: the document priors a learned ranker may use (:class:`ltrr.ranking.features.DocumentPriors`):
-  ``{"popularity": {"field": "popularity"}, "recency": {"field": "release_day", "sign": -1}}``.
+  ``{"popularity": {"field": "popularity"}, "recency": {"field": "release_day", "sign": -1,
+  "latest_of_works": {"link": "artist", "types": ["track", "album"], "first":
+  "first_release_day"}}}``: in a stream, an artist's recency at a step is its latest track or
+  album released by that step (or its first release), never a later one.
 - ``synonyms``: the topic lexicon, ``{topic: {"query": [...], "text": [...]}}``.
 - ``generator``: ``{"name": "music", "version": VERSION, "size": …, "seed": …}``.
 
@@ -116,7 +119,10 @@ def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Data
                         "newer_is": "smaller",
                         "words": list(lexicon.RECENCY_WORDS)},
             "priors": {"popularity": {"field": "popularity"},
-                       "recency": {"field": "release_day", "sign": -1}},
+                       "recency": {"field": "release_day", "sign": -1,
+                                   "latest_of_works": {"link": "artist",
+                                                       "types": ["track", "album"],
+                                                       "first": "first_release_day"}}},
             "synonyms": {k: {"query": list(v["query"]), "text": list(v["text"])}
                          for k, v in lexicon.TOPICS.items()},
             "generator": {"name": "music", "version": VERSION, "size": int(size), "seed": int(seed)},
