@@ -105,7 +105,8 @@ def test_nfcorpus_training_leaves_out_the_test_texts():
     asked = set(text_keys(test.topics["query"]))
     for part in (train, valid):
         assert not set(text_keys(part.topics["query"])) & asked
-    # measured on BEIR's nfcorpus: train asks 4 test texts ("dragon's blood" among them), dev 1
+    # measured on BEIR's nfcorpus: train asks 4 test texts (3 verbatim, and "dragon's blood"
+    # for "Dragon's Blood"), dev 1
     assert train.overlap.to_dict() | {"left_out_weight": 0, "test_shared_weight": 0} == {
         "texts": 4, "train_topics": 2590, "left_out": 4, "left_out_weight": 0,
         "test_topics": 323, "test_shared": 4, "test_shared_weight": 0}
