@@ -149,6 +149,12 @@ def test_bad_prior_declarations():
         DocumentPriors(dataset_with({"priors": {"age": {"field": "age"}}}))
     with pytest.raises(InputError, match="prior 'p' sign must be 1 or -1, got 2"):
         DocumentPriors(dataset_with({"priors": {"p": {"field": "popularity", "sign": 2}}}))
+    bad = {"priors": {"r": {"field": "release_day", "latest_of_works": {"link": "artist"}}}}
+    with pytest.raises(InputError, match="prior 'r' latest_of_works must be"):
+        DocumentPriors(dataset_with(bad))
+    bad["priors"]["r"]["latest_of_works"] = {"link": "artist", "types": ["track"], "first": "f"}
+    with pytest.raises(InputError, match="declares prior 'r' on field 'artist', which its corpus"):
+        DocumentPriors(dataset_with(bad))
     with pytest.raises(InputError, match=r"declares no prior\(s\) \['x'\] \(declared: none\)"):
         DocumentPriors(dataset_with({}), ["x"])
 

@@ -9,7 +9,9 @@ the best constituent rank, then to the seeded per-docno key of
 :func:`~ltrr.ranking.fusion.tie_keys`. The runs are judged by ``pt.Experiment`` (ir_measures) per query; the report
 gives means per topic group (all, each intent) and, per measure, each system's paired
 difference to a baseline (RRF unless told) with a 95% t-interval and the paired t-test's
-p-value (``scipy.stats``) over the test queries.
+p-value (``scipy.stats``) over the test queries. It also states how the training topics'
+query texts overlapped the test topics' (:class:`~ltrr.datasets.splits.TextOverlap`; the
+overlapping training topics are left out).
 """
 
 from __future__ import annotations

@@ -204,6 +204,11 @@ class DocumentPriors:
         for name, spec in declared.items():
             spec = spec or {}
             works = spec.get("latest_of_works") or {}
+            if works and not (isinstance(works, dict) and works.get("link") and works.get("first")
+                              and isinstance(works.get("types"), list) and works["types"]):
+                raise InputError(f"dataset '{dataset.id}': prior '{name}' latest_of_works must be "
+                                 f"{{'link': field, 'types': [types], 'first': field}}, got "
+                                 f"{works!r}", field="priors")
             needed = [spec.get("field")] + [works.get(k) for k in ("link", "first") if works] \
                 + (["type"] if works else [])
             for field in needed:
