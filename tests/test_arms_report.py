@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ltrr.arms.report import evaluate, measure_arms, split_topics, topic_groups
+from ltrr.arms.report import evaluate, measure_arms, topic_groups
+from ltrr.datasets.splits import split_topics
 
 from test_arms import music_dataset
 
@@ -17,17 +18,18 @@ def isolated_cache(tmp_path, monkeypatch):
 
 def world():
     topics = pd.DataFrame({
-        "qid": ["q1", "q2", "q3", "q4", "q5", "q6"],
-        "query": ["summer songs", "summer songs", "silvr crwo", "country songs from the 90s",
-                  "golden raven", "summer songs"],
-        "intent": ["broad", "broad", "misspelled", "attribute", "known_item", "broad"],
-        "head": [True, True, False, False, False, True],
-        "split": ["train", "test", "test", "test", "test", "train"],
+        "qid": ["q1", "q2", "q3", "q4", "q5", "q6", "q7"],
+        "query": ["songs for summer", "summer songs", "silvr crwo", "country songs from the 90s",
+                  "golden raven", "songs for summer", "Golden Raven!"],
+        "intent": ["broad", "broad", "misspelled", "attribute", "known_item", "broad",
+                   "known_item"],
+        "head": [True, True, False, False, False, True, False],
+        "split": ["train", "test", "test", "test", "test", "train", "train"],
     })
     qrels = pd.DataFrame({
-        "qid": ["q1", "q1", "q2", "q2", "q3", "q4", "q4", "q5", "q6"],
-        "docno": ["t5", "t2", "t5", "t2", "t2", "t2", "t1", "t1", "t5"],
-        "label": [2, 1, 2, 1, 1, 1, 1, 1, 2],
+        "qid": ["q1", "q1", "q2", "q2", "q3", "q4", "q4", "q5", "q6", "q7"],
+        "docno": ["t5", "t2", "t5", "t2", "t2", "t2", "t1", "t1", "t5", "t1"],
+        "label": [2, 1, 2, 1, 1, 1, 1, 1, 2, 1],
     })
     return music_dataset("toy-world", topics=topics, qrels=qrels)
 
@@ -35,6 +37,8 @@ def world():
 def test_splits_and_groups():
     topics = world().topics
     assert split_topics(topics, "test")["qid"].tolist() == ["q2", "q3", "q4", "q5"]
+    # q7 asks test q5's text in other case and punctuation: never warmed up or trained on
+    assert split_topics(topics, "train")["qid"].tolist() == ["q1", "q6"]
     assert split_topics(topics.drop(columns="split"), "train").empty
     groups = topic_groups(split_topics(topics, "test"))
     assert list(groups) == ["all", "intent=attribute", "intent=broad", "intent=known_item",
@@ -46,12 +50,13 @@ def test_measure_arms_per_intent_with_memory_warm_up():
     report = measure_arms(world(), ["lexical", "memory", "fuzzy", "structured"], depth=10)
     assert report.n_topics == 4 and report.group_sizes["all"] == 4
     assert report.warmup["topics"] == 2
-    assert report.warmup["clicks"] == 3  # q1: t5 and t2 shown and relevant; q6: t5
+    assert report.warmup["clicks"] == 3  # q1: t5 and t2 shown and relevant; q6: t5 (not q7)
     assert report.groups["intent=misspelled"].loc["fuzzy", "RR"] == 1.0
     assert report.groups["intent=misspelled"].loc["lexical", "RR"] == 0.0
     assert report.groups["intent=attribute"].loc["structured", "R@100"] == 1.0
     assert report.best("intent=misspelled")[0] == "fuzzy"
-    # after the warm-up the memory ranks the clicked t5 (2 clicks) first for the head query
+    # after the warm-up on "songs for summer" the memory ranks its clicked t5 (2 clicks)
+    # first for the similar test query "summer songs"
     assert report.groups["head"].loc["memory", "RR"] == 1.0
     assert report.timings["lexical"].index_source == "built"
     out = report.to_dict()

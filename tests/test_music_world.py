@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from ltrr.datasets.music import MIN_SIZE, VERSION, lexicon, load, released_by
+from ltrr.datasets.splits import text_keys
 from ltrr.errors import InputError
 
 SIZE = 2000
@@ -89,16 +90,29 @@ def test_every_intent_has_graded_judgements(world, judged):
     assert per_query["broad"] >= 20 and per_query["misspelled"] == 1
 
 
-def test_head_queries_repeat_across_splits_and_tail_does_not(world):
+def test_head_queries_repeat_within_one_split_and_tail_does_not(world):
     topics = world.topics
     assert np.isclose(topics["weight"].sum(), 1.0)
     head = topics[topics["head"]].groupby("query")["split"].agg(set)
-    assert (head.map(len) == 2).all()
+    assert (head.map(len) == 1).all()  # every row of a head text in one split
+    assert set().union(*head) == {"train", "test"}
     tail = topics[~topics["head"]]
     assert tail["query"].is_unique and not set(tail["query"]) & set(head.index)
     text_weight = topics.groupby("query")["weight"].sum()
     assert text_weight[head.index].min() > text_weight.drop(head.index).max()
     assert set(topics["split"]) == {"train", "test"}
+
+
+def test_no_query_text_is_in_both_splits(world):
+    keys = world.topics.assign(key=text_keys(world.topics["query"]))
+    sides = keys.groupby("key")["split"].nunique()
+    assert (sides == 1).all(), sides[sides > 1].index[:5].tolist()
+    train = world.topics["split"] == "train"
+    # the split keeps its size: a quarter to a third of the rows, over a third of the weight,
+    # and the head's weight about halved between the splits
+    assert 0.15 < train.mean() < 0.4 and 0.3 < world.topics.loc[train, "weight"].sum() < 0.45
+    head = world.topics[world.topics["head"]]
+    assert 0.4 < head.loc[head["split"] == "train", "weight"].sum() / head["weight"].sum() < 0.6
 
 
 def test_paraphrase_queries_share_no_stemmed_word_with_relevant_text(judged, docs):

@@ -13,23 +13,32 @@ from ltrr.cli import main
 WORDS = ["jazz", "rock", "piano", "guitar", "violin", "drums", "blues", "opera", "techno", "folk"]
 
 
+COLOURS = ["red", "blue", "green", "amber", "violet", "grey", "white", "black"]
+
+
 def make_beir(folder: Path, train: bool = True) -> Path:
-    """80 documents, 16 queries (0-7 test, 8-15 train); relevant: the query's two words'
-    documents, graded by the second word's role."""
+    """80 documents "<word> <colour> <i>" described as "a <word> piece"; 24 queries "<word>
+    <colour>" (0-7 test, 8-23 train). Relevant: the documents of the query's word, graded by
+    their colour, so the lexical arm (title and text: the word twice, the colour once) ranks
+    them above the query colour's other documents and the fuzzy arm (titles: each once) does
+    not, a difference a ranker can learn from one set of queries and use on another. No
+    train query asks a test query's text except q23, "Jazz, Amber!" (test q0 in other case
+    and punctuation): ltrr leaves it out of training and reports the overlap."""
     (folder / "qrels").mkdir(parents=True, exist_ok=True)
-    docs = [{"_id": f"d{i:02d}", "title": f"{WORDS[i % 10]} {WORDS[(i // 10) % 10]} {i}",
-             "text": f"a {WORDS[i % 10]} piece with {WORDS[(i * 7 + 3) % 10]}"} for i in range(80)]
+    docs = [{"_id": f"d{i:02d}", "title": f"{WORDS[i % 10]} {COLOURS[(i // 10) % 8]} {i}",
+             "text": f"a {WORDS[i % 10]} piece"} for i in range(80)]
     (folder / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n")
-    queries = [{"_id": f"q{j}", "text": f"{WORDS[j % 10]} {WORDS[(j * 3 + 1) % 10]}"}
-               for j in range(16)]
+    queries = [{"_id": f"q{j}", "text": f"{WORDS[j % 10]} {COLOURS[(j * 3 + 3) % 8]}"}
+               for j in range(23)] + [{"_id": "q23", "text": "Jazz, Amber!"}]
     (folder / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
-    for split, qs in (("test", range(8)), ("train", range(8, 16))):
+    for split, qs in (("test", range(8)), ("train", range(8, 24))):
         if split == "train" and not train:
             continue
         rows = ["query-id\tcorpus-id\tscore"]
         for j in qs:
+            word = WORDS.index(queries[j]["text"].split()[0].strip(",").lower())
             for i in range(80):
-                if i % 10 == j % 10:
+                if i % 10 == word:
                     rows.append(f"q{j}\td{i:02d}\t{2 if (i // 10) % 2 else 1}")
         (folder / "qrels" / f"{split}.tsv").write_text("\n".join(rows) + "\n")
     return folder
@@ -63,7 +72,10 @@ def run_json(capsys, *argv) -> dict:
 def test_rank_trains_caches_and_reports(env, folder, capsys):
     first = run_json(capsys, f"beir:{folder}", *ARGS)
     setup = first["setup"]
-    assert setup["train"] == f"beir:{folder}#train" and setup["n_train"] == 8
+    assert setup["train"] == f"beir:{folder}#train" and setup["n_train"] == 15
+    assert setup["train_overlap"] == {  # q23 asks test q0's text: left out of training
+        "texts": 1, "train_topics": 16, "left_out": 1, "left_out_weight": 0.0625,
+        "test_topics": 8, "test_shared": 1, "test_shared_weight": 0.125}
     assert setup["depths"] == {"lexical": 20, "fuzzy": 10}
     rankers = setup["rankers"]
     assert list(rankers) == ["lambdamart:qrels", "lambdamart:clicks/position",
@@ -86,6 +98,10 @@ def test_rank_trains_caches_and_reports(env, folder, capsys):
     assert main(["rank", f"beir:{folder}", *ARGS[:-1], "--baseline",
                  "rrf,lambdamart:clicks/none"]) == 0
     table = capsys.readouterr().out
+    assert ("training topics vs reported topics by normalised query text: 1 shared texts; "
+            "1 of 16 training topics (6.2% of their weight) asked a reported text and were "
+            "left out; 1 of 8 reported topics (12.5% of their weight) asked a training text"
+            ) in table
     assert "nDCG@10 vs rrf [95% CI], p" in table
     assert "paired against lambdamart:clicks/none:" in table
     assert "nDCG@10 vs lambdamart:clicks/none [95% CI], p" in table

@@ -150,5 +150,85 @@ def test_bad_prior_declarations():
         DocumentPriors(dataset_with({"priors": {"age": {"field": "age"}}}))
     with pytest.raises(InputError, match="prior 'p' sign must be 1 or -1, got 2"):
         DocumentPriors(dataset_with({"priors": {"p": {"field": "popularity", "sign": 2}}}))
+    bad = {"priors": {"r": {"field": "release_day", "latest_of_works": {"link": "artist"}}}}
+    with pytest.raises(InputError, match="prior 'r' latest_of_works must be"):
+        DocumentPriors(dataset_with(bad))
+    bad["priors"]["r"]["latest_of_works"] = {"link": "artist", "types": ["track"], "first": "f"}
+    with pytest.raises(InputError, match="declares prior 'r' on field 'artist', which its corpus"):
+        DocumentPriors(dataset_with(bad))
     with pytest.raises(InputError, match=r"declares no prior\(s\) \['x'\] \(declared: none\)"):
         DocumentPriors(dataset_with({}), ["x"])
+
+
+def catalogue() -> Dataset:
+    """An artist with an album (day 100), a track (day 50) and a track out on day 1 that the
+    stream releases at step 30; a playlist with no works."""
+    docs = [{"docno": "ar1", "type": "artist", "artist": "Ann", "release_day": 1,
+             "first_release_day": 100, "popularity": 9.0},
+            {"docno": "al1", "type": "album", "artist": "Ann", "release_day": 100,
+             "first_release_day": 100, "popularity": 5.0},
+            {"docno": "t1", "type": "track", "artist": "Ann", "release_day": 50,
+             "first_release_day": 50, "popularity": 4.0},
+            {"docno": "t2", "type": "track", "artist": "Ann", "release_day": 1,
+             "first_release_day": 1, "popularity": 3.0},
+            {"docno": "pl1", "type": "playlist", "artist": "Various Artists", "release_day": 7,
+             "first_release_day": 7, "popularity": 1.0}]
+    meta = {"priors": {"popularity": {"field": "popularity"},
+                       "recency": {"field": "release_day", "sign": -1, "latest_of_works": {
+                           "link": "artist", "types": ["track", "album"],
+                           "first": "first_release_day"}}}}
+    return Dataset("toy-music", lambda: iter(docs), pd.DataFrame(), pd.DataFrame(),
+                   fields=list(docs[0]), meta=meta)
+
+
+def test_recency_reads_no_release_after_the_step():
+    priors = DocumentPriors(catalogue(), release=pd.Series({"t2": 30}))
+    docnos = ["ar1", "al1", "t1", "t2", "pl1"]
+    before, after = priors.values(docnos, 29), priors.values(docnos, 30)
+    # the artist's latest work by step 29 is t1 (day 50); from step 30, t2 (day 1)
+    assert before[:, 1].tolist() == [-50.0, -100.0, -50.0, -1.0, -7.0]
+    assert after[:, 1].tolist() == [-1.0, -100.0, -50.0, -1.0, -7.0]
+    assert priors.values(docnos, 0).tolist() == before.tolist()
+    assert priors.as_of(0).values(["ar1"]).tolist() == [[9.0, -50.0]]
+    assert (priors.epoch(0), priors.epoch(29), priors.epoch(30)) == (0, 0, 1)
+    # without a stream (ltrr rank) or after it, the records' own values
+    assert DocumentPriors(catalogue()).values(docnos).tolist() == priors.values(docnos).tolist()
+    assert priors.values(docnos).tolist() == priors.values(docnos, 10**6).tolist()
+
+
+def test_the_loop_stage_takes_priors_as_of_each_step():
+    from ltrr.ranking.stage import LearnedStage, RankerConfig
+
+    priors = DocumentPriors(catalogue(), release=pd.Series({"t2": 30}))
+    spec = FeatureSpec(("a",), prior_names=priors.names)
+    stage = LearnedStage(RankerConfig("r"), spec, None, priors)
+    vocab = np.array(["t1", "ar1", "zz"])
+    pool = CandidatePool.from_lists([np.array([1, 0, 2])], [np.array([3.0, 2.0, 1.0])])
+    at = [stage.features(pool, vocab, np.zeros(0), step)[:, -1].tolist() for step in (0, 30, 5)]
+    np.testing.assert_array_equal(at[0], [-50.0, -50.0, NAN])  # pool order: ar1, t1, zz
+    np.testing.assert_array_equal(at[1], [-1.0, -50.0, NAN])
+    np.testing.assert_array_equal(at[2], at[0])  # a new run starts over at step 0
+
+
+def test_music_recency_as_of_a_step_is_the_latest_work_out_by_then():
+    from ltrr.datasets.music import load
+    from ltrr.simulation.stream import release_schedule
+
+    world = load(2000, 0)
+    late = release_schedule(world, 1000, 60)
+    priors = DocumentPriors(world, release=late)
+    docs = pd.DataFrame(list(world.docs()))
+    docs["step"] = late.reindex(docs["docno"]).fillna(0).to_numpy(int)
+    works = docs[docs["type"].isin(["track", "album"])]
+    artists = docs[docs["type"] == "artist"]
+    moved = 0
+    for step in (0, 500, 999):
+        out = works[works["step"] <= step].groupby("artist")["release_day"].min()
+        expected = np.minimum(artists["first_release_day"],
+                              artists["artist"].map(out).fillna(np.inf))
+        got = priors.values(artists["docno"], step)[:, 1]
+        np.testing.assert_array_equal(got, -expected.to_numpy())
+        moved += int((got != -artists["release_day"].to_numpy()).sum())
+    assert moved > 0  # some artists' latest work is released during the stream
+    np.testing.assert_array_equal(priors.values(docs["docno"], 999),
+                                  priors.values(docs["docno"]))

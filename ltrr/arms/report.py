@@ -13,7 +13,8 @@ whose id equals the query id is dropped and the run cut to ``depth``, as BEIR's 
 retrievers and evaluator do; the report's notes say how many such self-hits each arm returned.
 
 The memory arm is measured after a warm-up when the topics have ``split == "train"`` rows
-(:func:`warm_up_memory`): each train topic is issued once, in topic order; the page shown for it
+(:func:`warm_up_memory`): each train topic whose query text no test topic asks
+(:func:`ltrr.datasets.splits.split_topics`) is issued once, in topic order; the page shown for it
 is the union of the top-10 of every measured arm (the memory in its cold, predicted-query
 state); a perfect-click user clicks every shown document that the qrels judge relevant
 (label > 0); those clicks go to ``memory.update(query, clicked)``.
@@ -30,6 +31,7 @@ from ltrr.arms import build_arm
 from ltrr.arms.base import Arm
 from ltrr.datasets.base import Dataset
 from ltrr.datasets.identical_ids import ignores_identical_ids, retrieve
+from ltrr.datasets.splits import split_topics
 from ltrr.errors import InputError
 
 MEASURES = ("nDCG@10", "R@100", "R@1000", "RR")
@@ -37,9 +39,10 @@ MEASURES = ("nDCG@10", "R@100", "R@1000", "RR")
 GROUP_COLUMNS = ("intent", "collection")
 WARMUP_PAGE = 10
 WARMUP_DESCRIPTION = (
-    "memory warm-up: each split=='train' topic issued once, in order; shown page = union of the "
-    f"top-{WARMUP_PAGE} of every measured arm (memory cold); a perfect-click user clicks every shown "
-    "document with qrels label > 0; clicks feed memory.update(query, clicked)")
+    "memory warm-up: each split=='train' topic whose query text no test topic asks issued once, "
+    f"in order; shown page = union of the top-{WARMUP_PAGE} of every measured arm (memory cold); "
+    "a perfect-click user clicks every shown document with qrels label > 0; clicks feed "
+    "memory.update(query, clicked)")
 
 
 @dataclass
@@ -120,13 +123,6 @@ class ArmsReport:
                       f"{self.warmup.get('seconds', 0.0):.1f} s"]
         lines += [*self.notes, "", f"total wall time {self.total_seconds:.1f} s"]
         return "\n".join(lines)
-
-
-def split_topics(topics: pd.DataFrame, split: str) -> pd.DataFrame:
-    """Rows of ``split`` when topics have a ``split`` column; all rows for ``"test"`` otherwise."""
-    if "split" not in topics.columns:
-        return topics if split == "test" else topics.iloc[0:0]
-    return topics[topics["split"] == split]
 
 
 def topic_groups(topics: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -17,7 +17,9 @@ from ltrr.errors import InputError
 EPILOG = """\
 Topics: the ranker trains on the training topics (split=='train' rows; for an ir_datasets
 '.../test' id its '.../train' sibling, with '.../dev' for early stopping; for a BEIR folder
-its '#train' split) and is reported on the test topics, never trained on them. Each topic's
+its '#train' split) and is reported on the test topics, never trained on them nor on their
+query texts: training topics whose text (lower-case, alphanumeric tokens) a test topic asks
+are left out, and the report says how many were, on each side. Each topic's
 candidate union holds every arm's top --depth; it is ranked by RRF, by CombSUM and by each
 trained ranker (ties: best constituent rank, then seeded per-docno keys), and judged with
 pt.Experiment (ir_measures). Differences to --baseline are paired over the test queries

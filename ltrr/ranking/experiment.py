@@ -3,13 +3,15 @@
 :func:`rank_experiment` builds the arms on the dataset, pools every topic's candidates (each
 arm at its depth), trains each requested ranker (cached under ``$LTRR_HOME/rankers``,
 :mod:`ltrr.ranking.store`), and ranks each test topic's whole union four ways or more: by
-RRF and by CombSUM (:func:`~ltrr.ranking.fusion.plan_pages`, the loop's fusions) and by each
+RRF and by CombSUM (:func:`~ltrr.kernel.pages.plan_pages`, the loop's fusions) and by each
 ranker (:func:`~ltrr.kernel.pages.pages_from_scores`); ties, in every system alike, go to
 the best constituent rank, then to the seeded per-docno key of
 :func:`~ltrr.kernel.ties.tie_keys`. The runs are judged by ``pt.Experiment`` (ir_measures) per query; the report
 gives means per topic group (all, each intent) and, per measure, each system's paired
 difference to a baseline (RRF unless told) with a 95% t-interval and the paired t-test's
-p-value (``scipy.stats``) over the test queries.
+p-value (``scipy.stats``) over the test queries. It also states how the training topics'
+query texts overlapped the test topics' (:class:`~ltrr.datasets.splits.TextOverlap`; the
+overlapping training topics are left out).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ltrr.datasets.splits import TextOverlap
 from ltrr.errors import InputError
 from ltrr.evaluation.intervals import format_p, t_interval
 from ltrr.kernel.pages import FUSIONS, pages_from_scores, plan_pages
 from ltrr.kernel.ties import tie_keys
 from ltrr.ranking.features import DocumentPriors, FeatureSpec
 from ltrr.ranking.learned import check_correction, check_mode
-from ltrr.ranking.offline import QueryContexts, TopicPools, topic_pools, training_split
+from ltrr.ranking.offline import (QueryContexts, TopicPools, overlap_info, topic_pools,
+                                  training_split)
 from ltrr.ranking.training import ClickSource, train_ranker
 
 MEASURES = ("nDCG@10", "R@100")
@@ -121,6 +125,9 @@ class RankReport:
             per.insert(0, "queries", [len(self.groups[g]) for g in per.index])
             lines += ["", f"{self.measures[0]} per topic group:",
                       per.to_string(float_format=fmt)]
+        lines += ["", *(TextOverlap(**setup[key]).line(role) for key, role in
+                        (("train_overlap", "training"), ("valid_overlap", "validation"))
+                        if setup.get(key))]
         lines += ["", "rankers:"] + [f"  {n}: {r['source']} ({r['path']}), {r['trees']} trees, "
                                      f"{r['rows']} training rows, {r['seconds']:.1f} s"
                                      for n, r in setup.get("rankers", {}).items()]
@@ -151,7 +158,8 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
                     baselines: tuple[str, ...] = (BASELINE,)) -> RankReport:
     """Train ``rankers`` and evaluate them against RRF and CombSUM (see the module)."""
     from ltrr.arms import build_arm
-    from ltrr.arms.report import split_topics, topic_groups
+    from ltrr.arms.report import topic_groups
+    from ltrr.datasets.splits import split_topics
 
     start = time.perf_counter()
     test = split_topics(dataset.topics, "test").reset_index(drop=True)
@@ -183,7 +191,8 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
               for g, t in topic_groups(test).items()}
     groups = {g: q for g, q in groups.items() if q}
     setup = {"train": train.source, "valid": valid.source if valid is not None else None,
-             "n_train": len(train.topics), "depths": depths, "seed": seed,
+             "n_train": len(train.topics), **overlap_info(train, valid), "depths": depths,
+             "seed": seed,
              "features": spec.names, "rankers": {n: info for n, (_, info) in trained.items()},
              "seconds": time.perf_counter() - start}
     notes = [f"note: {text}" for prefix, text in REFERENCES.items()

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 from ltrr.errors import InputError
 from ltrr.kernel.pools import ABSENT, CandidatePool
@@ -143,7 +144,7 @@ def absent_features(spec: FeatureSpec, n: int, context: np.ndarray | None = None
 
 
 class DocumentPriors:
-    """The document priors a dataset declares, as numbers per docno.
+    """The document priors a dataset declares, as numbers per docno, as of a stream step.
 
     A dataset declares them in ``Dataset.meta["priors"]``: ``{name: {"field": corpus field,
     "sign": 1 or -1}}``; the prior's value is ``sign * float(record[field])`` (``sign`` -1
@@ -151,18 +152,41 @@ class DocumentPriors:
     ``popularity`` and ``recency`` (from ``release_day``); a dataset that declares none has
     no prior features. Documents without the field (or unknown docnos) get NaN.
 
+    A field that summarises other documents' releases reads the future in a stream that
+    releases them: an artist's ``release_day`` is its *latest* work, perhaps one the stream
+    releases later. Such a prior declares ``"latest_of_works": {"link": field, "types":
+    [types], "first": field}``: a document's *works* are the documents whose ``type`` is in
+    ``types`` and whose ``link`` field equals its own (the music world: an artist's tracks
+    and albums, by ``artist``); a document whose type is not in ``types`` and that has
+    works takes, as of a step, the latest (largest ``sign * value``) of its own ``first``
+    value and the ``field`` values of its works released by that step. Every other document
+    keeps its own value (it is visible only once released, and then its value is known).
+
     Args:
         dataset: the loaded dataset.
         names: the priors to use (default: every declared one, in declaration order).
+        release: the step from which each document is out (docno -> step, the loop's
+            :func:`~ltrr.simulation.stream.release_schedule`; unlisted documents are out from
+            step 0). Without it every document is out: values are the records' own.
     """
 
-    def __init__(self, dataset, names: Sequence[str] | None = None) -> None:
+    def __init__(self, dataset, names: Sequence[str] | None = None,
+                 release: pd.Series | None = None) -> None:
         declared = dict(dataset.meta.get("priors") or {})
         for name, spec in declared.items():
-            field = (spec or {}).get("field")
-            if field not in dataset.fields:
-                raise InputError(f"dataset '{dataset.id}' declares prior '{name}' on field "
-                                 f"{field!r}, which its corpus lacks", field="priors")
+            spec = spec or {}
+            works = spec.get("latest_of_works") or {}
+            if works and not (isinstance(works, dict) and works.get("link") and works.get("first")
+                              and isinstance(works.get("types"), list) and works["types"]):
+                raise InputError(f"dataset '{dataset.id}': prior '{name}' latest_of_works must be "
+                                 f"{{'link': field, 'types': [types], 'first': field}}, got "
+                                 f"{works!r}", field="priors")
+            needed = [spec.get("field")] + [works.get(k) for k in ("link", "first") if works] \
+                + (["type"] if works else [])
+            for field in needed:
+                if field not in dataset.fields:
+                    raise InputError(f"dataset '{dataset.id}' declares prior '{name}' on field "
+                                     f"{field!r}, which its corpus lacks", field="priors")
             if spec.get("sign", 1) not in (1, -1):
                 raise InputError(f"dataset '{dataset.id}': prior '{name}' sign must be 1 or -1, "
                                  f"got {spec.get('sign')!r}", field="priors")
@@ -175,29 +199,132 @@ class DocumentPriors:
         self.names = tuple(names)
         self._dataset = dataset
         self._specs = [declared[n] for n in self.names]
+        self._release = release if release is not None and len(release) else None
         self._index: dict[str, int] | None = None
-        self._values = np.zeros((0, len(self.names)))
+        self._values = np.zeros((0, len(self.names)))  # as the records say (all released)
+        self._start = self._values  # as of step 0
+        self._events = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                        np.zeros(0))  # (step, row, column, value), by step
+        self._breaks = np.zeros(0, np.int64)  # the distinct steps at which a value changes
+        self._cached: tuple[int, np.ndarray] | None = None  # (epoch, table)
 
     def _load(self) -> None:
-        docnos, rows = [], []
-        for doc in self._dataset.docs():
-            docnos.append(str(doc["docno"]))
-            rows.append([is_number(doc.get(s["field"])) * s.get("sign", 1) for s in self._specs])
+        docs = list(self._dataset.docs())
+        docnos = [str(doc["docno"]) for doc in docs]
         self._index = {d: i for i, d in enumerate(docnos)}
-        self._values = np.array(rows, dtype=float).reshape(len(docnos), len(self.names))
+        self._values = np.array([[is_number(doc.get(s["field"])) * s.get("sign", 1)
+                                  for s in self._specs] for doc in docs],
+                                dtype=float).reshape(len(docs), len(self.names))
+        self._start = self._values.copy()
+        if self._release is None:
+            return
+        step = self._release.reindex(docnos).fillna(0).to_numpy(np.int64)
+        events = []
+        for c, spec in enumerate(self._specs):
+            if spec.get("latest_of_works"):
+                events += self._work_events(docs, step, c, spec)
+        if events:
+            events.sort(key=lambda e: e[0])
+            self._events = tuple(np.array(column) for column in zip(*events))
+            self._breaks = np.unique(self._events[0])
 
-    def values(self, docnos: Sequence[str]) -> np.ndarray:
-        """``(len(docnos), len(names))`` prior values (NaN for unknown docnos)."""
-        if not self.names:
-            return np.zeros((len(docnos), 0))
+    def _work_events(self, docs: list[dict], step: np.ndarray, column: int, spec: dict
+                     ) -> list[tuple[int, int, int, float]]:
+        """Column ``column`` as of step 0 in ``self._start`` for documents with works, and
+        the ``(step, row, column, value)`` changes their works' later releases make."""
+        works, sign = spec["latest_of_works"], spec.get("sign", 1)
+        kinds = set(works["types"])
+        history: dict[str, list[tuple[int, float]]] = {}
+        for i, doc in enumerate(docs):
+            if doc.get("type") in kinds:
+                history.setdefault(str(doc.get(works["link"])), []).append(
+                    (int(step[i]), is_number(doc.get(spec["field"])) * sign))
+        events = []
+        for i, doc in enumerate(docs):
+            releases = history.get(str(doc.get(works["link"])))
+            if doc.get("type") in kinds or not releases:
+                continue
+            first = is_number(doc.get(works["first"])) * sign
+            latest = _latest([first] + [v for at, v in releases if at == 0])
+            self._start[i, column] = latest
+            for at, value in sorted(r for r in releases if r[0] > 0):
+                if value > latest or (np.isnan(latest) and not np.isnan(value)):
+                    latest = value
+                    events.append((at, i, column, value))
+        return events
+
+    def epoch(self, step: int | None) -> int:
+        """Which release epoch ``step`` falls in: values change only between epochs
+        (``None``, every document out, is the last)."""
         if self._index is None:
             self._load()
-        rows = np.fromiter((self._index.get(str(d), -1) for d in docnos), dtype=np.int64,
+        if step is None:
+            return len(self._breaks) + 1
+        return int(np.searchsorted(self._breaks, step, side="right"))
+
+    def _table(self, step: int | None) -> np.ndarray:
+        if self._index is None:
+            self._load()
+        if step is None or self._release is None:
+            return self._values
+        epoch = self.epoch(step)
+        if self._cached is None or self._cached[0] != epoch:
+            at, row, column, value = self._events
+            n = int(np.searchsorted(at, step, side="right"))
+            table = self._start.copy()
+            np.fmax.at(table, (row[:n], column[:n]), value[:n])  # a value only grows
+            self._cached = (epoch, table)
+        return self._cached[1]
+
+    def rows(self, docnos: Sequence[str]) -> np.ndarray:
+        """Each docno's row in the prior table (-1: unknown), for :meth:`at`."""
+        if self._index is None:
+            self._load()
+        return np.fromiter((self._index.get(str(d), -1) for d in docnos), dtype=np.int64,
                            count=len(docnos))
-        out = self._values[np.maximum(rows, 0)] if len(self._values) else \
+
+    def at(self, rows: np.ndarray, step: int | None = None) -> np.ndarray:
+        """``(len(rows), len(names))`` values of :meth:`rows` as of ``step`` (None: every
+        document out, the records' values); NaN for row -1."""
+        if not self.names:
+            return np.zeros((len(rows), 0))
+        table = self._table(step)
+        rows = np.asarray(rows, dtype=np.int64)
+        out = table[np.maximum(rows, 0)] if len(table) else \
             np.full((len(rows), len(self.names)), np.nan)
         out[rows < 0] = np.nan
         return out
+
+    def values(self, docnos: Sequence[str], step: int | None = None) -> np.ndarray:
+        """``(len(docnos), len(names))`` prior values as of ``step`` (NaN for unknown docnos)."""
+        if not self.names:
+            return np.zeros((len(docnos), 0))
+        return self.at(self.rows(docnos), step)
+
+    def as_of(self, step: int) -> "PriorsAsOf":
+        """These priors frozen at ``step`` (training pools: step 0, before the stream)."""
+        return PriorsAsOf(self, step)
+
+
+@dataclass(frozen=True)
+class PriorsAsOf:
+    """:class:`DocumentPriors` as of one step, with their ``names`` and ``values(docnos)``."""
+
+    priors: DocumentPriors
+    step: int
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.priors.names
+
+    def values(self, docnos: Sequence[str]) -> np.ndarray:
+        return self.priors.values(docnos, self.step)
+
+
+def _latest(values: list[float]) -> float:
+    """The largest of ``values`` that is a number (NaN when none is)."""
+    numbers = [v for v in values if not np.isnan(v)]
+    return max(numbers) if numbers else float("nan")
 
 
 def is_number(value) -> float:

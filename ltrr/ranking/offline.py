@@ -3,6 +3,8 @@
 - :func:`training_split`: the topics a ranker may learn from, never the reported ones: the
   ``split == "train"`` rows (validation: ``"dev"`` rows), or for an ir_datasets ``…/test`` id
   its ``…/train`` (and ``…/dev``) sibling on the same corpus, or an id the caller names;
+  without the topics whose normalised query text a reported topic asks (an official split
+  may repeat a query: nfcorpus' train asks 4 of its test texts), with the overlap measured;
 - :func:`topic_pools`: every topic's candidate pool over the arms at their depths (the
   arms' lists come from ltrr's on-disk candidate cache, :mod:`ltrr.simulation.candidates`),
   its feature matrix, its context vector and its docnos;
@@ -24,34 +26,45 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ltrr.arms.report import split_topics
+from ltrr.datasets.splits import TextOverlap, leave_out_shared, split_rows
 from ltrr.errors import InputError
-from ltrr.ranking.features import DocumentPriors, FeatureSpec, absent_features, pool_features
 from ltrr.kernel.pages import plan_pages
 from ltrr.kernel.pools import CandidatePool
 from ltrr.kernel.ties import tie_keys
+from ltrr.ranking.features import (DocumentPriors, FeatureSpec, PriorsAsOf, absent_features,
+                                   pool_features)
 
 EVAL_SPLITS = ("dev", "valid", "validation")
+TIE_SEED = 0  # the seed of the tie keys that order the training pools' lists
 
 
 @dataclass
 class Split:
-    """Topics and qrels of one role (train, valid), with where they came from."""
+    """Topics and qrels of one role (train, valid), with where they came from and how their
+    query texts overlapped the reported topics' (:class:`~ltrr.datasets.splits.TextOverlap`;
+    the topics that overlapped are already left out)."""
 
     topics: pd.DataFrame
     qrels: pd.DataFrame
     source: str
+    overlap: TextOverlap | None = None
 
 
-def training_split(dataset, train_id: str | None = None, valid_id: str | None = None
-                   ) -> tuple[Split, Split | None]:
+def training_split(dataset, train_id: str | None = None, valid_id: str | None = None,
+                   reported: pd.DataFrame | None = None) -> tuple[Split, Split | None]:
     """The training topics (and validation topics, or None) for ``dataset`` (module docstring).
 
-    Raises InputError when there are none, or when they share a qid with the test topics.
+    ``reported``: the topics results are reported on (the loop's stream; default the test
+    split). Training and validation topics whose normalised query text they ask are left
+    out (:func:`~ltrr.datasets.splits.leave_out_shared`); each part's ``overlap`` says what
+    was there. Raises InputError when there are no training topics, when they share a qid
+    with the test topics, or when every one asks a reported text.
     """
-    test_qids = set(split_topics(dataset.topics, "test")["qid"].astype(str))
+    test = split_rows(dataset.topics, "test")
+    test_qids = set(test["qid"].astype(str))
+    reported = test if reported is None else reported
     if train_id is None and "split" in dataset.topics.columns:
-        train = Split(split_topics(dataset.topics, "train"), dataset.qrels,
+        train = Split(split_rows(dataset.topics, "train"), dataset.qrels,
                       f"{dataset.id} split=='train'")
         rows = dataset.topics[dataset.topics["split"].isin(EVAL_SPLITS)]
         valid = Split(rows, dataset.qrels, f"{dataset.id} split=='dev'") if len(rows) else None
@@ -71,7 +84,26 @@ def training_split(dataset, train_id: str | None = None, valid_id: str | None = 
         if part is not None and test_qids & set(part.topics["qid"].astype(str)):
             raise InputError(f"training topics ({part.source}) share qids with the reported "
                              f"test topics of '{dataset.id}'", field="qid")
+        if part is not None:
+            part.topics, part.overlap = leave_out_shared(part.topics, reported)
+    if valid is not None and not len(valid.topics):
+        valid = None  # every validation topic asked a reported text: no early stopping
+    if not len(train.topics):
+        raise InputError(f"every one of the {train.overlap.train_topics} training topics "
+                         f"({train.source}) asks a query text the reported topics of "
+                         f"'{dataset.id}' ask (compared lower-case, by alphanumeric tokens): "
+                         "none is left to train on", field="query")
     return train, valid
+
+
+def overlap_info(train: Split, valid: Split | None) -> dict:
+    """What a ranker's description says about its topics' text overlap with the reported
+    ones: ``{"train_overlap": {...}}`` and ``"valid_overlap"`` when there are validation
+    topics (:meth:`~ltrr.datasets.splits.TextOverlap.to_dict`)."""
+    out = {"train_overlap": train.overlap.to_dict()}
+    if valid is not None:
+        out["valid_overlap"] = valid.overlap.to_dict()
+    return out
 
 
 def _sibling(dataset_id: str, split: str) -> str | None:
@@ -152,21 +184,24 @@ class TopicPools:
 
 
 def topic_pools(arms: dict, depths: dict[str, int], topics: pd.DataFrame, spec: FeatureSpec,
-                contexts: QueryContexts, priors: DocumentPriors | None,
+                contexts: QueryContexts, priors: DocumentPriors | PriorsAsOf | None,
                 hidden: set[str] | None = None) -> TopicPools:
-    """Pools and features of ``topics`` over ``arms`` (name -> arm) at ``depths``; documents
-    in ``hidden`` (released later in the loop's stream) are left out of every list."""
-    from ltrr.simulation.candidates import arm_lists
+    """Pools and features of ``topics`` over ``arms`` (name -> arm) at ``depths``, as the
+    loop sees them at step 0: each list's scores compared at the loop's precision, ordered by
+    (rounded score, tie key of :data:`TIE_SEED`), documents in ``hidden`` (released later in
+    the loop's stream) left out before the top ``depth`` is taken; the loop passes
+    ``priors`` as of step 0 (:meth:`DocumentPriors.as_of`), the same moment."""
+    from ltrr.simulation.candidates import complete_lists
 
     topics = topics[["qid", "query"] + [c for c in topics.columns if c not in ("qid", "query")]]
     topics = topics.reset_index(drop=True)
-    lists = [arm_lists(arms[a], topics, depths[a]) for a in spec.arms]
-    if hidden:
-        late = np.array(sorted(hidden), dtype=str)
-        for lst in lists:
-            for t, docnos in enumerate(lst.docnos):
-                keep = ~np.isin(docnos, late)
-                lst.docnos[t], lst.scores[t] = docnos[keep], lst.scores[t][keep]
+    late = pd.Series(1, index=sorted(hidden or ()), dtype=np.int64)
+    lists = [complete_lists(arms[a], topics, depths[a], late) for a in spec.arms]
+    for lst, a in zip(lists, spec.arms):
+        for t, docnos in enumerate(lst.docnos):
+            order = np.lexsort((tie_keys(docnos, TIE_SEED), -lst.scores[t]))
+            keep = order[~np.isin(docnos[order], late.index)][:depths[a]]
+            lst.docnos[t], lst.scores[t] = docnos[keep], lst.scores[t][keep]
     pools, docnos, ctx, feats = [], [], [], []
     for t, qid in enumerate(topics["qid"].astype(str)):
         per_arm = [lst.docnos[t] for lst in lists]
@@ -219,7 +254,7 @@ def simulate_click_log(pools: TopicPools, grades: list[np.ndarray], click_model,
 
 
 def click_rows(pools: TopicPools, log: pd.DataFrame, spec: FeatureSpec,
-               priors: DocumentPriors | None) -> tuple[np.ndarray, ...]:
+               priors: DocumentPriors | PriorsAsOf | None) -> tuple[np.ndarray, ...]:
     """``(X, position, click, group)`` of a long click log's rows on ``pools``' topics.
 
     Rows of other topics are dropped (a ranker never trains on the reported topics); a shown
@@ -236,8 +271,10 @@ def click_rows(pools: TopicPools, log: pd.DataFrame, spec: FeatureSpec,
     X = np.zeros((len(log), spec.dim))
     docno = log["docno"].astype(str).to_numpy()
     for t, idx in log.groupby("_t", sort=False).indices.items():
-        names = pools.docnos[t].astype(str)
-        at = np.minimum(np.searchsorted(names, docno[idx]), max(len(names) - 1, 0))
+        names = pools.docnos[t].astype(str)  # in pool order (first appearance)
+        order = np.argsort(names, kind="stable")
+        at = order[np.minimum(np.searchsorted(names, docno[idx], sorter=order),
+                              max(len(names) - 1, 0))] if len(names) else np.zeros(len(idx), int)
         found = (names[at] == docno[idx]) if len(names) else np.zeros(len(idx), bool)
         X[idx[found]] = pools.features[t][at[found]]
         if (~found).any():

@@ -21,10 +21,13 @@ fusion (``[ranking] fusion``). Keys of a ``[rankers.<name>]`` table:
 Training (``qrels``, ``clicks``) happens once, before any run, on the dataset's training
 topics (:func:`~ltrr.ranking.offline.training_split`: the music world's ``split == "train"``
 rows, nfcorpus' ``beir/nfcorpus/train`` with ``dev`` for early stopping), never on the
-topics the stream asks (checked): their pools are the loop's (every arm at the loop's depth,
-the memory arm cold, documents released during the stream left out), their context the
-loop's pre-retrieval features; ``clicks`` simulates a log on those pools with the benchmark's
-click model (:func:`~ltrr.ranking.offline.simulate_click_log`). Models are cached on disk
+topics the stream asks (checked by qid) nor on their query texts (training topics whose
+normalised text the stream asks are left out; the ranker's description, ``info`` in the
+result records, carries ``train_overlap``: what overlapped and what was left out). Their
+pools are the loop's at step 0 (every arm at the loop's depth, scores at the loop's
+precision and its tie rule, the memory arm cold, documents released during the stream left
+out), their context the loop's pre-retrieval features; ``clicks`` simulates a log on those
+pools with the benchmark's click model (:func:`~ltrr.ranking.offline.simulate_click_log`). Models are cached on disk
 (:mod:`ltrr.ranking.store`) like indexes. ``online`` starts with no model: a run ranks by the
 fusion until its first retrain, then by the ranker trained on every page it showed and the
 clicks they got (:class:`~ltrr.ranking.learned.ClickBuffer`), retrained every
@@ -126,7 +129,9 @@ class LearnedStage:
         self.buffer = ClickBuffer(config.correction, config.params or None, spec.names,
                                   ranker=self.ranker) if self.online else None
         self.retrains = 0
+        self._prior_rows = np.zeros(0, dtype=np.int64)  # per vocabulary id, its prior row
         self._prior_table = np.zeros((0, len(spec.prior_names)))
+        self._prior_epoch: int | None = None  # the release epoch _prior_table is as of
 
     def for_run(self) -> "LearnedStage":
         if not self.online:
@@ -142,11 +147,17 @@ class LearnedStage:
         memory group's values, from the loop's memory state)."""
         return self.featurizer.transform(topic, None, step=step, memory=memory)
 
-    def features(self, pool, docnos: np.ndarray, context: np.ndarray) -> np.ndarray:
-        """``(U, F)`` features of a pool; ``docnos``: the loop's vocabulary (priors by id)."""
-        if len(self._prior_table) < len(docnos):  # the vocabulary grew (memory arm)
-            self._prior_table = np.vstack([self._prior_table,
-                                           self.priors.values(docnos[len(self._prior_table):])])
+    def features(self, pool, docnos: np.ndarray, context: np.ndarray, step: int) -> np.ndarray:
+        """``(U, F)`` features of a pool at stream ``step``; ``docnos``: the loop's vocabulary
+        (priors by id, as of ``step``: the table is redone once per release epoch)."""
+        grew = len(self._prior_rows) < len(docnos)  # the vocabulary grew (memory arm)
+        if grew:
+            self._prior_rows = np.concatenate(
+                [self._prior_rows, self.priors.rows(docnos[len(self._prior_rows):])])
+        epoch = self.priors.epoch(step)
+        if grew or epoch != self._prior_epoch:
+            self._prior_table = self.priors.at(self._prior_rows, step)
+            self._prior_epoch = epoch
         return pool_features(pool, self.spec, context, self._prior_table[pool.docs])
 
     def observe(self, step: int, rows: np.ndarray, clicks: np.ndarray) -> None:
@@ -191,7 +202,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     corrupt cached model), naming the file and the ranker's table."""
     from ltrr.arms.base import corpus_fingerprint
     from ltrr.ranking.clicklogs import read_click_log
-    from ltrr.ranking.offline import topic_pools, training_split
+    from ltrr.ranking.offline import overlap_info, topic_pools, training_split
     from ltrr.ranking.training import ClickSource, train_ranker
 
     used = {p.ranker for p in benchmark.policies if p.ranker is not None}
@@ -203,7 +214,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     train = valid = None
     if trained:
         try:
-            train, valid = training_split(dataset)
+            train, valid = training_split(dataset, reported=world.topics)
         except InputError as err:
             message = str(err).split("; name a dataset")[0]  # ltrr rank's --train is not here
             raise InputError(message, file=file, field=f"rankers.{trained[0].name}.train") from None
@@ -216,7 +227,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     extra = pd.concat([p.topics for p in (train, valid) if p is not None], ignore_index=True) \
         if train is not None else None
     featurizer = ranker_featurizer(benchmark, dataset, world.arms, world.topics, world.late, extra)
-    priors = DocumentPriors(dataset)
+    priors = DocumentPriors(dataset, release=world.late)
     spec = FeatureSpec(tuple(world.arm_names), tuple(featurizer.names), priors.names,
                        benchmark.settings.k)
     stages, pools = {}, {}
@@ -227,8 +238,8 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
         contexts = _Contexts(featurizer, rows)
         for role, part in (("train", train), ("valid", valid)):
             if part is not None:
-                pools[role] = topic_pools(world.arms, depths, part.topics, spec, contexts, priors,
-                                          hidden=set(world.late.index))
+                pools[role] = topic_pools(world.arms, depths, part.topics, spec, contexts,
+                                          priors.as_of(0), hidden=set(world.late.index))
         key = {"dataset": dataset.id, "corpus": corpus_fingerprint(dataset),
                "arms": {a: getattr(world.arms[a], "cache_key", a) for a in world.arm_names},
                "depths": depths, "spec": spec.describe()}
@@ -244,10 +255,12 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
             try:
                 model, info = train_ranker(config.train, config.correction
                                            if config.train == "clicks" else None, pools, train,
-                                           valid, spec, priors, config.params or None, clicks, 0,
+                                           valid, spec, priors.as_of(0), config.params or None,
+                                           clicks, 0,
                                            {**key, "params": config.params},
                                            f"loop-{config.name}", ranker_factory(config.model))
             except InputError as err:
                 raise InputError(str(err), file=file, field=f"rankers.{name}") from None
+            info.update(overlap_info(train, valid))
         stages[name] = LearnedStage(config, spec, featurizer, priors, model, info)
     return stages

@@ -265,6 +265,26 @@ def _setting(records: list[dict]) -> list[Block]:
     return out
 
 
+def _training_overlap(records: list[dict]) -> list[Block]:
+    """What each trained ranker's training topics shared with the stream's by normalised
+    query text (the ranker's ``train_overlap``), and that those topics were left out."""
+    seen = {}
+    for r in records:
+        ranker = r.get("ranker") or {}
+        if ranker.get("train_overlap"):
+            seen.setdefault(ranker["name"], ranker["train_overlap"])
+    if not seen:
+        return []
+    parts = [f"`{name}`: {o['texts']} shared texts, {o['left_out']} of {o['train_topics']} "
+             f"training topics ({o['left_out_weight']:.1%} of their weight) left out, "
+             f"{o['test_shared']} of {o['test_topics']} stream topics "
+             f"({o['test_shared_weight']:.1%} of the stream's weight) had asked a training text"
+             for name, o in seen.items()]
+    return [Paragraph("Learned rankers never train on a query text the stream asks: training "
+                      "topics whose normalised text (lower-case alphanumeric tokens) a stream "
+                      "topic asks were left out before training. " + "; ".join(parts) + ".")]
+
+
 def _made_by(records: list[dict]) -> list[Block]:
     """The benchmark file (version, SHA-256), the ltrr versions and commits, the commands."""
     prov = [r.get("provenance", {}) for r in records]
@@ -407,7 +427,7 @@ def sections(records: list[dict], order: list[str] | None = None,
     table = summary(records, order)
     blocks: list[Block] = []
     if records:
-        blocks += _setting(records) + _made_by(records)
+        blocks += _setting(records) + _training_overlap(records) + _made_by(records)
     blocks.append(main_table(table))
     blocks += _tuning_blocks(records, list(table["policy"]) if len(table) else [])
     blocks += factorial(records, order)

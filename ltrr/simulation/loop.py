@@ -187,7 +187,7 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
         pool = X = None
         if ranker is not None:
             pool = _pool(buf, size)
-            X = ranker.features(pool, world.vocab.docnos, ranker.context(t, step, memory))
+            X = ranker.features(pool, world.vocab.docnos, ranker.context(t, step, memory), step)
             if ranker.model is not None:
                 _rank_pages(world, buf, size, ranker.model.score(X))
         probed = None

@@ -24,13 +24,18 @@ release, for every other type its own ``release_day``), ``popularity`` (float, Z
   searcher (an artist is new when its latest work is), ``available_field`` when an entity
   exists at all (an artist from its first release): the loop hides entities by the latter.
 - ``priors``: the document priors a learned ranker may use (:class:`ltrr.ranking.features.DocumentPriors`):
-  ``{"popularity": {"field": "popularity"}, "recency": {"field": "release_day", "sign": -1}}``.
+  ``{"popularity": {"field": "popularity"}, "recency": {"field": "release_day", "sign": -1,
+  "latest_of_works": {"link": "artist", "types": ["track", "album"], "first":
+  "first_release_day"}}}``: in a stream, an artist's recency at a step is its latest track or
+  album released by that step (or its first release), never a later one.
 - ``synonyms``: the topic lexicon, ``{topic: {"query": [...], "text": [...]}}``.
-- ``generator``: ``{"name": "music", "version": "music-1", "size": …, "seed": …}``.
+- ``generator``: ``{"name": "music", "version": VERSION, "size": …, "seed": …}``.
 
 Topics: ``qid, query, intent, weight, head, split`` and the context columns ``locale, hour,
-device, preferred_genre``. New releases over time: an entity exists at simulated time ``tau``
-(days before today) iff ``first_release_day >= tau``; see :func:`released_by`.
+device, preferred_genre``. The split is by query text
+(:func:`ltrr.datasets.splits.split_by_text`): every row of a text is in one split, so no query
+is both trained on and reported. New releases over time: an entity exists at simulated time
+``tau`` (days before today) iff ``first_release_day >= tau``; see :func:`released_by`.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from ltrr.datasets.base import Dataset
 from ltrr.datasets.music import catalogue, lexicon, queries
 from ltrr.errors import InputError
 
-VERSION = "music-2"  # 2: first_release_day (an artist exists from its first release)
+VERSION = "music-3"  # 2: first_release_day (an artist exists from its first release); 3: each
+# head text wholly in one split (was: half its rows in each), so no query text is in both
 PUBLIC_FIELDS = ["docno", "type", "title", "text", "artist", "genres", "genre_weights", "moods",
                  "locale", "release_year", "release_day", "first_release_day", "popularity"]
 MIN_SIZE = 200
@@ -113,7 +119,10 @@ def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Data
                         "newer_is": "smaller",
                         "words": list(lexicon.RECENCY_WORDS)},
             "priors": {"popularity": {"field": "popularity"},
-                       "recency": {"field": "release_day", "sign": -1}},
+                       "recency": {"field": "release_day", "sign": -1,
+                                   "latest_of_works": {"link": "artist",
+                                                       "types": ["track", "album"],
+                                                       "first": "first_release_day"}}},
             "synonyms": {k: {"query": list(v["query"]), "text": list(v["text"])}
                          for k, v in lexicon.TOPICS.items()},
             "generator": {"name": "music", "version": VERSION, "size": int(size), "seed": int(seed)},

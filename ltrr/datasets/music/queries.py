@@ -17,6 +17,7 @@ import pandas as pd
 
 from ltrr.datasets.music import lexicon as lx
 from ltrr.datasets.music.misspell import misspell
+from ltrr.datasets.splits import split_by_text
 
 INTENTS = ["known_item", "misspelled", "topic_paraphrase", "broad", "attribute", "recent"]
 # Share of tail query rows per intent (broad queries are all head).
@@ -255,6 +256,19 @@ def _texts(w: World, rng: np.random.Generator, intent: str, n: int, head: bool,
     return out
 
 
+def _head_train(weight: np.ndarray, n_head: int) -> np.ndarray:
+    """Per text, whether it is a training text: the first ``n_head`` (head) texts, heaviest
+    first, each go wholly to the side that holds less of its half of the head's stream
+    weight (ties to test); the other entries are False."""
+    train = np.zeros(len(weight), dtype=bool)
+    held = np.zeros(2)  # test, train
+    for i in np.argsort(-weight[:n_head], kind="stable"):
+        side = int(held[1] < held[0])
+        train[i] = bool(side)
+        held[side] += weight[i]
+    return train
+
+
 def build(df: pd.DataFrame, mentions: pd.DataFrame, rng: np.random.Generator,
           n_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The topics frame and the qrels frame for about ``n_rows`` topic rows."""
@@ -277,17 +291,16 @@ def build(df: pd.DataFrame, mentions: pd.DataFrame, rng: np.random.Generator,
                      for i, q in enumerate(texts)])
     text_of_row = np.repeat(np.arange(len(texts)), reps)
     ctx = _contexts(rng, len(text_of_row))
-    first = np.concatenate([[0], np.cumsum(reps)[:-1]])
-    within = np.arange(len(text_of_row)) - first[text_of_row]
     is_head = text_of_row < len(head)
-    train = np.where(is_head, within % 2 == 0, rng.random(len(text_of_row)) < TAIL_TRAIN)
+    tail_train = rng.random(len(text_of_row)) < TAIL_TRAIN
+    train = np.where(is_head, _head_train(text_weight, len(head))[text_of_row], tail_train)
     topics = pd.DataFrame({
         "qid": [f"q{i + 1:05d}" for i in range(len(text_of_row))],
         "query": [texts[t].text for t in text_of_row],
         "intent": [texts[t].intent for t in text_of_row],
         "weight": text_weight[text_of_row] / reps[text_of_row],
         "head": is_head,
-        "split": np.where(train, "train", "test"),
+        "split": split_by_text([texts[t].text for t in text_of_row], train),
     })
     topics["weight"] /= topics["weight"].sum()
     topics = pd.concat([topics, ctx], axis=1)
