@@ -11,7 +11,7 @@ folder) into one message naming the file, the cause and what was kept, and exit 
     ltrr rank DATASET         train a learned ranker and compare it with the fusions
     ltrr run BENCHMARK.toml   run a learning-to-retrieve benchmark
     ltrr sweep SWEEP.toml     run a grid of benchmarks x policies x settings x seeds
-    ltrr reproduce RECORD     rerun one record's policy x seed and compare every metric
+    ltrr reproduce RECORD...  rerun records' policy x seed and compare every metric
     ltrr leaderboard [DIRS]   rebuild leaderboards (Markdown, CSV, LaTeX, HTML) from records
     ltrr ope LOGS --policy P  evaluate a policy off-policy on logged decisions
 """

@@ -280,3 +280,42 @@ def test_the_permutation_test_is_described_as_exact_or_monte_carlo_with_its_floo
     assert mixed.startswith("the permutation test, exact for the comparisons over at most 16 "
                             "seeds (smallest possible p 2/2^12 = 0.00049")
     assert "by Monte Carlo over more (100,000 random sign flips" in mixed
+
+
+def test_the_leaderboard_says_whether_the_records_were_made_locked(finished):
+    """Fresh records carry ``provenance.environment``; the leaderboard names the lock next to
+    the commits that made the records (Markdown, and LaTeX's header comment)."""
+    from ltrr.results.environment import environment
+    from ltrr.results.leaderboard import environment_text
+
+    here = environment()
+    sentence = environment_text(load_folder(finished).records)
+    lock = f"`requirements/lock.txt`, SHA-256 `{here['lock_sha256'][:12]}`"
+    if here["locked"]:
+        assert sentence == f"Every record was made in the locked environment ({lock})."
+    else:
+        assert sentence.startswith(f"0 of 8 records were made in the locked environment ({lock}); "
+                                   "installed versions that differed from the lock: ")
+    md = (finished / "LEADERBOARD.md").read_text()
+    assert sentence in md.split("\n\n")[2]  # the paragraph naming the versions and commits
+    assert sentence.replace("`", "") in (finished / "leaderboard.tex").read_text().splitlines()[0]
+
+
+def test_the_environment_sentence_only_when_records_carry_the_field():
+    from ltrr.results.leaderboard import environment_text
+
+    locked = {"lock": "requirements/lock.txt", "lock_sha256": "f" * 64, "locked": True,
+              "differs": {}}
+    loose = {**locked, "locked": False, "differs": {"torch": ["2.13.0+cpu", "2.13.0"]}}
+    older = {"provenance": {"ltrr_version": "0.1.0"}}
+    made = [{"provenance": {"environment": e}} for e in (locked, locked)]
+    assert environment_text([older, older]) is None  # committed records today: no new text
+    assert environment_text(made) == ("Every record was made in the locked environment "
+                                      "(`requirements/lock.txt`, SHA-256 `ffffffffffff`).")
+    assert environment_text(made + [{"provenance": {"environment": loose}}, older]) == (
+        "2 of 4 records were made in the locked environment (`requirements/lock.txt`, SHA-256 "
+        "`ffffffffffff`); 1 do not say; installed versions that differed from the lock: "
+        "torch 2.13.0+cpu locked, 2.13.0 installed.")
+    nolock = {"lock": None, "lock_sha256": None, "locked": False, "differs": {}}
+    assert environment_text([{"provenance": {"environment": nolock}}]) == (
+        "0 of 1 records were made in the locked environment; 1 where no lock file was found.")

@@ -142,3 +142,90 @@ def test_a_record_found_from_its_folder(finished, tmp_path, monkeypatch, capsys)
     monkeypatch.chdir(tmp_path)
     assert main(["reproduce", "repo/results/tiny/static_union-seed0.json", "--quiet"]) == 0
     assert "repo/benchmarks/tiny.toml" in capsys.readouterr().out
+
+
+def test_a_fresh_record_says_whether_it_was_made_in_the_locked_environment(finished):
+    from ltrr.results.environment import environment
+
+    _, out = finished
+    made = json.loads((out / "linucb-seed0.json").read_text())["provenance"]["environment"]
+    assert made == environment()
+    assert set(made) == {"lock", "lock_sha256", "locked", "differs"}
+
+
+def test_several_records_each_get_a_verdict_and_a_tampered_one_exits_1(finished, tmp_path,
+                                                                        capsys):
+    _, out = finished
+    _tamper(out / "static_union-seed0.json", tmp_path / "static_union-seed0.json",
+            lambda r: r["metrics"].update(reward=r["metrics"]["reward"] + 0.5))
+    good = out / "linucb-seed1.json"
+    assert main(["reproduce", str(good), str(out / "static_union-seed1.json"), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "== 2 records: 2 reproduced, 0 differ, 0 bad input" in text
+    assert text.count("reproduced: all") == 2
+    assert text.rstrip().splitlines()[-2].startswith(f"reproduced  {good}: all ")
+
+    assert main(["reproduce", str(good), str(tmp_path / "static_union-seed0.json"),
+                 "--quiet"]) == 1
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert lines[-3] == "== 2 records: 1 reproduced, 1 differ, 0 bad input"
+    assert lines[-2].startswith(f"reproduced  {good}: all ")
+    assert lines[-1].startswith(f"DIFFERS     {tmp_path / 'static_union-seed0.json'}: 1 of ")
+    assert "(metrics.reward;" in lines[-1]
+
+
+def test_bad_input_among_several_exits_2_after_the_others_are_reproduced(finished, tmp_path,
+                                                                         capsys):
+    _, out = finished
+    missing = tmp_path / "nope-seed0.json"
+    assert main(["reproduce", str(missing), str(out / "static_union-seed1.json"),
+                 "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert f"ltrr reproduce: error: {missing}: no such file" in captured.err.splitlines()
+    lines = captured.out.rstrip().splitlines()
+    assert lines[-3] == "== 2 records: 1 reproduced, 0 differ, 1 bad input"
+    assert lines[-2] == f"BAD INPUT   {missing}: no such file"
+    assert lines[-1].startswith(f"reproduced  {out / 'static_union-seed1.json'}: all ")
+
+
+def test_a_list_file_names_records_from_the_repository_root(finished, tmp_path, monkeypatch,
+                                                           capsys):
+    """``--list results/REPRODUCED.txt``: paths relative to the root, found from anywhere."""
+    path, out = finished
+    root = tmp_path / "repo"
+    (root / "benchmarks").mkdir(parents=True)
+    shutil.copy(path, root / "benchmarks" / "tiny.toml")
+    (root / "results" / "tiny").mkdir(parents=True)
+    for name in ("linucb-seed0.json", "static_union-seed1.json"):
+        _tamper(out / name, root / "results" / "tiny" / name,
+                lambda r: r["provenance"].update(benchmark_file="benchmarks/tiny.toml"))
+    (root / "results" / "REPRODUCED.txt").write_text(
+        "# CI's sample\nresults/tiny/linucb-seed0.json\n\nresults/tiny/static_union-seed1.json"
+        "  # a comment\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["reproduce", "--list", "repo/results/REPRODUCED.txt", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "== 2 records: 2 reproduced, 0 differ, 0 bad input" in text
+    assert f"reproduced  {root / 'results/tiny/linucb-seed0.json'}: all " in text
+    assert main(["reproduce", "--list", "repo/results/nope.txt", "--quiet"]) == 2
+    assert "repo/results/nope.txt, field '--list': no such file" in capsys.readouterr().err
+    assert main(["reproduce", "--quiet"]) == 2
+    assert "no record given" in capsys.readouterr().err
+
+
+def test_a_locked_record_rerun_outside_the_lock_names_what_differs(finished, tmp_path,
+                                                                   monkeypatch, capsys):
+    from ltrr.results import environment as env
+
+    _, out = finished
+    here = env.environment()
+    _tamper(out / "static_union-seed1.json", tmp_path / "static_union-seed1.json",
+            lambda r: r["provenance"].update(environment={**here, "locked": True,
+                                                          "differs": {}}))
+    monkeypatch.setattr(env, "environment", lambda: {
+        **here, "locked": False, "differs": {"torch": ["2.13.0+cpu", "2.13.0"]}})
+    assert main(["reproduce", str(tmp_path / "static_union-seed1.json"), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert ("note: the record was made in the locked environment (requirements/lock.txt, "
+            f"SHA-256 {here['lock_sha256'][:12]}); this environment is not: torch 2.13.0+cpu "
+            "locked, 2.13.0 installed") in text

@@ -1,6 +1,7 @@
-"""``ltrr reproduce RECORD.json``: rerun exactly one record's policy x seed and compare.
+"""``ltrr reproduce RECORD.json...``: rerun each record's policy x seed and compare.
 
     ltrr reproduce results/music/linucb-seed0.json [--benchmark FILE] [--quiet]
+    ltrr reproduce A.json B.json ... [--list results/REPRODUCED.txt]
 
 The benchmark file is the one the record names (``provenance.benchmark_file``, as written:
 relative to the current folder, else to a folder above the record's, e.g. the repository
@@ -20,6 +21,20 @@ only last-digit noise from another CPU or BLAS build. A curve is one entry, repo
 its largest difference. Exit code 0: everything matches; 1: something differs (listed, with
 by how much); 2: bad input (no such record, not a record, a missing field, no benchmark
 file, a policy label the file lacks).
+
+Notes say what may explain a difference: a changed benchmark file, another ltrr version or
+commit, key package versions other than the record's (``provenance.packages``), and the
+environment: a record made in the locked environment (``provenance.environment``,
+:mod:`ltrr.results.environment`) rerun where the installed versions differ from the lock
+(the packages are named), or under another lock file; a record made outside it rerun in
+another environment than its own.
+
+Several records (``A.json B.json ...``, and/or ``--list FILE``: one path a line, ``#``
+comments; a relative path is taken from the current folder, else from the list file's
+folder or a folder above it, e.g. the repository root for ``results/REPRODUCED.txt``) are
+reproduced one after the other, each with its report, and end with a one-line verdict per
+record. Exit code 2 when any record was bad input (the others are still reproduced), else 1
+when any differs, else 0.
 """
 
 from __future__ import annotations
@@ -27,6 +42,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -204,6 +221,7 @@ def reproduce(record_path: str | Path, benchmark: str | Path | None = None,
     if prov["ltrr_version"] != __version__ or (then and now and then != now):
         out.notes.append(f"the record was made with ltrr {prov['ltrr_version']} at commit "
                          f"{then}; this is ltrr {__version__} at commit {now}")
+    out.notes += environment_notes(prov)
     again = rerun(record, record_path, bench, progress)
     for name in NOT_COMPARED:
         top, key = name.split(".")
@@ -215,6 +233,53 @@ def reproduce(record_path: str | Path, benchmark: str | Path | None = None,
         out.compared += n
         out.differences += diffs
     return out
+
+
+def environment_notes(prov: dict, now: dict | None = None,
+                      packages: dict | None = None) -> list[str]:
+    """What differs between the environment a record was made in (its provenance) and this
+    one (``now``: :func:`ltrr.results.environment.environment`; ``packages``: the key
+    package versions, :func:`ltrr.results.records.package_versions`)."""
+    from ltrr.results.environment import differs_text, environment
+    from ltrr.results.records import package_versions
+
+    now = environment() if now is None else now
+    packages = dict(package_versions()) if packages is None else packages
+    notes = []
+    recorded = prov.get("packages")
+    if isinstance(recorded, dict):
+        moved = [f"{name} {recorded[name]} then, {packages.get(name)} now"
+                 for name in recorded if name in packages and recorded[name] != packages[name]]
+        if moved:
+            notes.append("key package versions differ from the record's: " + "; ".join(moved))
+    then = prov.get("environment")
+    if not isinstance(then, dict):
+        return notes
+    lock = then.get("lock") or "the lock file"
+    sha = str(then.get("lock_sha256"))[:12]
+    if then.get("locked") is True:
+        if not now.get("lock"):
+            notes.append(f"the record was made in the locked environment ({lock}, SHA-256 "
+                         f"{sha}); here ltrr has no lock file beside it, so this environment "
+                         "cannot be checked against it")
+        elif now.get("lock_sha256") != then.get("lock_sha256"):
+            notes.append(f"the record was made in the locked environment of another lock "
+                         f"({lock}, SHA-256 {sha}); here {now['lock']} has SHA-256 "
+                         f"{str(now['lock_sha256'])[:12]}"
+                         + ("" if now.get("locked") else
+                            f", and this environment differs from it: "
+                            f"{differs_text(now.get('differs') or {})}"))
+        elif not now.get("locked"):
+            notes.append(f"the record was made in the locked environment ({lock}, SHA-256 "
+                         f"{sha}); this environment is not: "
+                         f"{differs_text(now.get('differs') or {})}")
+    elif (then.get("lock_sha256"), then.get("differs")) != (now.get("lock_sha256"),
+                                                          now.get("differs")):
+        differs = then.get("differs") or {}  # (rerun in the same unlocked environment: no note)
+        notes.append("the record was not made in the locked environment"
+                     + (f" (it differed from {lock}: {differs_text(differs)})"
+                        if isinstance(differs, dict) and differs else ""))
+    return notes
 
 
 def report(rep: Reproduction) -> str:
@@ -239,16 +304,78 @@ def report(rep: Reproduction) -> str:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``reproduce`` command."""
-    p = subparsers.add_parser("reproduce", help="rerun a result record and compare every metric",
+    p = subparsers.add_parser("reproduce", help="rerun result records and compare every metric",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("record", metavar="RECORD.json", help="a result record (<label>-seed<k>.json)")
+    p.add_argument("records", metavar="RECORD.json", nargs="*",
+                   help="result records (<label>-seed<k>.json)")
+    p.add_argument("--list", metavar="FILE", action="append", default=[],
+                   help="a file listing records, one a line (e.g. results/REPRODUCED.txt)")
     p.add_argument("--benchmark", metavar="FILE",
-                   help="the benchmark file (default: the one the record names)")
+                   help="the benchmark file (default: the one each record names)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_reproduce)
 
 
+def read_list(path: str | Path) -> list[Path]:
+    """The records a list file names (see the module docstring)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", file=str(path), field="--list") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot be read ({err.__class__.__name__})", file=str(path),
+                         field="--list") from None
+    out = []
+    for line in text.splitlines():
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        written = Path(entry)
+        tries = [written] if written.is_absolute() else \
+            [written] + [folder / written for folder in Path(path).resolve().parents]
+        out.append(next((p for p in tries if p.is_file()), written))
+    if not out:
+        raise InputError("lists no record", file=str(path), field="--list")
+    return out
+
+
+def verdict(path: Path, rep: Reproduction | None, error: str | None, seconds: float) -> str:
+    """One line: ``reproduced``, ``DIFFERS`` or ``BAD INPUT``, the record and why."""
+    if rep is None:
+        return f"BAD INPUT   {error if str(error).startswith(str(path)) else f'{path}: {error}'}"
+    if rep.matches:
+        return f"reproduced  {path}: all {rep.compared} values match ({seconds:.0f} s)"
+    fields = ", ".join(d.field.split(" (")[0] for d in rep.differences[:3])
+    more = ", ..." if len(rep.differences) > 3 else ""
+    return (f"DIFFERS     {path}: {len(rep.differences)} of {rep.compared} values differ "
+            f"({fields}{more}; {seconds:.0f} s)")
+
+
 def _reproduce(args: argparse.Namespace) -> int:
-    rep = reproduce(args.record, args.benchmark, progress=not args.quiet)
-    print(report(rep), end="")
-    return 0 if rep.matches else 1
+    paths = [Path(p) for p in args.records]
+    for listed in args.list:
+        paths += read_list(listed)
+    if not paths:
+        raise InputError("no record given: name one or more RECORD.json, or --list FILE")
+    if len(paths) == 1 and not args.list:
+        rep = reproduce(paths[0], args.benchmark, progress=not args.quiet)
+        print(report(rep), end="")
+        return 0 if rep.matches else 1
+    lines, bad, differ = [], 0, 0
+    for i, path in enumerate(paths, 1):
+        print(f"== record {i} of {len(paths)}: {path}", flush=True)
+        start = time.perf_counter()
+        try:
+            rep = reproduce(path, args.benchmark, progress=not args.quiet)
+        except InputError as err:
+            print(f"ltrr reproduce: error: {err}", file=sys.stderr, flush=True)
+            bad += 1
+            lines.append(verdict(path, None, str(err), 0.0))
+            continue
+        print(report(rep), flush=True)
+        differ += not rep.matches
+        lines.append(verdict(path, rep, None, time.perf_counter() - start))
+    print(f"== {len(paths)} records: {len(paths) - bad - differ} reproduced, {differ} differ, "
+          f"{bad} bad input")
+    print("\n".join(lines))
+    return 2 if bad else 1 if differ else 0

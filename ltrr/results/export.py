@@ -19,8 +19,8 @@ import io
 import math
 import re
 
-from ltrr.results.leaderboard import (COLUMNS, best_entries, comparisons, permutation_note,
-                                      ranker_of, summary)
+from ltrr.results.leaderboard import (COLUMNS, best_entries, comparisons, environment_text,
+                                      permutation_note, ranker_of, summary)
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -76,9 +76,11 @@ def latex_text(records: list[dict], order: list[str] | None = None,
     sha = r0["provenance"]["benchmark_sha256"]
     seeds = sorted({r["seed"] for r in records})
     versions = ", ".join(dict.fromkeys(str(r["provenance"]["ltrr_version"]) for r in records))
+    locked = environment_text(records)
     lines = [f"% ltrr leaderboard of benchmark {r0['benchmark']} version "
              f"{r0['benchmark_version']}, file {r0['provenance']['benchmark_file']} "
-             f"(SHA-256 {sha}), ltrr {versions}.",
+             f"(SHA-256 {sha}), ltrr {versions}."
+             + (f" {locked.replace('`', '')}" if locked else ""),
              r"% Needs \usepackage{booktabs} and \usepackage{graphicx}.",
              r"\begin{table*}[t]", r"\centering",
              rf"\caption{{Benchmark \texttt{{{name}}} (version {version}): mean over "

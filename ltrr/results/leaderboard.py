@@ -298,11 +298,47 @@ def _made_by(records: list[dict]) -> list[Block]:
                      for name, version, file, sha in files)
     text += f"; ltrr {', '.join(versions)}"
     text += f", git commit {', '.join(commits)}." if commits else "."
+    locked = environment_text(records)
+    if locked:
+        text += " " + locked
     out: list[Block] = [Paragraph(text)]
     commands = [c for c in dict.fromkeys(p.get("command") for p in prov) if c]
     if commands:
         out += [Paragraph("Made by:"), Code(commands)]
     return out
+
+
+def environment_text(records: list[dict]) -> str | None:
+    """Whether the records were made in the locked environment (their
+    ``provenance.environment``, :mod:`ltrr.results.environment`): None when no record says
+    (records made before they did), so older leaderboards rebuild unchanged."""
+    from ltrr.results.environment import differs_text
+
+    envs = [(r.get("provenance") or {}).get("environment") for r in records]
+    said = [e for e in envs if isinstance(e, dict)]
+    if not said:
+        return None
+    locks = list(dict.fromkeys(f"`{e['lock']}`, SHA-256 `{str(e.get('lock_sha256'))[:12]}`"
+                               for e in said if e.get("lock")))
+    where = f" ({'; '.join(locks)})" if locks else ""
+    locked = sum(e.get("locked") is True for e in said)
+    if locked == len(records):
+        return f"Every record was made in the locked environment{where}."
+    parts = [f"{locked} of {len(records)} records were made in the locked environment{where}"]
+    no_lock = sum(not e.get("lock") for e in said)
+    if no_lock:
+        parts.append(f"{no_lock} where no lock file was found")
+    if len(said) < len(records):
+        parts.append(f"{len(records) - len(said)} do not say")
+    differs: dict[str, list] = {}
+    for e in said:
+        for name, pair in sorted((e.get("differs") or {}).items()):
+            if isinstance(pair, list) and len(pair) == 2:
+                differs.setdefault(name, pair)
+    if differs:
+        parts.append("installed versions that differed from the lock: "
+                     + differs_text(dict(sorted(differs.items()))))
+    return "; ".join(parts) + "."
 
 
 def main_table(table: pd.DataFrame) -> Table:

@@ -4,7 +4,9 @@ A record holds the run's metrics and learning curves, how its hyper-parameters w
 (``tuning``: the grid, the tuning seeds and metric, each setting's mean score, the chosen
 setting; absent for untuned policies), the post-retrieval probe it paid for (in its
 metrics), and its provenance: ltrr version, git commit of the working tree (and whether it
-had uncommitted changes), versions of the key dependencies, the benchmark file's SHA-256,
+had uncommitted changes), versions of the key dependencies, whether it was made in the
+locked environment (``environment``: every version ``requirements/lock.txt`` pins compared
+with what was installed, :mod:`ltrr.results.environment`), the benchmark file's SHA-256,
 the seed, wall time and platform. Everything but ``provenance`` is a pure function of the
 benchmark file and the seed. Beside it, ``<label>-seed<k>.topics.parquet`` holds each
 visited topic's mean reward, recall and nDCG (the topic-level tests' input).
@@ -32,7 +34,7 @@ from ltrr.paths import write_atomically
 
 KEY_PACKAGES = ("numpy", "pandas", "scipy", "python-terrier", "pyterrier-pisa", "pyterrier-dr",
                 "pyterrier-alpha", "sentence-transformers", "torch", "ir_measures",
-                "ir_datasets", "obp", "scikit-learn")
+                "ir_datasets", "obp", "scikit-learn", "numba")
 
 
 @functools.lru_cache(maxsize=1)
@@ -64,11 +66,13 @@ def git_state(where: Path) -> dict[str, object]:
 def provenance(benchmark, seed: int, wall_time: float, command: str | None = None) -> dict:
     """Where and how a run was made (``command``: the command line that made it)."""
     from ltrr import __version__
+    from ltrr.results.environment import environment
 
     return {
         "ltrr_version": __version__,
         "git": git_state(Path(benchmark.path).resolve().parent),
         "packages": dict(package_versions()),
+        "environment": environment(),
         "command": command,
         "benchmark_file": str(benchmark.path),
         "benchmark_sha256": benchmark.sha256,
