@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 
 from ltrr.errors import InputError
@@ -99,3 +100,29 @@ def test_a_rerun_needs_fewer_fields(tmp_path):
     assert read_record(path, RERUN_FIELDS)["policy"] == "linucb"
     with pytest.raises(InputError, match="field 'benchmark_policies': missing"):
         read_record(path)
+
+
+def test_the_tuning_table_gives_each_setting_an_interval_and_the_chosen_lead():
+    """Each setting's mean and 95% t-interval over the tuning seeds, and the chosen setting's
+    lead over the runner-up paired by tuning seed: a near-tie is marked as one."""
+    from scipy import stats
+
+    from ltrr.results.blocks import to_markdown
+    from ltrr.results.leaderboard import _tuning_blocks
+
+    values = {0.1: [1.00, 1.02, 0.99, 1.01, 1.03], 1.0: [1.01, 1.02, 1.00, 1.00, 1.03],
+              2.0: [0.90, 0.95, 0.93, 0.91, 0.92]}
+    tuning = {"grid": {"alpha": [0.1, 1.0, 2.0]}, "metric": "reward", "seeds": [7, 8, 9, 10, 11],
+              "chosen": {"alpha": 1.0},
+              "means": [[{"alpha": a}, float(np.mean(v))] for a, v in values.items()],
+              "values": [[{"alpha": a}, v] for a, v in values.items()]}
+    text = to_markdown("t", _tuning_blocks([{"policy": "linucb", "tuning": tuning}], ["linucb"]))
+    low, high = stats.t.interval(0.95, 4, loc=np.mean(values[2.0]), scale=stats.sem(values[2.0]))
+    assert f"alpha=2.0: {np.mean(values[2.0]):.4f} [{low:.4f}, {high:.4f}]" in text
+    diff = np.subtract(values[1.0], values[0.1])
+    low, high = stats.t.interval(0.95, 4, loc=diff.mean(), scale=stats.sem(diff))
+    assert f"{diff.mean():+.4f} [{low:+.4f}, {high:+.4f}] vs alpha=0.1 (a near-tie)" in text
+    clear = {**tuning, "chosen": {"alpha": 1.0},
+             "values": [[{"alpha": 1.0}, values[1.0]], [{"alpha": 2.0}, values[2.0]]]}
+    text = to_markdown("t", _tuning_blocks([{"policy": "linucb", "tuning": clear}], ["linucb"]))
+    assert "vs alpha=2.0 |" in text and "(a near-tie)" not in text

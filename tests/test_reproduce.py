@@ -229,3 +229,34 @@ def test_a_locked_record_rerun_outside_the_lock_names_what_differs(finished, tmp
     assert ("note: the record was made in the locked environment (requirements/lock.txt, "
             f"SHA-256 {here['lock_sha256'][:12]}); this environment is not: torch 2.13.0+cpu "
             "locked, 2.13.0 installed") in text
+
+
+def test_a_difference_names_the_arm_whose_lists_changed():
+    """The notes name the arms whose candidate-list hashes differ from the record's."""
+    from ltrr.experiments.reproduce import list_notes
+
+    then = {"lexical": "a1", "dense": "b1", "memory": "c1"}
+    assert list_notes(then, dict(then), False) == []
+    assert "same hashes" in list_notes(then, dict(then), True)[0]
+    note = list_notes(then, {**then, "dense": "b2"}, True)[0]
+    assert note.startswith("the candidate lists of arm(s) dense differ from the record's")
+    assert "dense: b1 then, b2 now" in note and "follow from them" in note
+    assert "cannot be said" in list_notes(None, then, True)[0]
+
+
+def test_a_record_whose_arm_lists_changed_says_which(finished, tmp_path, capsys):
+    """A record made with another lexical index (its hash differs) and other numbers: the
+    report names the lexical arm's lists."""
+    _, out = finished
+    recorded = json.loads((out / "linucb-seed0.json").read_text())
+    assert set(recorded["candidate_lists"]) == {"lexical", "fuzzy", "memory"}
+
+    def change(record):
+        record["candidate_lists"]["lexical"] = "0123456789abcdef"
+        record["metrics"]["reward"] += 0.1
+
+    _tamper(out / "linucb-seed0.json", tmp_path / "linucb-seed0.json", change)
+    assert main(["reproduce", str(tmp_path / "linucb-seed0.json"), "--quiet"]) == 1
+    text = capsys.readouterr().out
+    assert "note: the candidate lists of arm(s) lexical differ from the record's" in text
+    assert "lexical: 0123456789abcdef then" in text

@@ -27,7 +27,11 @@ commit, key package versions other than the record's (``provenance.packages``), 
 environment: a record made in the locked environment (``provenance.environment``,
 :mod:`ltrr.results.environment`) rerun where the installed versions differ from the lock
 (the packages are named), or under another lock file; a record made outside it rerun in
-another environment than its own.
+another environment than its own. Every record carries a hash of each arm's candidate
+lists (``candidate_lists``: the static arms' lists as cached, the memory arm's lists of that
+run); the rerun's hashes are compared with them, and a note names the arms whose lists
+differ, where a value that does not match most likely comes from (an index or model built
+by another library version).
 
 Several records (``A.json B.json ...``, and/or ``--list FILE``: one path a line, ``#``
 comments; a relative path is taken from the current folder, else from the list file's
@@ -141,7 +145,8 @@ def rerun(record: dict, record_path: Path, benchmark: Benchmark, progress: bool 
     if bar is not None:
         bar.close()
     out = {"metrics": played.metrics, "curves": played.curves, "plans": list(world.plan_ids),
-           "features": list(played.featurizer.groups), "ranker": runner.ranking(played.stage)}
+           "features": list(played.featurizer.groups), "ranker": runner.ranking(played.stage),
+           "candidate_lists": dict(played.trace.list_hashes)}
     return json_ready(out)  # what a record would hold (tuples -> lists, ...)
 
 
@@ -232,7 +237,26 @@ def reproduce(record_path: str | Path, benchmark: str | Path | None = None,
         n, diffs = compare(record.get(key), again[key], key)
         out.compared += n
         out.differences += diffs
+    out.notes += list_notes(record.get("candidate_lists"), again["candidate_lists"],
+                            bool(out.differences))
     return out
+
+
+def list_notes(recorded: dict | None, reproduced: dict, differs: bool) -> list[str]:
+    """Which arms' candidate lists (their hashes, ``candidate_lists`` in a record) differ
+    from the record's: where a value that does not match most likely comes from (an index
+    or model that changed, another library build)."""
+    if not recorded:
+        return ["the record carries no hashes of its candidate lists (made before ltrr "
+                "recorded them): which arm's lists changed cannot be said"] if differs else []
+    changed = sorted(a for a in set(recorded) | set(reproduced)
+                     if recorded.get(a) != reproduced.get(a))
+    if not changed:
+        return ["every arm's candidate lists are the record's (same hashes): a difference "
+                "comes from elsewhere (the code, a package)"] if differs else []
+    return [f"the candidate lists of arm(s) {', '.join(changed)} differ from the record's "
+            f"({'; '.join(f'{a}: {recorded.get(a)} then, {reproduced.get(a)} now' for a in changed)})"
+            + (": the values that differ follow from them" if differs else "")]
 
 
 def environment_notes(prov: dict, now: dict | None = None,

@@ -45,11 +45,14 @@ def choose_settings(benchmark: Benchmark, cells: list[Cell], scores: list[float]
 
 
 def tuning_summary(spec: PolicySpec, tmp: Path) -> dict | None:
-    """What a reported record says of its tuning: grid, metric, seeds, chosen setting and
-    each setting's mean score (read from ``tuning.json``)."""
+    """What a reported record says of its tuning: grid, metric, seeds, chosen setting, each
+    setting's mean score and its score on each tuning seed (in ``seeds`` order, so the
+    leaderboard can give intervals and paired differences; read from ``tuning.json``)."""
     if not spec.grid:
         return None
     entry = json.loads((tmp / "tuning.json").read_text())[spec.label]
     return {"grid": entry["grid"], "metric": entry["metric"], "seeds": entry["seeds"],
             "chosen": entry["chosen"],
-            "means": [[row["params"], row["mean"]] for row in entry["settings"]]}
+            "means": [[row["params"], row["mean"]] for row in entry["settings"]],
+            "values": [[row["params"], [row["values"][str(s)] for s in entry["seeds"]]]
+                       for row in entry["settings"]]}  # JSON keys the seeds as strings

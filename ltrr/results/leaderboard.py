@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from ltrr.evaluation.intervals import (EXACT_PERMUTATION_SEEDS, PERMUTATION_RESAMPLES,
@@ -222,18 +223,55 @@ def _tuning_blocks(records: list[dict], order: list[str]) -> list[Block]:
     if not tuned:
         return []
     first = next(iter(tuned.values()))
-    table = Table("tuning", ["policy", "grid", "chosen", "tuning score of each setting"])
+    with_values = any("values" in t for t in tuned.values())
+    columns = ["policy", "grid", "chosen", "tuning score of each setting"]
+    if with_values:
+        columns = ["policy", "grid", "chosen",
+                   "tuning score of each setting: mean [95% t-interval over tuning seeds]",
+                   "chosen − runner-up, paired by tuning seed"]
+    table = Table("tuning", columns)
     for label in [lab for lab in order if lab in tuned] + [lab for lab in tuned if lab not in order]:
         t = tuned[label]
         grid = ", ".join(f"{k} ∈ {v}" for k, v in t["grid"].items())
         chosen = ", ".join(f"{k}={t['chosen'][k]}" for k in t["grid"])
-        scores = "; ".join(", ".join(f"{k}={params[k]}" for k in t["grid"]) + f": {mean:.4f}"
-                           for params, mean in t["means"])
-        table.rows.append(cells(label, grid, chosen, scores))
-    return [Paragraph(f"Tuning: each grid setting was run on tuning seeds {first['seeds']} "
-                      "(disjoint from the reported seeds) and the setting with the best mean "
-                      f"`{first['metric']}` was kept; every setting's score is in "
-                      "`tuning.json`."), table]
+        if "values" not in t:
+            scores = "; ".join(", ".join(f"{k}={params[k]}" for k in t["grid"]) + f": {mean:.4f}"
+                               for params, mean in t["means"])
+            table.rows.append(cells(label, grid, chosen, *([scores, ""] if with_values
+                                                           else [scores])))
+            continue
+        parts = []
+        for params, values in t["values"]:
+            mean, low, high = t_interval(values)
+            setting = ", ".join(f"{k}={params[k]}" for k in t["grid"])
+            parts.append(f"{setting}: {mean:.4f} [{low:.4f}, {high:.4f}]" if np.isfinite(low)
+                         else f"{setting}: {mean:.4f}")
+        table.rows.append(cells(label, grid, chosen, "; ".join(parts), _lead(t)))
+    text = (f"Tuning: each grid setting was run on tuning seeds {first['seeds']} (disjoint from "
+            f"the reported seeds) and the setting with the best mean `{first['metric']}` was "
+            "kept; every setting's score is in `tuning.json`.")
+    if with_values:
+        text += (" The last column is the chosen setting's lead over the next best, paired by "
+                 "tuning seed (the same streams), with its 95% t-interval: an interval that "
+                 "holds 0 marks a near-tie the tuning seeds cannot split.")
+    return [Paragraph(text), table]
+
+
+def _lead(tuning: dict) -> str:
+    """The chosen setting's lead over the runner-up (by mean), paired by tuning seed."""
+    rows = tuning["values"]
+    if len(rows) < 2:
+        return ""
+    means = [float(np.mean(v)) for _, v in rows]
+    best = next(i for i, (params, _) in enumerate(rows) if params == tuning["chosen"])
+    runner = max((i for i in range(len(rows)) if i != best), key=lambda i: means[i])
+    diff = np.asarray(rows[best][1], dtype=float) - np.asarray(rows[runner][1], dtype=float)
+    mean, low, high = t_interval(diff)
+    setting = ", ".join(f"{k}={rows[runner][0][k]}" for k in tuning["grid"])
+    if not np.isfinite(low):
+        return f"{mean:+.4f} vs {setting}"
+    tie = " (a near-tie)" if low <= 0 <= high else ""
+    return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}] vs {setting}{tie}"
 
 
 def _setting(records: list[dict]) -> list[Block]:
