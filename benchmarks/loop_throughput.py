@@ -1,174 +1,285 @@
-"""Interactions per second of ltrr's loop (LinUCB, music world) vs obp's bandit simulator.
+"""Where the main job's time goes, and how fast the loop is next to obp's bandit simulator.
 
 Usage::
 
-    python benchmarks/loop_throughput.py [--benchmark benchmarks/music.toml] [--steps 5000]
+    python benchmarks/loop_throughput.py [--benchmark benchmarks/music.toml] [--steps 10000]
+    python benchmarks/loop_throughput.py --job [--jobs 2]
 
-What is timed:
+Without ``--job`` (one process):
 
-- **ltrr**: ``run_policy`` with ltrr's LinUCB on the benchmark's world for ``--steps``
-  queries of seed 0's stream. Every step does the full interaction: context features,
-  candidates of every arm (static arms from the on-disk candidate cache, the memory arm
-  searched online), the page and expected reward of *every* plan (the simulator's truths),
-  the policy's choice and update, click sampling, the memory update.
-  Not timed: loading the dataset, building indexes/embeddings and the candidate cache
-  (``prepare``, a one-time cost per machine; it also computes, once per benchmark, the
-  memory arm's TF-IDF vector and predicted-query similarities of every topic's query,
-  about 0.3 s for the music world's 2,922 topics, which no click changes), and computing
-  metrics afterwards.
-- **obp**: ``obp.simulator.run_bandit_simulation`` with ``obp.policy.LinUCB`` (its
-  ``epsilon`` = our ``alpha``) on the same contexts (the loop's context vectors) and rewards (the loop's
-  expected reward of each plan at each step). obp's simulator replays logged data and
-  updates only when its choice equals the logged action, so the logged actions are
-  obp LinUCB's own choices from an untimed first pass: the timed pass then updates at
-  every round, the same work per decision as an online run.
+- **start-up**: ``python -c "import ltrr.cli"`` in a fresh interpreter (median of 3);
+- **prepare**, split: loading the dataset, building the arms (indexes loaded from
+  ``LTRR_HOME``), the world (candidate lists, the memory arm's compiled tables, the step
+  tables), the context features;
+- **the loop** with LinUCB on seed 0's stream, ``--steps`` queries: the compiled run loop on
+  the seed's first pass (it fills the seed's cache of static truths) and second pass (as
+  every further policy of a benchmark's seed runs), each against obp's
+  ``run_bandit_simulation`` with obp's LinUCB on the same contexts and rewards (obp only
+  decides and updates; each ltrr step also simulates the world: every arm's list, every
+  plan's page and expected clicks, the context, clicks, the memory's update). The ratio is
+  per decision: ltrr interactions/s over obp decisions/s;
+- **a step, split by part**: the per-step loop (``run_policy(..., per_step=True)``) calls the
+  same compiled step functions one at a time from Python, so timing wrappers around them
+  show where a step's work is: the static arms' lists, the memory arm's search, every plan's
+  page and expected clicks, the context features, the policy's choice and update, the
+  clicks, the memory's update, and the per-step loop's own Python glue (which the compiled
+  loop does not have: its step is the sum of the parts without the glue and the wrappers);
+- **metrics and records** of one reported cell: ``run_metrics`` (nDCG of every page,
+  regret, per-topic means) and writing the record, per-topic table and decision log;
+- the peak memory of this process.
 
-Prints both rates, their ratio (ltrr / obp; >= 1 means the loop is not slower per
-decision) and the peak resident memory of the process (``resource.getrusage``).
-
-The two sides do not do the same work: obp's simulator only decides and updates, while
-each ltrr step also simulates the world (candidates, the fused page and expected reward
-of every plan, clicks, the memory's update). So the loop's time is also split, by thin timing
-wrappers around the loop's parts (which add a few microseconds per call themselves), into the
-policy's ``choose`` + ``update``, the static arms' lists, the memory arm's search, the step
-truths (every plan's page and expected clicks), the context features, click sampling, the
-memory's update, and the rest of the loop's own bookkeeping; the policy-only rate is printed
-next to obp's. A second pass of the same seed (``--repeat``, as every further policy of a
-benchmark's seed does) reuses the seed's cached truths and is timed too.
+With ``--job``: the whole main job, ``ltrr run FILE --jobs N`` into a temporary folder (the
+indexes cached), timed as a process, with its tuning and reported interactions counted from
+the file; its interactions/s over obp LinUCB's decisions/s (the file's plans and context
+dimension, one process) measured in the same run; and the job's peak memory (the largest
+process of the job, as ``/usr/bin/time -v`` reports it).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import resource
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 
-def obp_feedback(contexts: np.ndarray, expected: np.ndarray, alpha: float) -> tuple[dict, object]:
-    """A BanditFeedback dict whose logged actions are obp LinUCB's own choices."""
+def obp_rate(contexts: np.ndarray, expected: np.ndarray, alpha: float) -> float:
+    """obp LinUCB's decisions/s in ``run_bandit_simulation`` on these contexts and rewards.
+
+    obp's simulator replays logged data and updates only when its choice equals the logged
+    action, so the logged actions are obp LinUCB's own choices from an untimed first pass:
+    the timed pass then updates at every round, the same work per decision as online."""
     from ltrr.compat import obp
 
     obp_mod = obp()
+    from obp.simulator import run_bandit_simulation
+
     n_rounds, n_actions = expected.shape
     policy = obp_mod.policy.LinUCB(dim=contexts.shape[1], n_actions=n_actions, epsilon=alpha,
                                    random_state=0)
     first = copy.deepcopy(policy)
     actions = np.zeros(n_rounds, dtype=int)
-    for t in range(n_rounds):  # untimed pass: what obp's LinUCB chooses, online
+    for t in range(n_rounds):
         a = int(first.select_action(contexts[t:t + 1])[0])
         actions[t] = a
         first.update_params(action=a, reward=float(expected[t, a]), context=contexts[t:t + 1])
     feedback = {"n_rounds": n_rounds, "n_actions": n_actions, "context": contexts,
                 "action": actions, "reward": expected[np.arange(n_rounds), actions],
                 "position": np.zeros(n_rounds, dtype=int), "pscore": np.ones(n_rounds)}
-    return feedback, policy
+    start = time.perf_counter()
+    run_bandit_simulation(bandit_feedback=feedback, policy=policy)
+    return n_rounds / (time.perf_counter() - start)
 
 
-class Timed:
-    """Forwards to an object and adds up the seconds spent in some of its methods."""
+def startup_seconds() -> float:
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import ltrr.cli"], check=True)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
 
-    def __init__(self, inner, methods: tuple[str, ...]) -> None:
-        self.inner, self.methods, self.seconds = inner, methods, 0.0
 
-    def __getattr__(self, name: str):
-        value = getattr(self.inner, name)
-        if name not in self.methods:
-            return value
+class Timer:
+    """Adds up the seconds spent in wrapped callables, by part."""
 
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, part: str, fn):
         def timed(*args, **kwargs):
             start = time.perf_counter()
             try:
-                return value(*args, **kwargs)
+                return fn(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                self.seconds[part] = self.seconds.get(part, 0.0) + time.perf_counter() - start
         return timed
 
 
-def timed_world(world, featurizer):
-    """Timing wrappers around the loop's parts: {part: Timed}; the world is changed in place
-    (its methods and arms), the featurizer wrapper is returned in the dict."""
-    parts = {"static lists": Timed(world, ("static_lists",)),
-             "step truths (every plan's page, expected clicks)": Timed(world, ("truths",)),
-             "context features": Timed(featurizer, ("transform",)),
-             "click sampling": Timed(world.settings.clicks, ("sample",))}
-    world.static_lists = parts["static lists"].static_lists
-    world.truths = parts["step truths (every plan's page, expected clicks)"].truths
-    world.settings.clicks = parts["click sampling"]
-    for name in world.online:
-        arm = Timed(world.arms[name], ("ranked", "ranked_positions", "search", "update"))
-        parts[f"{name} arm: search and update"] = arm
-        world.arms[name] = arm
-    return parts
+def prepare_split(benchmark) -> tuple[dict, object, object]:
+    """``runner.prepare``'s steps, timed one by one."""
+    from ltrr import datasets
+    from ltrr.arms import build_arm
+    from ltrr.selection.features import ContextFeaturizer
+    from ltrr.simulation.world import World
+
+    seconds = {}
+    start = time.perf_counter()
+    dataset = datasets.load(benchmark.dataset)
+    seconds["load the dataset"] = time.perf_counter() - start
+    start = time.perf_counter()
+    arms = {name: build_arm(name, dataset, **benchmark.arm_params.get(name, {}))
+            for name in benchmark.arms}
+    seconds["build the arms (indexes opened when first used)"] = time.perf_counter() - start
+    topics = dataset.topics
+    if benchmark.split is not None:
+        topics = topics[topics["split"] == benchmark.split]
+    topics = topics.reset_index(drop=True)
+    start = time.perf_counter()
+    world = World(dataset, arms, benchmark.plan_space(), benchmark.settings,
+                  benchmark.stream_length, topics)
+    seconds["the world (candidate lists, memory tables, step tables)"] = \
+        time.perf_counter() - start
+    start = time.perf_counter()
+    featurizer = ContextFeaturizer(benchmark.features, dataset, arms,
+                                   probe_arms=list(benchmark.settings.probe_arms) or None,
+                                   probe_depth=benchmark.settings.probe_depth)
+    featurizer.fit(topics, late=world.late, stream_length=benchmark.stream_length)
+    seconds["context features (idf over the releases)"] = time.perf_counter() - start
+    return seconds, world, featurizer
+
+
+def step_split(world, featurizer, stream, alpha: float) -> tuple[dict, float]:
+    """Per part, seconds of the per-step loop's run (LinUCB, seed 1) and its total."""
+    import ltrr.simulation.loop as loop
+    from ltrr.experiments.cells import reward_range
+    from ltrr.selection.policies import build_policy
+
+    timer = Timer()
+    names = {"step_lists": "static arms' lists", "online_lists": "memory arm: search",
+             "memory_features": "context features",
+             "step_truths": "every plan's page and expected clicks",
+             "learn_clicks": "memory arm: learn the clicks"}
+    saved = {name: getattr(loop, name) for name in names}
+    for name, part in names.items():
+        setattr(loop, name, timer.wrap(part, saved[name]))
+    policy = build_policy("linucb", {"alpha": alpha}, world.plans, featurizer.dim, 1,
+                          reward_range(world))
+    policy.choose = timer.wrap("policy: choose and update", policy.choose)
+    policy.update = timer.wrap("policy: choose and update", policy.update)
+    transform = featurizer.transform
+    featurizer.transform = timer.wrap("context features", transform)
+    clicks = world.settings.clicks
+    sample = clicks.sample
+    object.__setattr__(clicks, "sample", timer.wrap("clicks", sample))
+    try:
+        start = time.perf_counter()
+        loop.run_policy(world, policy, featurizer, stream, 1, per_step=True)
+        total = time.perf_counter() - start
+    finally:
+        for name, fn in saved.items():
+            setattr(loop, name, fn)
+        featurizer.transform = transform
+        object.__delattr__(clicks, "sample")
+    return timer.seconds, total
+
+
+def run_loop(args: argparse.Namespace) -> None:
+    from ltrr.evaluation.metrics import run_metrics
+    from ltrr.experiments.benchmark import load_benchmark
+    from ltrr.experiments.cells import reward_range
+    from ltrr.experiments.decision_log import decision_frame, write_decision_log
+    from ltrr.experiments.runner import select
+    from ltrr.selection.policies import build_policy
+    from ltrr.simulation.loop import run_policy
+    from ltrr.simulation.stream import sample_stream
+
+    print(f"start-up (python -c 'import ltrr.cli', median of 3): {startup_seconds():.2f} s")
+    benchmark = select(load_benchmark(args.benchmark), None, None, args.steps)
+    seconds, world, featurizer = prepare_split(benchmark)
+    print("prepare, split:")
+    for part, value in seconds.items():
+        print(f"    {part:<58} {value:7.2f} s")
+    stream = sample_stream(world.topics, args.steps, benchmark.zipf, 0)
+    rates, trace = [], None
+    for _ in range(2):  # the seed's first pass, then a second pass
+        policy = build_policy("linucb", {"alpha": args.alpha}, world.plans, featurizer.dim, 0,
+                              reward_range(world))
+        start = time.perf_counter()
+        trace = run_policy(world, policy, featurizer, stream, 0)
+        rates.append(args.steps / (time.perf_counter() - start))
+    obp = obp_rate(trace.contexts, trace.expected, args.alpha)
+    print(f"benchmark {args.benchmark}: {args.steps} steps, {len(world.plan_ids)} plans, "
+          f"context dim {featurizer.dim}")
+    print(f"obp run_bandit_simulation (LinUCB):  {obp:10,.0f} decisions/s")
+    for name, rate in zip(("first pass of the seed", "second pass (truths cached)"), rates):
+        print(f"ltrr compiled loop, {name:<27} {rate:10,.0f} interactions/s, "
+              f"{rate / obp:.1f}x obp per decision")
+    parts, total = step_split(world, featurizer, stream[:max(args.steps // 5, 1)], args.alpha)
+    n = max(args.steps // 5, 1)
+    print(f"a step, split by part (the per-step loop calling the same compiled functions, "
+          f"{n} steps of seed 1; us/step):")
+    glue = total - sum(parts.values())
+    for part, value in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(f"    {part:<58} {value / n * 1e6:7.1f}")
+    print(f"    {'the per-step loop in Python (glue, timing wrappers)':<58} {glue / n * 1e6:7.1f}")
+    print(f"    {'compiled loop, whole step (second pass)':<58} {1e6 / rates[1]:7.1f}")
+    start = time.perf_counter()
+    metrics, curves, topics = run_metrics(trace, world)
+    metric_seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        from ltrr.results.records import write_json, write_topics
+
+        start = time.perf_counter()
+        write_topics(topics, Path(tmp) / "t.topics.parquet")
+        write_json({"metrics": metrics, "curves": curves}, Path(tmp) / "t.json")
+        write_decision_log(decision_frame(trace, world, featurizer.names),
+                           Path(tmp) / "t.decisions.parquet")
+        write_seconds = time.perf_counter() - start
+    print(f"metrics of one reported run (nDCG of {args.steps} pages, regret, per topic): "
+          f"{metric_seconds:.2f} s; writing its record, table and decision log: "
+          f"{write_seconds:.2f} s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (max RSS of this process): {peak:,.0f} MiB")
+
+
+def run_job(args: argparse.Namespace) -> None:
+    from ltrr.experiments.benchmark import load_benchmark
+    from ltrr.experiments.tuning import tuning_cells
+
+    benchmark = load_benchmark(args.benchmark)
+    tuning = sum(c.length for c in tuning_cells(benchmark))
+    reported = len(benchmark.seeds) * len(benchmark.policies) * benchmark.stream_length
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "ltrr.cli", "run", args.benchmark, "--jobs",
+                   str(args.jobs), "--out", str(Path(tmp) / "out"), "--quiet"]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL,
+                       env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rate = (tuning + reported) / wall
+    rng = np.random.default_rng(0)
+    from ltrr.experiments.runner import select
+
+    small = select(load_benchmark(args.benchmark), None, None, 10)
+    n_plans = len(small.plan_space().ids)
+    dim = args.dim
+    contexts = np.where(rng.random((args.steps, dim)) < 0.4, rng.random((args.steps, dim)), 0.0)
+    expected = rng.random((args.steps, n_plans))
+    obp = obp_rate(contexts, expected, 1.0)
+    print(f"main job: {' '.join(command[2:-3])} --jobs {args.jobs}")
+    print(f"    {tuning:,} tuning + {reported:,} reported interactions in {wall:.1f} s wall "
+          f"({usage.ru_utime + usage.ru_stime:.1f} s CPU): {rate:,.0f} interactions/s")
+    print(f"obp LinUCB (run_bandit_simulation, {dim} features, {n_plans} plans, one process): "
+          f"{obp:,.0f} decisions/s")
+    print(f"ratio, main job's interactions/s to obp LinUCB's decisions/s: {rate / obp:.1f}")
+    print(f"peak memory of the job (largest process, max RSS): {usage.ru_maxrss / 1024:,.0f} MiB")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--benchmark", default="benchmarks/music.toml")
-    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--alpha", type=float, default=1.0)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="further passes of the same seed, timed separately (default 1)")
+    parser.add_argument("--job", action="store_true", help="time the whole main job")
+    parser.add_argument("--jobs", type=int, default=2, help="--jobs of the main job")
+    parser.add_argument("--dim", type=int, default=56,
+                        help="context features of obp's LinUCB next to the job (the main "
+                             "benchmark's: 56)")
     args = parser.parse_args()
-
-    from ltrr.compat import obp
-    from ltrr.selection.policies import build_policy
-    from ltrr.experiments.benchmark import load_benchmark
-    from ltrr.simulation.loop import run_policy
-    from ltrr.experiments.cells import reward_range
-    from ltrr.experiments.runner import prepare, select
-    from ltrr.simulation.stream import sample_stream
-
-    benchmark = select(load_benchmark(args.benchmark), None, None, args.steps)
-    start = time.perf_counter()
-    world, featurizer = prepare(benchmark)
-    print(f"prepare (dataset, indexes, candidate cache; not timed below): "
-          f"{time.perf_counter() - start:.1f} s", flush=True)
-    stream = sample_stream(world.topics, args.steps, benchmark.zipf, 0)
-    policy = Timed(build_policy("linucb", {"alpha": args.alpha}, world.plans, featurizer.dim, 0,
-                                reward_range(world)), ("choose", "update"))
-    parts = timed_world(world, featurizer)
-    start = time.perf_counter()
-    trace = run_policy(world, policy, parts["context features"], stream, 0)
-    ltrr_time = time.perf_counter() - start
-    split = [("policy choose + update", policy.seconds)] + \
-        [(name, part.seconds) for name, part in parts.items()]  # the first pass only
-    repeats = []
-    for _ in range(args.repeat):
-        again = build_policy("linucb", {"alpha": args.alpha}, world.plans, featurizer.dim, 0,
-                             reward_range(world))
-        start = time.perf_counter()
-        run_policy(world, again, featurizer, stream, 0)
-        repeats.append(time.perf_counter() - start)
-
-    feedback, obp_policy = obp_feedback(trace.contexts, trace.expected, args.alpha)
-    obp()  # numpy shims first
-    from obp.simulator import run_bandit_simulation as simulate
-    start = time.perf_counter()
-    simulate(bandit_feedback=feedback, policy=obp_policy)
-    obp_time = time.perf_counter() - start
-
-    ltrr_rate, obp_rate = args.steps / ltrr_time, args.steps / obp_time
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"benchmark: {args.benchmark}  steps: {args.steps}  plans: {len(world.plan_ids)}  "
-          f"context dim: {featurizer.dim}")
-    print(f"ltrr loop (full interaction, LinUCB): {ltrr_rate:,.0f} interactions/s")
-    print(f"obp run_bandit_simulation (LinUCB):   {obp_rate:,.0f} decisions/s")
-    print(f"ratio ltrr / obp: {ltrr_rate / obp_rate:.2f}  (first pass of the seed)")
-    for i, seconds in enumerate(repeats):
-        print(f"ratio ltrr / obp: {args.steps / seconds / obp_rate:.2f}  (pass {i + 2}: "
-              f"{args.steps / seconds:,.0f} interactions/s, the seed's truths cached)")
-    per_step = 1e6 / args.steps
-    print("  split of the first pass, us/step:")
-    rest = ltrr_time - sum(seconds for _, seconds in split)
-    for name, seconds in split + [("loop bookkeeping", rest)]:
-        print(f"    {name:<52} {seconds * per_step:8,.0f}")
-    print(f"  policy alone: {args.steps / policy.seconds:,.0f} decisions/s, ratio to obp "
-          f"{args.steps / policy.seconds / obp_rate:.2f}")
-    print(f"peak memory (max RSS): {peak:,.0f} MiB")
+    if args.job:
+        run_job(args)
+    else:
+        run_loop(args)
     return 0
 
 

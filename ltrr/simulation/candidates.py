@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ltrr.datasets.identical_ids import ignores_identical_ids, retrieve
 from ltrr.paths import (discard_corrupt, ltrr_home, remove_stale_temporaries,
@@ -128,7 +129,7 @@ def complete_lists(arm, topics: pd.DataFrame, depth: int, late: pd.Series) -> Ar
     """
     from ltrr.kernel.ties import round_scores
 
-    is_late = set(late.index.astype(str))
+    late_docnos = np.asarray(late.index.astype(str), dtype=str)
     ask = depth + 1  # one beyond: is the entry after the cut tied with it?
     todo = np.arange(len(topics))
     docnos: list[np.ndarray] = [np.empty(0, str)] * len(topics)
@@ -136,33 +137,52 @@ def complete_lists(arm, topics: pd.DataFrame, depth: int, late: pd.Series) -> Ar
     while len(todo):
         part = topics if len(todo) == len(topics) else topics.iloc[todo]
         lists = arm_lists(arm, part, ask)
+        lengths = np.array([len(d) for d in lists.docnos], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        flat = np.concatenate(lists.docnos) if len(lists.docnos) else np.empty(0, str)
+        rounded = round_scores(np.concatenate(lists.scores) if len(lists.scores) else [])
+        is_late = np.isin(flat, late_docnos) if len(late_docnos) else \
+            np.zeros(len(flat), dtype=bool)
+        ends = list_ends(offsets, rounded, is_late, depth)
         again = []
-        for t, found, values in zip(todo, lists.docnos, lists.scores):
-            rounded = round_scores(values)
-            end = _cut(found, rounded, depth, is_late)
-            if end is None and len(found) >= ask:  # full, and the cut is not settled yet
+        for i, t in enumerate(todo.tolist()):
+            end = ends[i]
+            if end < 0 and lengths[i] >= ask:  # full, and the cut is not settled yet
                 again.append(t)
                 continue
-            end = len(found) if end is None else end
-            docnos[t], scores[t] = found[:end], rounded[:end]
+            end = lengths[i] if end < 0 else end
+            lo = offsets[i]
+            docnos[t], scores[t] = flat[lo:lo + end], rounded[lo:lo + end]
         todo = np.array(again, dtype=np.int64)
         ask *= 2
     return ArmLists(docnos, scores)
 
 
-def _cut(docnos: np.ndarray, rounded: np.ndarray, depth: int, is_late: set[str]) -> int | None:
-    """Where a list can end (past the tie group of its ``depth``-th always-out entry), or
-    None when the list does not show where that group ends."""
-    if is_late:
-        out = np.flatnonzero(np.fromiter((d not in is_late for d in docnos.tolist()),
-                                         dtype=bool, count=len(docnos)))
-    else:
-        out = np.arange(min(len(docnos), depth))
-    if len(out) < depth:
-        return None
-    last = rounded[out[depth - 1]]
-    beyond = np.flatnonzero(rounded[out[depth - 1]:] < last)
-    return None if not len(beyond) else int(out[depth - 1] + beyond[0])
+@njit(cache=True)
+def list_ends(offsets: np.ndarray, rounded: np.ndarray, is_late: np.ndarray,
+              depth: int) -> np.ndarray:
+    """Per list (``offsets`` into the concatenated lists), where it can end: past the tie
+    group of its ``depth``-th entry out from the start; -1 when the list does not show
+    where that group ends."""
+    n = offsets.shape[0] - 1
+    ends = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        lo, hi = offsets[i], offsets[i + 1]
+        seen = 0
+        cut = -1
+        for e in range(lo, hi):
+            if not is_late[e]:
+                seen += 1
+                if seen == depth:
+                    cut = e
+                    break
+        if cut < 0:
+            continue
+        for e in range(cut + 1, hi):
+            if rounded[e] < rounded[cut]:
+                ends[i] = e - lo
+                break
+    return ends
 
 
 def _split(docnos: np.ndarray, scores: np.ndarray, offsets: np.ndarray) -> ArmLists:
@@ -175,6 +195,7 @@ class DocIds:
 
     def __init__(self, docnos) -> None:
         self.docnos = np.unique(np.asarray(list(docnos), dtype=str))
+        self._sorted = self.docnos  # the first ids, ascending: looked up by bisection
         self._index = {d: i for i, d in enumerate(self.docnos.tolist())}
 
     def __len__(self) -> int:
@@ -182,8 +203,17 @@ class DocIds:
 
     def ids(self, docnos) -> np.ndarray:
         """Int ids of known docnos (unknown ones -> -1)."""
-        get = self._index.get
-        return np.fromiter((get(str(d), -1) for d in docnos), dtype=np.int64)
+        wanted = np.asarray(docnos if isinstance(docnos, np.ndarray) else list(docnos),
+                            dtype=str).reshape(-1)
+        if not len(self._sorted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
+        out = np.where(self._sorted[at] == wanted, at, -1).astype(np.int64)
+        if len(self.docnos) > len(self._sorted):  # documents added since (not sorted)
+            get = self._index.get
+            for i in np.flatnonzero(out < 0):
+                out[i] = get(str(wanted[i]), -1)
+        return out
 
     def ids_adding(self, docnos: list[str]) -> np.ndarray:
         """Int ids of ``docnos``, adding unknown ones (the memory arm may surface new docs)."""

@@ -41,13 +41,16 @@ is both trained on and reported. New releases over time: an entity exists at sim
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ltrr.datasets.base import Dataset
 from ltrr.datasets.music import catalogue, lexicon, queries
 from ltrr.errors import InputError
 
-VERSION = "music-3"  # 2: first_release_day (an artist exists from its first release); 3: each
-# head text wholly in one split (was: half its rows in each), so no query text is in both
+# 2: first_release_day (an artist exists from its first release); 3: each head text wholly in
+# one split (was: half its rows in each), so no query text is in both. Generated worlds are
+# cached under LTRR_HOME by this version: bump it with any change to the generator.
+VERSION = "music-3"
 PUBLIC_FIELDS = ["docno", "type", "title", "text", "artist", "genres", "genre_weights", "moods",
                  "locale", "release_year", "release_day", "first_release_day", "popularity"]
 MIN_SIZE = 200
@@ -77,6 +80,56 @@ def released_by(first_release_day: np.ndarray, tau: int) -> np.ndarray:
     return np.asarray(first_release_day) >= tau
 
 
+def generate(size: int, seed: int, n_queries: int) -> tuple[list[dict], pd.DataFrame,
+                                                            pd.DataFrame, list[str]]:
+    """The world's records, topics, qrels and artist names, generated from ``seed``."""
+    rng = np.random.default_rng(seed)
+    df, mentions = catalogue.build(size, rng)
+    topics, qrels = queries.build(df, mentions, rng, n_queries)
+    df["genres"] = [" ".join(g) for g in df["genre_list"]]
+    df["genre_weights"] = [" ".join(f"{g}:{w:g}" for g, w in zip(gs, ws))
+                           for gs, ws in zip(df["genre_list"], df["gw"])]
+    df["moods"] = [" ".join(m) for m in df["mood_list"]]
+    df["first_release_day"] = df["first_day"]
+    records = df[PUBLIC_FIELDS].to_dict("records")
+    for r in records:
+        r["release_year"] = int(r["release_year"])
+        r["release_day"] = int(r["release_day"])
+        r["first_release_day"] = int(r["first_release_day"])
+        r["popularity"] = float(r["popularity"])
+    return records, topics, qrels, sorted(df.loc[df["type"] == "artist", "artist"])
+
+
+def _cached(size: int, seed: int, n_queries: int) -> tuple:
+    """:func:`generate`'s output, kept under ``LTRR_HOME/datasets`` (a pickle keyed by the
+    generator's version, size, seed and topic count): generating the default world takes a
+    few seconds, loading it a fraction of one. An entry that does not read back is named on
+    stderr and generated again."""
+    import pickle
+
+    from ltrr.paths import discard_corrupt, ltrr_home, write_atomically
+
+    path = ltrr_home() / "datasets" / f"music-{VERSION}-{size}-{seed}-{n_queries}.pkl"
+    if path.exists():
+        try:
+            with open(path, "rb") as src:
+                return pickle.load(src)
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError) as err:
+            discard_corrupt(path, "music world", f"{type(err).__name__}: {err}")
+    made = generate(size, seed, n_queries)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def save(tmp) -> None:
+        with open(tmp, "wb") as out:
+            pickle.dump(made, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    try:
+        write_atomically(path, save)
+    except OSError:
+        pass  # a read-only cache: the world is generated again next time
+    return made
+
+
 def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Dataset:
     """Generate the music world with ``size`` entities from ``seed`` (see the module docstring).
 
@@ -89,21 +142,8 @@ def load(size: int = 20000, seed: int = 0, n_queries: int | None = None) -> Data
     if n_queries is not None and (not isinstance(n_queries, (int, np.integer)) or n_queries < 100):
         raise InputError(f"ltrr:music n_queries must be an integer >= 100, got {n_queries!r}",
                          field="n_queries")
-    rng = np.random.default_rng(seed)
-    df, mentions = catalogue.build(int(size), rng)
-    topics, qrels = queries.build(df, mentions, rng, n_queries or default_queries(int(size)))
-    df["genres"] = [" ".join(g) for g in df["genre_list"]]
-    df["genre_weights"] = [" ".join(f"{g}:{w:g}" for g, w in zip(gs, ws))
-                           for gs, ws in zip(df["genre_list"], df["gw"])]
-    df["moods"] = [" ".join(m) for m in df["mood_list"]]
-    df["first_release_day"] = df["first_day"]
-    records = df[PUBLIC_FIELDS].to_dict("records")
-    for r in records:
-        r["release_year"] = int(r["release_year"])
-        r["release_day"] = int(r["release_day"])
-        r["first_release_day"] = int(r["first_release_day"])
-        r["popularity"] = float(r["popularity"])
-    artists = sorted(df.loc[df["type"] == "artist", "artist"])
+    n_queries = int(n_queries or default_queries(int(size)))
+    records, topics, qrels, artists = _cached(int(size), int(seed), n_queries)
     return Dataset(
         id=f"ltrr:music?size={int(size)}&seed={int(seed)}",
         docs=lambda: iter([dict(r) for r in records]),
