@@ -7,7 +7,8 @@ Usage::
 
 Without ``--job`` (one process):
 
-- **start-up**: ``python -c "import ltrr.cli"`` in a fresh interpreter (median of 3);
+- **start-up**: a fresh interpreter importing what the main job imports (ltrr's rooms,
+  PyTerrier, sentence-transformers, numba's cached code), median of 3;
 - **prepare**, split: loading the dataset, building the arms (indexes loaded from
   ``LTRR_HOME``), the world (candidate lists, the memory arm's compiled tables, the step
   tables), the context features;
@@ -18,12 +19,11 @@ Without ``--job`` (one process):
   decides and updates; each ltrr step also simulates the world: every arm's list, every
   plan's page and expected clicks, the context, clicks, the memory's update). The ratio is
   per decision: ltrr interactions/s over obp decisions/s;
-- **a step, split by part**: the per-step loop (``run_policy(..., per_step=True)``) calls the
-  same compiled step functions one at a time from Python, so timing wrappers around them
-  show where a step's work is: the static arms' lists, the memory arm's search, every plan's
-  page and expected clicks, the context features, the policy's choice and update, the
-  clicks, the memory's update, and the per-step loop's own Python glue (which the compiled
-  loop does not have: its step is the sum of the parts without the glue and the wrappers);
+- **a step, split by part**: compiled loops over the same stream that run the step's parts
+  cumulatively (the static arms' lists; + the memory arm's search, features and learning of
+  the recorded run's clicks; + every plan's page and expected clicks; + the context; + the
+  policy's choice and update; + clicks and bookkeeping), each the best of 3 runs: a part's
+  cost is the difference between two stages (there is no clock inside compiled code);
 - **metrics and records** of one reported cell: ``run_metrics`` (nDCG of every page,
   regret, per-topic means) and writing the record, per-topic table and decision log;
 - the peak memory of this process.
@@ -79,29 +79,19 @@ def obp_rate(contexts: np.ndarray, expected: np.ndarray, alpha: float) -> float:
     return n_rounds / (time.perf_counter() - start)
 
 
+STARTUP = ("import ltrr.cli, ltrr.experiments.runner, ltrr.simulation.engine, ltrr.arms.lexical, "
+           "ltrr.arms.dense, ltrr.arms.memory, ltrr.arms.fuzzy, ltrr.arms.structured, "
+           "ltrr.evaluation.metrics, ltrr.results.folder")
+
+
 def startup_seconds() -> float:
+    """A fresh interpreter importing what the main job imports (median of 3)."""
     runs = []
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import ltrr.cli"], check=True)
+        subprocess.run([sys.executable, "-c", STARTUP], check=True)
         runs.append(time.perf_counter() - start)
     return statistics.median(runs)
-
-
-class Timer:
-    """Adds up the seconds spent in wrapped callables, by part."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def wrap(self, part: str, fn):
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds[part] = self.seconds.get(part, 0.0) + time.perf_counter() - start
-        return timed
 
 
 def prepare_split(benchmark) -> tuple[dict, object, object]:
@@ -137,39 +127,88 @@ def prepare_split(benchmark) -> tuple[dict, object, object]:
     return seconds, world, featurizer
 
 
-def step_split(world, featurizer, stream, alpha: float) -> tuple[dict, float]:
-    """Per part, seconds of the per-step loop's run (LinUCB, seed 1) and its total."""
-    import ltrr.simulation.loop as loop
-    from ltrr.experiments.cells import reward_range
-    from ltrr.selection.policies import build_policy
+STAGES = ("static arms' lists", "memory arm: search, features, learn the clicks",
+          "every plan's page and expected clicks", "context features",
+          "policy: choose and update (LinUCB)", "clicks and bookkeeping")
 
-    timer = Timer()
-    names = {"step_lists": "static arms' lists", "online_lists": "memory arm: search",
-             "memory_features": "context features",
-             "step_truths": "every plan's page and expected clicks",
-             "learn_clicks": "memory arm: learn the clicks"}
-    saved = {name: getattr(loop, name) for name in names}
-    for name, part in names.items():
-        setattr(loop, name, timer.wrap(part, saved[name]))
-    policy = build_policy("linucb", {"alpha": alpha}, world.plans, featurizer.dim, 1,
-                          reward_range(world))
-    policy.choose = timer.wrap("policy: choose and update", policy.choose)
-    policy.update = timer.wrap("policy: choose and update", policy.update)
-    transform = featurizer.transform
-    featurizer.transform = timer.wrap("context features", transform)
-    clicks = world.settings.clicks
-    sample = clicks.sample
-    object.__setattr__(clicks, "sample", timer.wrap("clicks", sample))
-    try:
-        start = time.perf_counter()
-        loop.run_policy(world, policy, featurizer, stream, 1, per_step=True)
-        total = time.perf_counter() - start
-    finally:
-        for name, fn in saved.items():
-            setattr(loop, name, fn)
-        featurizer.transform = transform
-        object.__delattr__(clicks, "sample")
-    return timer.seconds, total
+
+def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
+    """Compiled time per step of each part of the loop (us), by cumulative runs of the same
+    compiled step functions: stage k runs parts 1..k over the stream, the memory learning
+    the recorded run's clicks; a part's cost is the difference between two stages."""
+    from numba import njit
+
+    from ltrr.arms.memory_kernel import memory_features
+    from ltrr.experiments.cells import reward_range
+    from ltrr.kernel.clicks import sample_clicks
+    from ltrr.selection.features import context_row
+    from ltrr.selection.policies import build_policy
+    from ltrr.selection.policies.kernels import choose, update
+    from ltrr.simulation.engine import RunOutputs, learn_clicks, online_lists
+    from ltrr.simulation.truths import count_upto, step_lists, step_truths
+
+    @njit
+    def stages(stage, tb, st, on, ft, pa, policy_rng, click_rng, stream, buf, out, shown,
+               clicks):
+        model, fusion, k = int(tb.click[0]), int(tb.click[1]), tb.click[2]
+        memory = np.zeros(3)
+        credit = np.zeros(tb.depths.shape[1])
+        docs = np.empty(max(int(tb.list_depth.max()), 1), dtype=np.int64)
+        scores = np.empty(max(int(tb.list_depth.max()), 1))
+        positions = np.empty(int(tb.click[3]), dtype=np.int64)
+        cache = st.cache
+        for i in range(stream.shape[0]):
+            t = stream[i]
+            step_lists(t, i, tb.s_off, st.s_ids, st.s_scores, st.s_shows, tb.list_depth,
+                       tb.online, buf.ids, buf.scores, buf.lengths)
+            if stage >= 2 and on.arm >= 0:
+                online_lists(on, t, i, buf, out, docs, scores)
+                memory_features(on.tables, on.state, t, memory)
+                learn_clicks(on, t, shown[i], clicks[i], positions)
+            if stage >= 3:
+                step_truths(t, i, tb.slot_base, tb.b_off, tb.b_steps, tb.g_off, tb.g_ids,
+                            tb.g_val, st.keys, tb.static_rows, tb.static_depths,
+                            tb.online_rows, tb.online_depths, fusion, k, model, tb.p_click,
+                            tb.p_stop, tb.examination, cache.row, cache.used, cache.pages,
+                            cache.grades, cache.expected, cache.hits, cache.drawn, buf.ids,
+                            buf.scores, buf.lengths, buf.slot, buf.docs, buf.ranks,
+                            buf.pool_scores, buf.where, buf.pool_grades, buf.pool_keys,
+                            buf.pages, buf.page_grades, buf.expected, buf.hits, buf.drawn,
+                            buf.work_pages)
+            if stage >= 4:
+                context_row(ft, t, i, memory, buf.scores, buf.lengths, out.contexts[i])
+            plan = 0
+            if stage >= 5:
+                truth = out.expected[i]
+                for p in range(truth.shape[0]):
+                    truth[p] = buf.expected[p] - tb.cost[p]
+                plan, _ = choose(pa, out.contexts[i], truth, policy_rng, True)
+                update(pa, out.contexts[i], plan, 1.0, credit, policy_rng)
+            if stage >= 6:
+                out.clicks_total[i] = sample_clicks(buf.page_grades[plan], model, tb.p_click,
+                                                    tb.p_stop, tb.examination, click_rng,
+                                                    out.clicks[i])
+                out.n_relevant[i] = count_upto(tb.r_from, tb.r_off[t], tb.r_off[t + 1], i)
+                out.shown[i] = buf.pages[plan]
+                out.drawn[i] = buf.drawn[plan]
+
+    tables = featurizer.tables(world.arm_names)
+    times = []
+    for stage in range(1, len(STAGES) + 1):
+        best = np.inf
+        for _ in range(3):  # the first call of stage 1 compiles; the best of 3 runs counts
+            policy = build_policy("linucb", {"alpha": alpha}, world.plans, featurizer.dim, 0,
+                                  reward_range(world))
+            out = RunOutputs.make(len(stream), len(world.plan_ids), world.settings.page,
+                                  len(world.arm_names), featurizer.dim)
+            args = (world.tables, world.seed(0), world.online_arm(0, len(stream)), tables,
+                    policy.arrays(), np.random.default_rng(1), np.random.default_rng(2),
+                    stream, world.buffers(), out, trace.shown, trace.clicks)
+            start = time.perf_counter()
+            stages(stage, *args)
+            best = min(best, time.perf_counter() - start)
+        times.append(best / len(stream) * 1e6)
+    return {name: now - before for name, now, before in zip(STAGES, times, [0.0] + times[:-1])}
 
 
 def run_loop(args: argparse.Namespace) -> None:
@@ -182,7 +221,8 @@ def run_loop(args: argparse.Namespace) -> None:
     from ltrr.simulation.loop import run_policy
     from ltrr.simulation.stream import sample_stream
 
-    print(f"start-up (python -c 'import ltrr.cli', median of 3): {startup_seconds():.2f} s")
+    print(f"start-up (a fresh interpreter importing what the main job imports, median of 3): "
+          f"{startup_seconds():.2f} s")
     benchmark = select(load_benchmark(args.benchmark), None, None, args.steps)
     seconds, world, featurizer = prepare_split(benchmark)
     print("prepare, split:")
@@ -203,15 +243,13 @@ def run_loop(args: argparse.Namespace) -> None:
     for name, rate in zip(("first pass of the seed", "second pass (truths cached)"), rates):
         print(f"ltrr compiled loop, {name:<27} {rate:10,.0f} interactions/s, "
               f"{rate / obp:.1f}x obp per decision")
-    parts, total = step_split(world, featurizer, stream[:max(args.steps // 5, 1)], args.alpha)
-    n = max(args.steps // 5, 1)
-    print(f"a step, split by part (the per-step loop calling the same compiled functions, "
-          f"{n} steps of seed 1; us/step):")
-    glue = total - sum(parts.values())
-    for part, value in sorted(parts.items(), key=lambda kv: -kv[1]):
-        print(f"    {part:<58} {value / n * 1e6:7.1f}")
-    print(f"    {'the per-step loop in Python (glue, timing wrappers)':<58} {glue / n * 1e6:7.1f}")
-    print(f"    {'compiled loop, whole step (second pass)':<58} {1e6 / rates[1]:7.1f}")
+    parts = step_split(world, featurizer, stream, trace, args.alpha)
+    print("a step, split by part (compiled; the second pass of the seed; us/step):")
+    for part, value in parts.items():
+        print(f"    {part:<58} {value:7.1f}")
+    print(f"    {'sum of the parts':<58} {sum(parts.values()):7.1f}")
+    print(f"    {'the compiled run loop, whole step (second pass; and its outputs)':<58} "
+          f"{1e6 / rates[1]:7.1f}")
     start = time.perf_counter()
     metrics, curves, topics = run_metrics(trace, world)
     metric_seconds = time.perf_counter() - start

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from ltrr.kernel.ties import SCORE_DIGITS, round_scores, round_significant, tie_keys
+from ltrr.kernel.ties import SCORE_DIGITS, digests, round_scores, round_significant, seeded
 
 PRED, CLICK = 0, 1
 
@@ -184,14 +184,23 @@ def _cut_neighbours(rows: np.ndarray, sims: np.ndarray, row_key: np.ndarray, nei
     return rows[:end], sims[:end]
 
 
-def seed_hashes(tables: MemoryTables, keys: list[str], rows_text: list[str], seed: int,
-                doc_keys: np.ndarray) -> MemorySeed:
-    """The seed's hashes of the stored queries the tables can match, and the documents'."""
-    row_hash = np.zeros(len(tables.row_key), dtype=np.uint64)
+def query_digests(tables: MemoryTables, keys: list[str], rows_text: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Digests of the stored queries the tables can match (predicted rows; 0 for the rows
+    no key can reach) and of the keys: made once, mixed with each seed by
+    :func:`seed_hashes`. A stored query's digest is its text's, so a clicked query and the
+    predicted query it switches off share it."""
+    row_digest = np.zeros(len(tables.row_key), dtype=np.uint64)
     rows = np.unique(np.concatenate([tables.p_rows, tables.exact_row[tables.exact_row >= 0]]))
-    row_hash[rows] = tie_keys([f"q|{rows_text[r]}" for r in rows.tolist()], seed)
-    key_hash = tie_keys([f"q|{k}" for k in keys], seed)
-    return MemorySeed(row_hash, key_hash, np.ascontiguousarray(doc_keys, dtype=np.uint64))
+    row_digest[rows] = digests([f"q|{rows_text[r]}" for r in rows.tolist()])
+    return row_digest, digests([f"q|{k}" for k in keys])
+
+
+def seed_hashes(row_digest: np.ndarray, key_digest: np.ndarray, seed: int,
+                doc_keys: np.ndarray) -> MemorySeed:
+    """The seed's tie keys of the stored queries (:func:`query_digests`) and the documents."""
+    return MemorySeed(seeded(row_digest, seed), seeded(key_digest, seed),
+                      np.ascontiguousarray(doc_keys, dtype=np.uint64))
 
 
 @njit(cache=True)

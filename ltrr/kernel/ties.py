@@ -8,10 +8,10 @@ a float or on the order of identifiers.
   anything sorts, fuses or reads the scores makes such a change move no number, unless it
   happens to cross a rounding boundary between two otherwise tied documents.
 - **Ties**: documents whose rounded scores are equal are ordered by a key that is a pure
-  function of the run's seed and the document id (:func:`tie_keys`, BLAKE2b of
-  ``seed|docno``), never by docno, entity type or the order an index returns them in; the
-  order is a random permutation that changes with the seed, so results average over tie
-  orders across seeds.
+  function of the run's seed and the document id (:func:`tie_keys`: the docno's BLAKE2b
+  digest mixed with the seed by SplitMix64), never by docno, entity type or the order an
+  index returns them in; the order is a random permutation that changes with the seed, so
+  results average over tie orders across seeds.
 
 The rounding is exact arithmetic on correctly rounded powers of ten (a table, not ``pow``
 or ``log10``, whose last bits differ between libm builds), so the same score rounds the same
@@ -67,17 +67,57 @@ def round_scores(scores, digits: int = SCORE_DIGITS) -> np.ndarray:
     return _round_array(values, int(digits)).reshape(np.shape(scores))
 
 
+def digests(docnos) -> np.ndarray:
+    """A 64-bit BLAKE2b digest of each docno (its UTF-8 bytes): what :func:`seeded` mixes
+    with a seed. Made once per document; a seed's keys are then a vectorised mix."""
+    return np.fromiter((int.from_bytes(hashlib.blake2b(str(d).encode(), digest_size=8)
+                                       .digest(), "little") for d in docnos), dtype=np.uint64)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser (Steele, Lea, Flood 2014): a bijection of 64-bit integers that
+    scatters every input bit over the output."""
+    with np.errstate(over="ignore"):
+        x = (x + np.uint64(0x9E3779B97F4A7C15)).astype(np.uint64)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def seeded(digest: np.ndarray, seed: int) -> np.ndarray:
+    """The seed's tie keys of documents with these :func:`digests`: the SplitMix64 mix of
+    each digest with the seed's own, a random permutation of the documents per seed."""
+    salt = _splitmix64(np.array([int(seed) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+    return _splitmix64(np.asarray(digest, dtype=np.uint64) ^ salt)
+
+
 def tie_keys(docnos, seed: int) -> np.ndarray:
-    """A seeded random key per docno (uint64 from BLAKE2b of ``seed|docno``): the last tie
-    breaker everywhere. It depends on the docno only through a hash, so the order it
-    induces is a random permutation that changes with the seed and favours no prefix."""
-    salt = f"{int(seed)}|".encode()
-    return np.fromiter((int.from_bytes(hashlib.blake2b(salt + str(d).encode(),
-                                                       digest_size=8).digest(), "little")
-                        for d in docnos), dtype=np.uint64)
+    """A seeded random key per docno (uint64): the last tie breaker everywhere, a pure
+    function of the seed and the docno (:func:`seeded` of its BLAKE2b :func:`digests`). It
+    depends on the docno only through a hash, so the order it induces is a random
+    permutation that changes with the seed and favours no prefix or entity type."""
+    return seeded(digests(docnos), seed)
 
 
-def order_by_score(scores: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The order of entries by (rounded score descending, key ascending): how every arm's
-    list is ordered in the loop (``scores`` already rounded)."""
-    return np.lexsort((np.asarray(keys, dtype=np.uint64), -np.asarray(scores, dtype=float)))
+@njit(cache=True)
+def order_ties(offsets: np.ndarray, scores: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The order of the entries of many lists (``offsets``: where each starts; each list's
+    ``scores`` rounded and non-increasing) by (score descending, key ascending) within each
+    list: how every arm's list is ordered in the loop. Only runs of tied scores move, each
+    sorted by key in place, so the pass is linear but for the ties."""
+    order = np.arange(scores.shape[0])
+    for i in range(offsets.shape[0] - 1):
+        start = offsets[i]
+        while start < offsets[i + 1]:
+            end = start + 1
+            while end < offsets[i + 1] and scores[end] == scores[start]:
+                end += 1
+            for j in range(start + 1, end):  # insertion sort of the tie group by key
+                e = order[j]
+                at = j
+                while at > start and keys[order[at - 1]] > keys[e]:
+                    order[at] = order[at - 1]
+                    at -= 1
+                order[at] = e
+            start = end
+    return order

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ltrr.kernel.clicks import MODEL_CODES, scale_grades
 from ltrr.kernel.pages import fusion_code
-from ltrr.kernel.ties import tie_keys
+from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
 from ltrr.simulation.candidates import DocIds, complete_lists
 from ltrr.simulation.clicks import ClickModel
 from ltrr.simulation.stream import release_schedule
@@ -199,6 +199,7 @@ class World:
         if len(self.online) == 1 and is_compiled_memory(arms[self.online[0]]):
             self._compile_memory(arms[self.online[0]])
         self._seeds: dict[int, SeedTables] = {}
+        self._digests = digests(self.vocab.docnos)  # what each seed's tie keys mix
 
     @staticmethod
     def _make_probe(settings: LoopSettings, arm_names: list[str]) -> Probe | None:
@@ -271,8 +272,6 @@ class World:
                 s_off[i, 1:] = start
         s_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         s_scores = np.concatenate(scores) if scores else np.zeros(0)
-        lengths = (s_off[:, 1:] - s_off[:, :-1]).ravel()  # arm-major, then topic
-        self._segments = np.repeat(np.arange(len(lengths)), lengths)  # each entry's list
         return s_off, s_ids, s_scores, self.visible_from[s_ids]
 
     def _epochs(self) -> tuple[np.ndarray, ...]:
@@ -293,7 +292,7 @@ class World:
         return b_off, b_steps, slot_base
 
     def _compile_memory(self, arm) -> None:
-        from ltrr.arms.memory_kernel import compile_memory
+        from ltrr.arms.memory_kernel import compile_memory, query_digests
 
         arm.load()
         docnos = np.asarray(arm.docnos, dtype=str)
@@ -306,7 +305,7 @@ class World:
         tables, keys, rows = compile_memory(arm, self.topics["query"].astype(str).tolist(),
                                             depth, release, own)
         self.memory = tables
-        self._memory_texts = (keys, rows)
+        self._memory_digests = query_digests(tables, keys, rows)
         self.memory_vocab = self.vocab.ids(docnos)  # memory position -> vocabulary id
         self.memory_position = np.full(len(self.vocab), -1, dtype=np.int64)
         self.memory_position[self.memory_vocab] = np.arange(len(docnos))
@@ -323,16 +322,19 @@ class World:
         return hit
 
     def _make_seed(self, seed: int) -> SeedTables:
-        keys = tie_keys(self.vocab.docnos, seed)
+        if len(self._digests) < len(self.vocab):
+            self._digests = np.concatenate([self._digests,
+                                            digests(self.vocab.docnos[len(self._digests):])])
+        keys = seeded(self._digests, seed)
         tb = self.tables
-        order = np.lexsort((keys[tb.s_ids], -tb.s_scores, self._segments))
+        order = order_ties(tb.s_off.ravel(), tb.s_scores, keys[tb.s_ids])
         cache = StaticCache.empty(self.n_slots, min(self.n_slots, max(self.stream_length, 1)),
                                   len(tb.static_rows), self.settings.page, len(self.arm_names))
         memory = None
         if self.memory is not None:
             from ltrr.arms.memory_kernel import seed_hashes
 
-            memory = seed_hashes(self.memory, *self._memory_texts, seed, keys[self.memory_vocab])
+            memory = seed_hashes(*self._memory_digests, seed, keys[self.memory_vocab])
         return SeedTables(seed, keys, tb.s_ids[order], tb.s_scores[order], tb.s_shows[order],
                           cache, memory)
 
