@@ -62,7 +62,7 @@ def pool_auc(dataset, priors, arm_names: list[str], depth: int) -> pd.Series:
     """Per prior: relevant against other documents within each test topic's candidate union."""
     from ltrr.arms import build_arm
     from ltrr.datasets.splits import split_topics
-    from ltrr.simulation.candidates import arm_lists
+    from ltrr.arms.lists import arm_lists
 
     test = split_topics(dataset.topics, "test").reset_index(drop=True)
     lists = [arm_lists(build_arm(a, dataset, num_results=depth).load(), test, depth)

@@ -19,7 +19,7 @@ from ltrr.arms.base import MANIFEST, atomic_build
 from ltrr.cli import main
 from ltrr.errors import InputError
 from ltrr.paths import host_name, stale_temporaries, temporary_sibling
-from ltrr.simulation.candidates import arm_lists
+from ltrr.arms.lists import arm_lists
 from test_arms import music_dataset
 from test_arms_models import paraphrase_dataset
 from test_run_cli import write_benchmark

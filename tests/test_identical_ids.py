@@ -18,7 +18,7 @@ from ltrr.arms.report import measure_arms
 from ltrr.cli import main
 from ltrr.datasets import load
 from ltrr.datasets.identical_ids import drop_identical_ids, identical_ids_note
-from ltrr.simulation.candidates import arm_lists, cache_path
+from ltrr.arms.lists import arm_lists, cache_path
 
 FILLER = ["ocean wave", "desert sand dune", "violin concerto", "copper wire", "maple syrup",
           "granite cliff"]

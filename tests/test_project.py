@@ -1,4 +1,5 @@
-"""Project metadata that users and citation tools read: CITATION.cff and the version."""
+"""Project metadata that users and citation tools read (CITATION.cff, the version), and the
+house rules between rooms that the code must keep."""
 
 from __future__ import annotations
 
@@ -26,3 +27,31 @@ def test_pyproject_version_and_console_script() -> None:
     assert project["version"] == ltrr.__version__
     assert project["scripts"]["ltrr"] == "ltrr.cli:main"
     assert "obp==0.4.1" in project["dependencies"]
+
+
+def imported_rooms(room: str) -> set[str]:
+    """The rooms of ltrr (first part after ``ltrr.``) that the modules of ``room`` import,
+    read from their source (``import`` and ``from ... import``, at any depth)."""
+    import ast
+
+    found = set()
+    for path in (ROOT / "ltrr" / room).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "ltrr" and len(parts) > 1:
+                    found.add(parts[1])
+    return found - {room}
+
+
+def test_the_kernel_imports_no_room_and_simulation_and_ranking_not_each_other() -> None:
+    """The per-step arithmetic (``ltrr/kernel``) is a leaf both the simulated world and the
+    ranking stage import; neither of those two imports the other."""
+    assert imported_rooms("kernel") <= {"errors"}
+    assert "ranking" not in imported_rooms("simulation")
+    assert "simulation" not in imported_rooms("ranking")

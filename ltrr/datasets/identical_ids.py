@@ -19,7 +19,7 @@ for every ir_datasets ``beir/...`` id (BEIR's default) and for a ``beir:FOLDER``
 ids include document ids (:func:`identical_ids_note` says how many). Where it is set, ``ltrr
 arms`` asks each arm for depth + 1 and :func:`drop_identical_ids` removes the self-hits and
 cuts to the depth before ``pt.Experiment`` scores the run, and the loop's static candidate
-lists are made the same way (:func:`ltrr.simulation.candidates.arm_lists`), as are the memory
+lists are made the same way (:func:`ltrr.arms.lists.arm_lists`), as are the memory
 arm's, which the loop asks online at every step for one more. Other collections
 (vaswani, cranfield: numbered queries and documents whose ids coincide by chance) keep every
 document: the convention is BEIR's, for corpora that hold their queries.

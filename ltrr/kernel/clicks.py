@@ -1,24 +1,56 @@
-"""Click models' arithmetic over pages of 0..4 grades: closed forms and sampling.
+"""Click models: simulated users over pages of graded relevance (PBM, cascade, DCM), their
+parameter sets, closed forms and sampling.
 
-A built-in click model is three arrays and a code (:mod:`ltrr.simulation.clicks` says which
-models and parameter sets exist and where they come from): ``p_click[g]`` the probability
-of a click on an examined document of grade ``g``, ``p_stop[g]`` of stopping after clicking
-it, ``examination[i]`` the probability that position ``i`` is examined (the position-based
-model). A position holding no document has grade -1: never clicked, never a stop.
+Each model turns the relevance grades of a shown page into clicks, and gives the
+*expected* number of clicks per position in closed form. The closed form is what the
+simulator's truths are made of (the oracle's choice, regret in expectation); the sampled
+clicks are what the policy observes.
 
-- ``PBM``: position ``i`` examined with ``examination[i]``, independently of clicks;
-- ``CASCADE`` / ``DCM``: scan top-down, click with ``p_click``, after a click stop with
-  ``p_stop`` (1 for the cascade model), else go on.
+Parameter sets (``perfect``, ``navigational``, ``informational``) are the ones of
+Oosterhuis & de Rijke (CIKM 2018, "Differentiable Unbiased Online Learning to Rank",
+table of click-model instantiations), for grades 0..4:
 
+=============  ===============================  ===========================
+set            P(click | grade)                 P(stop | click, grade)
+=============  ===============================  ===========================
+perfect        0.0, 0.2, 0.4, 0.8, 1.0          0.0, 0.0, 0.0, 0.0, 0.0
+navigational   0.05, 0.3, 0.5, 0.7, 0.95        0.2, 0.3, 0.5, 0.7, 0.9
+informational  0.4, 0.6, 0.7, 0.8, 0.9          0.1, 0.2, 0.3, 0.4, 0.5
+=============  ===============================  ===========================
+
+Collections with fewer grades are mapped onto 0..4 by max-grade scaling:
+``g -> round(4 * g / max_grade)`` (so nfcorpus' 0/1/2 become 0/2/4); negative grades
+count as 0. The models:
+
+- ``pbm``: position-based; position ``i`` (1-based) is examined with probability
+  ``1 / i`` (i.e. ``1 / (rank + 1)`` for PyTerrier's 0-based rank), independently of
+  clicks; a document examined is clicked with P(click | grade). P(stop) is unused.
+- ``cascade``: the user scans top-down, clicks with P(click | grade) and stops after the
+  first click (Craswell et al., 2008): the cascade model with P(stop) = 1.
+- ``dcm``: the dependent click model (Guo et al., 2009) as used for online LTR by
+  Oosterhuis & de Rijke: scan top-down, click with P(click | grade), after a click stop
+  with P(stop | grade), else go on.
+
+A built-in click model is three arrays and a code (:meth:`ClickModel.arrays`):
+``p_click[g]`` the probability of a click on an examined document of grade ``g``,
+``p_stop[g]`` of stopping after clicking it, ``examination[i]`` the probability that position
+``i`` is examined (the position-based model); the compiled functions below take them.
 :func:`sample_clicks` draws ``2 * page`` uniforms per page from the given numpy Generator
-(row 0 decides clicks, row 1 examination or stopping), as the reference code always has, so
-a run's clicks are the same whichever path plays it.
+(row 0 decides clicks, row 1 examination or stopping), so a run's clicks are the same
+whichever loop plays it. Written by hand: no maintained Python package implements these
+simulators with a closed form. Outside click models are registered and checked in
+:mod:`ltrr.simulation.clicks`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 from numba import njit
+
+from ltrr.errors import InputError
 
 PBM, CASCADE, DCM = 0, 1, 2
 MODEL_CODES = {"pbm": PBM, "cascade": CASCADE, "dcm": DCM}
@@ -105,3 +137,81 @@ def sample_clicks(grades: np.ndarray, model: int, p_click: np.ndarray, p_stop: n
             if draws[1, i] < p_stop[min(g, 4)]:
                 break
     return count
+
+
+PARAMETER_SETS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
+    "perfect": ((0.0, 0.2, 0.4, 0.8, 1.0), (0.0, 0.0, 0.0, 0.0, 0.0)),
+    "navigational": ((0.05, 0.3, 0.5, 0.7, 0.95), (0.2, 0.3, 0.5, 0.7, 0.9)),
+    "informational": ((0.4, 0.6, 0.7, 0.8, 0.9), (0.1, 0.2, 0.3, 0.4, 0.5)),
+}
+CLICK_MODELS = ("pbm", "cascade", "dcm")
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class ClickModel:
+    """A click model with its parameter set; the arithmetic is the compiled
+    functions below, which the loop runs.
+
+    Args:
+        model: ``"pbm"``, ``"cascade"`` or ``"dcm"``.
+        params: ``"perfect"``, ``"navigational"`` or ``"informational"``.
+    """
+
+    model: str = "dcm"
+    params: str = "informational"
+
+    def __post_init__(self) -> None:
+        if self.model not in CLICK_MODELS:
+            raise InputError(f"unknown click model '{self.model}' "
+                             f"(choose from {', '.join(CLICK_MODELS)})")
+        if self.params not in PARAMETER_SETS:
+            raise InputError(f"unknown click parameter set '{self.params}' "
+                             f"(choose from {', '.join(PARAMETER_SETS)})")
+
+    @cached_property
+    def p_click(self) -> np.ndarray:
+        """P(click | grade) for grades 0..4 (read-only; made once per model)."""
+        return _frozen(np.asarray(PARAMETER_SETS[self.params][0]))
+
+    @cached_property
+    def p_stop(self) -> np.ndarray:
+        """P(stop | click, grade) for grades 0..4 (read-only; made once per model)."""
+        if self.model == "cascade":
+            return _frozen(np.ones(5))
+        return _frozen(np.asarray(PARAMETER_SETS[self.params][1]))
+
+    def examination(self, page: int) -> np.ndarray:
+        """P(position i examined) under the position-based model: ``1 / i`` (1-based)."""
+        return 1.0 / np.arange(1, int(page) + 1)
+
+    def arrays(self, page: int) -> tuple:
+        """``(model code, p_click, p_stop, examination)``: what the compiled functions take."""
+        return (MODEL_CODES[self.model], np.ascontiguousarray(self.p_click, dtype=float),
+                np.ascontiguousarray(self.p_stop, dtype=float), self.examination(page))
+
+    def expected_clicks(self, grades: np.ndarray) -> np.ndarray:
+        """Expected clicks per position for pages of 0..4 grades (shape ``(..., page)``).
+
+        A position holding no document can be marked with grade -1: it is never clicked
+        and does not stop the user.
+        """
+        grades = np.asarray(grades, dtype=np.int64)
+        flat = np.ascontiguousarray(grades.reshape(-1, grades.shape[-1]))
+        return expected_clicks(flat, *self.arrays(grades.shape[-1])) \
+            .reshape(grades.shape)
+
+    def expected_total(self, grades: np.ndarray) -> np.ndarray:
+        """Expected number of clicks per page (sums :meth:`expected_clicks`)."""
+        return self.expected_clicks(grades).sum(axis=-1)
+
+    def sample(self, grades: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Sample clicks (0/1 per position) for one page of 0..4 grades (-1: empty slot)."""
+        grades = np.ascontiguousarray(grades, dtype=np.int64)
+        out = np.zeros(grades.shape[-1], dtype=np.int8)
+        sample_clicks(grades, *self.arrays(grades.shape[-1]), rng, out)
+        return out

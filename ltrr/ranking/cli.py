@@ -161,7 +161,7 @@ def _params(text: str | None) -> dict:
 def _click_source(args: argparse.Namespace):
     from ltrr.ranking.clicklogs import read_click_log
     from ltrr.ranking.training import ClickSource
-    from ltrr.simulation.clicks import ClickModel
+    from ltrr.kernel.clicks import ClickModel
 
     if args.log is not None:
         return ClickSource(log=read_click_log(args.log), log_path=args.log)

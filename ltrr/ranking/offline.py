@@ -6,7 +6,7 @@
   without the topics whose normalised query text a reported topic asks (an official split
   may repeat a query: nfcorpus' train asks 4 of its test texts), with the overlap measured;
 - :func:`topic_pools`: every topic's candidate pool over the arms at their depths (the
-  arms' lists come from ltrr's on-disk candidate cache, :mod:`ltrr.simulation.candidates`),
+  arms' lists come from ltrr's on-disk candidate cache, :mod:`ltrr.arms.lists`),
   its feature matrix, its context vector and its docnos;
 - :func:`simulate_click_log`: a seeded click log on training topics: each session shows the
   RRF page of a random non-empty subset of the arms (so documents appear at varied
@@ -191,7 +191,7 @@ def topic_pools(arms: dict, depths: dict[str, int], topics: pd.DataFrame, spec: 
     (rounded score, tie key of :data:`TIE_SEED`), documents in ``hidden`` (released later in
     the loop's stream) left out before the top ``depth`` is taken; the loop passes
     ``priors`` as of step 0 (:meth:`DocumentPriors.as_of`), the same moment."""
-    from ltrr.simulation.candidates import complete_lists
+    from ltrr.arms.lists import complete_lists
 
     topics = topics[["qid", "query"] + [c for c in topics.columns if c not in ("qid", "query")]]
     topics = topics.reset_index(drop=True)

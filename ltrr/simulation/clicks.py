@@ -1,131 +1,19 @@
-"""Simulated users: click models over graded relevance (PBM, cascade, DCM).
-
-Each model turns the relevance grades of a shown page into clicks, and gives the
-*expected* number of clicks per position in closed form. The closed form is what the
-simulator's truths are made of (the oracle's choice, regret in expectation); the sampled
-clicks are what the policy observes.
-
-Parameter sets (``perfect``, ``navigational``, ``informational``) are the ones of
-Oosterhuis & de Rijke (CIKM 2018, "Differentiable Unbiased Online Learning to Rank",
-table of click-model instantiations), for grades 0..4:
-
-=============  ===============================  ===========================
-set            P(click | grade)                 P(stop | click, grade)
-=============  ===============================  ===========================
-perfect        0.0, 0.2, 0.4, 0.8, 1.0          0.0, 0.0, 0.0, 0.0, 0.0
-navigational   0.05, 0.3, 0.5, 0.7, 0.95        0.2, 0.3, 0.5, 0.7, 0.9
-informational  0.4, 0.6, 0.7, 0.8, 0.9          0.1, 0.2, 0.3, 0.4, 0.5
-=============  ===============================  ===========================
-
-Collections with fewer grades are mapped onto 0..4 by max-grade scaling:
-``g -> round(4 * g / max_grade)`` (so nfcorpus' 0/1/2 become 0/2/4); negative grades
-count as 0. The models:
-
-- ``pbm``: position-based; position ``i`` (1-based) is examined with probability
-  ``1 / i`` (i.e. ``1 / (rank + 1)`` for PyTerrier's 0-based rank), independently of
-  clicks; a document examined is clicked with P(click | grade). P(stop) is unused.
-- ``cascade``: the user scans top-down, clicks with P(click | grade) and stops after the
-  first click (Craswell et al., 2008): the cascade model with P(stop) = 1.
-- ``dcm``: the dependent click model (Guo et al., 2009) as used for online LTR by
-  Oosterhuis & de Rijke: scan top-down, click with P(click | grade), after a click stop
-  with P(stop | grade), else go on.
-
-Written by hand (no maintained Python package implements these simulators with a
-closed form); the code is vectorised over any leading batch axes of the grade array.
+"""Click models in a benchmark: ltrr's own (:class:`~ltrr.kernel.clicks.ClickModel`: PBM,
+cascade and DCM with the parameter sets of Oosterhuis and de Rijke) and outside ones.
 
 Outside click models are named through :data:`REGISTRY` (``module:Name`` or an entry point of
 group ``ltrr.click_models``) and made by :func:`make_click_model`; they provide the three
-methods of :class:`ClickModel` (``docs/plugins.md``).
+methods of :class:`~ltrr.kernel.clicks.ClickModel` (``docs/plugins.md``) and are checked on a
+page of every grade before any run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
 
 from ltrr.errors import InputError
-from ltrr.kernel import clicks as kernel_clicks
-from ltrr.kernel.clicks import MODEL_CODES
+from ltrr.kernel.clicks import CLICK_MODELS, PARAMETER_SETS, ClickModel
 from ltrr.registry import Registry, class_or_factory, describe, plugin_errors, where_raised
-
-PARAMETER_SETS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
-    "perfect": ((0.0, 0.2, 0.4, 0.8, 1.0), (0.0, 0.0, 0.0, 0.0, 0.0)),
-    "navigational": ((0.05, 0.3, 0.5, 0.7, 0.95), (0.2, 0.3, 0.5, 0.7, 0.9)),
-    "informational": ((0.4, 0.6, 0.7, 0.8, 0.9), (0.1, 0.2, 0.3, 0.4, 0.5)),
-}
-CLICK_MODELS = ("pbm", "cascade", "dcm")
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
-
-
-@dataclass(frozen=True)
-class ClickModel:
-    """A click model with its parameter set; the arithmetic is the compiled
-    :mod:`ltrr.kernel.clicks` the loop runs.
-
-    Args:
-        model: ``"pbm"``, ``"cascade"`` or ``"dcm"``.
-        params: ``"perfect"``, ``"navigational"`` or ``"informational"``.
-    """
-
-    model: str = "dcm"
-    params: str = "informational"
-
-    def __post_init__(self) -> None:
-        if self.model not in CLICK_MODELS:
-            raise InputError(f"unknown click model '{self.model}' "
-                             f"(choose from {', '.join(CLICK_MODELS)})")
-        if self.params not in PARAMETER_SETS:
-            raise InputError(f"unknown click parameter set '{self.params}' "
-                             f"(choose from {', '.join(PARAMETER_SETS)})")
-
-    @cached_property
-    def p_click(self) -> np.ndarray:
-        """P(click | grade) for grades 0..4 (read-only; made once per model)."""
-        return _frozen(np.asarray(PARAMETER_SETS[self.params][0]))
-
-    @cached_property
-    def p_stop(self) -> np.ndarray:
-        """P(stop | click, grade) for grades 0..4 (read-only; made once per model)."""
-        if self.model == "cascade":
-            return _frozen(np.ones(5))
-        return _frozen(np.asarray(PARAMETER_SETS[self.params][1]))
-
-    def examination(self, page: int) -> np.ndarray:
-        """P(position i examined) under the position-based model: ``1 / i`` (1-based)."""
-        return 1.0 / np.arange(1, int(page) + 1)
-
-    def _arrays(self, page: int) -> tuple:
-        return (MODEL_CODES[self.model], np.ascontiguousarray(self.p_click, dtype=float),
-                np.ascontiguousarray(self.p_stop, dtype=float), self.examination(page))
-
-    def expected_clicks(self, grades: np.ndarray) -> np.ndarray:
-        """Expected clicks per position for pages of 0..4 grades (shape ``(..., page)``).
-
-        A position holding no document can be marked with grade -1: it is never clicked
-        and does not stop the user.
-        """
-        grades = np.asarray(grades, dtype=np.int64)
-        flat = np.ascontiguousarray(grades.reshape(-1, grades.shape[-1]))
-        return kernel_clicks.expected_clicks(flat, *self._arrays(grades.shape[-1])) \
-            .reshape(grades.shape)
-
-    def expected_total(self, grades: np.ndarray) -> np.ndarray:
-        """Expected number of clicks per page (sums :meth:`expected_clicks`)."""
-        return self.expected_clicks(grades).sum(axis=-1)
-
-    def sample(self, grades: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Sample clicks (0/1 per position) for one page of 0..4 grades (-1: empty slot)."""
-        grades = np.ascontiguousarray(grades, dtype=np.int64)
-        out = np.zeros(grades.shape[-1], dtype=np.int8)
-        kernel_clicks.sample_clicks(grades, *self._arrays(grades.shape[-1]), rng, out)
-        return out
-
 
 CLICK_METHODS = ("expected_clicks", "expected_total", "sample")
 REGISTRY = Registry(

@@ -21,13 +21,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ltrr.kernel.clicks import MODEL_CODES, scale_grades
+from ltrr.arms.lists import complete_lists
+from ltrr.kernel.clicks import MODEL_CODES, ClickModel, scale_grades
 from ltrr.kernel.pages import fusion_code
 from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
-from ltrr.simulation.candidates import DocIds, complete_lists
-from ltrr.simulation.clicks import ClickModel
 from ltrr.simulation.stream import release_schedule
 from ltrr.simulation.truths import StaticCache, StepBuffers
+from ltrr.simulation.vocabulary import DocIds
 
 SEED_CACHES = 3  # seeds whose tables a World keeps (cells run seed by seed)
 

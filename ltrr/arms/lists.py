@@ -16,8 +16,8 @@ that, at every step, the first ``k`` *released* entries of its ranking are there
 entry tied with the last of them (scores compared at a stated precision,
 :mod:`ltrr.kernel.ties`).
 
-In memory the lists become int arrays over a document vocabulary (:class:`DocIds`) so the
-loop works on integers only.
+In the loop the lists become int arrays over a document vocabulary
+(:class:`ltrr.simulation.vocabulary.DocIds`), so the loop works on integers only.
 
 On a dataset scored with BEIR's ``ignore_identical_ids`` (:mod:`ltrr.datasets.identical_ids`)
 each arm is asked for one more candidate, the document whose id equals the query id is
@@ -188,44 +188,3 @@ def list_ends(offsets: np.ndarray, rounded: np.ndarray, is_late: np.ndarray,
 def _split(docnos: np.ndarray, scores: np.ndarray, offsets: np.ndarray) -> ArmLists:
     bounds = list(zip(offsets[:-1], offsets[1:]))
     return ArmLists([docnos[a:b] for a, b in bounds], [scores[a:b] for a, b in bounds])
-
-
-class DocIds:
-    """A docno <-> int id vocabulary over every document the loop can meet."""
-
-    def __init__(self, docnos) -> None:
-        self.docnos = np.unique(np.asarray(list(docnos), dtype=str))
-        self._sorted = self.docnos  # the first ids, ascending: looked up by bisection
-        self._index = {d: i for i, d in enumerate(self.docnos.tolist())}
-
-    def __len__(self) -> int:
-        return len(self.docnos)
-
-    def ids(self, docnos) -> np.ndarray:
-        """Int ids of known docnos (unknown ones -> -1)."""
-        wanted = np.asarray(docnos if isinstance(docnos, np.ndarray) else list(docnos),
-                            dtype=str).reshape(-1)
-        if not len(self._sorted):
-            return np.full(len(wanted), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
-        out = np.where(self._sorted[at] == wanted, at, -1).astype(np.int64)
-        if len(self.docnos) > len(self._sorted):  # documents added since (not sorted)
-            get = self._index.get
-            for i in np.flatnonzero(out < 0):
-                out[i] = get(str(wanted[i]), -1)
-        return out
-
-    def ids_adding(self, docnos: list[str]) -> np.ndarray:
-        """Int ids of ``docnos``, adding unknown ones (the memory arm may surface new docs)."""
-        found = list(map(self._index.get, docnos))
-        if None in found:
-            found = [self.add(d) if i is None else i for d, i in zip(docnos, found)]
-        return np.array(found, dtype=np.int64)
-
-    def add(self, docno: str) -> int:
-        """The id of ``docno``, adding it when new (the memory arm may surface new docs)."""
-        docno = str(docno)
-        if docno not in self._index:
-            self._index[docno] = len(self.docnos)
-            self.docnos = np.append(self.docnos, docno)
-        return self._index[docno]
