@@ -192,9 +192,9 @@ class DenseArm(Arm):
         pipeline = self.encoder.doc_encoder(verbose=False) >> FlexIndex(str(inner), verbose=False)
         docs = tqdm(self.doc_texts(), total=self.dataset.num_docs, unit="doc",
                     desc=f"dense: encoding {self.dataset.id} ({self.model})")
-        # chunks of 4096 documents, each sorted by length into batches (by tokens with
-        # OpenVINO, by characters with sentence-transformers): little padding, 6 MB of vectors
-        pipeline.index(docs, batch_size=4096)
+        # chunks of 1024 documents, each sorted by length into batches (by tokens with
+        # OpenVINO, by characters with sentence-transformers)
+        pipeline.index(docs, batch_size=1024)
         for item in inner.iterdir():
             item.rename(path / item.name)
         inner.rmdir()

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+import logging
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -133,10 +134,21 @@ def export(source: str, folder: Path) -> None:
                          f"use backend='torch'", field="backend")
     example = {n: torch.from_numpy(own[n][:2, :8].copy()) for n in names}
     example["attention_mask"][0, 5:] = 0  # a padded row, so the mask path is traced
-    with torch.inference_mode(False), torch.no_grad():
-        decoder = TorchScriptPythonDecoder(_Embed.module(model), example_input=example)
-        frontend = FrontEndManager().load_by_framework("pytorch")
-        converted = frontend.convert(frontend.load(decoder))
+    loggers = [logging.getLogger(name) for name in ("sentence_transformers", "transformers")]
+    levels = [logger.level for logger in loggers]
+    # tracing warns that shape checks become constants: they hold for every padded batch
+    # (the export is checked against sentence-transformers below)
+    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            decoder = TorchScriptPythonDecoder(_Embed.module(model), example_input=example)
+            frontend = FrontEndManager().load_by_framework("pytorch")
+            converted = frontend.convert(frontend.load(decoder))
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
     for port, name in zip(converted.inputs, names):
         port.get_tensor().set_names({name})
     ov.save_model(converted, str(folder / "model.xml"), compress_to_fp16=False)
