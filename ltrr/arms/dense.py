@@ -13,10 +13,11 @@ Two backends run the model, the same one for documents and queries:
 - ``openvino`` (the default when the ``openvino`` package is installed, as ltrr's dependencies
   do): the model exported once to OpenVINO IR under ``$LTRR_HOME/models/openvino``
   (:mod:`ltrr.arms.dense_openvino`) and run in fp32, one stream per core. On 2 cores shared
-  with other jobs it encodes the music world about 3-4x faster than the PyTorch pipeline
-  (``benchmarks/dense_encoding.py``, which measures both in one run); the vectors are within
-  ~3e-7 of PyTorch's and nfcorpus nDCG@10 stays 0.3159. ``precision="bf16"`` is faster still
-  where the CPU computes bf16 natively, at nDCG@10 0.3148 (opt-in only).
+  with other jobs it encoded the music world 2.35x (all 20,000) to 2.84x (2,000) faster than
+  the PyTorch pipeline (``benchmarks/dense_encoding.py``, which measures both in one run),
+  1.4x per core on idle ones; the vectors are within ~3e-7 of PyTorch's and nfcorpus nDCG@10
+  stays 0.3159. ``precision="bf16"`` is ~6x where the CPU computes bf16 natively (AVX512-BF16,
+  AMX), at nDCG@10 0.3148, outside the +-0.001 tolerance: opt-in only.
 - ``torch``: pyterrier-dr's ``SBertBiEncoder`` (sentence-transformers on PyTorch), the arm's
   only backend before; used when ``openvino`` is missing or with ``backend="torch"``.
 

@@ -1,15 +1,17 @@
 """The dense arm's OpenVINO encoder: the sentence-transformers model, exported once, run by OpenVINO.
 
 Why: encoding the corpus is the longest step of a first run (the music world's 20,000 entities
-took 3 minutes with PyTorch on 2 idle cores, 8 on 2 cores shared with other jobs). OpenVINO
+took 3 minutes with PyTorch on 2 idle cores, 6-19 on 2 cores shared with other jobs). OpenVINO
 runs the same fp32 model with fused kernels, one single-threaded stream per core working on
 different batches (no cross-core barrier inside every small matrix product, which is where
 PyTorch loses most when the cores are shared), and token-sorted batches (1% padding instead
-of 11%). ``benchmarks/dense_encoding.py`` compares it with the PyTorch pipeline in one run.
+of 11%). ``benchmarks/dense_encoding.py`` compares it with the PyTorch pipeline in one run:
+2.35-2.84x on 2 cores shared with other jobs; 1.4x per core (one thread each, per CPU-second),
+the most fp32 allows there, since PyTorch already runs near the cores' fp32 matrix-product peak.
 
 Precision: ``f32`` (default) gives vectors within ~3e-7 of sentence-transformers' own (nfcorpus
 nDCG@10 0.3159, identical to PyTorch's). ``bf16`` (opt-in, on CPUs that compute it natively:
-AVX512-BF16, AMX) is another ~1.6x faster but moves vectors by ~2e-3 (cosine >= 0.99995) and
+AVX512-BF16, AMX) is another ~2x faster but moves vectors by ~2e-3 (cosine >= 0.99995) and
 nfcorpus nDCG@10 to 0.3148, outside ltrr's +-0.001 tolerance for the published 0.3159, so it is
 never chosen silently. The output is float32 either way, re-normalised in float32 when the
 model ends with ``Normalize``.
@@ -176,9 +178,8 @@ class OpenVINOBiEncoder(pyterrier_dr.BiEncoder):
 
     The model is compiled for throughput: OpenVINO's streams (one per core here, each a
     single thread) run batches side by side through an ``AsyncInferQueue``, instead of every
-    batch splitting its small matrix products over all cores and waiting at each one. On 2
-    cores shared with other jobs this is what makes the fp32 rate about 3-4x PyTorch's
-    (``benchmarks/dense_encoding.py``).
+    batch splitting its small matrix products over all cores and waiting at each one, which
+    is where PyTorch loses most on cores shared with other jobs.
 
     Args:
         folder: an export made by :func:`export`.
