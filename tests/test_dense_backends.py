@@ -46,7 +46,7 @@ def reference():
 
 
 def test_openvino_f32_equals_sentence_transformers(reference):
-    arm = DenseArm(paraphrase_dataset())
+    arm = DenseArm(paraphrase_dataset(), backend="openvino")
     assert arm.backend == "openvino" and arm.precision == "f32"
     got = arm.encoder.encode_docs(TEXTS)
     assert got.dtype == np.float32 and got.shape == reference.shape
@@ -59,7 +59,8 @@ def test_openvino_f32_equals_sentence_transformers(reference):
 
 
 def test_openvino_bf16_is_close(reference):
-    got = DenseArm(paraphrase_dataset(), precision="bf16").encoder.encode_docs(TEXTS)
+    got = DenseArm(paraphrase_dataset(), backend="openvino",
+                   precision="bf16").encoder.encode_docs(TEXTS)
     assert got.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-6)
     assert (got * reference).sum(axis=1).min() >= BF16_MIN_COSINE
@@ -68,7 +69,8 @@ def test_openvino_bf16_is_close(reference):
 def test_cache_key_names_backend_and_precision():
     ds = paraphrase_dataset()
     torch_arm = DenseArm(ds, backend="torch")
-    f32, bf16 = DenseArm(ds), DenseArm(ds, precision="bf16")
+    f32 = DenseArm(ds, backend="openvino")
+    bf16 = DenseArm(ds, backend="openvino", precision="bf16")
     # the PyTorch pipeline keeps the key it always had: its old indexes stay valid
     assert torch_arm.settings() == {"model": "all-MiniLM-L6-v2", "fields": ["title", "text"]}
     assert f32.settings() == {**torch_arm.settings(),
@@ -80,23 +82,29 @@ def test_cache_key_names_backend_and_precision():
 
 def test_export_is_made_once_and_rebuilt_when_damaged(capsys):
     queries = pd.DataFrame({"qid": ["a"], "query": ["melancholy music for a breakup"]})
-    first = build_arm("dense", paraphrase_dataset(), num_results=3)
+    first = build_arm("dense", paraphrase_dataset(), num_results=3, backend="openvino")
     res = first.transform(queries)
     assert res["docno"].iloc[0] == "p1"
     folder = first.encoder.folder
     stamp = (folder / "model.bin").stat().st_mtime_ns
     capsys.readouterr()
-    again = build_arm("dense", paraphrase_dataset(), num_results=3)
+    again = build_arm("dense", paraphrase_dataset(), num_results=3, backend="openvino")
     pd.testing.assert_frame_equal(again.transform(queries), res)
     assert again.index_source == "cache" and again.encoder.folder == folder
     assert (folder / "model.bin").stat().st_mtime_ns == stamp
     assert "exporting" not in capsys.readouterr().err
     os.truncate(folder / "model.bin", 1000)
-    damaged = build_arm("dense", paraphrase_dataset(), num_results=3)
+    damaged = build_arm("dense", paraphrase_dataset(), num_results=3, backend="openvino")
     pd.testing.assert_frame_equal(damaged.transform(queries), res, check_exact=False,
                                   atol=1e-6)
     err = capsys.readouterr().err
     assert f"ltrr: {folder}: corrupt cached OpenVINO export (model.bin has 1000 bytes" in err
+
+
+def test_a_cuda_gpu_keeps_torch(monkeypatch):
+    monkeypatch.setattr(dense, "cuda_available", lambda: True)
+    assert DenseArm(paraphrase_dataset()).backend == "torch"
+    assert DenseArm(paraphrase_dataset(), backend="openvino").backend == "openvino"
 
 
 def test_without_openvino_the_arm_falls_back_to_torch(monkeypatch):

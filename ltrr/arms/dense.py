@@ -17,9 +17,10 @@ Two backends run the model, the same one for documents and queries:
   the PyTorch pipeline (``benchmarks/dense_encoding.py``, which measures both in one run),
   1.4x per core on idle ones; the vectors are within ~3e-7 of PyTorch's and nfcorpus nDCG@10
   stays 0.3159. ``precision="bf16"`` is ~6x where the CPU computes bf16 natively (AVX512-BF16,
-  AMX), at nDCG@10 0.3148, outside the +-0.001 tolerance: opt-in only.
-- ``torch``: pyterrier-dr's ``SBertBiEncoder`` (sentence-transformers on PyTorch), the arm's
-  only backend before; used when ``openvino`` is missing or with ``backend="torch"``.
+  AMX), at nDCG@10 0.3147, outside the +-0.001 tolerance: opt-in only.
+- ``torch``: pyterrier-dr's ``SBertBiEncoder`` (sentence-transformers on PyTorch, on a CUDA
+  GPU when there is one), the arm's only backend before; used when ``openvino`` is missing,
+  when PyTorch sees a CUDA GPU, or with ``backend="torch"``.
 
 The cache key (:meth:`DenseArm.settings`) names the backend, its version and precision when
 it is OpenVINO (its vectors differ from PyTorch's in the last bits, more in bf16), so an
@@ -58,6 +59,13 @@ def openvino_version() -> str:
     return importlib.metadata.version("openvino")
 
 
+def cuda_available() -> bool:
+    """Whether PyTorch sees a CUDA GPU (where the ``torch`` backend encodes)."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def model_path(model: str) -> str:
     """Where to load ``model`` from: the bundled MiniLM for the default name, else as given."""
     if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
@@ -77,11 +85,11 @@ class DenseArm(Arm):
         fields: corpus fields joined (with a space) as the document text; default
             ``dataset.text_fields``.
         batch_size: encoding batch size.
-        backend: ``openvino``, ``torch``, or ``auto`` (default: ``openvino`` when installed,
-            else ``torch``).
+        backend: ``openvino``, ``torch``, or ``auto`` (default: ``openvino`` when installed
+            and no CUDA GPU is present, else ``torch``).
         precision: the OpenVINO backend's inference precision: ``f32`` (default, equivalent
             to PyTorch's vectors) or ``bf16`` (faster where the CPU has it, but nfcorpus
-            nDCG@10 0.3148 instead of 0.3159).
+            nDCG@10 0.3147 instead of 0.3159).
     """
 
     name = "dense"
@@ -98,7 +106,8 @@ class DenseArm(Arm):
             raise InputError(f"arm 'dense': backend must be one of {', '.join(BACKENDS)}, "
                              f"got {backend!r}", field="backend")
         if backend == "auto":
-            backend = "openvino" if openvino_available() else "torch"
+            # a CUDA GPU keeps PyTorch (pyterrier-dr runs the model there); OpenVINO is for CPUs
+            backend = "openvino" if openvino_available() and not cuda_available() else "torch"
         elif backend == "openvino" and not openvino_available():
             raise InputError("arm 'dense': backend 'openvino' needs the openvino package "
                              "(pip install openvino), or use backend='torch'", field="backend")
@@ -144,6 +153,8 @@ class DenseArm(Arm):
 
                     self._encoder = SBertBiEncoder(model_path(self.model),
                                                    batch_size=self.batch_size)
+            except InputError:
+                raise
             except (OSError, ValueError) as err:
                 raise InputError(f"arm 'dense': cannot load sentence-transformers model "
                                  f"'{self.model}' ({err})", field="model") from None

@@ -12,7 +12,7 @@ the most fp32 allows there, since PyTorch already runs near the cores' fp32 matr
 Precision: ``f32`` (default) gives vectors within ~3e-7 of sentence-transformers' own (nfcorpus
 nDCG@10 0.3159, identical to PyTorch's). ``bf16`` (opt-in, on CPUs that compute it natively:
 AVX512-BF16, AMX) is another ~2x faster but moves vectors by ~2e-3 (cosine >= 0.99995) and
-nfcorpus nDCG@10 to 0.3148, outside ltrr's +-0.001 tolerance for the published 0.3159, so it is
+nfcorpus nDCG@10 to 0.3147, outside ltrr's +-0.001 tolerance for the published 0.3159, so it is
 never chosen silently. The output is float32 either way, re-normalised in float32 when the
 model ends with ``Normalize``.
 
