@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -45,8 +46,15 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="also OpenVINO in bf16")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ["LTRR_HOME"] = tempfile.mkdtemp(prefix="ltrr-dense-encoding-")
+    home = tempfile.mkdtemp(prefix="ltrr-dense-encoding-")  # the export, made once per run
+    os.environ["LTRR_HOME"] = home
+    try:
+        run(args)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
+
+def run(args: argparse.Namespace) -> None:
     import numpy as np
     import pandas as pd
     import torch

@@ -15,9 +15,9 @@ Two backends run the model, the same one for documents and queries:
   (:mod:`ltrr.arms.dense_openvino`) and run in fp32, one stream per core. On 2 cores shared
   with other jobs it encoded the music world 2.35x (all 20,000) to 2.84x (2,000) faster than
   the PyTorch pipeline (``benchmarks/dense_encoding.py``, which measures both in one run),
-  1.4x per core on idle ones; the vectors are within ~3e-7 of PyTorch's and nfcorpus nDCG@10
-  stays 0.3159. ``precision="bf16"`` is ~6x where the CPU computes bf16 natively (AVX512-BF16,
-  AMX), at nDCG@10 0.3147, outside the +-0.001 tolerance: opt-in only.
+  1.33x on nearly idle ones; the vectors are within ~3e-7 of PyTorch's and nfcorpus nDCG@10
+  stays 0.3159. ``precision="bf16"`` is 3.2x (idle) to 6x (shared) where the CPU computes bf16
+  natively (AVX512-BF16, AMX), at nDCG@10 0.3147, outside the +-0.001 tolerance: opt-in only.
 - ``torch``: pyterrier-dr's ``SBertBiEncoder`` (sentence-transformers on PyTorch, on a CUDA
   GPU when there is one), the arm's only backend before; used when ``openvino`` is missing,
   when PyTorch sees a CUDA GPU, or with ``backend="torch"``.

@@ -6,8 +6,9 @@ runs the same fp32 model with fused kernels, one single-threaded stream per core
 different batches (no cross-core barrier inside every small matrix product, which is where
 PyTorch loses most when the cores are shared), and token-sorted batches (1% padding instead
 of 11%). ``benchmarks/dense_encoding.py`` compares it with the PyTorch pipeline in one run:
-2.35-2.84x on 2 cores shared with other jobs; 1.4x per core (one thread each, per CPU-second),
-the most fp32 allows there, since PyTorch already runs near the cores' fp32 matrix-product peak.
+2.35-2.84x on 2 cores shared with other jobs, 1.33x on nearly idle ones (1.4x per core, one
+thread each, per CPU-second): about what fp32 allows there, since PyTorch already runs near
+the cores' fp32 matrix-product peak.
 
 Precision: ``f32`` (default) gives vectors within ~3e-7 of sentence-transformers' own (nfcorpus
 nDCG@10 0.3159, identical to PyTorch's). ``bf16`` (opt-in, on CPUs that compute it natively:
