@@ -8,8 +8,11 @@ Prints, in one run on the same machine:
    the following calls (the memory arm caches per-query similarities, as in the loop);
 2. the lexical arm's time against calling PISA directly on the same index and queries
    (``PisaIndex(path).bm25(num_results=k)``): the ratio is what our wrapper costs (goal <= 1.3x);
-3. the dense arm's document encoding rate (docs/s, the pyterrier-dr encoder the arm indexes
-   with) against ``SentenceTransformer.encode`` on the same sample of documents.
+3. the dense arm's document encoding rate (docs/s, the encoder the arm indexes with: OpenVINO
+   fp32 by default, behind pyterrier-dr's doc encoder) against ``SentenceTransformer.encode``
+   on the same sample of documents, and the largest difference of their vectors
+   (``benchmarks/dense_encoding.py`` compares it with the arm's former PyTorch pipeline on
+   the music world).
 
 Each timing is the best of ``--repeats`` runs (after a warm-up), and the two sides of each
 comparison run in alternation, so that other load on the machine inflates them as little and
@@ -118,7 +121,7 @@ def main() -> None:
     check = np.abs(np.stack(encoder.transform(frame.head(4))["doc_vec"])
                    - model.encode(texts[:4], batch_size=32)).max()
     print(f"\ndense encoding of {len(texts)} nfcorpus documents (best of {reps}):")
-    print(f"  ltrr dense arm (pyterrier-dr)  {len(texts) / ours:8.1f} docs/s")
+    print(f"  ltrr dense arm ({arms['dense'].backend + ')':<13}  {len(texts) / ours:8.1f} docs/s")
     print(f"  SentenceTransformer.encode     {len(texts) / theirs:8.1f} docs/s")
     print(f"  ratio (time ours / direct)     {ours / theirs:8.2f}x   (max |diff| of vectors {check:.1e})")
 
