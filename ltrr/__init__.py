@@ -13,6 +13,40 @@ From Python (``docs/api.md``)::
 
 __version__ = "0.1.0"
 
+
+def _numba_cache() -> None:
+    """Keep numba's compiled code under ``LTRR_HOME/numba/<hash of ltrr's sources>``.
+
+    numba caches each compiled function by its own file, and does not notice when a function
+    it calls, or a constant it reads, in another file changes: a cache shared across edits
+    of the source could run stale code. One folder per source tree (every ``.py`` file of
+    the package, by content) is never stale; it is also writable where the installed package
+    is not. Set before numba reads its configuration (a ``NUMBA_CACHE_DIR`` of the user's is
+    kept as the parent folder).
+    """
+    import hashlib
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha1()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    home = Path(os.environ.get("LTRR_HOME", Path.home() / ".cache" / "ltrr")).expanduser()
+    parent = Path(os.environ.get("NUMBA_CACHE_DIR") or home / "numba")
+    if parent.name.startswith("ltrr-"):  # set by ltrr in the process that started this one
+        parent = parent.parent
+    folder = str(parent / f"ltrr-{digest.hexdigest()[:16]}")
+    os.environ["NUMBA_CACHE_DIR"] = folder
+    import sys
+
+    if "numba" in sys.modules:  # imported before ltrr: point its configuration there too
+        sys.modules["numba"].config.CACHE_DIR = folder
+
+
+_numba_cache()
+
 _LAZY = {"load_benchmark": "ltrr.experiments.benchmark", "Benchmark": "ltrr.experiments.benchmark",
          "Results": "ltrr.experiments.api"}
 __all__ = ["Benchmark", "Results", "__version__", "load_benchmark"]

@@ -12,6 +12,9 @@ For the whole session, before any test module is imported (``pytest_configure``)
   variable once, when first imported: a test that needs another IR_DATASETS_HOME must run
   ltrr in a subprocess.
 - ``LTRR_DATA_DIR`` is removed, so a developer's own setting cannot change what tests load.
+- ``NUMBA_CACHE_DIR`` (the parent of ltrr's compiled-code cache) is ``$LTRR_TEST_HOME/numba``
+  or ``~/.cache/ltrr/numba`` unless set: compiling ltrr's loop takes about a minute, and a
+  session temp dir would pay it every run.
 
 The shared archives are looked for in ``$LTRR_SHARED/datasets`` or, by default,
 ``../shared/datasets`` next to the repository root. Tests that need them are marked
@@ -69,6 +72,10 @@ def pytest_configure(config: pytest.Config) -> None:
         _SAVED_ENV[variable] = os.environ.get(variable)
         os.environ[variable] = folder
     _SAVED_ENV["LTRR_DATA_DIR"] = os.environ.pop("LTRR_DATA_DIR", None)
+    # numba's compiled code outlives a temporary LTRR_HOME (compiling takes a minute)
+    _SAVED_ENV["NUMBA_CACHE_DIR"] = os.environ.get("NUMBA_CACHE_DIR")
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(
+        os.environ.get("LTRR_TEST_HOME") or Path.home() / ".cache" / "ltrr") / "numba"))
     _MADE_DIRS.extend(made)
     if SHARED_DATASETS.is_dir():
         _link_shared()

@@ -136,10 +136,14 @@ def test_sampled_clicks_follow_the_expected_clicks(model):
         assert abs(joint - expected[0] * expected[2]) < 5 * np.sqrt(joint / n)
 
 
-def test_scores_round_to_six_significant_digits():
-    values = np.array([0.81234567, 12.3456789, -0.000123456789, 0.0, 999999.5, 3.0000005])
+def test_scores_round_to_the_stated_significant_digits():
+    from ltrr.kernel.ties import SCORE_DIGITS
+
+    assert SCORE_DIGITS == 5
+    values = np.array([0.81234567, 12.3456789, -0.000123456789, 0.0, 99999.5, 3.000005])
     np.testing.assert_array_equal(round_scores(values),
-                                  [0.812346, 12.3457, -0.000123457, 0.0, 1000000.0, 3.0])
+                                  [0.81235, 12.346, -0.00012346, 0.0, 100000.0, 3.0])
+    np.testing.assert_array_equal(round_scores(values[:2], 6), [0.812346, 12.3457])
     x = round_scores(np.random.default_rng(0).random(1000))
     assert (round_scores(x) == x).all()  # rounding twice changes nothing
     ulp = np.nextafter(x.astype(np.float32), np.float32(2)).astype(float)
