@@ -21,13 +21,12 @@ How it is integrated:
    standard deviations either side, except inside the support of a plan with a smaller sd,
    which cuts finer there; so a peaked posterior (Beta counts in the thousands: sd ~0.007)
    next to flat ones gets panels of its own width.
-3. Rule. Gauss-Kronrod (21 points) on every panel: every plan's density at every node gives
-   every plan's integral. The CDFs at the nodes are integrated from the densities: the
-   exact CDF at the first edge, plus the Kronrod mass of the panels before, plus the
-   integral of the density's interpolant within the panel (``CUMULATIVE``), which spares an
-   incomplete beta function per plan and node. The CDF product over the other plans is
-   ``exp(sum_j log F_j - log F_i)`` (``F`` floored at 1e-300: no 0/0 where a CDF
-   underflows). The Kronrod - Gauss difference, summed over panels, must be below
+3. Rule. Gauss-Kronrod (21 points) on every panel. The normals' CDFs at the nodes are
+   exact; the Betas' are integrated from the densities: the exact CDF at the first edge,
+   plus the Kronrod mass of the panels before, plus the integral of the density's
+   interpolant within the panel (``CUMULATIVE``), which spares an incomplete beta function
+   per plan and node. The integrand is the plan's density times the product of the other
+   plans' CDFs. The Kronrod - Gauss difference, summed over panels, must be below
    ``TOL = 1e-7`` for every plan, else the worst panels are bisected and the round
    repeated. That difference estimates the error of the 10-point Gauss rule; the 21-point
    Kronrod result that is returned is far more accurate: against scipy's adaptive
@@ -67,7 +66,6 @@ TAIL = 1e-13  # mass of each plan outside its support [q(TAIL), q(1 - TAIL)]
 TOL = 1e-7  # bound on the summed Kronrod - Gauss differences, per probability
 MAX_ROUNDS = 30  # bisection rounds before the last estimate is returned
 STEPS = np.array([-3.0, 0.0, 3.0])  # inner panel edges of each plan, in its sds
-FLOOR = 1e-300  # CDFs below this count as this (their logs stay finite)
 NORMAL, BETA = 0, 1
 
 # QUADPACK qk21: Kronrod nodes on [-1, 1] (the 10 Gauss nodes are the odd-indexed ones)
@@ -245,11 +243,21 @@ def _cdf(family: int, p1: float, p2: float, x: float) -> float:
 
 
 @njit(cache=True)
-def _log_density(family: int, p1: float, p2: float, x: float) -> float:
+def _log_norm(family: int, p1: float, p2: float) -> float:
+    """The log of a plan's density's normalising constant (made once per plan and call)."""
+    if family == NORMAL:
+        return math.log(p2) + _LOG_SQRT_2PI
+    return betaln(p1, p2)
+
+
+@njit(cache=True)
+def _log_density(family: int, p1: float, p2: float, norm: float, x: float) -> float:
+    """The log density at ``x``; ``norm`` is :func:`_log_norm` of the plan."""
     if family == NORMAL:
         z = (x - p1) / p2
-        return -0.5 * z * z - math.log(p2) - _LOG_SQRT_2PI
-    return p1 * log_expit(x) + p2 * log_expit(-x) - betaln(p1, p2)
+        return -0.5 * z * z - norm
+    up = log_expit(x)  # log_expit(-x) = log_expit(x) - x
+    return p1 * up + p2 * (up - x) - norm
 
 
 # -- the integral ------------------------------------------------------------------------
@@ -290,40 +298,55 @@ def _integrate(family: int, p1: np.ndarray, p2: np.ndarray, copies: np.ndarray,
                rows: np.ndarray) -> np.ndarray:
     """The integrals of plans ``rows`` over ``[edges[0], edges[-1]]`` (module doc, step 3).
 
-    A plan's density is evaluated only on the panels that meet its support ``[low, high]``:
-    outside it lies less than ``TAIL`` of its mass, so its CDF is constant there."""
+    Every plan's CDF at every node: for normals the exact CDF, for Betas the exact CDF at the
+    first edge plus the density integrated panel by panel. A plan's CDF is constant on the
+    panels outside its support ``[low, high]`` (less than ``TAIL`` of its mass lies there),
+    so its density is only evaluated on the others. The integrand is the row's density times
+    the product of the other plans' CDFs (each to the power of its copies)."""
     n = p1.shape[0]
     n_rows = rows.shape[0]
     anchor = np.empty(n)
+    norm = np.empty(n)
     for j in range(n):
-        anchor[j] = _cdf(family, p1[j], p2[j], edges[0])
+        anchor[j] = _cdf(family, p1[j], p2[j], edges[0]) if family == BETA else 0.0
+        norm[j] = _log_norm(family, p1[j], p2[j])
+    row_of = np.full(n, -1, dtype=np.int64)
+    for r in range(n_rows):
+        row_of[rows[r]] = r
     result = np.zeros(n_rows)
+    f = np.empty(21)
+    x = np.empty(21)
     for _ in range(MAX_ROUNDS + 1):
         n_panels = edges.shape[0] - 1
-        log_cdf = np.empty((n, n_panels, 21))
+        cdf = np.empty((n, n_panels, 21))
         density = np.empty((n_rows, n_panels, 21))
         density_error = np.zeros(n_panels)
         values = np.zeros((n_rows, n_panels))
         errors = np.zeros((n_rows, n_panels))
-        f = np.empty(21)
-        x = np.empty(21)
         for j in range(n):
             mass_before = anchor[j]
-            row = -1
-            for r in range(n_rows):
-                if rows[r] == j:
-                    row = r
+            row = row_of[j]
             for q in range(n_panels):
-                if (edges[q + 1] <= low[j] or edges[q] >= high[j]) and row < 0:
-                    value = math.log(max(mass_before, FLOOR))
+                outside = edges[q + 1] <= low[j] or edges[q] >= high[j]
+                if outside and row < 0:
+                    value = mass_before if family == BETA else \
+                        (0.0 if edges[q + 1] <= low[j] else 1.0)
                     for node in range(21):
-                        log_cdf[j, q, node] = value
+                        cdf[j, q, node] = value
                     continue
                 half = 0.5 * (edges[q + 1] - edges[q])
                 middle = edges[q] + half
                 for node in range(21):
                     x[node] = middle + half * NODES[node]
-                    f[node] = math.exp(_log_density(family, p1[j], p2[j], x[node])) * half
+                    f[node] = math.exp(_log_density(family, p1[j], p2[j], norm[j],
+                                                    x[node])) * half
+                if row >= 0:
+                    for node in range(21):
+                        density[row, q, node] = f[node]
+                if family == NORMAL:  # the exact CDF
+                    for node in range(21):
+                        cdf[j, q, node] = ndtr((x[node] - p1[j]) / p2[j])
+                    continue
                 mass = 0.0
                 gauss = 0.0
                 for node in range(21):
@@ -335,9 +358,7 @@ def _integrate(family: int, p1: np.ndarray, p2: np.ndarray, copies: np.ndarray,
                     within = 0.0
                     for m in range(21):
                         within += CUMULATIVE[node, m] * f[m]
-                    log_cdf[j, q, node] = math.log(max(mass_before + within, FLOOR))
-                    if row >= 0:
-                        density[row, q, node] = f[node]
+                    cdf[j, q, node] = mass_before + within
                 mass_before += mass
         for r in range(n_rows):
             i = rows[r]
@@ -345,10 +366,14 @@ def _integrate(family: int, p1: np.ndarray, p2: np.ndarray, copies: np.ndarray,
                 kron = 0.0
                 gauss = 0.0
                 for node in range(21):
-                    others = -log_cdf[i, q, node]
+                    product = 1.0
                     for j in range(n):
-                        others += copies[j] * log_cdf[j, q, node]
-                    g = density[r, q, node] * math.exp(others)
+                        power = copies[j] - 1.0 if j == i else copies[j]
+                        if power == 0.0:
+                            continue
+                        value = min(max(cdf[j, q, node], 0.0), 1.0)
+                        product *= value if power == 1.0 else value ** power
+                    g = density[r, q, node] * product
                     kron += KRONROD[node] * g
                     gauss += GAUSS[node] * g
                 values[r, q] = kron
