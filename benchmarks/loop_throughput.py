@@ -38,6 +38,7 @@ process of the job, as ``/usr/bin/time -v`` reports it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import os
 import resource
@@ -74,9 +75,11 @@ def obp_rate(contexts: np.ndarray, expected: np.ndarray, alpha: float) -> float:
     feedback = {"n_rounds": n_rounds, "n_actions": n_actions, "context": contexts,
                 "action": actions, "reward": expected[np.arange(n_rounds), actions],
                 "position": np.zeros(n_rounds, dtype=int), "pscore": np.ones(n_rounds)}
-    start = time.perf_counter()
-    run_bandit_simulation(bandit_feedback=feedback, policy=policy)
-    return n_rounds / (time.perf_counter() - start)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # obp's tqdm bar
+        start = time.perf_counter()
+        run_bandit_simulation(bandit_feedback=feedback, policy=policy)
+        seconds = time.perf_counter() - start
+    return n_rounds / seconds
 
 
 STARTUP = ("import ltrr.cli, ltrr.experiments.runner, ltrr.simulation.engine, ltrr.arms.lexical, "
@@ -145,36 +148,26 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
     from ltrr.selection.policies import build_policy
     from ltrr.selection.policies.kernels import choose, update
     from ltrr.simulation.engine import RunOutputs, learn_clicks, online_lists
-    from ltrr.simulation.truths import count_upto, step_lists, step_truths
+    from ltrr.simulation.truths import count_upto, fill_lists, fill_truths
 
     @njit
     def stages(stage, tb, st, on, ft, pa, policy_rng, click_rng, stream, buf, out, shown,
                clicks):
-        model, fusion, k = int(tb.click[0]), int(tb.click[1]), tb.click[2]
+        model = int(tb.click[0])
         memory = np.zeros(3)
         credit = np.zeros(tb.depths.shape[1])
         docs = np.empty(max(int(tb.list_depth.max()), 1), dtype=np.int64)
         scores = np.empty(max(int(tb.list_depth.max()), 1))
         positions = np.empty(int(tb.click[3]), dtype=np.int64)
-        cache = st.cache
         for i in range(stream.shape[0]):
             t = stream[i]
-            step_lists(t, i, tb.s_off, st.s_ids, st.s_scores, st.s_shows, tb.list_depth,
-                       tb.online, buf.ids, buf.scores, buf.lengths)
+            fill_lists(tb, st.lists, t, i, buf)
             if stage >= 2 and on.arm >= 0:
-                online_lists(on, t, i, buf, out, docs, scores)
+                online_lists(tb, on, t, i, buf, out, docs, scores)
                 memory_features(on.tables, on.state, t, memory)
                 learn_clicks(on, t, shown[i], clicks[i], positions)
             if stage >= 3:
-                step_truths(t, i, tb.slot_base, tb.b_off, tb.b_steps, tb.g_off, tb.g_ids,
-                            tb.g_val, st.keys, tb.static_rows, tb.static_depths,
-                            tb.online_rows, tb.online_depths, fusion, k, model, tb.p_click,
-                            tb.p_stop, tb.examination, cache.row, cache.used, cache.pages,
-                            cache.grades, cache.expected, cache.hits, cache.drawn, buf.ids,
-                            buf.scores, buf.lengths, buf.slot, buf.docs, buf.ranks,
-                            buf.pool_scores, buf.where, buf.pool_grades, buf.pool_keys,
-                            buf.pages, buf.page_grades, buf.expected, buf.hits, buf.drawn,
-                            buf.work_pages)
+                fill_truths(tb, st.cache, t, i, buf)
             if stage >= 4:
                 context_row(ft, t, i, memory, buf.scores, buf.lengths, out.contexts[i])
             plan = 0
@@ -201,7 +194,8 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
                                   reward_range(world))
             out = RunOutputs.make(len(stream), len(world.plan_ids), world.settings.page,
                                   len(world.arm_names), featurizer.dim)
-            args = (world.tables, world.seed(0), world.online_arm(0, len(stream)), tables,
+            seed = world.seed(0)
+            args = (world.tables, seed, world.online_arm(0, len(stream)), tables,
                     policy.arrays(), np.random.default_rng(1), np.random.default_rng(2),
                     stream, world.buffers(), out, trace.shown, trace.clicks)
             start = time.perf_counter()
@@ -294,7 +288,7 @@ def run_job(args: argparse.Namespace) -> None:
     contexts = np.where(rng.random((args.steps, dim)) < 0.4, rng.random((args.steps, dim)), 0.0)
     expected = rng.random((args.steps, n_plans))
     obp = obp_rate(contexts, expected, 1.0)
-    print(f"main job: {' '.join(command[2:-3])} --jobs {args.jobs}")
+    print(f"main job: ltrr run {args.benchmark} --jobs {args.jobs}")
     print(f"    {tuning:,} tuning + {reported:,} reported interactions in {wall:.1f} s wall "
           f"({usage.ru_utime + usage.ru_stime:.1f} s CPU): {rate:,.0f} interactions/s")
     print(f"obp LinUCB (run_bandit_simulation, {dim} features, {n_plans} plans, one process): "

@@ -117,13 +117,15 @@ def seed_batches(cells: list[Cell], workers: int) -> list[list[int]]:
     The world caches the simulator's step truths per seed, so the cells of one seed played
     in one process after another compute them once (as a run on one process does), while
     spread over processes each computes them again. A batch is therefore cells of one seed,
-    in order; a seed with more than ``ceil(len(cells) / (2 * workers))`` cells is cut into
-    near-equal pieces, so that there are enough batches to keep every worker busy to the end.
+    in order; a seed with more than ``ceil(len(cells) / (4 * workers))`` cells is cut into
+    near-equal pieces, so that there are enough batches (about four per worker) to keep
+    every worker busy to the end: recomputing a seed's truths costs far less than a worker
+    idling through the last batch (5 tuning seeds on 2 workers would otherwise split 3:2).
     """
     by_seed: dict[int, list[int]] = {}
     for i, cell in enumerate(cells):
         by_seed.setdefault(cell.seed, []).append(i)
-    limit = max(1, -(-len(cells) // (2 * workers)))
+    limit = max(1, -(-len(cells) // (4 * workers)))
     batches = []
     for group in by_seed.values():
         pieces = -(-len(group) // limit)
@@ -187,6 +189,7 @@ class CellRunner:
         self.earlier = list(earlier or [])
         self.provenance = provenance or {}  # entries added to every record's provenance
         self.stages = stages or {}  # learned ranking stages by ranker name
+        self._compiled = False  # compile() has run
         self.skipped = 0  # cells found finished by :meth:`map`
         self._code: dict | None = None
         self._outside: dict[tuple, dict] = {}  # (policy name, ranker) -> outside_code
@@ -214,10 +217,22 @@ class CellRunner:
         else:
             from ltrr.experiments.pool import run_forked
 
+            self.compile(pending[0])
             ran = run_forked(self, pending)
         for i, score in zip(todo, ran):
             scores[i] = score
         return scores
+
+    def compile(self, cell: Cell) -> None:
+        """Play a few queries of ``cell`` (and score them) here, before workers are forked:
+        the compiled loop and metrics are then compiled (or loaded from numba's cache) once,
+        in this process, and the workers inherit them instead of each compiling its own."""
+        if self._compiled:
+            return
+        from dataclasses import replace
+
+        self.play(replace(cell, length=min(cell.length, 20), tuning=False))
+        self._compiled = True
 
     def run(self, cell: Cell, progress) -> float | None:
         """Play ``cell`` and write what it leaves; its tuning score (None when reported)."""

@@ -23,12 +23,14 @@ ABSENT = np.iinfo(np.int32).max  # rank of a document an arm did not retrieve
 @njit(cache=True)
 def build_pool(ids: np.ndarray, scores: np.ndarray, lengths: np.ndarray, slot: np.ndarray,
                docs: np.ndarray, ranks: np.ndarray, pool_scores: np.ndarray,
-               where: np.ndarray) -> int:
+               where: np.ndarray, list_grades: np.ndarray, list_keys: np.ndarray,
+               grades: np.ndarray, keys: np.ndarray) -> int:
     """Fill the pool of the lists ``ids`` / ``scores`` (``(A, L)``, ``lengths[a]`` entries
     each) into ``docs``, ``ranks`` and ``pool_scores`` (``(A*L,)``, ``(A, A*L)``,
-    ``(A, A*L)``) and the pool index of every list entry into ``where`` (``(A, L)``);
-    returns the pool size U. ``slot`` is a scratch array over document ids, all -1 on entry
-    and on return."""
+    ``(A, A*L)``), the pool index of every list entry into ``where`` (``(A, L)``), and each
+    pool document's grade and tie key (from ``list_grades`` / ``list_keys``, ``(A, L)``, the
+    lists' own) into ``grades`` / ``keys``; returns the pool size U. ``slot`` is a scratch
+    array over document ids, all -1 on entry and on return."""
     n_arms = ids.shape[0]
     size = 0
     for a in range(n_arms):
@@ -39,6 +41,8 @@ def build_pool(ids: np.ndarray, scores: np.ndarray, lengths: np.ndarray, slot: n
                 u = size
                 slot[d] = u
                 docs[u] = d
+                grades[u] = list_grades[a, r]
+                keys[u] = list_keys[a, r]
                 for b in range(n_arms):
                     ranks[b, u] = ABSENT
                     pool_scores[b, u] = 0.0
@@ -83,7 +87,11 @@ class CandidatePool:
         ranks = np.empty((n_arms, max(n_arms * width, 1)), dtype=np.int64)
         pool_scores = np.empty((n_arms, max(n_arms * width, 1)))
         where = np.full((n_arms, width), -1, dtype=np.int64)
-        size = build_pool(padded, values, lengths, slot, docs, ranks, pool_scores, where)
+        size = build_pool(padded, values, lengths, slot, docs, ranks, pool_scores, where,
+                          np.zeros(padded.shape, dtype=np.int64),
+                          np.zeros(padded.shape, dtype=np.uint64),
+                          np.empty(docs.shape[0], dtype=np.int64),
+                          np.empty(docs.shape[0], dtype=np.uint64))
         slots = np.concatenate([where[a, :lengths[a]] for a in range(n_arms)]) if n_arms \
             else np.empty(0, dtype=np.int64)
         return cls(docs[:size].copy(), ranks[:, :size].copy(), pool_scores[:, :size].copy(),

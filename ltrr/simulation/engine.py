@@ -31,7 +31,8 @@ from ltrr.arms.memory_kernel import (MemoryScratch, MemorySeed, MemoryState, Mem
 from ltrr.kernel.clicks import sample_clicks
 from ltrr.selection.features import FeatureTables, context_row
 from ltrr.selection.policies.kernels import SEMIBANDIT, PolicyArrays, choose, update
-from ltrr.simulation.truths import StepBuffers, arm_credit, count_upto, step_lists, step_truths
+from ltrr.simulation.truths import (SeedLists, StepBuffers, arm_credit, count_upto, fill_lists,
+                                   fill_truths, grade_of)
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
@@ -89,15 +90,18 @@ def fnv_update(h: np.uint64, docs: np.ndarray, scores: np.ndarray, n: int) -> np
 
 
 @njit(cache=True)
-def online_lists(on: OnlineArm, t: int, step: int, buf: StepBuffers, out: RunOutputs,
+def online_lists(tb, on: OnlineArm, t: int, step: int, buf: StepBuffers, out: RunOutputs,
                  docs: np.ndarray, scores: np.ndarray) -> None:
-    """The memory arm's list for topic ``t`` at ``step`` into the step's lists (and the
-    run's hash of them)."""
+    """The memory arm's list for topic ``t`` at ``step`` into the step's lists (with its
+    entries' grades and tie keys; and the run's hash of the lists)."""
     n = memory_search(on.tables, on.seed, on.state, on.scratch, t, step, docs, scores)
     a = on.arm
     for j in range(n):
-        buf.ids[a, j] = on.vocab[docs[j]]
+        d = on.vocab[docs[j]]
+        buf.ids[a, j] = d
         buf.scores[a, j] = scores[j]
+        buf.grades[a, j] = grade_of(t, d, tb.g_off, tb.g_ids, tb.g_val)
+        buf.keys[a, j] = on.seed.doc_keys[docs[j]]
     buf.lengths[a] = n
     out.online_hash[0] = fnv_update(out.online_hash[0], docs, scores, n)
 
@@ -117,18 +121,17 @@ def learn_clicks(on: OnlineArm, t: int, shown: np.ndarray, clicked: np.ndarray,
 
 
 @njit(cache=True)
-def play_run(tb, keys: np.ndarray, s_ids: np.ndarray, s_scores: np.ndarray,
-             s_shows: np.ndarray, cache, on: OnlineArm, ft: FeatureTables, pa: PolicyArrays,
-             policy_rng, click_rng, stream: np.ndarray, probe_cost: float, propensity: bool,
-             buf: StepBuffers, out: RunOutputs) -> None:
+def play_run(tb, lists: SeedLists, cache, on: OnlineArm, ft: FeatureTables,
+             pa: PolicyArrays, policy_rng, click_rng, stream: np.ndarray, probe_cost: float,
+             propensity: bool, buf: StepBuffers, out: RunOutputs) -> None:
     """Play one run over ``stream`` (topic rows) into ``out``.
 
-    ``tb``: the world's :class:`~.world.Tables`; ``keys``/``s_*``/``cache``: the seed's
-    tables; ``probe_cost``: what the run pays per query for the post-retrieval probe (0 when
-    it reads no probe); ``propensity=False`` skips Thompson sampling's quadrature (tuning
-    runs: same decisions).
+    ``tb``: the world's :class:`~.world.Tables`; ``lists``/``cache``: the seed's; ``on``:
+    the run's memory arm (``arm`` -1: none); ``probe_cost``: what the run pays per query for
+    the post-retrieval probe (0 when it reads no probe); ``propensity=False`` skips Thompson
+    sampling's quadrature (tuning runs: same decisions).
     """
-    model, fusion, k = int(tb.click[0]), int(tb.click[1]), tb.click[2]
+    model = int(tb.click[0])
     memory = np.zeros(3)
     credit = np.zeros(tb.depths.shape[1])
     doc_buf = np.empty(max(int(tb.list_depth.max()), 1), dtype=np.int64)
@@ -137,19 +140,11 @@ def play_run(tb, keys: np.ndarray, s_ids: np.ndarray, s_scores: np.ndarray,
     semibandit = pa.kind == SEMIBANDIT
     for i in range(stream.shape[0]):
         t = stream[i]
-        step_lists(t, i, tb.s_off, s_ids, s_scores, s_shows, tb.list_depth, tb.online,
-                   buf.ids, buf.scores, buf.lengths)
+        fill_lists(tb, lists, t, i, buf)
         if on.arm >= 0:
-            online_lists(on, t, i, buf, out, doc_buf, score_buf)
+            online_lists(tb, on, t, i, buf, out, doc_buf, score_buf)
             memory_features(on.tables, on.state, t, memory)
-        size = step_truths(t, i, tb.slot_base, tb.b_off, tb.b_steps, tb.g_off, tb.g_ids,
-                           tb.g_val, keys, tb.static_rows, tb.static_depths, tb.online_rows,
-                           tb.online_depths, fusion, k, model, tb.p_click, tb.p_stop,
-                           tb.examination, cache.row, cache.used, cache.pages, cache.grades,
-                           cache.expected, cache.hits, cache.drawn, buf.ids, buf.scores,
-                           buf.lengths, buf.slot, buf.docs, buf.ranks, buf.pool_scores,
-                           buf.where, buf.pool_grades, buf.pool_keys, buf.pages,
-                           buf.page_grades, buf.expected, buf.hits, buf.drawn, buf.work_pages)
+        size = fill_truths(tb, cache, t, i, buf)
         x = out.contexts[i]
         context_row(ft, t, i, memory, buf.scores, buf.lengths, x)
         truth = out.expected[i]

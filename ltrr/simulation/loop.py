@@ -37,7 +37,7 @@ from ltrr.kernel.pages import rank_plans
 from ltrr.kernel.pools import CandidatePool
 from ltrr.simulation.engine import (OnlineArm, RunOutputs, learn_clicks, online_lists,
                                     play_run)
-from ltrr.simulation.truths import StepBuffers, count_upto, step_lists, step_truths
+from ltrr.simulation.truths import StepBuffers, count_upto, fill_lists, fill_truths
 from ltrr.arms.memory_kernel import memory_features
 from ltrr.selection.features import ContextFeaturizer
 from ltrr.simulation.truths import arm_credit
@@ -107,7 +107,7 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     if compiles(world, policy, featurizer, ranker) and not per_step:
         st = world.seed(seed)
         buf = world.buffers()
-        play_run(world.tables, st.keys, st.s_ids, st.s_scores, st.s_shows, st.cache,
+        play_run(world.tables, st.lists, st.cache,
                  world.online_arm(seed, len(stream)), featurizer.tables(world.arm_names),
                  policy.arrays(), policy.rng, click_generator(seed), stream, float(probe_cost),
                  bool(propensity), buf, out)
@@ -157,31 +157,23 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
     reads_probe = probe is not None and bool(getattr(featurizer, "needs_candidates", False))
     uses_truth = getattr(policy, "uses_truth", False)
     credits_arms = getattr(policy, "uses_arm_rewards", False)
-    fusion, k, model = int(tb.click[1]), tb.click[2], int(tb.click[0])
+    model = int(tb.click[0])
     tick = 64  # progress bar updates, in chunks (a bar update per step costs more than it shows)
     for step, t in enumerate(stream.tolist()):
-        step_lists(t, step, tb.s_off, st.s_ids, st.s_scores, st.s_shows, tb.list_depth,
-                   tb.online, buf.ids, buf.scores, buf.lengths)
+        fill_lists(tb, st.lists, t, step, buf)
         if on is not None:
-            online_lists(on, t, step, buf, out, doc_buf, score_buf)
+            online_lists(tb, on, t, step, buf, out, doc_buf, score_buf)
             memory_features(on.tables, on.state, t, memory)
         for name in world.online if generic else ():
             i = world.arm_names.index(name)
             ids, scores = world.online_candidates(name, queries[t], qids[t], step)
             if len(world.vocab) > len(keys):  # the arm surfaced documents new to the loop
                 keys, buf = world.grow(seed), world.buffers()
-                step_lists(t, step, tb.s_off, st.s_ids, st.s_scores, st.s_shows,
-                           tb.list_depth, tb.online, buf.ids, buf.scores, buf.lengths)
-            buf.ids[i, :len(ids)], buf.scores[i, :len(ids)], buf.lengths[i] = ids, scores, len(ids)
-        size = step_truths(t, step, tb.slot_base, tb.b_off, tb.b_steps, tb.g_off, tb.g_ids,
-                           tb.g_val, keys, tb.static_rows, tb.static_depths, tb.online_rows,
-                           tb.online_depths, fusion, k, model, tb.p_click, tb.p_stop,
-                           tb.examination, st.cache.row, st.cache.used, st.cache.pages,
-                           st.cache.grades, st.cache.expected, st.cache.hits, st.cache.drawn,
-                           buf.ids, buf.scores, buf.lengths, buf.slot, buf.docs, buf.ranks,
-                           buf.pool_scores, buf.where, buf.pool_grades, buf.pool_keys,
-                           buf.pages, buf.page_grades, buf.expected, buf.hits, buf.drawn,
-                           buf.work_pages)
+                fill_lists(tb, st.lists, t, step, buf)
+            n = len(ids)
+            buf.ids[i, :n], buf.scores[i, :n], buf.lengths[i] = ids, scores, n
+            buf.grades[i, :n], buf.keys[i, :n] = world.grades_of(t, ids), keys[ids]
+        size = fill_truths(tb, st.cache, t, step, buf)
         if model < 0:  # an outside click model: its own expected clicks
             buf.expected[:] = s.clicks.expected_total(buf.page_grades)
         pool = X = None

@@ -53,6 +53,8 @@ class StepBuffers(NamedTuple):
 
     ids: np.ndarray  # (A, L) the step's lists: doc ids
     scores: np.ndarray  # (A, L) their rounded scores
+    grades: np.ndarray  # (A, L) their 0..4 grades for the topic
+    keys: np.ndarray  # (A, L) their tie keys (uint64)
     lengths: np.ndarray  # (A,)
     slot: np.ndarray  # (V,) -1: pool index scratch over document ids
     docs: np.ndarray  # (A*L,) the pool's documents
@@ -74,7 +76,8 @@ class StepBuffers(NamedTuple):
         width = max(int(width), 1)
         pool = n_arms * width
         return cls(np.full((n_arms, width), -1, dtype=np.int64), np.zeros((n_arms, width)),
-                   np.zeros(n_arms, dtype=np.int64), np.full(max(n_docs, 1), -1, dtype=np.int64),
+                   np.zeros((n_arms, width), dtype=np.int64),
+                   np.zeros((n_arms, width), dtype=np.uint64), np.zeros(n_arms, dtype=np.int64), np.full(max(n_docs, 1), -1, dtype=np.int64),
                    np.empty(pool, dtype=np.int64), np.empty((n_arms, pool), dtype=np.int64),
                    np.empty((n_arms, pool)), np.full((n_arms, width), -1, dtype=np.int64),
                    np.empty(pool, dtype=np.int64), np.empty(pool, dtype=np.uint64),
@@ -114,10 +117,13 @@ def count_upto(values: np.ndarray, start: int, stop: int, step: int) -> int:
 
 @njit(cache=True)
 def step_lists(t: int, step: int, s_off: np.ndarray, s_ids: np.ndarray, s_scores: np.ndarray,
-               s_shows: np.ndarray, list_depth: np.ndarray, online: np.ndarray,
-               ids: np.ndarray, scores: np.ndarray, lengths: np.ndarray) -> None:
-    """Each static arm's list for topic ``t`` at ``step`` into ``ids``/``scores``/``lengths``
-    (arms flagged ``online`` are left as they are: the caller fills them)."""
+               s_shows: np.ndarray, s_grades: np.ndarray, s_keys: np.ndarray,
+               list_depth: np.ndarray, online: np.ndarray, ids: np.ndarray,
+               scores: np.ndarray, grades: np.ndarray, keys: np.ndarray,
+               lengths: np.ndarray) -> None:
+    """Each static arm's list for topic ``t`` at ``step`` (its entries' ids, scores, grades
+    and tie keys) into the step's list arrays (arms flagged ``online`` are left as they are:
+    the caller fills them)."""
     for a in range(s_off.shape[0]):
         if online[a]:
             continue
@@ -128,35 +134,36 @@ def step_lists(t: int, step: int, s_off: np.ndarray, s_ids: np.ndarray, s_scores
             if s_shows[e] <= step:
                 ids[a, n] = s_ids[e]
                 scores[a, n] = s_scores[e]
+                grades[a, n] = s_grades[e]
+                keys[a, n] = s_keys[e]
                 n += 1
         lengths[a] = n
 
 
 @njit(cache=True)
 def step_truths(t: int, step: int, slot_base: np.ndarray, b_off: np.ndarray,
-                b_steps: np.ndarray, g_off: np.ndarray, g_ids: np.ndarray, g_val: np.ndarray,
-                keys: np.ndarray, static_rows: np.ndarray, static_depths: np.ndarray,
+                b_steps: np.ndarray, static_rows: np.ndarray, static_depths: np.ndarray,
                 online_rows: np.ndarray, online_depths: np.ndarray, fusion: int, k: float,
                 model: int, p_click: np.ndarray, p_stop: np.ndarray, examination: np.ndarray,
                 c_row: np.ndarray, c_used: np.ndarray, c_pages: np.ndarray,
                 c_grades: np.ndarray, c_expected: np.ndarray, c_hits: np.ndarray,
-                c_drawn: np.ndarray, ids: np.ndarray, scores: np.ndarray, lengths: np.ndarray,
+                c_drawn: np.ndarray, ids: np.ndarray, scores: np.ndarray, list_grades: np.ndarray,
+                list_keys: np.ndarray, lengths: np.ndarray,
                 slot: np.ndarray, docs: np.ndarray, ranks: np.ndarray, pool_scores: np.ndarray,
                 where: np.ndarray, pool_grades: np.ndarray, pool_keys: np.ndarray,
                 pages: np.ndarray, page_grades: np.ndarray, expected: np.ndarray,
                 hits: np.ndarray, drawn: np.ndarray, work: np.ndarray) -> int:
     """Every plan's page, shown grades, expected clicks, union hits and candidates drawn at
-    one step, from the step's lists (``ids``/``scores``/``lengths``); returns the pool size.
+    one step, from the step's lists (``ids``/``scores``/``list_grades``/``list_keys``/
+    ``lengths``); returns the pool size.
 
     Static plans (``static_rows``, their depths ``static_depths``) are read from the seed's
     cache for the topic's release epoch, or computed and cached there; online plans are
     computed. The pool (``docs``, ``ranks``, ``where``, ``pool_grades``...) is left filled
     for the caller (the semi-bandit's click credit, a learned ranker's features).
     """
-    size = build_pool(ids, scores, lengths, slot, docs, ranks, pool_scores, where)
-    for u in range(size):
-        pool_grades[u] = grade_of(t, docs[u], g_off, g_ids, g_val)
-        pool_keys[u] = keys[docs[u]]
+    size = build_pool(ids, scores, lengths, slot, docs, ranks, pool_scores, where, list_grades,
+                      list_keys, pool_grades, pool_keys)
     page = pages.shape[1]
     if static_rows.shape[0]:
         epoch = count_upto(b_steps, b_off[t], b_off[t + 1], step)
@@ -240,3 +247,36 @@ def arm_credit(plan_depths: np.ndarray, shown: np.ndarray, clicked: np.ndarray,
                     if ranks[a, u] < plan_depths[a]:
                         credit[a] += 1.0
                 break
+
+
+class SeedLists(NamedTuple):
+    """The world's static lists in a seed's order (each list by rounded score, then the
+    seed's tie key), with each entry's release step, grade and tie key."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    shows: np.ndarray
+    grades: np.ndarray
+    keys: np.ndarray
+
+
+@njit(cache=True)
+def fill_lists(tb, lists: SeedLists, t: int, step: int, buf: StepBuffers) -> None:
+    """:func:`step_lists` from the world's tables ``tb`` and a seed's ``lists``."""
+    step_lists(t, step, tb.s_off, lists.ids, lists.scores, lists.shows, lists.grades,
+               lists.keys, tb.list_depth, tb.online, buf.ids, buf.scores, buf.grades,
+               buf.keys, buf.lengths)
+
+
+@njit(cache=True)
+def fill_truths(tb, cache: StaticCache, t: int, step: int, buf: StepBuffers) -> int:
+    """:func:`step_truths` of the step's lists in ``buf``, from the world's tables ``tb``
+    and the seed's ``cache``; returns the pool size."""
+    return step_truths(t, step, tb.slot_base, tb.b_off, tb.b_steps, tb.static_rows,
+                       tb.static_depths, tb.online_rows, tb.online_depths, int(tb.click[1]),
+                       tb.click[2], int(tb.click[0]), tb.p_click, tb.p_stop, tb.examination,
+                       cache.row, cache.used, cache.pages, cache.grades, cache.expected,
+                       cache.hits, cache.drawn, buf.ids, buf.scores, buf.grades, buf.keys,
+                       buf.lengths, buf.slot, buf.docs, buf.ranks, buf.pool_scores, buf.where,
+                       buf.pool_grades, buf.pool_keys, buf.pages, buf.page_grades, buf.expected,
+                       buf.hits, buf.drawn, buf.work_pages)

@@ -26,7 +26,7 @@ from ltrr.kernel.clicks import MODEL_CODES, ClickModel, scale_grades
 from ltrr.kernel.pages import fusion_code
 from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
 from ltrr.simulation.stream import release_schedule
-from ltrr.simulation.truths import StaticCache, StepBuffers
+from ltrr.simulation.truths import SeedLists, StaticCache, StepBuffers
 from ltrr.simulation.vocabulary import DocIds
 
 SEED_CACHES = 3  # seeds whose tables a World keeps (cells run seed by seed)
@@ -87,6 +87,7 @@ class Tables(NamedTuple):
     s_ids: np.ndarray  # doc ids, each list in the arm's order (score desc)
     s_scores: np.ndarray  # rounded scores
     s_shows: np.ndarray  # release step of each entry's document
+    s_grades: np.ndarray  # each entry's 0..4 grade for its topic
     online: np.ndarray  # (A,) bool: arms queried per step
     list_depth: np.ndarray  # (A,) how deep each arm is asked
     g_off: np.ndarray  # (T+1,) per topic: judged doc ids (ascending) and their 0..4 grades
@@ -118,9 +119,7 @@ class SeedTables(NamedTuple):
 
     seed: int
     keys: np.ndarray  # (V,) uint64 tie keys of the vocabulary
-    s_ids: np.ndarray  # the world's lists, each ordered by (rounded score desc, key asc)
-    s_scores: np.ndarray
-    s_shows: np.ndarray
+    lists: SeedLists  # the world's lists, each ordered by (rounded score desc, key asc)
     cache: StaticCache
     memory: object  # the memory arm's MemorySeed (None without one)
 
@@ -272,7 +271,22 @@ class World:
                 s_off[i, 1:] = start
         s_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         s_scores = np.concatenate(scores) if scores else np.zeros(0)
-        return s_off, s_ids, s_scores, self.visible_from[s_ids]
+        topic_of = np.repeat(np.tile(np.arange(n_topics), len(self.arm_names)),
+                             (s_off[:, 1:] - s_off[:, :-1]).ravel())
+        return s_off, s_ids, s_scores, self.visible_from[s_ids], self._pair_grades(topic_of, s_ids)
+
+    def _pair_grades(self, topics: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The 0..4 grade of each (topic, document id) pair (0 where unjudged), by one
+        bisection over every judged pair."""
+        width = np.int64(len(self.vocab))
+        judged = np.concatenate([t * width + g for t, g in enumerate(self.grade_ids)]
+                                + [np.zeros(0, np.int64)])
+        values = np.concatenate(self.grade_values + [np.zeros(0, np.int64)])
+        if not len(judged):
+            return np.zeros(len(ids), dtype=np.int64)
+        wanted = np.asarray(topics, dtype=np.int64) * width + np.asarray(ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(judged, wanted), len(judged) - 1)
+        return np.where(judged[at] == wanted, values[at], 0).astype(np.int64)
 
     def _epochs(self) -> tuple[np.ndarray, ...]:
         """Per topic, the steps at which one of its static lists' documents is released: a
@@ -327,7 +341,8 @@ class World:
                                             digests(self.vocab.docnos[len(self._digests):])])
         keys = seeded(self._digests, seed)
         tb = self.tables
-        order = order_ties(tb.s_off.ravel(), tb.s_scores, keys[tb.s_ids])
+        entry_keys = keys[tb.s_ids]
+        order = order_ties(tb.s_off.ravel(), tb.s_scores, entry_keys)
         cache = StaticCache.empty(self.n_slots, min(self.n_slots, max(self.stream_length, 1)),
                                   len(tb.static_rows), self.settings.page, len(self.arm_names))
         memory = None
@@ -335,8 +350,9 @@ class World:
             from ltrr.arms.memory_kernel import seed_hashes
 
             memory = seed_hashes(*self._memory_digests, seed, keys[self.memory_vocab])
-        return SeedTables(seed, keys, tb.s_ids[order], tb.s_scores[order], tb.s_shows[order],
-                          cache, memory)
+        lists = SeedLists(tb.s_ids[order], tb.s_scores[order], tb.s_shows[order],
+                          tb.s_grades[order], entry_keys[order])
+        return SeedTables(seed, keys, lists, cache, memory)
 
     # -- a run's arrays -------------------------------------------------------------------
     def buffers(self) -> StepBuffers:
@@ -421,9 +437,8 @@ class World:
             if a in self.online:
                 continue
             lo, hi = self.tables.s_off[i, t], self.tables.s_off[i, t + 1]
-            keep = lo + np.flatnonzero(st.s_shows[lo:hi] <= step)[: self.list_depth[i]]
-            ids = st.s_ids[keep]
-            out[a] = (ids, st.s_scores[keep], self.grades_of(t, ids))
+            keep = lo + np.flatnonzero(st.lists.shows[lo:hi] <= step)[: self.list_depth[i]]
+            out[a] = (st.lists.ids[keep], st.lists.scores[keep], st.lists.grades[keep])
         return out
 
     def grades_of(self, t: int, ids: np.ndarray) -> np.ndarray:
