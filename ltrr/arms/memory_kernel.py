@@ -140,9 +140,10 @@ def compile_memory(arm, queries: Sequence[str], depth: int, release: np.ndarray,
     p_off, p_rows, p_sims = [0], [], []
     if n_keys:
         sims = (vecs @ arm._pred_terms).tocsr()
+        rounded = round_scores(sims.data)
         for k in range(n_keys):
             cols = sims.indices[sims.indptr[k]:sims.indptr[k + 1]].astype(np.int64)
-            vals = round_scores(sims.data[sims.indptr[k]:sims.indptr[k + 1]])
+            vals = rounded[sims.indptr[k]:sims.indptr[k + 1]]
             keep = (vals > 0) & (cols != exact_row[k])
             cols, vals = cols[keep], vals[keep]
             order = np.lexsort((cols, -vals))

@@ -292,17 +292,20 @@ class World:
         """Per topic, the steps at which one of its static lists' documents is released: a
         (topic, epoch) slot's static lists, and so its static plans' truths, are fixed."""
         s_off, s_ids = self._flat[0], self._flat[1]
+        n_topics = len(self.topics)
         shows = self.visible_from[s_ids]
-        breaks = []
-        for t in range(len(self.topics)):
-            parts = [shows[s_off[a, t]:s_off[a, t + 1]] for a in range(s_off.shape[0])]
-            joined = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-            breaks.append(np.unique(joined[joined > 0]))
-        b_off = np.concatenate([[0], np.cumsum([len(b) for b in breaks])]).astype(np.int64)
-        b_steps = np.concatenate(breaks + [np.zeros(0, np.int64)]).astype(np.int64)
-        slot_base = np.concatenate([[0], np.cumsum([len(b) + 1 for b in breaks])[:-1]]) \
-            .astype(np.int64)
-        self.n_slots = int(sum(len(b) + 1 for b in breaks))
+        topic_of = np.repeat(np.tile(np.arange(n_topics), s_off.shape[0]),
+                             (s_off[:, 1:] - s_off[:, :-1]).ravel())
+        late = shows > 0
+        # the distinct (topic, release step) pairs, ordered by topic then step
+        pairs = np.unique(topic_of[late].astype(np.int64) * (int(shows.max(initial=0)) + 1)
+                          + shows[late])
+        width = int(shows.max(initial=0)) + 1
+        pair_topic, b_steps = pairs // width, (pairs % width).astype(np.int64)
+        counts = np.bincount(pair_topic, minlength=n_topics)
+        b_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        slot_base = np.concatenate([[0], np.cumsum(counts + 1)[:-1]]).astype(np.int64)
+        self.n_slots = int((counts + 1).sum())
         return b_off, b_steps, slot_base
 
     def _compile_memory(self, arm) -> None:
