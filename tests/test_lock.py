@@ -166,3 +166,34 @@ def test_key_package_versions_other_than_the_record_s_are_noted():
                                             "numpy": "2.4.6"}) == [
         "key package versions differ from the record's: sentence-transformers 6.2.0 then, "
         "6.3.0 now"]
+
+
+def test_a_record_is_dirty_only_when_an_input_differs_from_the_commit(tmp_path):
+    """Rewriting results or prose while a benchmark runs does not mark its records dirty; a
+    changed source or benchmark file does."""
+    import subprocess
+
+    from ltrr.results.records import git_state
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    for path in ("ltrr/code.py", "benchmarks/b.toml", "results/b/r.json", "README.md",
+                 "docs/notes.md"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("0\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    where = tmp_path / "benchmarks"
+    assert git_state(where)["dirty"] is False
+    for path in ("results/b/r.json", "README.md", "docs/notes.md"):
+        (tmp_path / path).write_text("1\n")
+    (tmp_path / "results/b/new.json").write_text("{}\n")
+    assert git_state(where)["dirty"] is False
+    (tmp_path / "benchmarks/b.toml").write_text("1\n")
+    assert git_state(where)["dirty"] is True
+    git("checkout", "benchmarks/b.toml")
+    (tmp_path / "ltrr/code.py").write_text("1\n")
+    state = git_state(where)
+    assert state["dirty"] is True and len(state["commit"]) == 40

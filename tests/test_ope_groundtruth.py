@@ -192,3 +192,35 @@ def test_a_base_with_a_post_retrieval_probe_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{path}, field 'ope.base': the base benchmark has a post-retrieval probe" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_seeds_in_forked_processes_give_the_rows_of_one_process() -> None:
+    """``ltrr run ope.toml --jobs 2`` plays seeds in parallel; the rows, in seed order, are
+    the serial run's."""
+    world = test_loop.make_world(length=300)
+    small = spec(seeds=[0, 1], stream_length=300, n_bootstrap=5,
+                 learners=[groundtruth.PolicySpec("epsilon_greedy")])
+    featurizer = test_loop.TopicFeaturizer()
+    serial = list(groundtruth._seeds_rows(small, world, featurizer, 1.0, 1, False))
+    forked = list(groundtruth._seeds_rows(small, world, featurizer, 1.0, 2, False))
+    assert len(serial) == 2 and forked == serial
+    assert serial[0] != serial[1]
+
+
+def test_the_written_result_says_how_it_was_made() -> None:
+    """The committed README of a ground-truth run names its command, commit and environment."""
+    result = {"benchmark": "b.toml", "seeds": [0], "stream_length": 1500,
+              "reward_model": "logistic", "n_bootstrap": 20, "loggers": [], "rows": [],
+              "provenance": {"command": "ltrr run b.toml --jobs 2", "ltrr_version": "0.1.0",
+                             "git": {"commit": "0123456789abcdef", "dirty": False},
+                             "wall_time_s": 61.2,
+                             "environment": {"lock": "requirements/lock.txt",
+                                             "lock_sha256": "ea156de2d8236269", "locked": True}}}
+    assert groundtruth_tables.made_by(result) == (
+        "Made by `ltrr run b.toml --jobs 2` at git commit `0123456789ab`, ltrr 0.1.0, 61 s wall, "
+        "in the locked environment (`requirements/lock.txt`, SHA-256 `ea156de2d823`).")
+    result["provenance"]["environment"] = {"lock": "requirements/lock.txt", "lock_sha256": "ea",
+                                           "locked": False, "differs": {"numpy": ["2.0", "2.1"]}}
+    assert groundtruth_tables.made_by(result).endswith(
+        "outside the locked environment (`requirements/lock.txt`, SHA-256 `ea`): installed "
+        "versions that differed from the lock: numpy 2.0 locked, 2.1 installed.")

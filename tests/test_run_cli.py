@@ -179,9 +179,10 @@ def test_run_refuses_loop_options_for_an_ope_benchmark(tmp_path, capsys) -> None
     spec.write_text('[ope]\nbase = "music.toml"\nseeds = [0]\nstream_length = 10\n'
                     'logger = "uniform"\ntargets = ["static_union"]\n')
     out = tmp_path / "out"
-    assert main(["run", str(spec), "--seeds", "1", "--jobs", "2", "--out", str(out)]) == 2
+    assert main(["run", str(spec), "--seeds", "1", "--logs", "all", "--jobs", "2",
+                 "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == (f"ltrr run: error: {spec}: --seeds, --jobs: not used by an [ope] "
+    assert err.strip() == (f"ltrr run: error: {spec}: --seeds, --logs: not used by an [ope] "
                            "benchmark (its seeds and stream length are set in its [ope] table)")
     assert not out.exists()
 

@@ -12,7 +12,8 @@ the same command again keeps what it had finished and plays the rest.
 
 A file with an ``[ope]`` table (``benchmarks/ope-music.toml``) is an off-policy evaluation
 benchmark against simulated ground truth: ``ltrr run`` hands it to
-:mod:`ltrr.ope.groundtruth` (only ``--out`` and ``--quiet`` apply there).
+:mod:`ltrr.ope.groundtruth` (only ``--out``, ``--jobs`` (seeds in parallel) and ``--quiet``
+apply there).
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def _is_ope_benchmark(path: str) -> bool:
         return False
 
 
+def _command(args: argparse.Namespace) -> str:
+    """The ``ltrr run`` command line as typed (for the records' provenance)."""
+    if len(sys.argv) > 2 and sys.argv[1] == "run":
+        return "ltrr run " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    return f"ltrr run {args.benchmark}"
+
+
 def _run(args: argparse.Namespace) -> int:
     from ltrr.errors import InputError
     from ltrr.experiments.runner import run_benchmark
@@ -68,16 +76,16 @@ def _run(args: argparse.Namespace) -> int:
         given = [flag for flag, value in (("--seeds", args.seeds), ("--policies", args.policies),
                                           ("--stream-length", args.stream_length))
                  if value is not None]
-        if given or args.jobs != 1 or args.logs != "first":
-            given += ["--jobs"] * (args.jobs != 1) + ["--logs"] * (args.logs != "first")
+        if given or args.logs != "first":
+            given += ["--logs"] * (args.logs != "first")
             raise InputError(f"{', '.join(given)}: not used by an [ope] benchmark (its seeds "
                              "and stream length are set in its [ope] table)", file=args.benchmark)
-        print(run_and_write(args.benchmark, args.out, progress=not args.quiet))
+        print(run_and_write(args.benchmark, args.out, progress=not args.quiet, jobs=args.jobs,
+                            command=_command(args)))
         return 0
 
     policies = [p for p in args.policies.split(",") if p] if args.policies else None
-    command = "ltrr run " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
-        if len(sys.argv) > 2 and sys.argv[1] == "run" else f"ltrr run {args.benchmark}"
+    command = _command(args)
     out = run_benchmark(args.benchmark, seeds=args.seeds, policies=policies, out=args.out,
                         stream_length=args.stream_length, logs=args.logs,
                         progress=not args.quiet, command=command, jobs=args.jobs)

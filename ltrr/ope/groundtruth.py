@@ -275,12 +275,50 @@ def run_seed(spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> d
     return out
 
 
-def run(path: str | Path, progress: bool = True) -> dict:
-    """Run an OPE ground-truth benchmark; returns per-seed rows and the summaries."""
+_FORKED: dict = {}  # what forked workers inherit: the prepared world
+
+
+def _seed_worker(seed: int) -> dict:
+    return run_seed(*_FORKED["args"][:1], seed, *_FORKED["args"][1:])
+
+
+def _seeds_rows(spec: OpeBenchmark, world, featurizer, zipf: float, jobs: int,
+                progress: bool):
+    """Each seed's rows, in seed order: in this process, or in ``jobs`` processes forked from
+    it (sharing the prepared world copy-on-write; each seed is independent)."""
+    if jobs <= 1 or len(spec.seeds) == 1:
+        for seed in spec.seeds:
+            yield run_seed(spec, seed, world, featurizer, zipf)
+            if progress:
+                print(f"seed {seed} done", flush=True)
+        return
+    import multiprocessing as mp  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    _FORKED["args"] = (spec, world, featurizer, zipf)
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(spec.seeds)),
+                                 mp_context=mp.get_context("fork")) as pool:
+            for seed, rows in zip(spec.seeds, pool.map(_seed_worker, spec.seeds)):
+                yield rows
+                if progress:
+                    print(f"seed {seed} done", flush=True)
+    finally:
+        _FORKED.clear()
+
+
+def run(path: str | Path, progress: bool = True, jobs: int = 1,
+        command: str | None = None) -> dict:
+    """Run an OPE ground-truth benchmark over its seeds (``jobs`` processes); returns per-seed
+    rows, the summaries and the run's provenance (environment, commit, ``command``)."""
+    import time  # noqa: PLC0415
+
     from ltrr.experiments.benchmark import load_benchmark  # noqa: PLC0415
     from ltrr.experiments.runner import prepare, select  # noqa: PLC0415
     from ltrr.ope import groundtruth_tables  # noqa: PLC0415
+    from ltrr.results.records import provenance  # noqa: PLC0415
 
+    started = time.perf_counter()
     spec = load(path)
     base = load_benchmark(spec.base)
     if base.settings.probe_depth:
@@ -292,11 +330,9 @@ def run(path: str | Path, progress: bool = True) -> dict:
     benchmark = select(base, spec.seeds, None, spec.stream_length)
     world, featurizer, _ = prepare(benchmark)
     rows = {"targets": [], "learners": []}
-    for seed in spec.seeds:
-        for kind, found in run_seed(spec, seed, world, featurizer, benchmark.zipf).items():
-            rows[kind] += found
-        if progress:
-            print(f"seed {seed} done", flush=True)
+    for found in _seeds_rows(spec, world, featurizer, benchmark.zipf, jobs, progress):
+        for kind, seed_rows in found.items():
+            rows[kind] += seed_rows
     return {"benchmark": str(spec.path), "benchmark_sha256": spec.sha256, "base": _shown(spec.base),
             "base_sha256": benchmark.sha256,
             "loggers": [{"name": p.name, "params": p.params} for p in spec.loggers],
@@ -305,25 +341,26 @@ def run(path: str | Path, progress: bool = True) -> dict:
             "reward_model": spec.reward_model, "n_bootstrap": spec.n_bootstrap,
             "rows": rows["targets"], "learner_rows": rows["learners"],
             "summary": groundtruth_tables.summarize(rows["targets"], spec.estimators),
-            "learner_summary": groundtruth_tables.summarize_learners(rows["learners"])}
+            "learner_summary": groundtruth_tables.summarize_learners(rows["learners"]),
+            "provenance": provenance(spec, None, time.perf_counter() - started,
+                                     command or f"ltrr run {path}")}
 
 
 def run_and_write(benchmark: str | Path, out: str | Path | None = None,
-                  progress: bool = True) -> str:
+                  progress: bool = True, jobs: int = 1, command: str | None = None) -> str:
     """Run an ``[ope]`` benchmark, write ``ope_groundtruth.json`` and ``README.md`` to ``out``
     (default ``results/<file stem>``), and return the markdown tables."""
     import json  # noqa: PLC0415
 
-    from ltrr.ope.groundtruth_tables import markdown  # noqa: PLC0415
+    from ltrr.ope.groundtruth_tables import made_by, markdown  # noqa: PLC0415
     from ltrr.ope.report import json_ready, write_atomic  # noqa: PLC0415
 
-    result = run(benchmark, progress=progress)
+    result = run(benchmark, progress=progress, jobs=jobs, command=command)
     out = Path(out or Path("results") / Path(benchmark).stem)
     tables = markdown(result)
     write_atomic(out / "ope_groundtruth.json",
                  json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n")
-    write_atomic(out / "README.md", f"# {Path(benchmark).name}\n\nMade by `ltrr run {benchmark}`.\n\n"
-                 + tables)
+    write_atomic(out / "README.md", f"# {Path(benchmark).name}\n\n{made_by(result)}\n\n" + tables)
     return tables
 
 
@@ -335,9 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ltrr.ope.groundtruth", description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark")
     parser.add_argument("--out", default=None, help="results folder (default results/<file stem>)")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds in parallel (default 1)")
     args = parser.parse_args(argv)
     try:
-        print(run_and_write(args.benchmark, args.out))
+        print(run_and_write(args.benchmark, args.out, jobs=args.jobs))
     except InputError as err:
         print(f"ltrr ope ground truth: error: {err}", file=sys.stderr)
         return 2

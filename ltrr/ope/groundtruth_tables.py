@@ -144,3 +144,27 @@ def markdown(result: dict) -> str:
                 "the replay path on the logged stream. The 95% interval is a t-interval over the "
                 "accepted rewards; relative error |replay - V_N| / V_N.", "", *learner_table(result), ""]
     return "\n".join(out)
+
+
+def made_by(result: dict) -> str:
+    """The command, commit, ltrr version and environment a ground-truth run was made with."""
+    from ltrr.results.environment import differs_text  # noqa: PLC0415
+
+    prov = result.get("provenance") or {}
+    text = f"Made by `{prov.get('command') or 'ltrr run ' + result['benchmark']}`"
+    git = prov.get("git") or {}
+    if git.get("commit"):
+        text += f" at git commit `{str(git['commit'])[:12]}`"
+        text += " (uncommitted changes)" if git.get("dirty") else ""
+    if prov.get("ltrr_version"):
+        text += f", ltrr {prov['ltrr_version']}, {prov.get('wall_time_s', 0):.0f} s wall"
+    env = prov.get("environment")
+    if not isinstance(env, dict):
+        return text + "."
+    where = f" (`{env['lock']}`, SHA-256 `{str(env.get('lock_sha256'))[:12]}`)" if env.get("lock") else ""
+    if env.get("locked") is True:
+        return text + f", in the locked environment{where}."
+    differs = env.get("differs") or {}
+    return text + f", outside the locked environment{where}" + (
+        f": installed versions that differed from the lock: {differs_text(differs)}."
+        if differs else ".")

@@ -50,12 +50,19 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
+# What can change a number: every tracked file but the results themselves and prose. A run
+# that regenerates results/ (or one made while a README is edited) is still clean.
+_NOT_INPUTS = (":(top,exclude)results", ":(top,exclude,glob)**/*.md")
+
+
 def git_state(where: Path) -> dict[str, object]:
-    """The commit of the git repository holding ``where``, and whether it is dirty."""
+    """The commit of the git repository holding ``where``, and whether it is dirty: whether a
+    tracked file other than under ``results/`` or a markdown file differs from the commit."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ":(top)", *_NOT_INPUTS],
                                cwd=where, capture_output=True, text=True, timeout=10,
                                check=True).stdout.strip() != ""
     except (OSError, subprocess.SubprocessError):
@@ -63,12 +70,14 @@ def git_state(where: Path) -> dict[str, object]:
     return {"commit": commit, "dirty": dirty}
 
 
-def provenance(benchmark, seed: int, wall_time: float, command: str | None = None) -> dict:
-    """Where and how a run was made (``command``: the command line that made it)."""
+def provenance(benchmark, seed: int | None, wall_time: float,
+               command: str | None = None) -> dict:
+    """Where and how a run was made (``benchmark``: anything with ``path`` and ``sha256``;
+    ``seed``: None for a run over several seeds; ``command``: the command line that made it)."""
     from ltrr import __version__
     from ltrr.results.environment import environment
 
-    return {
+    made = {
         "ltrr_version": __version__,
         "git": git_state(Path(benchmark.path).resolve().parent),
         "packages": dict(package_versions()),
@@ -82,6 +91,9 @@ def provenance(benchmark, seed: int, wall_time: float, command: str | None = Non
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
     }
+    if seed is None:
+        del made["seed"]
+    return made
 
 
 def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int,
