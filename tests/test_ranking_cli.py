@@ -199,3 +199,24 @@ def test_training_on_the_reported_topics_is_refused(env, folder, capsys):
     err = error_of(capsys, f"beir:{folder}", "--arms", "lexical", "--train", f"beir:{folder}")
     assert err == (f"ltrr rank: error: field 'qid': training topics (beir:{folder}) share qids "
                    f"with the reported test topics of 'beir:{folder}'")
+
+
+def test_the_rankers_see_the_declared_priors_or_those_named(env, capsys):
+    """``--priors none`` trains without the dataset's document priors (the music world's
+    popularity shares a cause with its judge), so the gain from the arms' scores alone can be
+    measured; a prior the dataset does not declare is refused before anything is built."""
+    world = "ltrr:music?size=400&seed=3"
+    argv = [world, "--arms", "lexical,fuzzy", "--depth", "20", "--mode", "qrels", "--json"]
+    every = run_json(capsys, *argv)["setup"]
+    assert every["priors"] == ["popularity", "recency"]
+    assert {"prior:popularity", "prior:recency"} <= set(every["features"])
+    none = run_json(capsys, *argv, "--priors", "none")["setup"]
+    assert none["priors"] == [] and not [f for f in none["features"] if f.startswith("prior:")]
+    assert set(none["features"]) == set(every["features"]) - {"prior:popularity", "prior:recency"}
+    one = run_json(capsys, *argv, "--priors", "recency")["setup"]
+    assert one["priors"] == ["recency"]
+    before = set(env.rglob("*"))
+    assert error_of(capsys, *argv, "--priors", "age") == (
+        f"ltrr rank: error: field 'priors': dataset '{world}' declares no prior(s) ['age'] "
+        "(declared: popularity, recency)")
+    assert set(env.rglob("*")) == before

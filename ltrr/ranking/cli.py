@@ -3,6 +3,7 @@
     ltrr rank ltrr:music
     ltrr rank beir/nfcorpus/test --arms lexical,dense,memory,fuzzy
     ltrr rank ltrr:music --mode qrels,clicks --correction position,ips,none --json
+    ltrr rank ltrr:music --priors none
     ltrr rank ltrr:music --mode clicks --log results/music/uniform-seed0.decisions.parquet
 """
 
@@ -77,6 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="comma-separated systems to take paired differences to "
                              "(default rrf; e.g. rrf,lambdamart:clicks/none)")
     parser.add_argument("--seed", type=int, default=0, help="seed (simulated log, tie draws)")
+    parser.add_argument("--priors", default=None, metavar="NAMES",
+                        help="the dataset's document priors the learned rankers see, "
+                             "comma-separated (default: every declared one; 'none': none, to "
+                             "measure what the rankers gain from the arms' scores alone)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=_rank)
 
@@ -136,8 +141,11 @@ def _rank(args: argparse.Namespace) -> int:
         if b not in systems:
             raise InputError(f"--baseline '{b}' is not one of the compared systems "
                              f"({', '.join(systems)})")
+    priors = None if args.priors is None else \
+        [p.strip() for p in args.priors.split(",") if p.strip() and p.strip() != "none"]
     report = rank_experiment(dataset, names, depths, rankers, params, args.train, args.valid,
-                             clicks, args.seed, tuple(measures), baselines=tuple(baselines))
+                             clicks, args.seed, tuple(measures), baselines=tuple(baselines),
+                             priors=priors)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2, default=str)
         print()

@@ -116,6 +116,7 @@ class RankReport:
         lines = [f"dataset {self.dataset}: {len(self.groups['all'])} judged test topics; "
                  f"trained on {setup.get('train', '')}",
                  f"candidate union: {', '.join(f'{a}@{d}' for a, d in setup['depths'].items())}",
+                 f"document priors the rankers see: {', '.join(setup.get('priors') or []) or 'none'}",
                  "", self.paired_table(self.baselines[0]).to_string(index=False)]
         for other in self.baselines[1:]:
             lines += ["", f"paired against {other}:",
@@ -155,8 +156,10 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
                     train_id: str | None = None, valid_id: str | None = None,
                     clicks: ClickSource | None = None, seed: int = 0,
                     measures: tuple[str, ...] = MEASURES, k: int = 60,
-                    baselines: tuple[str, ...] = (BASELINE,)) -> RankReport:
-    """Train ``rankers`` and evaluate them against RRF and CombSUM (see the module)."""
+                    baselines: tuple[str, ...] = (BASELINE,),
+                    priors: list[str] | None = None) -> RankReport:
+    """Train ``rankers`` and evaluate them against RRF and CombSUM (see the module);
+    ``priors``: the dataset's document priors the rankers see (None: every declared one)."""
     from ltrr.arms import build_arm
     from ltrr.arms.report import topic_groups
     from ltrr.datasets.splits import split_topics
@@ -166,10 +169,10 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
     if not len(test):
         raise InputError(f"dataset '{dataset.id}' has no test topics", field="split")
     train, valid = training_split(dataset, train_id, valid_id)
+    priors = DocumentPriors(dataset, priors)  # an undeclared prior fails before arms are built
     arms = {}
     for name in arm_names:
         arms[name] = build_arm(name, dataset, num_results=depths[name]).load()
-    priors = DocumentPriors(dataset)
     parts = [test, train.topics] + ([valid.topics] if valid is not None else [])
     everything = pd.concat([p[["qid", "query"] + [c for c in dataset.context_columns
                                                   if c in p.columns]] for p in parts])
@@ -192,7 +195,7 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
     groups = {g: q for g, q in groups.items() if q}
     setup = {"train": train.source, "valid": valid.source if valid is not None else None,
              "n_train": len(train.topics), **overlap_info(train, valid), "depths": depths,
-             "seed": seed,
+             "seed": seed, "priors": list(priors.names),
              "features": spec.names, "rankers": {n: info for n, (_, info) in trained.items()},
              "seconds": time.perf_counter() - start}
     notes = [f"note: {text}" for prefix, text in REFERENCES.items()
