@@ -224,3 +224,14 @@ def test_the_written_result_says_how_it_was_made() -> None:
     assert groundtruth_tables.made_by(result).endswith(
         "outside the locked environment (`requirements/lock.txt`, SHA-256 `ea`): installed "
         "versions that differed from the lock: numpy 2.0 locked, 2.1 installed.")
+
+
+def test_an_undefined_relative_error_says_why() -> None:
+    """A learner whose on-policy V_N is 0 on its one estimated seed has no relative error; the
+    table says so, also when read back from JSON (NaN as None)."""
+    row = {"logger": "thompson", "learner": "lints", "accepted": 1.0, "v_interleaved": 0.0,
+           "v_first_n": 0.27, "v_all": 1.13, "v_log": 0.75, "estimate": 1.0, "ci_width": 2.6,
+           "relative_error": None, "relative_error_ci": [None, None], "coverage": 1.0,
+           "coverage_v_first_n": 1.0, "coverage_v_log": 1.0, "seeds_estimated": 1, "seeds": 10}
+    line = groundtruth_tables.learner_table({"stream_length": 5000, "learner_summary": [row]})[-1]
+    assert "| — (V_N = 0)  | 1.00 | 1.00 | 1.00 (1 of 10 seeds) |" in line

@@ -81,8 +81,16 @@ def summarize_learners(rows: list[dict]) -> list[dict]:
     return summary
 
 
-def interval(lo: float, hi: float) -> str:
-    return f"[{max(lo, 0):.3f}, {hi:.3f}]" if np.isfinite([lo, hi]).all() else ""
+def interval(lo: float | None, hi: float | None) -> str:
+    """``[lo, hi]``, or nothing when undefined (NaN, or None as read back from JSON)."""
+    defined = lo is not None and hi is not None and np.isfinite([lo, hi]).all()
+    return f"[{max(lo, 0):.3f}, {hi:.3f}]" if defined else ""
+
+
+def _error(value: float | None) -> str:
+    """A relative error, or why there is none (its truth is 0 on every seed that has one;
+    read back from JSON, NaN is None)."""
+    return f"{value:.3f}" if value is not None and np.isfinite(value) else "— (V_N = 0)"
 
 
 def target_table(result: dict, logger: str) -> list[str]:
@@ -113,7 +121,7 @@ def learner_table(result: dict) -> list[str]:
                    if s["seeds_estimated"] < s["seeds"] else "")
         lines.append(head + f"{s['v_interleaved']:.4f} | {s['v_first_n']:.4f} | {s['v_all']:.4f} | "
                      f"{s['v_log']:.4f} | {s['estimate']:.4f} | {s['ci_width']:.4f} | "
-                     f"{s['relative_error']:.3f} {interval(*s['relative_error_ci'])} | "
+                     f"{_error(s['relative_error'])} {interval(*s['relative_error_ci'])} | "
                      f"{s['coverage']:.2f} | {s['coverage_v_first_n']:.2f} | "
                      f"{s['coverage_v_log']:.2f}{partial} |")
     return lines
