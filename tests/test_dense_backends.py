@@ -18,7 +18,7 @@ from ltrr.arms import build_arm
 from ltrr.arms.dense import DenseArm, model_path
 from ltrr.errors import InputError
 
-from tests.test_arms_models import paraphrase_dataset
+from test_arms_models import paraphrase_dataset
 
 pytestmark = pytest.mark.skipif(not dense.openvino_available(), reason="openvino not installed")
 
