@@ -47,9 +47,15 @@ def _batch_worker(batch: list[int]) -> list[tuple[int, float | None]]:
 def run_forked(runner: CellRunner, cells: list[Cell]) -> list[float | None]:
     """Play ``cells`` in ``runner.jobs`` forked processes; their tuning scores (None for
     reported cells), in order."""
+    import gc
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    # What exists now (the world, the imported libraries) lives as long as the process: move
+    # it out of the collector's reach before forking, as the gc docs advise for fork without
+    # exec, so collections neither copy shared pages into the workers nor walk it again (in
+    # this process: statsmodels' Holm correction, say, calls gc.collect() for every table).
+    gc.freeze()
     ctx = mp.get_context("fork")
     count = ctx.Value("q", 0)
     start = runner.bar.n if runner.bar is not None else 0

@@ -66,7 +66,7 @@ def slope(make, inputs: dict, grid=SLOPE_GRID) -> float:
 
 def dros(lambda_: float):
     """obp's DRos; lambda = inf means no shrinkage, i.e. DR (obp 0.4.1 would divide inf by inf)."""
-    ope_mod = obp().ope
+    ope_mod = obp("ope").ope
     if np.isinf(lambda_):
         return ope_mod.DoublyRobust(estimator_name="dr-os")
     return ope_mod.DoublyRobustWithShrinkage(lambda_=lambda_)
@@ -76,7 +76,7 @@ def obp_estimators(names: list[str], inputs: dict, *, switch_tau: float | None =
                    dros_lambda: float | None = None) -> tuple[list, dict]:
     """obp estimator objects for ``names``, with Switch-DR/DRos tuned by SLOPE on ``inputs``
     (obp's estimator keyword arguments) unless fixed; returns them and the chosen values."""
-    ope_mod = obp().ope
+    ope_mod = obp("ope").ope
     tuned = {}
     if "switch-dr" in names:
         tuned["switch-dr"] = switch_tau if switch_tau is not None else slope(

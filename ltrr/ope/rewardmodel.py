@@ -45,7 +45,7 @@ def classifier(model: str, seed: int):
 
 def regression(logs, model: str, seed: int):
     """An unfitted obp RegressionModel for ``logs``' actions and positions."""
-    return obp().ope.RegressionModel(base_model=base_model(model, logs.binary_reward, seed),
+    return obp("ope").ope.RegressionModel(base_model=base_model(model, logs.binary_reward, seed),
                                      n_actions=logs.n_actions, len_list=logs.len_list,
                                      action_context=np.eye(logs.n_actions))
 

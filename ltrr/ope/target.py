@@ -81,7 +81,7 @@ def argmax_available(scores: np.ndarray, available: np.ndarray) -> np.ndarray:
 def greedy_dm(train: LoggedData, test: LoggedData, model: str, epsilon: float, seed: int) -> np.ndarray:
     """Argmax of a reward model fitted on the training rows; hand-written because obp has
     no "greedy on a reward model" policy, only the model (``RegressionModel``)."""
-    reg = obp().ope.RegressionModel(
+    reg = obp("ope").ope.RegressionModel(
         base_model=rewardmodel.base_model(model, train.binary_reward, seed),
         n_actions=train.n_actions, action_context=np.eye(train.n_actions))
     reg.fit(context=train.context, action=train.action, reward=train.reward,

@@ -53,7 +53,7 @@ class EpsilonGreedy(PlanPolicy):
                  epsilon: float = 0.1) -> None:
         super().__init__(plans, n_features, random_state, reward_range)
         self.epsilon = checked_epsilon(self.name, epsilon)
-        self.model = obp().policy.EpsilonGreedy(n_actions=self.n_plans, len_list=1, batch_size=1,
+        self.model = obp("policy").policy.EpsilonGreedy(n_actions=self.n_plans, len_list=1, batch_size=1,
                                                 random_state=random_state, epsilon=self.epsilon)
         _share_counts(self.model)
 
@@ -113,7 +113,7 @@ class BernoulliThompson(PlanPolicy):
                         f"must be a number > 0, got {value!r}")
         self.alpha, self.beta = float(alpha), float(beta)
         self.reward_cap = checked_cap(self.name, reward_cap)
-        self.model = obp().policy.BernoulliTS(
+        self.model = obp("policy").policy.BernoulliTS(
             n_actions=self.n_plans, len_list=1, batch_size=1, random_state=random_state,
             alpha=np.full(self.n_plans, self.alpha), beta=np.full(self.n_plans, self.beta))
         _share_counts(self.model)

@@ -90,7 +90,7 @@ class LinUCB(_LinearPolicy):
         check_param(is_number(alpha) and alpha >= 0, self.name, "alpha",
                     f"must be a number >= 0, got {alpha!r}")
         self.alpha = float(alpha)
-        self.model = obp().policy.LinUCB(dim=n_features, n_actions=self.n_plans, len_list=1,
+        self.model = obp("policy").policy.LinUCB(dim=n_features, n_actions=self.n_plans, len_list=1,
                                          batch_size=1, random_state=random_state,
                                          epsilon=self.alpha)
         self._share_arrays()
@@ -130,7 +130,7 @@ class LinTS(_LinearPolicy):
         super().__init__(plans, n_features, random_state, reward_range)
         check_param(is_number(v) and v > 0, self.name, "v", f"must be a number > 0, got {v!r}")
         self.reward_factor = 1.0 / float(v)
-        self.model = obp().policy.LinTS(dim=n_features, n_actions=self.n_plans, len_list=1,
+        self.model = obp("policy").policy.LinTS(dim=n_features, n_actions=self.n_plans, len_list=1,
                                         batch_size=1, random_state=random_state)
         self._share_arrays()
 
@@ -158,7 +158,7 @@ class LinEpsilonGreedy(_LinearPolicy):
                  epsilon: float = 0.1) -> None:
         super().__init__(plans, n_features, random_state, reward_range)
         self.epsilon = checked_epsilon(self.name, epsilon)
-        self.model = obp().policy.LinEpsilonGreedy(dim=n_features, n_actions=self.n_plans,
+        self.model = obp("policy").policy.LinEpsilonGreedy(dim=n_features, n_actions=self.n_plans,
                                                    len_list=1, batch_size=1,
                                                    random_state=random_state,
                                                    epsilon=self.epsilon)
