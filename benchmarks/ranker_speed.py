@@ -37,8 +37,10 @@ import time
 
 import numpy as np
 
-from ltrr.ranking.features import FeatureSpec, pages_from_scores, pool_features
-from ltrr.ranking.fusion import CandidatePool, plan_pages, tie_keys
+from ltrr.kernel.pages import pages_from_scores, plan_pages
+from ltrr.kernel.pools import CandidatePool
+from ltrr.kernel.ties import tie_keys
+from ltrr.ranking.features import FeatureSpec, pool_features
 from ltrr.ranking.learned import fit_clicks, fit_qrels
 
 ARMS = ("lexical", "dense", "memory", "fuzzy", "structured")
@@ -147,13 +149,13 @@ def loop_speed(path: str, steps: int) -> None:
     from ltrr.simulation.stream import sample_stream
 
     benchmark = select(load_benchmark(path), [0], None, steps)
-    world, featurizer = prepare(benchmark)
+    world, featurizer, stages = prepare(benchmark)
     stream = sample_stream(world.topics, steps, benchmark.zipf, 0)
     rates = {}
     for spec in benchmark.policies:
         if spec.name != "static_union":
             continue
-        stage = world.rankers[spec.ranker].for_run() if spec.ranker else None
+        stage = stages[spec.ranker].for_run() if spec.ranker else None
         policy = build_policy(spec.name, {}, world.plans, featurizer.dim, 0, reward_range(world))
         start = time.perf_counter()
         run_policy(world, policy, featurizer, stream, 0, ranker=stage)
@@ -161,9 +163,9 @@ def loop_speed(path: str, steps: int) -> None:
     base = rates[benchmark.settings.fusion]
     print(f"loop on {path}, {steps} queries of seed 0, static_union:")
     for name, rate in rates.items():
-        trained = world.rankers[name].info.get("seconds", 0.0) if name in world.rankers else None
+        trained = stages[name].info.get("seconds", 0.0) if name in stages else None
         note = "" if trained is None else f", trained in {trained:.1f} s" + \
-            (" (model cache)" if world.rankers[name].info.get("source") == "cache" else "")
+            (" (model cache)" if stages[name].info.get("source") == "cache" else "")
         print(f"  {name:<24} {rate:9,.0f} interactions/s  ratio to {benchmark.settings.fusion} "
               f"{rate / base:5.2f}{note}")
 

@@ -80,13 +80,13 @@ def main() -> None:
               f"({', '.join(p.label for p in benchmark.policies)} x {args.seeds} seeds)")
 
         start = time.perf_counter()
-        world, featurizer = prepare(benchmark)
+        world, featurizer, stages = prepare(benchmark)
         print(f"prepare (once, before the pool forks): {time.perf_counter() - start:6.1f} s")
 
         def runner(folder: Path, jobs: int) -> CellRunner:
             folder.mkdir(parents=True)
             return CellRunner(benchmark, world, featurizer, folder, "none", None, jobs,
-                              "sweep_speed")
+                              "sweep_speed", stages=stages)
 
         times, folders = {}, {}
         for jobs in (1, 2):
