@@ -17,11 +17,11 @@ Without ``--job`` (one process):
   every further policy of a benchmark's seed runs), each against obp's
   ``run_bandit_simulation`` with obp's LinUCB on the same contexts and rewards (obp only
   decides and updates; each ltrr step also simulates the world: every arm's list, every
-  plan's page and expected clicks, the context, clicks, the memory's update). The ratio is
+  plan's page and expected reward, the context, clicks, the memory's update). The ratio is
   per decision: ltrr interactions/s over obp decisions/s;
 - **a step, split by part**: compiled loops over the same stream that run the step's parts
   cumulatively (the static arms' lists; + the memory arm's search, features and learning of
-  the recorded run's clicks; + every plan's page and expected clicks; + the context; + the
+  the recorded run's clicks; + every plan's page and expected reward; + the context; + the
   policy's choice and update; + clicks and bookkeeping), each the best of 3 runs: a part's
   cost is the difference between two stages (there is no clock inside compiled code);
 - **metrics and records** of one reported cell: ``run_metrics`` (nDCG of every page,
@@ -131,8 +131,8 @@ def prepare_split(benchmark) -> tuple[dict, object, object]:
 
 
 STAGES = ("static arms' lists", "memory arm: search, features, learn the clicks",
-          "every plan's page and expected clicks", "context features",
-          "policy: choose and update (LinUCB)", "clicks and bookkeeping")
+          "every plan's page and expected reward", "context features",
+          "policy: choose and update (LinUCB)", "clicks, reward and bookkeeping")
 
 
 def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
@@ -144,6 +144,7 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
     from ltrr.arms.memory_kernel import memory_features
     from ltrr.experiments.cells import reward_range
     from ltrr.kernel.clicks import sample_clicks
+    from ltrr.kernel.rewards import page_reward
     from ltrr.selection.features import context_row
     from ltrr.selection.policies import build_policy
     from ltrr.selection.policies.kernels import choose, update
@@ -153,7 +154,9 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
     @njit
     def stages(stage, tb, st, on, ft, pa, policy_rng, click_rng, stream, buf, out, shown,
                clicks):
-        model = int(tb.click[0])
+        model, reward = int(tb.click[0]), int(tb.click[4])
+        satisfied = np.full(1, -1, dtype=np.int64)
+        contribution = np.zeros(int(tb.click[3]))
         memory = np.zeros(3)
         credit = np.zeros(tb.depths.shape[1])
         docs = np.empty(max(int(tb.list_depth.max()), 1), dtype=np.int64)
@@ -179,8 +182,10 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
                 update(pa, out.contexts[i], plan, 1.0, credit, policy_rng)
             if stage >= 6:
                 out.clicks_total[i] = sample_clicks(buf.page_grades[plan], model, tb.p_click,
-                                                    tb.p_stop, tb.examination, click_rng,
-                                                    out.clicks[i])
+                                                    tb.p_stop, tb.p_satisfy, tb.examination,
+                                                    click_rng, out.clicks[i], satisfied)
+                out.reward[i] = page_reward(reward, out.clicks[i], out.clicks_total[i],
+                                            satisfied[0], contribution)
                 out.n_relevant[i] = count_upto(tb.r_from, tb.r_off[t], tb.r_off[t + 1], i)
                 out.shown[i] = buf.pages[plan]
                 out.drawn[i] = buf.drawn[plan]

@@ -26,7 +26,7 @@ CASES = [
      "field 'stream.speed': unknown key (expected one of length, zipf, new_release_days, split)"),
     ("[ranking]", "[rerankers]\nx = 1\n[ranking]",
      "field 'rerankers': unknown table (expected one of benchmark, arms, plans, features, stream, "
-     "clicks, ranking, cost, tuning, rankers, policies)"),
+     "clicks, reward, ranking, cost, tuning, rankers, policies)"),
     ("length = 150", 'length = "long"', "field 'stream.length': expected int, got 'long'"),
     ("length = 150", "length = 0", "field 'stream.length': must be >= 1, got 0"),
     ("seeds = [0, 1]", "seeds = []",

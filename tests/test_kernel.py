@@ -124,8 +124,10 @@ def test_sampled_clicks_follow_the_expected_clicks(model):
     rng = np.random.default_rng(11)
     n = 100_000
     clicks = np.zeros((n, 10), dtype=np.int8)
+    satisfied = np.full(1, -1, dtype=np.int64)
     for i in range(n):
-        sample_clicks(grades, model, P_CLICK, stop, examination, rng, clicks[i])
+        sample_clicks(grades, model, P_CLICK, stop, P_STOP, examination, rng, clicks[i],
+                      satisfied)
     expected = expected_clicks(grades[None, :], model, P_CLICK, stop, examination)[0]
     rate = clicks.mean(axis=0)
     error = np.sqrt(np.maximum(expected * (1 - expected), 1e-12) / n)

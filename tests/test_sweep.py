@@ -161,7 +161,7 @@ def test_killed_sweep_restarted_ends_with_the_records_of_one_that_ran_through(sw
     ("[sweep]\nbenchmarks = []\n", "field 'sweep.benchmarks': expected a non-empty list of "
      "benchmark files, got []"),
     ('[sweep]\nbenchmarks = ["tiny.toml"]\nseed = [1]\n', "field 'sweep.seed': unknown key "
-     "(expected one of name, description, benchmarks, seeds, stream_length, out, logs)"),
+     "(expected one of name, description, benchmarks, seeds, stream_length, out, logs, tune)"),
     ('[sweep]\nbenchmarks = ["tiny.toml"]\nseeds = [1, 1]\n', "field 'sweep.seeds': expected a "
      "non-empty list of distinct integers >= 0, got [1, 1]"),
     ('[sweep]\nbenchmarks = ["nope.toml"]\n', "field 'sweep.benchmarks': benchmark "

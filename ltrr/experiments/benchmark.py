@@ -10,7 +10,8 @@ writes nothing). Tables and keys::
     [plans]      budget, single?, equal_splits?, skewed?, custom?, union?
     [features]   groups = [...], probe_depth?, probe_arms?
     [stream]     length, zipf?, new_release_days?, split?
-    [clicks]     model, params (a parameter set name, or an outside model's table)
+    [clicks]     model, params (a parameter set name, or an outside model's table), examination?
+    [reward]     name? (clicks, any_click, first_click_rr, satisfied; default clicks)
     [ranking]    fusion?, k?, page?
     [cost]       per_candidate?, per_arm_call?
     [tuning]     seeds, metric?
@@ -33,7 +34,10 @@ import tomllib
 
 from ltrr.errors import InputError, check_type
 from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
-from ltrr.simulation.clicks import CLICK_MODELS, PARAMETER_SETS, make_click_model
+from ltrr.kernel.clicks import ClickModel
+from ltrr.kernel.rewards import REWARDS
+from ltrr.simulation.clicks import (CLICK_MODELS, PARAMETER_SETS, describe_users,
+                                   make_click_model, producible_rewards, why_not)
 from ltrr.simulation.loop import LoopSettings
 
 SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -44,7 +48,8 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
               "custom": list, "union": bool},
     "features": {"groups": list, "probe_depth": int, "probe_arms": list},
     "stream": {"length": int, "zipf": (int, float), "new_release_days": int, "split": str},
-    "clicks": {"model": str, "params": (str, dict)},
+    "clicks": {"model": str, "params": (str, dict), "examination": (str, list)},
+    "reward": {"name": str},
     "ranking": {"fusion": str, "k": int, "page": int},
     "cost": {"per_candidate": (int, float), "per_arm_call": (int, float)},
     "tuning": {"seeds": list, "metric": str},
@@ -91,6 +96,7 @@ class Benchmark:
     version: str = "1"
     description: str = ""
     raw: dict = field(default_factory=dict)
+    variant: dict | None = None  # a sweep's users and reward, when it varies them ([vary])
 
     def plan_space(self):
         from ltrr.selection.plans import PlanSpace
@@ -186,8 +192,9 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
         arm_params[key] = dict(value)
     plans = dict(raw["plans"])
     budget = plans.pop("budget")
-    click_model = _click_model(file, raw["clicks"])
     ranking = raw.get("ranking", {})
+    click_model = _click_model(file, raw["clicks"], ranking.get("page", 10))
+    reward = _reward(file, raw.get("reward", {}), click_model)
     fusion = ranking.get("fusion", "rrf")
     if fusion not in ("rrf", "combsum"):
         raise InputError(f"unknown fusion '{fusion}' (choose from rrf, combsum)",
@@ -206,7 +213,7 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
     settings = LoopSettings(fusion=fusion, k=ranking.get("k", 60), page=ranking.get("page", 10),
                             per_candidate=float(cost.get("per_candidate", 0.0)),
                             per_arm_call=float(cost.get("per_arm_call", 0.0)),
-                            clicks=click_model,
+                            clicks=click_model, reward=reward,
                             new_release_days=stream.get("new_release_days", 0))
     features = raw.get("features", {}).get("groups", [])
     _check_features(file, features)
@@ -252,19 +259,43 @@ def _check_arms(file: str, arms: list[str], table: dict) -> None:
             raise InputError(str(err), file=file, field=f"arms.{arm}.class") from None
 
 
-def _click_model(file: str, table: dict):
-    """The ``[clicks]`` model: a built-in with a parameter set, or an outside one
-    (:func:`ltrr.simulation.clicks.make_click_model`)."""
+def _click_model(file: str, table: dict, page: int):
+    """The ``[clicks]`` model: a built-in with a parameter set (and PBM's examination curve),
+    or an outside one (:func:`ltrr.simulation.clicks.make_click_model`)."""
     model, params = table["model"], table["params"]
     if model in CLICK_MODELS:
         if not isinstance(params, str) or params not in PARAMETER_SETS:
             raise InputError(f"unknown click parameter set '{params}' "
                              f"(choose from {', '.join(PARAMETER_SETS)})",
                              file=file, field="clicks.params")
+    elif "examination" in table:
+        raise InputError(f"an examination curve is for the built-in pbm model; click model "
+                         f"'{model}' examines as it defines", file=file, field="clicks.examination")
     try:
-        return make_click_model(model, params)
+        built = make_click_model(model, params)
     except InputError as err:
         raise InputError(str(err), file=file, field="clicks.model") from None
+    if "examination" in table:
+        try:
+            built = ClickModel(model, params, examination_curve=table["examination"])
+            built.examination(int(page) if isinstance(page, int) else 10)
+        except InputError as err:
+            raise InputError(str(err), file=file, field="clicks.examination") from None
+    return built
+
+
+def _reward(file: str, table: dict, click_model) -> str:
+    """The ``[reward]`` name (default ``clicks``), one the click model can produce."""
+    name = table.get("name", "clicks")
+    if name not in REWARDS:
+        raise InputError(f"unknown reward '{name}' (choose from {', '.join(REWARDS)})",
+                         file=file, field="reward.name")
+    can = producible_rewards(click_model)
+    if name not in can:
+        raise InputError(f"click model {describe_users(click_model)} cannot produce reward "
+                         f"'{name}' ({why_not(click_model, name)}); it can produce "
+                         f"{', '.join(can)}", file=file, field="reward.name")
+    return name
 
 
 def _probe(file: str, table: dict, groups: list[str], arms: list[str]) -> tuple[int, tuple]:

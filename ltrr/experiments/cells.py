@@ -82,9 +82,11 @@ def json_ready(value):
 
 
 def reward_range(world: World) -> tuple[float, float]:
-    """The range of rewards a policy can see: clicks on a page minus what it can cost."""
+    """The range of rewards a policy can see: what a page can earn (its clicks, or 1 for the
+    other rewards) minus what it can cost."""
     probe = world.probe.cost if world.probe is not None else 0.0
-    return -float(world.cost.max()) - probe, float(world.settings.page) - float(world.cost.min())
+    top = float(world.settings.page) if world.settings.reward == "clicks" else 1.0
+    return -float(world.cost.max()) - probe, top - float(world.cost.min())
 
 
 def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
@@ -188,6 +190,7 @@ class CellRunner:
         self.policy_order = policy_order  # the file's policy labels, before --policies
         self.earlier = list(earlier or [])
         self.provenance = provenance or {}  # entries added to every record's provenance
+        self.tuning: dict = {}  # the chosen settings, as tuning.json holds them
         self.stages = stages or {}  # learned ranking stages by ranker name
         self._compiled = False  # compile() has run
         self.skipped = 0  # cells found finished by :meth:`map`
@@ -259,7 +262,7 @@ class CellRunner:
         wall = time.perf_counter() - start
         record = make_record(self.benchmark, cell.label, cell.name, played.policy.params,
                              cell.seed, played.metrics, played.curves, self.world.plan_ids,
-                             wall, cell.length, tuning=tuning_summary(spec, self.tmp),
+                             wall, cell.length, tuning=tuning_summary(spec, self.tuning),
                              features=played.featurizer.groups,
                              ranker=self.ranking(played.stage), command=self.command,
                              policy_order=self.policy_order)
@@ -378,7 +381,7 @@ class CellRunner:
             files = [Path(name.replace(".json", ".topics.parquet"))]
             if self.wants_log(cell):
                 files.append(Path(name.replace(".json", ".decisions.parquet")))
-            if (have == want and record.get("tuning") == tuning_summary(self.spec(cell), self.tmp)
+            if (have == want and record.get("tuning") == tuning_summary(self.spec(cell), self.tuning)
                     and all((folder / f).is_file() for f in files)):
                 _move_into(folder, self.tmp, [*files, Path(name)])  # the record last
                 return True, None

@@ -114,12 +114,14 @@ def prepared(benchmark: Benchmark) -> tuple:
 
 
 def play_on_worker(benchmark: Benchmark, cells: list[Cell], logs: str, command: str,
-                   policy_order: list[str] | None, provenance: dict) -> list[CellOutput]:
+                   policy_order: list[str] | None, provenance: dict,
+                   tuning: dict | None = None) -> list[CellOutput]:
     """The task of a batch of cells: play them on this worker's world, in order, and return
-    what each leaves."""
+    what each leaves (``tuning``: the chosen settings the records describe)."""
     world, featurizer, stages = prepared(benchmark)
     runner = CellRunner(benchmark, world, featurizer, Path("."), logs, None, 1, command,
                         policy_order=policy_order, provenance=provenance, stages=stages)
+    runner.tuning = tuning or {}
     return [runner.compute(cell, None) for cell in cells]
 
 
@@ -135,7 +137,8 @@ class DaskCells:
         workers = len(self.client.scheduler_info().get("workers", {})) or 1
         futures = {self.client.submit(play_on_worker, runner.benchmark,
                                       [cells[i] for i in batch], runner.logs, runner.command,
-                                      runner.policy_order, runner.provenance, pure=False): batch
+                                      runner.policy_order, runner.provenance, runner.tuning,
+                                      pure=False): batch
                    for batch in seed_batches(cells, workers)}
         scores: list[float | None] = [None] * len(cells)
         try:

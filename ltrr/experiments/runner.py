@@ -41,7 +41,7 @@ from ltrr.errors import InputError, WriteError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
 from ltrr.experiments.cells import (TUNING_CELLS, CellRunner, kept_work, read_json_object,
                                     report_cells)
-from ltrr.experiments.tuning import choose_settings, tuning_cells
+from ltrr.experiments.tuning import as_stored, choose_settings, tuning_cells
 from ltrr.paths import remove, stale_temporaries, temporary_sibling, write_atomically, writing
 from ltrr.results.folder import load_folder, write_leaderboard
 from ltrr.results.records import write_json
@@ -173,6 +173,7 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
         tuning = choose_settings(benchmark, tune_cells, scores)
         if tuning:
             write_json(tuning, tmp / "tuning.json")
+        runner.tuning = as_stored(tuning)
         runner.map(report_cells(benchmark, tuning))
         bar.close()
         for folder in earlier:

@@ -6,6 +6,14 @@ each benchmark's. A *cell* is one (benchmark, policy label, setting of its grid,
 cell is reported: a sweep does not choose a setting, it shows them all (a tuning study, an
 ablation). A grid setting's label is ``<label>@<key>=<value>,...`` (``linucb@alpha=0.5``).
 
+A study of users and rewards (``[vary]``: ``clicks``, a list of ``[clicks]`` tables, and
+``reward``, a list of reward names) runs every benchmark once per (users, reward) *variant*,
+skipping the pairs a click model cannot produce (said on stdout); with ``tune = true`` each
+variant is tuned as ``ltrr run`` tunes (its ``[tuning]`` seeds and grids, on its own reward)
+and its policies are reported at the chosen settings. A variant's records go to
+``<out>/<benchmark stem>/<users>/<reward>/`` and carry the variant in
+``provenance.variant``; :func:`ltrr.results.study.write_study` tabulates the study.
+
 Each benchmark's records go to ``<out>/<benchmark file stem>/``, named and written as
 ``ltrr run`` writes them (``<label>-seed<k>.json``, ``.topics.parquet``, a decision log when
 asked), so ``ltrr leaderboard`` and the tests read a sweep's folders as any results folder;
@@ -35,11 +43,14 @@ from pathlib import Path
 from ltrr.errors import InputError, WriteError, check_type
 from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, load_benchmark, policy_specs,
                                         read_toml)
+from ltrr.kernel.rewards import REWARDS
 from ltrr.results.records import record_filename
+from ltrr.simulation.clicks import describe_users, producible_rewards, why_not
 
 SWEEP_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str, "description": str, "benchmarks": list, "seeds": list, "stream_length": int,
-    "out": str, "logs": str}
+    "out": str, "logs": str, "tune": bool}
+VARY_KEYS: dict[str, type | tuple[type, ...]] = {"clicks": list, "reward": list}
 LOG_CHOICES = ("none", "first", "all")
 
 
@@ -50,14 +61,31 @@ class Sweep:
     path: Path
     sha256: str
     name: str
-    benchmarks: list[Benchmark]  # one per file, its policies the sweep's cells' labels
+    benchmarks: list[Benchmark]  # one per file (and variant), its policies the cells' labels
     out: Path
     logs: str = "none"
     orders: list[list[str]] = field(default_factory=list)  # leaderboard rows per benchmark
+    tune: bool = False  # tune each benchmark as `ltrr run` does, then report the chosen settings
+    skipped: list[str] = field(default_factory=list)  # variants no click model can produce
 
     def folder(self, benchmark: Benchmark) -> Path:
-        """Where the records of one benchmark of the sweep go."""
-        return self.out / benchmark.path.stem
+        """Where the records of one benchmark (variant) of the sweep go."""
+        if benchmark.variant is None:
+            return self.out / benchmark.path.stem
+        return self.out / benchmark.path.stem / variant_folder(benchmark.variant)
+
+
+def variant_folder(variant: dict) -> str:
+    """``<users>/<reward>``: the folder of a (users, reward) variant, e.g.
+    ``pbm-navigational-eye-tracking/satisfied``."""
+    return f"{users_name(variant).replace('/', '-')}/{variant['reward']}"
+
+
+def users_name(variant: dict) -> str:
+    """The variant's users as tables name them: ``pbm/navigational`` (and a curve)."""
+    from ltrr.experiments.benchmark import _click_model
+
+    return describe_users(_click_model("", variant["clicks"], 10))
 
 
 def setting_label(spec: PolicySpec, setting: dict) -> str:
@@ -79,8 +107,9 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     file = str(path)
     raw, blob = read_toml(path, "sweep")
     for table in raw:
-        if table not in ("sweep", "policies"):
-            raise InputError("unknown table (expected sweep, policies)", file=file, field=table)
+        if table not in ("sweep", "policies", "vary"):
+            raise InputError("unknown table (expected sweep, policies, vary)", file=file,
+                             field=table)
     table = raw.get("sweep")
     if not isinstance(table, dict):
         raise InputError("missing [sweep] table", file=file, field="sweep")
@@ -107,7 +136,9 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
                          file=file, field="sweep.logs")
     entries = raw.get("policies")
     specs = None if entries is None else policy_specs(file, entries)
-    benchmarks, orders, stems = [], [], {}
+    tune = table.get("tune", False)
+    variants = _variants(file, raw.get("vary"))
+    benchmarks, orders, stems, skipped = [], [], {}, []
     for name in names:
         bench_path = (path.parent / name) if not Path(name).is_absolute() else Path(name)
         if bench_path.stem in stems:
@@ -120,21 +151,108 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
         except InputError as err:
             raise InputError(f"benchmark '{name}': {err}", file=file,
                              field="sweep.benchmarks") from None
-        benchmark = _derive(file, base, specs, seeds, length)
-        benchmarks.append(benchmark)
-        orders.append([p.label for p in benchmark.policies])
+        if tune and base.tuning is None:
+            raise InputError(f"benchmark '{name}' has no [tuning] table to tune with",
+                             file=file, field="sweep.tune")
+        for variant in variants:
+            varied = base
+            if variant is not None:
+                variant = _filled(base, variant)
+                varied = vary(base, variant, file)
+                if varied is None:
+                    skipped.append(f"{bench_path.stem}: {users_name(variant)} x "
+                                   f"{variant['reward']} ({_cannot(base, variant)})")
+                    continue
+            benchmark = _derive(file, varied, specs, seeds, length, tune)
+            benchmarks.append(benchmark)
+            orders.append([p.label for p in benchmark.policies])
     default_out = Path("results") / path.stem
     return Sweep(path, hashlib.sha256(blob).hexdigest(), table.get("name", path.stem),
-                 benchmarks, Path(out or table.get("out") or default_out), logs, orders)
+                 benchmarks, Path(out or table.get("out") or default_out), logs, orders,
+                 tune, skipped)
+
+
+def _variants(file: str, table: dict | None) -> list[dict | None]:
+    """The (users, reward) pairs of ``[vary]`` ([None]: the benchmarks as they are)."""
+    if table is None:
+        return [None]
+    if not isinstance(table, dict):
+        raise InputError("expected a table", file=file, field="vary")
+    for key, value in table.items():
+        if key not in VARY_KEYS:
+            raise InputError(f"unknown key (expected one of {', '.join(VARY_KEYS)})",
+                             file=file, field=f"vary.{key}")
+        check_type(file, f"vary.{key}", value, VARY_KEYS[key])
+        if not value:
+            raise InputError("expected a non-empty list", file=file, field=f"vary.{key}")
+    users = table.get("clicks", [None])
+    rewards = table.get("reward", [None])
+    for i, entry in enumerate(users):
+        if entry is not None and not (isinstance(entry, dict) and {"model", "params"} <= set(entry)
+                                      and set(entry) <= {"model", "params", "examination"}):
+            raise InputError(f"expected a [clicks] table (model, params, examination?), got "
+                             f"{entry!r}", file=file, field=f"vary.clicks[{i}]")
+        if entry is not None:
+            from ltrr.experiments.benchmark import _click_model
+
+            try:
+                _click_model(file, entry, 10)
+            except InputError as err:
+                raise InputError(err.message, file=file, field=f"vary.clicks[{i}]") from None
+    for i, name in enumerate(rewards):
+        if name is not None and name not in REWARDS:
+            raise InputError(f"unknown reward '{name}' (choose from {', '.join(REWARDS)})",
+                             file=file, field=f"vary.reward[{i}]")
+    return [{"clicks": u, "reward": r} for u in users for r in rewards]
+
+
+def _filled(base: Benchmark, variant: dict) -> dict:
+    """The variant with what it leaves out (users or reward) taken from ``base``."""
+    return {"clicks": dict(variant["clicks"] or base.raw["clicks"]),
+            "reward": variant["reward"] or base.settings.reward}
+
+
+def vary(base: Benchmark, variant: dict, file: str | None = None) -> Benchmark | None:
+    """``base`` with the variant's users (``[clicks]``) and reward (``[reward] name``), both
+    filled in from ``base`` where the variant leaves one out; None when the click model
+    cannot produce the reward."""
+    from ltrr.experiments.benchmark import _build
+
+    raw = copy.deepcopy(base.raw)
+    variant = _filled(base, variant)
+    raw["clicks"] = dict(variant["clicks"])
+    raw["reward"] = {**raw.get("reward", {}), "name": variant["reward"]}
+    if _cannot(base, variant):
+        return None
+    try:
+        benchmark = _build(base.path, str(base.path), raw, base.sha256)
+    except InputError as err:
+        raise InputError(f"{err.message} (benchmark {base.path} with users "
+                         f"{users_name(variant)} and reward {variant['reward']})",
+                         file=file or str(base.path), field="vary") from None
+    benchmark.variant = variant
+    return benchmark
+
+
+def _cannot(base: Benchmark, variant: dict) -> str:
+    """Why the variant's click model cannot produce its reward ('' when it can)."""
+    from ltrr.experiments.benchmark import _click_model
+
+    variant = _filled(base, variant)
+    clicks = _click_model(str(base.path), variant["clicks"], base.settings.page)
+    reward = variant["reward"]
+    return "" if reward in producible_rewards(clicks) else why_not(clicks, reward)
 
 
 def _derive(file: str, base: Benchmark, specs: list[PolicySpec] | None,
-            seeds: list[int] | None, length: int | None) -> Benchmark:
+            seeds: list[int] | None, length: int | None, tune: bool = False) -> Benchmark:
     """``base`` with the sweep's seeds and length and one policy entry per grid setting (the
     sweep's policies, or the benchmark's own), checked as a benchmark file is. Its
-    ``[tuning]`` table is dropped: a sweep reports every setting."""
+    ``[tuning]`` table is dropped: a sweep reports every setting; with ``tune`` the grids and
+    ``[tuning]`` are kept, to be tuned as ``ltrr run`` tunes."""
     raw = copy.deepcopy(base.raw)
-    raw.pop("tuning", None)
+    if not tune:
+        raw.pop("tuning", None)
     if seeds is not None:
         raw["benchmark"]["seeds"] = list(seeds)
     if length is not None:
@@ -143,8 +261,11 @@ def _derive(file: str, base: Benchmark, specs: list[PolicySpec] | None,
     specs = specs if specs is not None else policy_specs(str(base.path), raw["policies"])
     entries, origin = [], []
     for i, spec in enumerate(specs):
-        for setting in spec.settings():
-            entry = {"name": spec.name, "label": setting_label(spec, setting), "params": setting}
+        for setting in ([spec.params] if tune else spec.settings()):
+            entry = {"name": spec.name, "label": spec.label if tune else setting_label(spec, setting),
+                     "params": setting}
+            if tune and spec.grid:
+                entry["grid"] = spec.grid
             if spec.features is not None:
                 entry["features"] = spec.features
             if spec.ranker is not None:
@@ -161,6 +282,7 @@ def _derive(file: str, base: Benchmark, specs: list[PolicySpec] | None,
         i = origin[int(where[1])]
         raise InputError(f"{err.message} (on benchmark {base.path})", file=source,
                          field=f"policies[{i}]{where[2]}") from None
+    benchmark.variant = base.variant
     files: dict[str, str] = {}
     for spec in benchmark.policies:
         name = record_filename(spec.label, 0)
@@ -181,6 +303,9 @@ def cell_benchmark(base: Benchmark, record: dict) -> Benchmark:
     spec = PolicySpec(record["policy_name"], record["policy"], dict(record["policy_params"]),
                       features=None if features in (None, base.features) else list(features),
                       ranker=ranker if ranker in base.rankers else None)
+    variant = (record.get("provenance") or {}).get("variant")
+    if variant is not None:
+        base = vary(base, variant) or base
     return _derive(str(base.path), base, [spec], [record["seed"]], record["stream_length"])
 
 
@@ -198,7 +323,9 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
     from ltrr.experiments import cluster
     from ltrr.experiments.cells import CellRunner, kept_work, report_cells
     from ltrr.experiments.runner import prepare, write_summary
+    from ltrr.experiments.tuning import as_stored, choose_settings, tuning_cells
     from ltrr.paths import remove_stale_temporaries, writing
+    from ltrr.results.records import write_json
 
     if sum(x is not None for x in (jobs, scheduler, dask_workers)) > 1:
         raise InputError("give one of --jobs, --scheduler, --dask-workers")
@@ -209,6 +336,9 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
     sweep = load_sweep(path, out)
     logs = logs or sweep.logs
     command = command or f"ltrr sweep {path}"
+    if progress:
+        for line in sweep.skipped:
+            print(f"skipped {line}")
     client = None
     if scheduler is not None or dask_workers is not None:
         client = cluster.connect(scheduler, dask_workers, cluster.CONNECT_TIMEOUT
@@ -220,25 +350,47 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
             with writing(folder):
                 folder.mkdir(parents=True, exist_ok=True)
             remove_stale_temporaries(folder)
-            cells = report_cells(benchmark, {})
-            bar = tqdm(total=sum(c.length for c in cells), desc=benchmark.name, unit="q",
-                       disable=not progress, mininterval=1.0)
+            tune = tuning_cells(benchmark) if sweep.tune else []
+            cells = report_cells(benchmark, {}) if not sweep.tune else []
+            reported = len(benchmark.seeds) * len(benchmark.policies) * benchmark.stream_length
+            bar = tqdm(total=sum(c.length for c in tune) + reported,
+                       desc=_title(benchmark), unit="q", disable=not progress, mininterval=1.0)
+            provenance = {"sweep": {"file": str(sweep.path), "sha256": sweep.sha256}}
+            if benchmark.variant is not None:
+                provenance["variant"] = benchmark.variant
             runner = CellRunner(benchmark, world, featurizer, folder, logs, bar,
                                 jobs or os.cpu_count() or 1, command, policy_order=order,
-                                provenance={"sweep": {"file": str(sweep.path),
-                                                      "sha256": sweep.sha256}},
-                                stages=stages)
+                                provenance=provenance, stages=stages)
+            play = None if client is None else cluster.DaskCells(client)
             try:
-                runner.map(cells, play=None if client is None else cluster.DaskCells(client))
+                if sweep.tune:  # as `ltrr run` tunes; the scores stay in .tuning-cells/
+                    tuning = choose_settings(benchmark, tune, runner.map(tune, play=play))
+                    write_json(tuning, folder / "tuning.json")
+                    runner.tuning = as_stored(tuning)
+                    cells = report_cells(benchmark, tuning)
+                runner.map(cells, play=play)
                 bar.close()
                 write_summary(folder, "ltrr sweep")
             except WriteError as err:
                 kept_work(err, folder)  # records are written in place: a rerun skips them
                 raise
             if progress:
-                print(f"{benchmark.name}: {len(cells)} cells ({runner.skipped} finished "
-                      f"earlier) -> {folder}")
+                print(f"{_title(benchmark)}: {len(tune) + len(cells)} cells ({runner.skipped} "
+                      f"finished earlier) -> {folder}")
+        if any(b.variant is not None for b in sweep.benchmarks):
+            from ltrr.results.study import write_study
+
+            for written in write_study(sweep):
+                if progress:
+                    print(f"study -> {written}")
     finally:
         if client is not None:
             cluster.close(client)
     return sweep
+
+
+def _title(benchmark: Benchmark) -> str:
+    """A benchmark's name, with its variant's users and reward."""
+    if benchmark.variant is None:
+        return benchmark.name
+    return f"{benchmark.name} {users_name(benchmark.variant)} {benchmark.variant['reward']}"

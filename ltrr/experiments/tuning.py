@@ -9,8 +9,6 @@ reported record's ``tuning`` entry summarises it (:func:`tuning_summary`).
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 from ltrr.experiments.benchmark import Benchmark, PolicySpec
 from ltrr.experiments.cells import Cell
 
@@ -44,15 +42,21 @@ def choose_settings(benchmark: Benchmark, cells: list[Cell], scores: list[float]
     return out
 
 
-def tuning_summary(spec: PolicySpec, tmp: Path) -> dict | None:
+def tuning_summary(spec: PolicySpec, tuning: dict) -> dict | None:
     """What a reported record says of its tuning: grid, metric, seeds, chosen setting, each
     setting's mean score and its score on each tuning seed (in ``seeds`` order, so the
-    leaderboard can give intervals and paired differences; read from ``tuning.json``)."""
+    leaderboard can give intervals and paired differences), from ``tuning`` as
+    ``tuning.json`` holds it (:func:`as_stored`)."""
     if not spec.grid:
         return None
-    entry = json.loads((tmp / "tuning.json").read_text())[spec.label]
+    entry = tuning[spec.label]
     return {"grid": entry["grid"], "metric": entry["metric"], "seeds": entry["seeds"],
             "chosen": entry["chosen"],
             "means": [[row["params"], row["mean"]] for row in entry["settings"]],
             "values": [[row["params"], [row["values"][str(s)] for s in entry["seeds"]]]
                        for row in entry["settings"]]}  # JSON keys the seeds as strings
+
+
+def as_stored(tuning: dict) -> dict:
+    """``tuning`` (:func:`choose_settings`) as ``tuning.json`` stores it and reads back."""
+    return json.loads(json.dumps(tuning))

@@ -2,8 +2,9 @@
 
 What every interaction computes, whichever room asks: the candidate pool of the arms' lists
 (:mod:`.pools`), every plan's fused page under the tie rule (:mod:`.pages`), the stated
-precision arm scores are compared at and the seeded tie keys (:mod:`.ties`), and the click
-models' closed forms and click sampling (:mod:`.clicks`). The simulated world
+precision arm scores are compared at and the seeded tie keys (:mod:`.ties`), the click
+models' closed forms and click sampling (:mod:`.clicks`), and the rewards a page pays, in
+expectation and as sampled (:mod:`.rewards`). The simulated world
 (:mod:`ltrr.simulation`) and the ranking stage (:mod:`ltrr.ranking`) both import it; it
 imports no other room of ltrr, so neither of them has to import the other.
 

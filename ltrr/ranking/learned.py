@@ -107,6 +107,16 @@ def pbm_examination(positions: np.ndarray) -> np.ndarray:
     return 1.0 / (np.asarray(positions, dtype=float) + 1.0)
 
 
+def known_examination(click_model, page: int) -> np.ndarray | None:
+    """The examination probability of each of ``page`` positions that IPS weighs clicks by
+    for ``click_model``'s users: a position-based model's own curve when it is not PBM's
+    default ``1 / (position + 1)``; None (the default) otherwise."""
+    if getattr(click_model, "model", None) != "pbm" or \
+            getattr(click_model, "examination_curve", "reciprocal") == "reciprocal":
+        return None
+    return np.asarray(click_model.examination(page), dtype=float)
+
+
 class LambdaMART:
     """A LambdaMART ranker (LightGBM ``lambdarank``); the constructor stores parameters only.
 
@@ -296,6 +306,7 @@ class ClickBuffer:
     feature_names: list[str] | None = None
     max_pages: int | None = None
     ranker: object = LambdaMART  # ranker(params, feature_names) makes the model (.outside)
+    examination: np.ndarray | None = None  # per position, for ips (None: PBM's 1/(pos + 1))
     _X: list = field(default_factory=list)
     _clicks: list = field(default_factory=list)
 
@@ -331,5 +342,8 @@ class ClickBuffer:
         """A ranker trained on the buffer (:func:`fit_clicks`); None before the first click."""
         if self.n_clicks == 0:
             return None
-        return fit_clicks(*self.arrays(), correction=self.correction, params=self.params,
-                          feature_names=self.feature_names, ranker=self.ranker)
+        X, position, click, group = self.arrays()
+        exam = None if self.examination is None else self.examination[position]
+        return fit_clicks(X, position, click, group, correction=self.correction,
+                          params=self.params, feature_names=self.feature_names,
+                          examination=exam, ranker=self.ranker)

@@ -50,7 +50,7 @@ import pandas as pd
 from ltrr.errors import InputError, check_type
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
 from ltrr.ranking.learned import (DEFAULT_CORRECTION, ClickBuffer, check_correction, check_mode,
-                                  check_ranker)
+                                  check_ranker, known_examination)
 from ltrr.ranking.outside import ranker_factory
 
 RANKER_KEYS: dict[str, type] = {"model": str, "train": str, "correction": str, "params": dict,
@@ -126,6 +126,7 @@ class LearnedStage:
         self.model, self.info = model, dict(info or {})
         self.online = config.train == "online"
         self.ranker = ranker_factory(config.model)
+        self.examination = None  # the users' examination curve, for ips (set by prepare_stages)
         self.buffer = ClickBuffer(config.correction, config.params or None, spec.names,
                                   ranker=self.ranker) if self.online else None
         self.retrains = 0
@@ -139,7 +140,8 @@ class LearnedStage:
         run = copy.copy(self)
         run.model, run.retrains = None, 0
         run.buffer = ClickBuffer(self.config.correction, self.config.params or None,
-                                 self.spec.names, ranker=self.ranker)
+                                 self.spec.names, ranker=self.ranker,
+                                 examination=self.examination)
         return run
 
     def context(self, topic: int, step: int, memory: np.ndarray | None = None) -> np.ndarray:
@@ -263,4 +265,6 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
                 raise InputError(str(err), file=file, field=f"rankers.{name}") from None
             info.update(overlap_info(train, valid))
         stages[name] = LearnedStage(config, spec, featurizer, priors, model, info)
+        stages[name].examination = known_examination(benchmark.settings.clicks,
+                                                     benchmark.settings.page)
     return stages

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ltrr.errors import InputError
 from ltrr.ranking.features import FeatureSpec
-from ltrr.ranking.learned import LambdaMART, fit_clicks, fit_qrels
+from ltrr.ranking.learned import LambdaMART, fit_clicks, fit_qrels, known_examination
 from ltrr.ranking.offline import TopicPools, click_rows, simulate_click_log
 
 
@@ -62,8 +62,11 @@ def train_ranker(mode: str, correction: str | None, pools: dict[str, TopicPools]
         log, source = click_log(clicks, pools["train"], train, seed)
         X, position, click, group = click_rows(pools["train"], log, spec, priors)
         data = array_hash(X, position, click, group)
+        curve = None if clicks.log is not None else \
+            known_examination(clicks.click_model, int(position.max()) + 1 if len(position) else 1)
+        exam = None if curve is None else curve[position]
         fit = lambda: fit_clicks(X, position, click, group, correction, params,  # noqa: E731
-                                 spec.names, ranker=ranker)
+                                 spec.names, examination=exam, ranker=ranker)
     model_key = {**key, "mode": mode, "correction": correction, "data": data}
     if ranker is LambdaMART:
         model, where, path = cached_model(name.replace(":", "-").replace("/", "-"),

@@ -294,13 +294,23 @@ def _setting(records: list[dict]) -> list[Block]:
         "had a released relevant document (steps without one: "
         f"{min(excluded)}-{max(excluded)} per run, left out); reward, cost and regret "
         "over every step. In bold: the best mean of each column, the oracle aside (highest "
-        "reward, recall, any-rel and nDCG@10; lowest regret and cost).")]
+        "reward, recall, any-rel and nDCG@10; lowest regret and cost)." + _paid(r0))]
     if probe[0]:
         out.append(Paragraph(
             f"Post-retrieval features: a policy that reads the context pays a probe "
             f"of {probe[0]} arm calls and {probe[1]} candidates per query (cost "
             f"{probe[2]:g}), counted in its cands, arm calls, cost, reward and regret."))
     return out
+
+
+def _paid(record: dict) -> str:
+    """Who the users are and what the policies are paid (records that name them)."""
+    if "users" not in record:
+        return ""
+    return (f" Users: `{record['users']}` clicks; the policies are paid "
+            f"`{record['reward_name']}` minus their costs, and the oracle and regret use that "
+            "reward's expectation (docs/benchmark-format.md#rewards); nDCG@10 and recall are "
+            "reported whatever the reward, so a reward that disagrees with relevance shows.")
 
 
 def _training_overlap(records: list[dict]) -> list[Block]:

@@ -55,7 +55,8 @@ def regret_plot(records: list[dict], title: str, order: list[str] | None = None)
     """The regret plot as PNG bytes; lines in ``order`` (the benchmark's)."""
     labels = [lab for lab in _ordered(records, order)
               if not any(r["policy_name"] == "oracle" for r in records if r["policy"] == lab)]
-    return _lines(records, labels, title, "cumulative expected regret vs oracle (clicks)",
+    reward = records[0].get("reward_name", "clicks") if records else "clicks"
+    return _lines(records, labels, title, f"cumulative expected regret vs oracle ({reward})",
                   lambda r: (r["curves"]["steps"], r["curves"]["regret_oracle"]))
 
 

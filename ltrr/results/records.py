@@ -101,9 +101,12 @@ def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int
                 stream_length: int, tuning: dict | None = None,
                 features: list[str] | None = None, ranker: dict | None = None,
                 command: str | None = None, policy_order: list[str] | None = None) -> dict:
-    """The JSON-ready record of one run (``features``: the groups its policy saw; ``ranker``:
+    """The JSON-ready record of one run (``users``: the click model; ``reward_name``: what the
+    policy was paid, before costs; ``features``: the groups its policy saw; ``ranker``:
     its ranking stage; ``policy_order``: every policy label of the benchmark file, in its
     order, the leaderboard's rows, default the benchmark's policies)."""
+    from ltrr.simulation.clicks import describe_users
+
     record = {
         "benchmark": benchmark.name,
         "benchmark_version": benchmark.version,
@@ -118,6 +121,8 @@ def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int
         "plans": plan_ids,
         "features": list(benchmark.features if features is None else features),
         "ranker": ranker or {"name": benchmark.settings.fusion},
+        "users": describe_users(benchmark.settings.clicks),
+        "reward_name": benchmark.settings.reward,
         "metrics": metrics,
         "curves": curves,
         "provenance": provenance(benchmark, seed, wall_time, command),

@@ -13,6 +13,7 @@ import numpy as np
 
 from ltrr.errors import InputError
 from ltrr.kernel.clicks import CLICK_MODELS, PARAMETER_SETS, ClickModel
+from ltrr.kernel.rewards import REWARDS
 from ltrr.registry import Registry, class_or_factory, describe, plugin_errors, where_raised
 
 CLICK_METHODS = ("expected_clicks", "expected_total", "sample")
@@ -67,3 +68,30 @@ def _try_page(model: str, clicks) -> None:
                          f"give {grades.shape[1]} clicks of 0 or 1, got {sampled.tolist()}")
     if per_position[0, -1] != 0 or sampled[-1] != 0:
         raise InputError(f"click model '{model}': an empty slot (grade -1) must get no click")
+
+
+def describe_users(clicks) -> str:
+    """A click model as records and messages name it: ``pbm/navigational`` (and PBM's
+    examination curve), or an outside model's class."""
+    if isinstance(clicks, ClickModel):
+        return clicks.name
+    return f"'{type(clicks).__module__}:{type(clicks).__qualname__}'"
+
+
+def producible_rewards(clicks) -> tuple[str, ...]:
+    """The rewards (:mod:`ltrr.kernel.rewards`) a click model's users can produce: every one
+    for a built-in model whose clicks can satisfy; all but ``satisfied`` for the ``perfect``
+    set (its users never stop); ``clicks`` only for an outside model (its expected reward is
+    its own ``expected_total``)."""
+    if not isinstance(clicks, ClickModel):
+        return ("clicks",)
+    if not clicks.p_satisfy.any():
+        return tuple(r for r in REWARDS if r != "satisfied")
+    return REWARDS
+
+
+def why_not(clicks, reward: str) -> str:
+    """Why ``clicks`` cannot produce ``reward``, in a few words."""
+    if not isinstance(clicks, ClickModel):
+        return "an outside click model gives expected clicks only"
+    return f"P(stop | click) is 0 for every grade in the '{clicks.params}' set: no click satisfies"

@@ -7,7 +7,8 @@ arm, a built-in click model, fusion as the ranking stage) is played here by
 memory's :func:`~ltrr.arms.memory_kernel.memory_search`), every plan's truths
 (:func:`~.truths.step_truths`), the context (:func:`~ltrr.selection.features.context_row`),
 the policy's decision and update (:mod:`ltrr.selection.policies.kernels`), the clicks
-(:func:`~ltrr.kernel.clicks.sample_clicks`) and the memory's update. These are the very
+(:func:`~ltrr.kernel.clicks.sample_clicks`), the reward they pay
+(:func:`~ltrr.kernel.rewards.page_reward`) and the memory's update. These are the very
 functions the per-step loop (:mod:`.loop`) calls one by one from Python, so both give the
 same trace; the per-step loop remains for what cannot be compiled (an outside policy, arm,
 click model or ranker, a learned ranking stage).
@@ -29,6 +30,7 @@ from numba import njit
 from ltrr.arms.memory_kernel import (MemoryScratch, MemorySeed, MemoryState, MemoryTables,
                                      memory_features, memory_search, memory_update)
 from ltrr.kernel.clicks import sample_clicks
+from ltrr.kernel.rewards import page_reward
 from ltrr.selection.features import FeatureTables, context_row
 from ltrr.selection.policies.kernels import SEMIBANDIT, PolicyArrays, choose, update
 from ltrr.simulation.truths import (SeedLists, StepBuffers, arm_credit, count_upto, fill_lists,
@@ -44,7 +46,7 @@ class RunOutputs(NamedTuple):
     plan: np.ndarray
     propensity: np.ndarray
     clicks_total: np.ndarray
-    expected: np.ndarray  # (T, P) expected clicks minus plan cost
+    expected: np.ndarray  # (T, P) expected reward minus plan cost
     recall: np.ndarray
     any_relevant: np.ndarray
     n_relevant: np.ndarray
@@ -132,6 +134,9 @@ def play_run(tb, lists: SeedLists, cache, on: OnlineArm, ft: FeatureTables,
     sampling's quadrature (tuning runs: same decisions).
     """
     model = int(tb.click[0])
+    reward_code = int(tb.click[4])
+    satisfied = np.full(1, -1, dtype=np.int64)
+    contribution = np.zeros(int(tb.click[3]))
     memory = np.zeros(3)
     credit = np.zeros(tb.depths.shape[1])
     doc_buf = np.empty(max(int(tb.list_depth.max()), 1), dtype=np.int64)
@@ -153,9 +158,11 @@ def play_run(tb, lists: SeedLists, cache, on: OnlineArm, ft: FeatureTables,
         plan, prob = choose(pa, x, truth, policy_rng, propensity)
         out.plan[i], out.propensity[i] = plan, prob
         n_clicks = sample_clicks(buf.page_grades[plan], model, tb.p_click, tb.p_stop,
-                                 tb.examination, click_rng, out.clicks[i])
+                                 tb.p_satisfy, tb.examination, click_rng, out.clicks[i],
+                                 satisfied)
         out.clicks_total[i] = n_clicks
-        reward = n_clicks - tb.cost[plan] - probe_cost
+        earned = page_reward(reward_code, out.clicks[i], n_clicks, satisfied[0], contribution)
+        reward = earned - tb.cost[plan] - probe_cost
         out.reward[i] = reward
         n_rel = count_upto(tb.r_from, tb.r_off[t], tb.r_off[t + 1], i)
         out.n_relevant[i] = n_rel
@@ -165,7 +172,7 @@ def play_run(tb, lists: SeedLists, cache, on: OnlineArm, ft: FeatureTables,
         out.shown[i] = buf.pages[plan]
         out.drawn[i] = buf.drawn[plan]
         if semibandit:
-            arm_credit(tb.depths[plan], out.shown[i], out.clicks[i], buf.docs, buf.ranks,
+            arm_credit(tb.depths[plan], out.shown[i], contribution, buf.docs, buf.ranks,
                        size, credit)
         update(pa, x, plan, reward, credit, policy_rng)
         if on.arm >= 0:

@@ -10,14 +10,16 @@ Per interaction (one query of the stream):
    scores are compared at a stated precision and ties go to keys seeded by the run, never
    to docno (:mod:`ltrr.kernel.ties`);
 2. the page every plan would show (:func:`~.truths.step_truths`: fusion with the same tie
-   rule) and its expected reward under the click model: the simulator's truths, used for
+   rule) and its expected reward (the benchmark's ``[reward]``) under the click model: the simulator's truths, used for
    the oracle and regret, never shown to learning policies;
 3. the topic's context features (:class:`ltrr.selection.features.ContextFeaturizer`); with
    ``post_retrieval`` features they read each probed arm's top ``probe_depth`` scores, and
    a policy that reads the context pays for that probe (:class:`~.world.Probe`);
 4. ``policy.choose`` -> plan; its page is shown; clicks are sampled from the run's
-   seeded Generator; reward = clicks - the plan's cost - the probe's cost (if paid);
-5. ``policy.update`` with the reward (and, for policies that ask, per-arm click credit);
+   seeded Generator; reward = what the page earned (:mod:`ltrr.kernel.rewards`: clicks,
+   any click, the first click's reciprocal rank, or a satisfied click) - the plan's cost -
+   the probe's cost (if paid);
+5. ``policy.update`` with the reward (and, for policies that ask, each arm's share of it);
    the memory arm learns the clicked documents.
 
 Two paths play it, with the same step functions: runs of ltrr's own components go through
@@ -35,6 +37,7 @@ import numpy as np
 
 from ltrr.kernel.pages import rank_plans
 from ltrr.kernel.pools import CandidatePool
+from ltrr.kernel.rewards import page_reward
 from ltrr.simulation.engine import (OnlineArm, RunOutputs, learn_clicks, online_lists,
                                     play_run)
 from ltrr.simulation.truths import StepBuffers, count_upto, fill_lists, fill_truths
@@ -53,9 +56,9 @@ class Trace:
     topic: np.ndarray
     plan: np.ndarray
     propensity: np.ndarray
-    reward: np.ndarray  # clicks - plan cost - probe cost (when paid)
+    reward: np.ndarray  # what the page earned - plan cost - probe cost (when paid)
     clicks_total: np.ndarray
-    expected: np.ndarray  # (T, P) expected clicks minus plan cost, of every plan
+    expected: np.ndarray  # (T, P) expected reward minus plan cost, of every plan
     recall: np.ndarray  # NaN where the topic had no released relevant document
     any_relevant: np.ndarray
     n_relevant: np.ndarray  # relevant documents released by each step
@@ -158,6 +161,8 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
     uses_truth = getattr(policy, "uses_truth", False)
     credits_arms = getattr(policy, "uses_arm_rewards", False)
     model = int(tb.click[0])
+    reward_code = int(tb.click[4])
+    contribution = np.zeros(s.page)
     tick = 64  # progress bar updates, in chunks (a bar update per step costs more than it shows)
     for step, t in enumerate(stream.tolist()):
         fill_lists(tb, st.lists, t, step, buf)
@@ -174,7 +179,7 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
             buf.ids[i, :n], buf.scores[i, :n], buf.lengths[i] = ids, scores, n
             buf.grades[i, :n], buf.keys[i, :n] = world.grades_of(t, ids), keys[ids]
         size = fill_truths(tb, st.cache, t, step, buf)
-        if model < 0:  # an outside click model: its own expected clicks
+        if model < 0:  # an outside click model: its own expected clicks (the reward is clicks)
             buf.expected[:] = s.clicks.expected_total(buf.page_grades)
         pool = X = None
         if ranker is not None:
@@ -195,10 +200,15 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
         out.expected[step] = buf.expected - world.cost
         plan, prop = policy.choose(context, truth=out.expected[step] if uses_truth else None)
         out.plan[step], out.propensity[step] = plan, prop
-        clicked = s.clicks.sample(buf.page_grades[plan].copy(), rng)
+        if model < 0:
+            clicked, satisfied = s.clicks.sample(buf.page_grades[plan].copy(), rng), -1
+        else:
+            clicked, satisfied = s.clicks.sample_session(buf.page_grades[plan], rng)
         out.clicks[step] = clicked
         out.clicks_total[step] = int(np.sum(clicked))
-        reward = float(out.clicks_total[step]) - float(world.cost[plan]) - probe_cost
+        earned = page_reward(reward_code, out.clicks[step], int(out.clicks_total[step]),
+                             satisfied, contribution)
+        reward = float(earned) - float(world.cost[plan]) - probe_cost
         out.reward[step] = reward
         n_rel = count_upto(tb.r_from, tb.r_off[t], tb.r_off[t + 1], step)
         out.n_relevant[step] = n_rel
@@ -210,7 +220,7 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
         arm_rewards = None
         if credits_arms:
             credit = np.zeros(len(world.arm_names))
-            arm_credit(world.depths[plan], out.shown[step], out.clicks[step], buf.docs,
+            arm_credit(world.depths[plan], out.shown[step], contribution, buf.docs,
                        buf.ranks, size, credit)
             arm_rewards = {a: float(credit[i]) for i, a in enumerate(world.arm_names)
                            if world.depths[plan, i] > 0}
@@ -251,4 +261,4 @@ def _rank_pages(world: World, buf: StepBuffers, size: int, scores: np.ndarray) -
     at = np.maximum(work, 0)
     buf.pages[:] = np.where(filled, buf.docs[at], -1)
     buf.page_grades[:] = np.where(filled, buf.pool_grades[at], -1)
-    buf.expected[:] = world.settings.clicks.expected_total(buf.page_grades)
+    buf.expected[:] = world.expected_reward(buf.page_grades)

@@ -1,10 +1,11 @@
-"""What the simulator knows at one step: every plan's page and expected clicks.
+"""What the simulator knows at one step: every plan's page and expected reward.
 
 :func:`step_lists` takes each arm's list for a topic and step (static arms: the first
 ``list_depth`` entries released by then of the list the world holds, ordered by the seed's
 tie rule; the online arm's list as given); :func:`step_truths` builds the step's candidate
-pool and, for every plan, its page (document ids), the grades shown, the expected clicks
-under the click model, the relevant documents its union holds and the candidates it draws.
+pool and, for every plan, its page (document ids), the grades shown, the expected reward
+(the benchmark's ``[reward]``, :mod:`ltrr.kernel.rewards`) under the click model, the
+relevant documents its union holds and the candidates it draws.
 The pages of plans that draw from no online arm depend only on the topic, the release epoch
 and the seed, so they are computed once per seed and epoch and kept in the seed's
 :class:`StaticCache`. Both the compiled run loop (:mod:`.engine`) and the per-step loop
@@ -20,9 +21,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from ltrr.kernel.clicks import expected_total_row
 from ltrr.kernel.pages import fuse_plans
 from ltrr.kernel.pools import build_pool
+from ltrr.kernel.rewards import expected_reward_row
 
 
 class StaticCache(NamedTuple):
@@ -33,7 +34,7 @@ class StaticCache(NamedTuple):
     used: np.ndarray  # (1,) int64
     pages: np.ndarray  # (capacity, Ps, page) doc ids, -1 empty
     grades: np.ndarray  # (capacity, Ps, page) 0..4, -1 empty
-    expected: np.ndarray  # (capacity, Ps)
+    expected: np.ndarray  # (capacity, Ps) expected reward
     hits: np.ndarray  # (capacity, Ps)
     drawn: np.ndarray  # (capacity, Ps, A)
 
@@ -65,7 +66,7 @@ class StepBuffers(NamedTuple):
     pool_keys: np.ndarray  # (A*L,) uint64
     pages: np.ndarray  # (P, page) every plan's page, doc ids
     page_grades: np.ndarray  # (P, page)
-    expected: np.ndarray  # (P,) expected clicks (cost not subtracted)
+    expected: np.ndarray  # (P,) expected reward (cost not subtracted)
     hits: np.ndarray  # (P,)
     drawn: np.ndarray  # (P, A)
     work_pages: np.ndarray  # (P, page) pool indices (scratch)
@@ -144,16 +145,17 @@ def step_lists(t: int, step: int, s_off: np.ndarray, s_ids: np.ndarray, s_scores
 def step_truths(t: int, step: int, slot_base: np.ndarray, b_off: np.ndarray,
                 b_steps: np.ndarray, static_rows: np.ndarray, static_depths: np.ndarray,
                 online_rows: np.ndarray, online_depths: np.ndarray, fusion: int, k: float,
-                model: int, p_click: np.ndarray, p_stop: np.ndarray, examination: np.ndarray,
-                c_row: np.ndarray, c_used: np.ndarray, c_pages: np.ndarray,
-                c_grades: np.ndarray, c_expected: np.ndarray, c_hits: np.ndarray,
+                reward: int, model: int, p_click: np.ndarray, p_stop: np.ndarray,
+                p_satisfy: np.ndarray, examination: np.ndarray, c_row: np.ndarray,
+                c_used: np.ndarray, c_pages: np.ndarray, c_grades: np.ndarray,
+                c_expected: np.ndarray, c_hits: np.ndarray,
                 c_drawn: np.ndarray, ids: np.ndarray, scores: np.ndarray, list_grades: np.ndarray,
                 list_keys: np.ndarray, lengths: np.ndarray,
                 slot: np.ndarray, docs: np.ndarray, ranks: np.ndarray, pool_scores: np.ndarray,
                 where: np.ndarray, pool_grades: np.ndarray, pool_keys: np.ndarray,
                 pages: np.ndarray, page_grades: np.ndarray, expected: np.ndarray,
                 hits: np.ndarray, drawn: np.ndarray, work: np.ndarray) -> int:
-    """Every plan's page, shown grades, expected clicks, union hits and candidates drawn at
+    """Every plan's page, shown grades, expected reward, union hits and candidates drawn at
     one step, from the step's lists (``ids``/``scores``/``list_grades``/``list_keys``/
     ``lengths``); returns the pool size.
 
@@ -174,8 +176,9 @@ def step_truths(t: int, step: int, slot_base: np.ndarray, b_off: np.ndarray,
             c_used[0] += 1
             c_row[at] = row
             _fill(static_depths, size, where, pool_scores, scores, lengths, fusion, k,
-                  pool_keys, pool_grades, docs, model, p_click, p_stop, examination,
-                  work, c_pages[row], c_grades[row], c_expected[row], c_hits[row], c_drawn[row])
+                  pool_keys, pool_grades, docs, reward, model, p_click, p_stop, p_satisfy,
+                  examination, work, c_pages[row], c_grades[row], c_expected[row], c_hits[row],
+                  c_drawn[row])
         if row >= 0:
             for i in range(static_rows.shape[0]):
                 p = static_rows[i]
@@ -186,19 +189,20 @@ def step_truths(t: int, step: int, slot_base: np.ndarray, b_off: np.ndarray,
                 drawn[p] = c_drawn[row, i]
         else:  # the cache is full: compute in place
             _fill_rows(static_rows, static_depths, size, where, pool_scores, scores, lengths,
-                       fusion, k, pool_keys, pool_grades, docs, model, p_click, p_stop,
-                       examination, work, pages, page_grades, expected, hits, drawn)
+                       fusion, k, pool_keys, pool_grades, docs, reward, model, p_click,
+                       p_stop, p_satisfy, examination, work, pages, page_grades, expected, hits,
+                       drawn)
     if online_rows.shape[0]:
         _fill_rows(online_rows, online_depths, size, where, pool_scores, scores, lengths,
-                   fusion, k, pool_keys, pool_grades, docs, model, p_click, p_stop,
-                   examination, work, pages, page_grades, expected, hits, drawn)
+                   fusion, k, pool_keys, pool_grades, docs, reward, model, p_click, p_stop,
+                   p_satisfy, examination, work, pages, page_grades, expected, hits, drawn)
     return size
 
 
 @njit(cache=True)
 def _fill(depths, size, where, pool_scores, scores, lengths, fusion, k, pool_keys,
-          pool_grades, docs, model, p_click, p_stop, examination, work, out_pages, out_grades,
-          out_expected, out_hits, out_drawn) -> None:
+          pool_grades, docs, reward, model, p_click, p_stop, p_satisfy, examination, work,
+          out_pages, out_grades, out_expected, out_hits, out_drawn) -> None:
     """Truths of the plans ``depths`` into the ``out_*`` rows (one per plan)."""
     n = depths.shape[0]
     fuse_plans(where, pool_scores, size, scores, lengths, depths, fusion, k, pool_keys,
@@ -208,13 +212,14 @@ def _fill(depths, size, where, pool_scores, scores, lengths, fusion, k, pool_key
             u = work[i, j]
             out_pages[i, j] = -1 if u < 0 else docs[u]
             out_grades[i, j] = -1 if u < 0 else pool_grades[u]
-        out_expected[i] = expected_total_row(out_grades[i], model, p_click, p_stop, examination)
+        out_expected[i] = expected_reward_row(out_grades[i], reward, model, p_click, p_stop,
+                                              p_satisfy, examination)
 
 
 @njit(cache=True)
 def _fill_rows(rows, depths, size, where, pool_scores, scores, lengths, fusion, k, pool_keys,
-               pool_grades, docs, model, p_click, p_stop, examination, work, pages,
-               page_grades, expected, hits, drawn) -> None:
+               pool_grades, docs, reward, model, p_click, p_stop, p_satisfy, examination, work,
+               pages, page_grades, expected, hits, drawn) -> None:
     """Truths of the plans ``rows`` (depths ``depths``) into the full per-plan arrays."""
     n = rows.shape[0]
     sub_hits = np.empty(n, dtype=np.int64)
@@ -227,25 +232,27 @@ def _fill_rows(rows, depths, size, where, pool_scores, scores, lengths, fusion, 
             u = work[i, j]
             pages[p, j] = -1 if u < 0 else docs[u]
             page_grades[p, j] = -1 if u < 0 else pool_grades[u]
-        expected[p] = expected_total_row(page_grades[p], model, p_click, p_stop, examination)
+        expected[p] = expected_reward_row(page_grades[p], reward, model, p_click, p_stop,
+                                          p_satisfy, examination)
         hits[p] = sub_hits[i]
         drawn[p] = sub_drawn[i]
 
 
 @njit(cache=True)
-def arm_credit(plan_depths: np.ndarray, shown: np.ndarray, clicked: np.ndarray,
+def arm_credit(plan_depths: np.ndarray, shown: np.ndarray, contribution: np.ndarray,
                docs: np.ndarray, ranks: np.ndarray, size: int, credit: np.ndarray) -> None:
-    """Clicks on the shown documents each arm retrieved under the plan (a document several
-    arms retrieved credits each), into ``credit`` ``(A,)``."""
+    """The reward each arm earned under the plan: the per-position ``contribution`` of the
+    shown documents it retrieved (a document several arms retrieved credits each; with the
+    ``clicks`` reward, its clicks), into ``credit`` ``(A,)``."""
     credit[:] = 0.0
     for i in range(shown.shape[0]):
-        if shown[i] < 0 or clicked[i] == 0:
+        if shown[i] < 0 or contribution[i] == 0.0:
             continue
         for u in range(size):
             if docs[u] == shown[i]:
                 for a in range(plan_depths.shape[0]):
                     if ranks[a, u] < plan_depths[a]:
-                        credit[a] += 1.0
+                        credit[a] += contribution[i]
                 break
 
 
@@ -274,7 +281,8 @@ def fill_truths(tb, cache: StaticCache, t: int, step: int, buf: StepBuffers) -> 
     and the seed's ``cache``; returns the pool size."""
     return step_truths(t, step, tb.slot_base, tb.b_off, tb.b_steps, tb.static_rows,
                        tb.static_depths, tb.online_rows, tb.online_depths, int(tb.click[1]),
-                       tb.click[2], int(tb.click[0]), tb.p_click, tb.p_stop, tb.examination,
+                       tb.click[2], int(tb.click[4]), int(tb.click[0]), tb.p_click, tb.p_stop,
+                       tb.p_satisfy, tb.examination,
                        cache.row, cache.used, cache.pages, cache.grades, cache.expected,
                        cache.hits, cache.drawn, buf.ids, buf.scores, buf.grades, buf.keys,
                        buf.lengths, buf.slot, buf.docs, buf.ranks, buf.pool_scores, buf.where,

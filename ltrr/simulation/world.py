@@ -24,6 +24,7 @@ import pandas as pd
 from ltrr.arms.lists import complete_lists
 from ltrr.kernel.clicks import MODEL_CODES, ClickModel, scale_grades
 from ltrr.kernel.pages import fusion_code
+from ltrr.kernel.rewards import REWARD_CODES, expected_rewards
 from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
 from ltrr.simulation.stream import release_schedule
 from ltrr.simulation.truths import SeedLists, StaticCache, StepBuffers
@@ -34,8 +35,8 @@ SEED_CACHES = 3  # seeds whose tables a World keeps (cells run seed by seed)
 
 @dataclass
 class LoopSettings:
-    """The benchmark's loop settings (``[ranking]``, ``[cost]``, ``[clicks]``, ``[stream]``,
-    and the post-retrieval probe of ``[features]``)."""
+    """The benchmark's loop settings (``[ranking]``, ``[cost]``, ``[clicks]``, ``[reward]``,
+    ``[stream]``, and the post-retrieval probe of ``[features]``)."""
 
     fusion: str = "rrf"
     k: int = 60
@@ -43,6 +44,7 @@ class LoopSettings:
     per_candidate: float = 0.0
     per_arm_call: float = 0.0
     clicks: ClickModel = field(default_factory=ClickModel)
+    reward: str = "clicks"  # what a page pays the policy (ltrr.kernel.rewards), before costs
     new_release_days: int = 0
     probe_depth: int = 0  # post-retrieval features read each probed arm's top probe_depth
     probe_arms: tuple[str, ...] = ()  # the probed arms (empty with probe_depth > 0: all)
@@ -108,9 +110,10 @@ class Tables(NamedTuple):
     static_depths: np.ndarray
     online_rows: np.ndarray  # the others
     online_depths: np.ndarray
-    click: np.ndarray  # [model code, fusion code, k, page]
+    click: np.ndarray  # [model code, fusion code, k, page, reward code]
     p_click: np.ndarray  # (5,)
     p_stop: np.ndarray  # (5,)
+    p_satisfy: np.ndarray  # (5,)
     examination: np.ndarray  # (page,)
 
 
@@ -189,9 +192,11 @@ class World:
             np.ascontiguousarray(self.depths[static_rows]), online_rows,
             np.ascontiguousarray(self.depths[online_rows]),
             np.array([MODEL_CODES[clicks.model] if builtin else -1,
-                      fusion_code(settings.fusion), settings.k, settings.page], dtype=float),
+                      fusion_code(settings.fusion), settings.k, settings.page,
+                      REWARD_CODES[settings.reward]], dtype=float),
             np.asarray(clicks.p_click if builtin else np.zeros(5), dtype=float),
             np.asarray(clicks.p_stop if builtin else np.zeros(5), dtype=float),
+            np.asarray(clicks.p_satisfy if builtin else np.zeros(5), dtype=float),
             np.asarray(clicks.examination(settings.page) if builtin else np.zeros(settings.page),
                        dtype=float))
         self.memory = None  # the memory arm's compiled tables, when the loop can run it
@@ -199,6 +204,17 @@ class World:
             self._compile_memory(arms[self.online[0]])
         self._seeds: dict[int, SeedTables] = {}
         self._digests = digests(self.vocab.docnos)  # what each seed's tie keys mix
+
+    def expected_reward(self, page_grades: np.ndarray) -> np.ndarray:
+        """The declared reward's expectation for pages ``(n, page)`` of 0..4 grades (-1:
+        empty): ltrr's closed forms for a built-in click model, an outside model's own
+        ``expected_total`` (its reward is always ``clicks``)."""
+        tb = self.tables
+        if tb.click[0] < 0:
+            return np.asarray(self.settings.clicks.expected_total(page_grades), dtype=float)
+        return expected_rewards(np.ascontiguousarray(page_grades, dtype=np.int64),
+                                int(tb.click[4]), int(tb.click[0]), tb.p_click, tb.p_stop,
+                                tb.p_satisfy, tb.examination)
 
     @staticmethod
     def _make_probe(settings: LoopSettings, arm_names: list[str]) -> Probe | None:
