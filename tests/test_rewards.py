@@ -345,3 +345,26 @@ def test_a_study_of_users_and_rewards(tmp_path, capsys):
     rep = reproduce(out / "tiny" / "pbm-navigational" / "satisfied" / "linucb-seed1.json",
                     benchmark=tmp_path / "tiny.toml")
     assert rep.matches
+
+
+@pytest.mark.parametrize("vary,field,message", [
+    ('[vary]\nreward = ["dwell"]', "vary.reward[0]",
+     "unknown reward 'dwell' (choose from clicks, any_click, first_click_rr, satisfied)"),
+    ('[vary]\nclicks = [{ model = "pbm" }]', "vary.clicks[0]",
+     "expected a [clicks] table (model, params, examination?), got {'model': 'pbm'}"),
+    ('[vary]\nclicks = [{ model = "pbm", params = "navigational", examination = [1.5] }]',
+     "vary.clicks[0]",
+     "an examination curve needs probabilities in (0, 1], one per position; got [1.5]"),
+    ('[vary]\nusers = ["pbm"]', "vary.users", "unknown key (expected one of clicks, reward)"),
+    ('tune = true\n[vary]\nreward = ["clicks"]', "sweep.tune",
+     "benchmark 'tiny.toml' has no [tuning] table to tune with"),
+])
+def test_bad_study_files(tmp_path, capsys, vary, field, message):
+    write_benchmark(tmp_path)  # no [tuning] table
+    path = tmp_path / "study.toml"
+    path.write_text('[sweep]\nbenchmarks = ["tiny.toml"]\n' + vary + "\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"ltrr sweep: error: {path}, field '{field}': {message}"
+    assert not out.exists()

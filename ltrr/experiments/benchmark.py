@@ -193,7 +193,7 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
     plans = dict(raw["plans"])
     budget = plans.pop("budget")
     ranking = raw.get("ranking", {})
-    click_model = _click_model(file, raw["clicks"], ranking.get("page", 10))
+    click_model = click_model_of(file, raw["clicks"], ranking.get("page", 10))
     reward = _reward(file, raw.get("reward", {}), click_model)
     fusion = ranking.get("fusion", "rrf")
     if fusion not in ("rrf", "combsum"):
@@ -259,7 +259,7 @@ def _check_arms(file: str, arms: list[str], table: dict) -> None:
             raise InputError(str(err), file=file, field=f"arms.{arm}.class") from None
 
 
-def _click_model(file: str, table: dict, page: int):
+def click_model_of(file: str, table: dict, page: int):
     """The ``[clicks]`` model: a built-in with a parameter set (and PBM's examination curve),
     or an outside one (:func:`ltrr.simulation.clicks.make_click_model`)."""
     model, params = table["model"], table["params"]

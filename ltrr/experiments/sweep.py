@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltrr.errors import InputError, WriteError, check_type
-from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, load_benchmark, policy_specs,
-                                        read_toml)
+from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, click_model_of,
+                                        load_benchmark, policy_specs, read_toml)
 from ltrr.kernel.rewards import REWARDS
 from ltrr.results.records import record_filename
 from ltrr.simulation.clicks import describe_users, producible_rewards, why_not
@@ -83,9 +83,7 @@ def variant_folder(variant: dict) -> str:
 
 def users_name(variant: dict) -> str:
     """The variant's users as tables name them: ``pbm/navigational`` (and a curve)."""
-    from ltrr.experiments.benchmark import _click_model
-
-    return describe_users(_click_model("", variant["clicks"], 10))
+    return describe_users(click_model_of("", variant["clicks"], 10))
 
 
 def setting_label(spec: PolicySpec, setting: dict) -> str:
@@ -193,10 +191,8 @@ def _variants(file: str, table: dict | None) -> list[dict | None]:
             raise InputError(f"expected a [clicks] table (model, params, examination?), got "
                              f"{entry!r}", file=file, field=f"vary.clicks[{i}]")
         if entry is not None:
-            from ltrr.experiments.benchmark import _click_model
-
             try:
-                _click_model(file, entry, 10)
+                click_model_of(file, entry, 10)
             except InputError as err:
                 raise InputError(err.message, file=file, field=f"vary.clicks[{i}]") from None
     for i, name in enumerate(rewards):
@@ -216,8 +212,6 @@ def vary(base: Benchmark, variant: dict, file: str | None = None) -> Benchmark |
     """``base`` with the variant's users (``[clicks]``) and reward (``[reward] name``), both
     filled in from ``base`` where the variant leaves one out; None when the click model
     cannot produce the reward."""
-    from ltrr.experiments.benchmark import _build
-
     raw = copy.deepcopy(base.raw)
     variant = _filled(base, variant)
     raw["clicks"] = dict(variant["clicks"])
@@ -236,10 +230,8 @@ def vary(base: Benchmark, variant: dict, file: str | None = None) -> Benchmark |
 
 def _cannot(base: Benchmark, variant: dict) -> str:
     """Why the variant's click model cannot produce its reward ('' when it can)."""
-    from ltrr.experiments.benchmark import _click_model
-
     variant = _filled(base, variant)
-    clicks = _click_model(str(base.path), variant["clicks"], base.settings.page)
+    clicks = click_model_of(str(base.path), variant["clicks"], base.settings.page)
     reward = variant["reward"]
     return "" if reward in producible_rewards(clicks) else why_not(clicks, reward)
 
