@@ -368,3 +368,11 @@ def test_bad_study_files(tmp_path, capsys, vary, field, message):
     assert capsys.readouterr().err.strip() == \
         f"ltrr sweep: error: {path}, field '{field}': {message}"
     assert not out.exists()
+
+
+def test_the_world_refuses_a_reward_its_users_cannot_produce():
+    """The Python API's path (no benchmark file): the world checks it too."""
+    with pytest.raises(InputError, match="click model dcm/perfect cannot produce reward "
+                                         "'satisfied'.*it can produce clicks, any_click, "
+                                         "first_click_rr"):
+        make_world("satisfied", ClickModel("dcm", "perfect"))

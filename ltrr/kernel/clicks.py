@@ -196,7 +196,7 @@ class ClickModel:
     Args:
         model: ``"pbm"``, ``"cascade"`` or ``"dcm"``.
         params: ``"perfect"``, ``"navigational"`` or ``"informational"``.
-        examination: PBM's examination curve: ``"reciprocal"`` (``1 / position``),
+        examination_curve: PBM's examination curve: ``"reciprocal"`` (``1 / position``),
             ``"eye-tracking"``, or a tuple of probabilities in (0, 1], one per position.
     """
 

@@ -10,8 +10,8 @@ Per interaction (one query of the stream):
    scores are compared at a stated precision and ties go to keys seeded by the run, never
    to docno (:mod:`ltrr.kernel.ties`);
 2. the page every plan would show (:func:`~.truths.step_truths`: fusion with the same tie
-   rule) and its expected reward (the benchmark's ``[reward]``) under the click model: the simulator's truths, used for
-   the oracle and regret, never shown to learning policies;
+   rule) and its expected reward (the benchmark's ``[reward]``) under the click model: the
+   simulator's truths, used for the oracle and regret, never shown to learning policies;
 3. the topic's context features (:class:`ltrr.selection.features.ContextFeaturizer`); with
    ``post_retrieval`` features they read each probed arm's top ``probe_depth`` scores, and
    a policy that reads the context pays for that probe (:class:`~.world.Probe`);

@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 
 from ltrr.arms.lists import complete_lists
+from ltrr.errors import InputError
 from ltrr.kernel.clicks import MODEL_CODES, ClickModel, scale_grades
 from ltrr.kernel.pages import fusion_code
 from ltrr.kernel.rewards import REWARD_CODES, expected_rewards
 from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
+from ltrr.simulation.clicks import describe_users, producible_rewards, why_not
 from ltrr.simulation.stream import release_schedule
 from ltrr.simulation.truths import SeedLists, StaticCache, StepBuffers
 from ltrr.simulation.vocabulary import DocIds
@@ -185,6 +187,10 @@ class World:
         static_rows, online_rows = np.flatnonzero(~uses_online), np.flatnonzero(uses_online)
         clicks = settings.clicks
         builtin = isinstance(clicks, ClickModel)
+        if settings.reward not in producible_rewards(clicks):  # (benchmark files check it first)
+            raise InputError(f"click model {describe_users(clicks)} cannot produce reward "
+                             f"'{settings.reward}' ({why_not(clicks, settings.reward)}); it can "
+                             f"produce {', '.join(producible_rewards(clicks))}")
         self.tables = Tables(
             *self._flat, np.array([a in self.online for a in self.arm_names]),
             self.list_depth.astype(np.int64), *self._grade_tables(), *self._epochs(),
