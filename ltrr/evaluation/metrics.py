@@ -1,7 +1,8 @@
 """Per-run metrics of an interaction trace: reward, candidate recall, nDCG@10, cost, curves.
 
-- reward: realised clicks minus cost per query (what the policy saw); expected reward:
-  the same in expectation under the click model (the simulator's truth);
+- reward: the realised reward (the benchmark's ``[reward]``: clicks by default) minus cost
+  per query (what the policy saw); expected reward: the same in expectation under the click
+  model (the simulator's truth);
 - candidate recall: relevant documents (released so far) in the union the chosen plan
   drew, over the topic's relevant documents released so far; any-relevant: whether the
   union held one;

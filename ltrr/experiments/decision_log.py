@@ -4,7 +4,7 @@ Columns (documented in ``docs/decision-log.md``)::
 
     step, timestamp (= step), qid, query, ctx_<feature>..., action (plan id),
     action_index, propensity, action_set ("|"-joined plan ids, in index order),
-    reward (clicks - cost), clicks_total, cost (the plan's and the probe's), probe_cost,
+    reward (the page's reward - cost), clicks_total, cost (the plan's and the probe's), probe_cost,
     candidates_<arm>..., shown (list of docnos), clicks (list of 0/1 per shown position)
 
 The context columns hold exactly the vector the policy saw; ``propensity`` is the

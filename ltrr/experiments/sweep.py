@@ -254,8 +254,8 @@ def _derive(file: str, base: Benchmark, specs: list[PolicySpec] | None,
     entries, origin = [], []
     for i, spec in enumerate(specs):
         for setting in ([spec.params] if tune else spec.settings()):
-            entry = {"name": spec.name, "label": spec.label if tune else setting_label(spec, setting),
-                     "params": setting}
+            label = spec.label if tune else setting_label(spec, setting)
+            entry = {"name": spec.name, "label": label, "params": setting}
             if tune and spec.grid:
                 entry["grid"] = spec.grid
             if spec.features is not None:

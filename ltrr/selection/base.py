@@ -73,7 +73,8 @@ class Policy(ABC):
 
     def update(self, context: np.ndarray, plan: int, reward: float,
                arm_rewards: dict[str, float] | None = None) -> None:
-        """Learn from the reward observed for ``plan`` (clicks minus cost); default: nothing."""
+        """Learn from the reward observed for ``plan`` (the page's reward minus cost);
+        default: nothing."""
 
     def probabilities(self, context: np.ndarray, truth: np.ndarray | None = None) -> np.ndarray:
         """The probability of every plan under the current state (length ``n_plans``).

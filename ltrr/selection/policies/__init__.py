@@ -25,7 +25,8 @@ where it is a one-dimensional integral computed by quadrature (``argmax``), not 
 Carlo estimate. ``thompson`` and ``exp3`` need rewards in [0, 1] and learn from
 ``min(max(reward, 0), reward_cap) / reward_cap``; the default cap of 1 makes a click-rewarded
 page a success when it earned a click net of its cost. The others learn from the raw reward
-(clicks minus cost), so their exploration constants are in clicks (see
+(the page's reward minus cost), so their exploration constants are in its unit, clicks by
+default (see
 ``decisions.RewardScale``).
 
 Outside policies are named like the built-ins, through :data:`REGISTRY` (one

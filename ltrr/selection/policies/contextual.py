@@ -11,8 +11,8 @@ The update is obp's formula, ``A_inv -= (A_inv x)(A_inv x)' / (1 + x' A_inv x)``
 chosen plan's matrix: O(d^2) instead of obp's O(d^3) product, and without obp's copy of every
 plan's matrix at each step (with ``batch_size=1`` obp copies ``A_inv_temp`` into ``A_inv``
 after every update; here both are the same array).
-obp learns from the raw reward (clicks minus cost), as in obp's own simulations, so
-``alpha`` and ``v`` are in clicks.
+obp learns from the raw reward (the page's reward minus cost, clicks by default), as in obp's
+own simulations, so ``alpha`` and ``v`` are in the reward's unit.
 
 The decision is computed by ltrr's compiled kernel (:mod:`~ltrr.selection.policies.kernels`)
 from obp's ``A_inv`` and ``b``, for every plan in one pass (each plan's estimate

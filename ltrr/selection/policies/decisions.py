@@ -1,10 +1,11 @@
 """What ltrr's policies share: the base class that calls the compiled decisions, the checks
 of hyper-parameters, and the rewards a policy learns from.
 
-- Rewards: most policies learn from the loop's raw reward (clicks minus cost), so their
-  exploration constants (UCB1's ``c``, LinUCB's ``alpha``, LinTS's ``v``) are in clicks on
-  every ltrr benchmark. Bernoulli Thompson sampling and EXP3 need rewards in [0, 1]; they
-  take a hyper-parameter ``reward_cap`` and learn from ``min(max(reward, 0), cap) / cap``
+- Rewards: most policies learn from the loop's raw reward (the page's reward minus cost), so
+  their exploration constants (UCB1's ``c``, LinUCB's ``alpha``, LinTS's ``v``) are in its
+  unit (clicks, with the default ``[reward]``). Bernoulli Thompson sampling and EXP3 need
+  rewards in [0, 1]; they take a hyper-parameter ``reward_cap`` and learn from
+  ``min(max(reward, 0), cap) / cap``
   (:func:`~ltrr.selection.policies.kernels.capped`). With the default cap of
   1 and click rewards that is "did the page earn a click, net of its cost": a page with one
   or more clicks and no cost is a success, a click minus a cost of 0.2 is a success with

@@ -21,7 +21,7 @@ the index is one matrix-vector product per step.
 Residual: a plan's reward minus the credits of its arms, averaged over the times it was
 played (0 until then: optimistic, as a price or an overlap only lowers it). It absorbs what the per-arm sum misses: the double credit of a
 clicked document that several arms retrieved, and the plan's price when the benchmark
-charges per candidate or arm call (rewards are clicks minus cost; credits are clicks only).
+charges per candidate or arm call (rewards are net of cost; credits are not).
 Written here: obp has no combinatorial semi-bandit.
 """
 
