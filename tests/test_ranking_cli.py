@@ -92,6 +92,12 @@ def test_rank_trains_caches_and_reports(env, folder, capsys):
     assert list(first["versus"]) == ["rrf"] and versus["low"] <= versus["diff"] <= versus["high"]
     assert versus["diff"] == pytest.approx(means["lambdamart:qrels"]["nDCG@10"]
                                            - means["rrf"]["nDCG@10"])
+    for r in rankers.values():  # what scoring a pool costs: every test topic's pool, timed
+        cost = r["scoring"]
+        assert cost["pools"] == 8 and cost["candidates_per_pool"] > 0
+        assert 0 < cost["pool_p50_ms"] <= cost["pool_p95_ms"] <= cost["pool_p99_ms"]
+        assert cost["us_per_candidate"] == pytest.approx(
+            cost["pool_mean_ms"] * 1000 / cost["candidates_per_pool"], rel=0.01)
     again = run_json(capsys, f"beir:{folder}", *ARGS)
     assert {r["source"] for r in again["setup"]["rankers"].values()} == {"cache"}
     assert again["groups"] == first["groups"]
@@ -220,3 +226,18 @@ def test_the_rankers_see_the_declared_priors_or_those_named(env, capsys):
         f"ltrr rank: error: field 'priors': dataset '{world}' declares no prior(s) ['age'] "
         "(declared: popularity, recency)")
     assert set(env.rglob("*")) == before
+
+
+def test_scoring_cost_statistics_and_the_latency_lines(env, folder, capsys):
+    from ltrr.ranking.experiment import scoring_cost
+
+    cost = scoring_cost([(0.001, 100), (0.003, 100), (0.002, 50)])
+    assert cost == {"pools": 3, "candidates_per_pool": 83.3, "us_per_candidate": 24.0,
+                    "pool_mean_ms": 2.0, "pool_p50_ms": 2.0, "pool_p95_ms": 2.9,
+                    "pool_p99_ms": 2.98}
+    assert main(["rank", f"beir:{folder}", *ARGS[:-1], "--latency"]) == 0
+    out = capsys.readouterr().out
+    assert "scoring a test topic's pool (one score call, after a warm-up call" in out
+    assert out.count("us per candidate") == 4  # the header and one line per ranker
+    assert main(["rank", f"beir:{folder}", *ARGS[:-1]]) == 0
+    assert "us per candidate" not in capsys.readouterr().out

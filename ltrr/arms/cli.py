@@ -3,6 +3,7 @@
     ltrr arms beir/nfcorpus/test
     ltrr arms vaswani --arms lexical --measures nDCG@10,R@100,R@1000,RR,AP,nDCG
     ltrr arms ltrr:music --json
+    ltrr arms ltrr:music --latency [--depths 10,50,100] [--latency-queries 500] [--json]
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ document the qrels judge relevant (label > 0); those clicks update the memory, w
 measured on the test topics.
 
 Indexes are cached under $LTRR_HOME (default ~/.cache/ltrr) and reused by the next run.
+
+--latency times each arm instead: after one untimed warm-up pass over the timed queries at the
+deepest depth, each query is timed on its own at each of --depths (one transform call, what a
+PyTerrier pipeline pays per query); mean, p50, p95, p99 in ms, with the machine's CPUs and load.
 """
 
 
@@ -51,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--query-generator", default=None,
                         help="memory arm: 'extractive' (default) or 'doc2query:NAME_OR_PATH'")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--latency", action="store_true",
+                        help="time each arm per query (mean, p50, p95, p99 in ms) instead")
+    parser.add_argument("--depths", default="10,50,100",
+                        help="--latency: comma-separated depths to time (10,50,100)")
+    parser.add_argument("--latency-queries", type=int, default=500,
+                        help="--latency: time the first N test topics (500)")
     parser.set_defaults(handler=_arms)
 
 
@@ -88,6 +99,10 @@ def _arms(args: argparse.Namespace) -> int:
     measures = MEASURES if args.measures is None else \
         [m.strip() for m in args.measures.split(",") if m.strip()]
     _check_measures(measures)
+    depths = _depths(args.depths) if args.latency else None  # checked before any loading
+    if args.latency and args.latency_queries < 1:
+        raise InputError(f"--latency-queries must be >= 1, got {args.latency_queries}",
+                         field="--latency-queries")
     if args.arms is not None:
         _arm_names(args.arms, None)  # unknown arms fail before a dataset is loaded
     dataset = ltrr.datasets.load(args.dataset)
@@ -97,13 +112,31 @@ def _arms(args: argparse.Namespace) -> int:
         params["dense"] = {"model": args.model}
     if args.query_generator:
         params["memory"] = {"query_generator": args.query_generator}
-    report = measure_arms(dataset, names, depth=args.depth, measures=measures, arm_params=params)
+    if args.latency:
+        from ltrr.arms.latency import measure_latency
+
+        report = measure_latency(dataset, names, depths, params, args.latency_queries)
+    else:
+        report = measure_arms(dataset, names, depth=args.depth, measures=measures,
+                              arm_params=params)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
         print()
     else:
         print(report.table())
     return 0
+
+
+def _depths(value: str) -> list[int]:
+    """``--depths``: distinct integers >= 1."""
+    try:
+        depths = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        depths = []
+    if not depths or min(depths) < 1 or len(set(depths)) != len(depths):
+        raise InputError(f"--depths needs distinct integers >= 1, comma-separated, got '{value}'",
+                         field="--depths")
+    return depths
 
 
 def _check_measures(measures: list[str]) -> None:

@@ -83,6 +83,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "comma-separated (default: every declared one; 'none': none, to "
                              "measure what the rankers gain from the arms' scores alone)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--latency", action="store_true",
+                        help="also print what each ranker costs to score a pool (ms per pool, "
+                             "us per candidate; always in --json's setup)")
     parser.set_defaults(handler=_rank)
 
 
@@ -150,7 +153,7 @@ def _rank(args: argparse.Namespace) -> int:
         json.dump(report.to_dict(), sys.stdout, indent=2, default=str)
         print()
     else:
-        print(report.table())
+        print(report.table(latency=args.latency))
     return 0
 
 

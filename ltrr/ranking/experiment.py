@@ -110,7 +110,7 @@ class RankReport:
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def table(self) -> str:
+    def table(self, latency: bool = False) -> str:
         fmt = lambda x: f"{x:.4f}"  # noqa: E731
         setup = self.setup
         lines = [f"dataset {self.dataset}: {len(self.groups['all'])} judged test topics; "
@@ -132,6 +132,14 @@ class RankReport:
         lines += ["", "rankers:"] + [f"  {n}: {r['source']} ({r['path']}), {r['trees']} trees, "
                                      f"{r['rows']} training rows, {r['seconds']:.1f} s"
                                      for n, r in setup.get("rankers", {}).items()]
+        scored = {n: r["scoring"] for n, r in setup.get("rankers", {}).items() if r.get("scoring")}
+        if scored and latency:
+            lines += ["", "scoring a test topic's pool (one score call, after a warm-up call; "
+                          "ms per pool, us per candidate):"]
+            lines += [f"  {n}: mean {c['pool_mean_ms']:.3f}, p50 {c['pool_p50_ms']:.3f}, "
+                      f"p95 {c['pool_p95_ms']:.3f}, p99 {c['pool_p99_ms']:.3f} ms over "
+                      f"{c['pools']} pools of {c['candidates_per_pool']:.0f} candidates: "
+                      f"{c['us_per_candidate']:.2f} us per candidate" for n, c in scored.items()]
         lines += self.notes + ["", f"total wall time {setup.get('seconds', 0.0):.1f} s"]
         return "\n".join(lines)
 
@@ -188,7 +196,9 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
     trained = {r.name: train_ranker(r.mode, r.correction, pools, train, valid, spec, priors,
                                     params, clicks, seed, key, r.name)
                for r in rankers}
-    runs = _ranked_runs(pools["test"], {n: m for n, (m, _) in trained.items()}, k, seed)
+    scoring: dict[str, list] = {}
+    runs = _ranked_runs(pools["test"], {n: m for n, (m, _) in trained.items()}, k, seed,
+                        scoring)
     per_query = _per_query(runs, test, dataset.qrels, list(measures))
     groups = {g: [q for q in t["qid"].astype(str) if q in per_query.index]
               for g, t in topic_groups(test).items()}
@@ -196,7 +206,8 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
     setup = {"train": train.source, "valid": valid.source if valid is not None else None,
              "n_train": len(train.topics), **overlap_info(train, valid), "depths": depths,
              "seed": seed, "priors": list(priors.names),
-             "features": spec.names, "rankers": {n: info for n, (_, info) in trained.items()},
+             "features": spec.names, "rankers": {n: {**info, "scoring": scoring_cost(scoring[n])}
+                                                 for n, (_, info) in trained.items()},
              "seconds": time.perf_counter() - start}
     notes = [f"note: {text}" for prefix, text in REFERENCES.items()
              if dataset.id.startswith(prefix)]
@@ -224,18 +235,44 @@ def _order_frame(pools: TopicPools, orders: list[np.ndarray]) -> pd.DataFrame:
                          "score": (np.repeat(sizes, sizes) - rank).astype(float)})
 
 
-def _ranked_runs(pools: TopicPools, models: dict, k: int, seed: int) -> dict[str, pd.DataFrame]:
-    """Each test topic's whole union ranked by each fusion and each model."""
+def _ranked_runs(pools: TopicPools, models: dict, k: int, seed: int,
+                 scoring: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Each test topic's whole union ranked by each fusion and each model; ``scoring``
+    collects each model's ``(seconds, candidates)`` per pool (after one untimed warm-up
+    call on the first pool)."""
     orders: dict[str, list[np.ndarray]] = {name: [] for name in [*FUSIONS, *models]}
+    timed = {name: [] for name in models}
+    if pools.features:
+        for model in models.values():
+            model.score(pools.features[0])  # the warm-up call, untimed
     for pool, X, docnos in zip(pools.pools, pools.features, pools.docnos):
         every = np.full((1, pool.ranks.shape[0]), np.iinfo(np.int32).max - 1)
         n, keys = max(len(pool.docs), 1), tie_keys(docnos, seed)
         pages = {f: plan_pages(pool, every, f, k, n, keys)[0][0] for f in FUSIONS}
-        pages.update({name: pages_from_scores(pool, every, model.score(X), n, keys)[0][0]
-                      for name, model in models.items()})
+        for name, model in models.items():
+            start = time.perf_counter()
+            scores = model.score(X)
+            timed[name].append((time.perf_counter() - start, len(X)))
+            pages[name] = pages_from_scores(pool, every, scores, n, keys)[0][0]
         for name, page in pages.items():
             orders[name].append(page[page >= 0])
+    if scoring is not None:
+        scoring.update(timed)
     return {name: _order_frame(pools, o) for name, o in orders.items()}
+
+
+def scoring_cost(timed: list[tuple[float, int]]) -> dict:
+    """What a ranker costs to score a candidate pool: per pool, the mean, p50, p95 and p99
+    milliseconds of one ``score`` call, and microseconds per candidate scored (all pools'
+    time over all their candidates)."""
+    if not timed:
+        return {}
+    ms = np.array([t for t, _ in timed]) * 1000.0
+    candidates = int(sum(n for _, n in timed))
+    return {"pools": len(timed), "candidates_per_pool": round(candidates / len(timed), 1),
+            "us_per_candidate": round(float(ms.sum()) * 1000.0 / max(candidates, 1), 3),
+            "pool_mean_ms": round(float(ms.mean()), 4),
+            **{f"pool_p{q}_ms": round(float(np.percentile(ms, q)), 4) for q in (50, 95, 99)}}
 
 
 def _per_query(runs: dict[str, pd.DataFrame], topics: pd.DataFrame, qrels: pd.DataFrame,
