@@ -73,6 +73,16 @@ def _rebuild_write_error(path: str, number: int | None, reason: str,
     return WriteError(path, OSError(number, reason) if number else OSError(reason), kept)
 
 
+def check_keys(file: str, where: str, table: dict, schema: dict) -> None:
+    """InputError naming ``file`` and ``where.key`` for the first key of ``table`` that
+    ``schema`` (key -> type) does not have, or whose value is not of its type."""
+    for key, value in table.items():
+        if key not in schema:
+            raise InputError(f"unknown key (expected one of {', '.join(schema)})", file=file,
+                             field=f"{where}.{key}")
+        check_type(file, f"{where}.{key}", value, schema[key])
+
+
 def check_type(file: str, key: str, value: object, kind: type | tuple[type, ...]) -> None:
     """InputError naming ``file`` and ``key`` unless ``value`` is of ``kind`` (a bool is not an
     int here: TOML's ``true`` is no number)."""

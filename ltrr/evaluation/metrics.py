@@ -26,6 +26,7 @@ import pandas as pd
 from numba import njit
 
 from ltrr.evaluation.regret import regret_summary
+from ltrr.kernel.pools import find_sorted
 
 
 def ndcg_per_step(trace, world, cutoff: int = 10) -> np.ndarray:
@@ -64,15 +65,9 @@ def page_ndcg(topic: np.ndarray, n_relevant: np.ndarray, shown: np.ndarray, g_of
             d = shown[i, j]
             if d < 0:
                 continue
-            lo, hi = g_off[t], g_off[t + 1]
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if g_ids[mid] < d:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo < g_off[t + 1] and g_ids[lo] == d and g_release[lo] < n:
-                dcg += g_label[lo] / np.log2(j + 2.0)
+            at = find_sorted(g_ids, g_off[t], g_off[t + 1], d)
+            if at >= 0 and g_release[at] < n:
+                dcg += g_label[at] / np.log2(j + 2.0)
         if labels.shape[0] < n:
             labels = np.empty(n, dtype=np.int64)
         for j in range(n):

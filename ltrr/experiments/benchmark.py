@@ -32,7 +32,7 @@ from pathlib import Path
 
 import tomllib
 
-from ltrr.errors import InputError, check_type
+from ltrr.errors import InputError, check_keys
 from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
 from ltrr.kernel.clicks import ClickModel
 from ltrr.kernel.rewards import REWARDS
@@ -155,13 +155,8 @@ def load_benchmark(path: str | Path) -> Benchmark:
         section = raw.get(table, {})
         if not isinstance(section, dict):
             raise InputError("expected a table", file=file, field=table)
-        for key, value in section.items():
-            if table == "arms" and key != "names":
-                continue  # per-arm parameter tables, checked below
-            if key not in keys:
-                raise InputError(f"unknown key (expected one of {', '.join(keys)})",
-                                 file=file, field=f"{table}.{key}")
-            check_type(file, f"{table}.{key}", value, keys[key])
+        check_keys(file, table, {k: v for k, v in section.items()  # per-arm tables: below
+                                  if table != "arms" or k == "names"}, keys)
         for key in REQUIRED.get(table, ()):
             if key not in section:
                 raise InputError("missing required key", file=file, field=f"{table}.{key}")

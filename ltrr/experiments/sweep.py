@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ltrr.errors import InputError, WriteError, check_type
+from ltrr.errors import InputError, WriteError, check_keys
 from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, click_model_of,
                                         load_benchmark, policy_specs, read_toml)
 from ltrr.kernel.rewards import REWARDS
@@ -111,11 +111,7 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     table = raw.get("sweep")
     if not isinstance(table, dict):
         raise InputError("missing [sweep] table", file=file, field="sweep")
-    for key, value in table.items():
-        if key not in SWEEP_KEYS:
-            raise InputError(f"unknown key (expected one of {', '.join(SWEEP_KEYS)})",
-                             file=file, field=f"sweep.{key}")
-        check_type(file, f"sweep.{key}", value, SWEEP_KEYS[key])
+    check_keys(file, "sweep", table, SWEEP_KEYS)
     names = table.get("benchmarks")
     if not names or not all(isinstance(n, str) for n in names):
         raise InputError(f"expected a non-empty list of benchmark files, got {names!r}",
@@ -176,11 +172,8 @@ def _variants(file: str, table: dict | None) -> list[dict | None]:
         return [None]
     if not isinstance(table, dict):
         raise InputError("expected a table", file=file, field="vary")
+    check_keys(file, "vary", table, VARY_KEYS)
     for key, value in table.items():
-        if key not in VARY_KEYS:
-            raise InputError(f"unknown key (expected one of {', '.join(VARY_KEYS)})",
-                             file=file, field=f"vary.{key}")
-        check_type(file, f"vary.{key}", value, VARY_KEYS[key])
         if not value:
             raise InputError("expected a non-empty list", file=file, field=f"vary.{key}")
     users = table.get("clicks", [None])

@@ -109,3 +109,17 @@ def padded_lists(ids: list[np.ndarray], scores: list[np.ndarray]
         padded[a, :len(i)] = i
         values[a, :len(i)] = s
     return padded, values, lengths
+
+
+@njit(cache=True)
+def find_sorted(values: np.ndarray, start: int, stop: int, x: int) -> int:
+    """The index of ``x`` in the ascending ``values[start:stop]`` (-1 if absent), by bisection:
+    a topic's judged documents in the world's CSR tables."""
+    lo, hi = start, stop
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < stop and values[lo] == x else -1

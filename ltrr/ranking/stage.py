@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ltrr.errors import InputError, check_type
+from ltrr.errors import InputError, check_keys
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
 from ltrr.ranking.learned import (DEFAULT_CORRECTION, ClickBuffer, check_correction, check_mode,
                                   check_ranker, known_examination)
@@ -77,11 +77,7 @@ class RankerConfig:
         where = f"rankers.{name}"
         if not isinstance(table, dict):
             raise InputError("expected a table of ranker settings", file=file, field=where)
-        for key, value in table.items():
-            if key not in RANKER_KEYS:
-                raise InputError(f"unknown key (expected one of {', '.join(RANKER_KEYS)})",
-                                 file=file, field=f"{where}.{key}")
-            check_type(file, f"{where}.{key}", value, RANKER_KEYS[key])
+        check_keys(file, where, table, RANKER_KEYS)
         for key, check in (("model", check_ranker), ("train", check_mode),
                            ("correction", check_correction)):
             if key in table:

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ltrr.kernel.pages import fuse_plans
-from ltrr.kernel.pools import build_pool
+from ltrr.kernel.pools import build_pool, find_sorted
 from ltrr.kernel.rewards import expected_reward_row
 
 
@@ -91,16 +91,8 @@ class StepBuffers(NamedTuple):
 @njit(cache=True)
 def grade_of(t: int, doc: int, g_off: np.ndarray, g_ids: np.ndarray, g_val: np.ndarray) -> int:
     """The 0..4 grade of ``doc`` for topic ``t`` (0 where unjudged), by bisection."""
-    lo, hi = g_off[t], g_off[t + 1]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if g_ids[mid] < doc:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < g_off[t + 1] and g_ids[lo] == doc:
-        return g_val[lo]
-    return 0
+    at = find_sorted(g_ids, g_off[t], g_off[t + 1], doc)
+    return g_val[at] if at >= 0 else 0
 
 
 @njit(cache=True)
@@ -200,6 +192,16 @@ def step_truths(t: int, step: int, slot_base: np.ndarray, b_off: np.ndarray,
 
 
 @njit(cache=True)
+def _show(page: np.ndarray, docs: np.ndarray, pool_grades: np.ndarray, out_page: np.ndarray,
+          out_grades: np.ndarray) -> None:
+    """A page of pool indices (-1: empty) as document ids and grades."""
+    for j in range(out_page.shape[0]):
+        u = page[j]
+        out_page[j] = -1 if u < 0 else docs[u]
+        out_grades[j] = -1 if u < 0 else pool_grades[u]
+
+
+@njit(cache=True)
 def _fill(depths, size, where, pool_scores, scores, lengths, fusion, k, pool_keys,
           pool_grades, docs, reward, model, p_click, p_stop, p_satisfy, examination, work,
           out_pages, out_grades, out_expected, out_hits, out_drawn) -> None:
@@ -208,10 +210,7 @@ def _fill(depths, size, where, pool_scores, scores, lengths, fusion, k, pool_key
     fuse_plans(where, pool_scores, size, scores, lengths, depths, fusion, k, pool_keys,
                pool_grades, work[:n], out_hits, out_drawn)
     for i in range(n):
-        for j in range(out_pages.shape[1]):
-            u = work[i, j]
-            out_pages[i, j] = -1 if u < 0 else docs[u]
-            out_grades[i, j] = -1 if u < 0 else pool_grades[u]
+        _show(work[i], docs, pool_grades, out_pages[i], out_grades[i])
         out_expected[i] = expected_reward_row(out_grades[i], reward, model, p_click, p_stop,
                                               p_satisfy, examination)
 
@@ -228,10 +227,7 @@ def _fill_rows(rows, depths, size, where, pool_scores, scores, lengths, fusion, 
                pool_grades, work[:n], sub_hits, sub_drawn)
     for i in range(n):
         p = rows[i]
-        for j in range(pages.shape[1]):
-            u = work[i, j]
-            pages[p, j] = -1 if u < 0 else docs[u]
-            page_grades[p, j] = -1 if u < 0 else pool_grades[u]
+        _show(work[i], docs, pool_grades, pages[p], page_grades[p])
         expected[p] = expected_reward_row(page_grades[p], reward, model, p_click, p_stop,
                                           p_satisfy, examination)
         hits[p] = sub_hits[i]

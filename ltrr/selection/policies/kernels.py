@@ -154,6 +154,22 @@ def capped(reward: float, cap: float) -> float:
 
 
 @njit(cache=True)
+def ucb1_scores(pa: PolicyArrays) -> np.ndarray:
+    """UCB1's score of each plan: untried plans first (1, the others 0), then mean reward plus
+    ``sqrt(c log t / n)``."""
+    counts, sums = pa.v0, pa.v1
+    scores = np.empty(counts.shape[0])
+    if counts.min() == 0.0:
+        for p in range(counts.shape[0]):
+            scores[p] = 1.0 if counts[p] == 0.0 else 0.0
+    else:
+        log_t = math.log(counts.sum())
+        for p in range(counts.shape[0]):
+            scores[p] = sums[p] / counts[p] + math.sqrt(pa.floats[0] * log_t / counts[p])
+    return scores
+
+
+@njit(cache=True)
 def choose(pa: PolicyArrays, x: np.ndarray, truth: np.ndarray, rng,
            propensity: bool = True) -> tuple:
     """``(plan, propensity)`` of one decision (``propensity=False``: Thompson sampling skips
@@ -183,16 +199,7 @@ def choose(pa: PolicyArrays, x: np.ndarray, truth: np.ndarray, rng,
         prob = eps / n_plans + ((1.0 - eps) / ties if means[plan] == best else 0.0)
         return plan, prob
     if kind == UCB1:
-        counts, sums = pa.v0, pa.v1
-        scores = np.empty(n_plans)
-        if counts.min() == 0.0:
-            for p in range(n_plans):
-                scores[p] = 1.0 if counts[p] == 0.0 else 0.0
-        else:
-            log_t = math.log(counts.sum())
-            for p in range(n_plans):
-                scores[p] = sums[p] / counts[p] + math.sqrt(pa.floats[0] * log_t / counts[p])
-        return argmax_random_ties(scores, rng)
+        return argmax_random_ties(ucb1_scores(pa), rng)
     if kind == THOMPSON:
         a = pa.v0 + pa.floats[0]
         b = pa.v1 - pa.v0 + pa.floats[1]
@@ -314,15 +321,7 @@ def probabilities(pa: PolicyArrays, x: np.ndarray, truth: np.ndarray) -> np.ndar
     if kind == ORACLE:
         scores = truth
     elif kind == UCB1:
-        scores = np.empty(n_plans)
-        counts, sums = pa.v0, pa.v1
-        if counts.min() == 0.0:
-            for p in range(n_plans):
-                scores[p] = 1.0 if counts[p] == 0.0 else 0.0
-        else:
-            log_t = math.log(counts.sum())
-            for p in range(n_plans):
-                scores[p] = sums[p] / counts[p] + math.sqrt(pa.floats[0] * log_t / counts[p])
+        scores = ucb1_scores(pa)
     elif kind == LINUCB:
         means, variances = np.empty(n_plans), np.empty(n_plans)
         linear_estimates(pa.t0, pa.m0, x, means, variances)
