@@ -114,7 +114,8 @@ def test_the_run_ends_with_a_summary_a_terminal_can_show(finished, capsys):
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
     text = capsys.readouterr().out
     lines = text.splitlines()
-    assert lines[0].startswith("tiny (version 1): 2 seeds x 150 queries, budget 12")
+    assert lines[0].startswith("tiny (version 1): 2 seeds x 150 queries, budget 12, "
+                               "pbm/navigational users paying clicks; mean")
     head = lines[2].split()
     assert head[:2] == ["policy", "tuned"] and "nDCG@10" in head and "cost" not in head
     assert [line.split()[0] for line in lines[3:7]] == ["single:lexical", "static_union",

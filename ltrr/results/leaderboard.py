@@ -481,8 +481,9 @@ def terminal_summary(records: list[dict], order: list[str] | None = None,
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     seeds = sorted({r["seed"] for r in records})
     out = [f"{r0['benchmark']} (version {r0.get('benchmark_version', '?')}): {len(seeds)} seeds x "
-           f"{r0['stream_length']} queries, budget {r0['budget']}; mean [95% t-interval] "
-           "over seeds", "", line(head), *[line(r) for r in rows]]
+           f"{r0['stream_length']} queries, budget {r0['budget']}"
+           + (f", {r0['users']} users paying {r0['reward_name']}" if "users" in r0 else "")
+           + "; mean [95% t-interval] over seeds", "", line(head), *[line(r) for r in rows]]
     tests = comparisons(records, table, topics)
     if tests:
         out += ["", "Paired tests, Holm-corrected p (by seed: t-test; by topic: t-test):"]
