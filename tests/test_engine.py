@@ -57,6 +57,7 @@ page = 5
 [cost]
 per_candidate = 0.01
 per_arm_call = 0.05
+sources = {{ per_candidate = "a test's price", per_arm_call = "a test's price" }}
 
 [[policies]]
 name = "static_union"

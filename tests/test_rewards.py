@@ -19,6 +19,7 @@ from ltrr.kernel.clicks import ClickModel
 from ltrr.kernel.rewards import REWARD_CODES, REWARDS, expected_reward_row, page_reward
 from ltrr.selection.policies import build_policy
 from ltrr.simulation.loop import LoopSettings, World, run_policy
+from ltrr.simulation.prices import Prices
 from ltrr.simulation.stream import sample_stream
 from test_loop import FakeArm, TopicFeaturizer, fake_dataset
 from test_run_cli import BENCHMARK, write_benchmark
@@ -157,7 +158,8 @@ def make_world(reward: str, click: ClickModel, length: int = 300) -> World:
 
     space = PlanSpace.from_config(list(arms), 6, {"single": True, "union": True,
                                                   "equal_splits": [2]})
-    settings = LoopSettings(page=5, clicks=click, reward=reward, per_candidate=0.001)
+    settings = LoopSettings(page=5, clicks=click, reward=reward,
+                            prices=Prices.flat(["lexical", "dense"], per_candidate=0.001))
     return World(fake_dataset(), arms, space, settings, length)
 
 

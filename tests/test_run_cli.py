@@ -195,7 +195,8 @@ def test_post_retrieval_probe_is_paid_by_policies_that_read_the_context(tmp_path
     features and pays nothing."""
     text = (BENCHMARK.replace('groups = ["query", "memory"]',
                               'groups = ["query", "memory", "post_retrieval"]\nprobe_depth = 4')
-            .replace("[ranking]", "[cost]\nper_arm_call = 0.1\nper_candidate = 0.01\n\n[ranking]"))
+            .replace("[ranking]", "[cost]\nper_arm_call = 0.1\nper_candidate = 0.01\n"
+                     'sources = { per_arm_call = "test", per_candidate = "test" }\n\n[ranking]'))
     path = write_benchmark(tmp_path, text)
     out = tmp_path / "out"
     assert main(["run", str(path), "--out", str(out), "--quiet", "--seeds", "0",

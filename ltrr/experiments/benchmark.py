@@ -13,7 +13,9 @@ writes nothing). Tables and keys::
     [clicks]     model, params (a parameter set name, or an outside model's table), examination?
     [reward]     name? (clicks, any_click, first_click_rr, satisfied; default clicks)
     [ranking]    fusion?, k?, page?
-    [cost]       per_candidate?, per_arm_call?
+    [cost]       per_arm_call?, per_candidate?, per_candidate_ranked?, latency_ms?,
+                 ranking_ms_per_candidate?, latency?, latency_limit_ms?, over_limit?,
+                 over_limit_penalty?, sources? (ltrr.simulation.prices)
     [tuning]     seeds, metric?
     [rankers.<name>]  model?, train?, correction?, params?, sessions?, log?, retrain_every?
     [[policies]] name, label?, params?, grid?, features?, ranker?
@@ -39,6 +41,7 @@ from ltrr.kernel.rewards import REWARDS
 from ltrr.simulation.clicks import (CLICK_MODELS, PARAMETER_SETS, describe_users,
                                    make_click_model, producible_rewards, why_not)
 from ltrr.simulation.loop import LoopSettings
+from ltrr.simulation.prices import Prices
 
 SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "benchmark": {"name": str, "dataset": str, "seeds": list, "version": (str, int),
@@ -51,7 +54,11 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "clicks": {"model": str, "params": (str, dict), "examination": (str, list)},
     "reward": {"name": str},
     "ranking": {"fusion": str, "k": int, "page": int},
-    "cost": {"per_candidate": (int, float), "per_arm_call": (int, float)},
+    "cost": {"per_arm_call": (int, float, dict), "per_candidate": (int, float, dict),
+             "per_candidate_ranked": (int, float, dict), "latency_ms": dict,
+             "ranking_ms_per_candidate": (int, float, dict), "latency": str,
+             "latency_limit_ms": (int, float), "over_limit": str,
+             "over_limit_penalty": (int, float), "sources": dict},
     "tuning": {"seeds": list, "metric": str},
 }
 REQUIRED = {"benchmark": ("name", "dataset", "seeds"), "arms": ("names",),
@@ -99,9 +106,17 @@ class Benchmark:
     variant: dict | None = None  # a sweep's users and reward, when it varies them ([vary])
 
     def plan_space(self):
+        """The ``[plans]`` space, without the plans over the latency limit when ``[cost]``
+        removes them (``over_limit = "remove"``)."""
         from ltrr.selection.plans import PlanSpace
 
-        return PlanSpace.from_config(self.arms, self.budget, self.plans, file=str(self.path))
+        space = PlanSpace.from_config(self.arms, self.budget, self.plans, file=str(self.path))
+        prices = self.settings.prices
+        if prices is None or prices.limit_ms is None or prices.over_limit != "remove":
+            return space
+        over = prices.over(space.depth_matrix())
+        return PlanSpace(space.arms, space.budget,
+                         [plan for plan, o in zip(space.plans, over) if not o])
 
     def run(self, *, seeds: list[int] | None = None, policies: list | None = None,
             stream_length: int | None = None, out: str | Path | None = None, jobs: int = 1,
@@ -195,20 +210,18 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
         raise InputError(f"unknown fusion '{fusion}' (choose from rrf, combsum)",
                          file=file, field="ranking.fusion")
     stream = raw["stream"]
-    cost = raw.get("cost", {})
     _positive(file, "stream.length", stream["length"])
     _positive(file, "ranking.page", ranking.get("page", 10))
     _positive(file, "ranking.k", ranking.get("k", 60))
     if stream.get("zipf", 1.0) <= 0:
         raise InputError(f"must be > 0, got {stream['zipf']!r}", file=file, field="stream.zipf")
-    for key in ("stream.new_release_days", "cost.per_candidate", "cost.per_arm_call"):
-        table, name = key.split(".")
-        if raw.get(table, {}).get(name, 0) < 0:
-            raise InputError(f"must be >= 0, got {raw[table][name]!r}", file=file, field=key)
+    if stream.get("new_release_days", 0) < 0:
+        raise InputError(f"must be >= 0, got {stream['new_release_days']!r}", file=file,
+                         field="stream.new_release_days")
+    rankers = _rankers(file, raw.get("rankers"))
+    prices = Prices.from_table(raw.get("cost"), arms, [fusion, *rankers], file)
     settings = LoopSettings(fusion=fusion, k=ranking.get("k", 60), page=ranking.get("page", 10),
-                            per_candidate=float(cost.get("per_candidate", 0.0)),
-                            per_arm_call=float(cost.get("per_arm_call", 0.0)),
-                            clicks=click_model, reward=reward,
+                            prices=prices, clicks=click_model, reward=reward,
                             new_release_days=stream.get("new_release_days", 0))
     features = raw.get("features", {}).get("groups", [])
     _check_features(file, features)
@@ -221,9 +234,25 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
         zipf=float(stream.get("zipf", 1.0)), split=stream.get("split"), settings=settings,
         policies=policy_specs(file, raw.get("policies")), version=str(bench.get("version", "1")),
         description=bench.get("description", ""), raw=raw,
-        tuning=_tuning(file, raw.get("tuning"), seeds), rankers=_rankers(file, raw.get("rankers")))
+        tuning=_tuning(file, raw.get("tuning"), seeds), rankers=rankers)
+    _check_limit(file, benchmark)
     check_policies(file, benchmark, benchmark.policies)
     return benchmark
+
+
+def _check_limit(file: str, benchmark: Benchmark) -> None:
+    """A latency limit that every plan is over leaves nothing to offer: refused."""
+    prices = benchmark.settings.prices
+    if prices.limit_ms is None:
+        return
+    from ltrr.selection.plans import PlanSpace
+
+    space = PlanSpace.from_config(benchmark.arms, benchmark.budget, benchmark.plans, file=file)
+    latency = prices.retrieval_latency(space.depth_matrix())
+    if (latency > prices.limit_ms + 1e-12).all():
+        raise InputError(f"every plan's retrieval latency is over the limit of "
+                         f"{prices.limit_ms:g} ms (the fastest plan, {space.ids[int(latency.argmin())]}, "
+                         f"takes {latency.min():.3g} ms)", file=file, field="cost.latency_limit_ms")
 
 
 def _check_arms(file: str, arms: list[str], table: dict) -> None:

@@ -81,12 +81,13 @@ def json_ready(value):
     return json.loads(json.dumps(value))
 
 
-def reward_range(world: World) -> tuple[float, float]:
+def reward_range(world: World, stage: str | None = None) -> tuple[float, float]:
     """The range of rewards a policy can see: what a page can earn (its clicks, or 1 for the
-    other rewards) minus what it can cost."""
+    other rewards) minus what it can cost with ranking stage ``stage`` (None: the fusion)."""
     probe = world.probe.cost if world.probe is not None else 0.0
     top = float(world.settings.page) if world.settings.reward == "clicks" else 1.0
-    return -float(world.cost.max()) - probe, top - float(world.cost.min())
+    cost = world.plan_cost(stage)
+    return -float(cost.max()) - probe, top - float(cost.min())
 
 
 def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
@@ -96,8 +97,9 @@ def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranke
     the same)."""
     from ltrr.selection.policies import build_policy
 
+    stage = ranker.config.name if ranker is not None else None
     policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
-                          reward_range(world))
+                          reward_range(world, stage))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
     return policy, run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
                               ranker=ranker, propensity=not cell.tuning)

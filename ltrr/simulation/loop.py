@@ -71,6 +71,7 @@ class Trace:
     probe_calls: int = 0
     probe_candidates: int = 0
     list_hashes: dict = field(default_factory=dict)  # arm -> hash of the lists it gave
+    latency: np.ndarray | None = None  # ms per query (plan + probe), when latencies are declared
 
 
 def pays_probe(world: World, policy, featurizer) -> bool:
@@ -105,6 +106,8 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     paid = pays_probe(world, policy, featurizer)
     probe = world.probe
     probe_cost = probe.cost if paid else 0.0
+    stage = ranker.config.name if ranker is not None else None
+    plan_cost = world.plan_cost(stage)
     out = RunOutputs.make(len(stream), len(world.plan_ids), world.settings.page,
                           len(world.arm_names), featurizer.dim)
     if compiles(world, policy, featurizer, ranker) and not per_step:
@@ -118,15 +121,19 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
             progress.update(len(stream))
     else:
         play_per_step(world, policy, featurizer, stream, seed, out, probe_cost, progress,
-                      ranker)
-    cost = world.cost[out.plan] + probe_cost
+                      ranker, plan_cost)
+    cost = plan_cost[out.plan] + probe_cost
+    plan_latency = world.plan_latency(stage)
+    latency = None
+    if plan_latency is not None:
+        latency = plan_latency[out.plan] + (probe.latency if paid else 0.0)
     hashes = dict(world.list_hashes)
     if world.memory is not None:
         hashes[world.online[0]] = f"{int(out.online_hash[0]):016x}"
     return Trace(stream, out.plan, out.propensity, out.reward, out.clicks_total, out.expected,
                  out.recall, out.any_relevant, out.n_relevant, out.shown, out.clicks,
                  out.drawn, out.contexts, cost, probe_cost, probe.calls if paid else 0,
-                 probe.candidates if paid else 0, hashes)
+                 probe.candidates if paid else 0, hashes, latency)
 
 
 def click_generator(seed: int) -> np.random.Generator:
@@ -135,9 +142,12 @@ def click_generator(seed: int) -> np.random.Generator:
 
 
 def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: int,
-                  out: RunOutputs, probe_cost: float, progress=None, ranker=None) -> None:
+                  out: RunOutputs, probe_cost: float, progress=None, ranker=None,
+                  plan_cost: np.ndarray | None = None) -> None:
     """The loop one Python step at a time, calling the compiled step functions (see the
-    module doc); fills ``out``."""
+    module doc); fills ``out``. ``plan_cost``: each plan's price with this run's ranking
+    stage (default the world's, with the fusion)."""
+    plan_cost = world.cost if plan_cost is None else plan_cost
     s, tb = world.settings, world.tables
     st = world.seed(seed)
     keys = st.keys
@@ -197,7 +207,7 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
         else:  # a featurizer of the caller's own (the tests')
             context = featurizer.transform(t, probed, step=step)
         out.contexts[step] = context
-        out.expected[step] = buf.expected - world.cost
+        out.expected[step] = buf.expected - plan_cost
         plan, prop = policy.choose(context, truth=out.expected[step] if uses_truth else None)
         out.plan[step], out.propensity[step] = plan, prop
         if model < 0:
@@ -208,7 +218,7 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
         out.clicks_total[step] = int(np.sum(clicked))
         earned = page_reward(reward_code, out.clicks[step], int(out.clicks_total[step]),
                              satisfied, contribution)
-        reward = float(earned) - float(world.cost[plan]) - probe_cost
+        reward = float(earned) - float(plan_cost[plan]) - probe_cost
         out.reward[step] = reward
         n_rel = count_upto(tb.r_from, tb.r_off[t], tb.r_off[t + 1], step)
         out.n_relevant[step] = n_rel

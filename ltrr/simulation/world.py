@@ -28,6 +28,7 @@ from ltrr.kernel.pages import fusion_code
 from ltrr.kernel.rewards import REWARD_CODES, expected_rewards
 from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
 from ltrr.simulation.clicks import describe_users, producible_rewards, why_not
+from ltrr.simulation.prices import Prices
 from ltrr.simulation.stream import release_schedule
 from ltrr.simulation.truths import SeedLists, StaticCache, StepBuffers
 from ltrr.simulation.vocabulary import DocIds
@@ -43,8 +44,7 @@ class LoopSettings:
     fusion: str = "rrf"
     k: int = 60
     page: int = 10
-    per_candidate: float = 0.0
-    per_arm_call: float = 0.0
+    prices: Prices | None = None  # the [cost] table (None: nothing priced, no latency)
     clicks: ClickModel = field(default_factory=ClickModel)
     reward: str = "clicks"  # what a page pays the policy (ltrr.kernel.rewards), before costs
     new_release_days: int = 0
@@ -57,11 +57,13 @@ class Probe:
     """What post-retrieval features cost: each probed arm is called once for its top
     ``depth`` candidates before the plan is chosen. A policy that reads the context is
     charged ``calls`` arm calls, ``candidates`` candidates and ``cost`` per query (the
-    benchmark's cost model applied to them), on top of its plan's."""
+    benchmark's cost model applied to them), on top of its plan's, and waits ``latency``
+    milliseconds before its plan's arms are called."""
 
     arms: tuple[str, ...]
     depth: int
     cost: float
+    latency: float = 0.0
 
     @property
     def calls(self) -> int:
@@ -154,7 +156,11 @@ class World:
         self.stream_length = int(stream_length)
         self.depths = np.asarray(plans.depth_matrix(), dtype=np.int64)  # (P, A)
         self.plan_ids = list(plans.ids)
-        self.probe = self._make_probe(settings, self.arm_names)
+        self.prices = settings.prices or Prices.free(self.arm_names)
+        if self.prices.arms != tuple(self.arm_names):
+            raise ValueError(f"prices are for arms {self.prices.arms}, the plans' are "
+                             f"{tuple(self.arm_names)}")
+        self.probe = self._make_probe(settings, self.arm_names, self.prices)
         self.list_depth = self.depths.max(axis=0)  # how deep each arm is asked
         if self.probe is not None:
             for a in self.probe.arms:
@@ -180,7 +186,7 @@ class World:
         self._prepare_qrels(qrels)
         self._flat = self._prepare_static(lists)
         calls = (self.depths > 0).sum(axis=1)
-        self.cost = settings.per_candidate * self.depths.sum(axis=1) + settings.per_arm_call * calls
+        self.cost = self.prices.plan_cost(self.depths, settings.fusion)
         self.arm_calls = calls
         online_cols = [i for i, a in enumerate(self.arm_names) if a in self.online]
         uses_online = (self.depths[:, online_cols] > 0).any(axis=1)
@@ -222,14 +228,29 @@ class World:
                                 int(tb.click[4]), int(tb.click[0]), tb.p_click, tb.p_stop,
                                 tb.p_satisfy, tb.examination)
 
+    def plan_cost(self, stage: str | None = None) -> np.ndarray:
+        """``(P,)`` each plan's price when ranking stage ``stage`` ranks its candidates
+        (None: the benchmark's fusion, :attr:`cost`)."""
+        if stage is None or stage == self.settings.fusion:
+            return self.cost
+        return self.prices.plan_cost(self.depths, stage)
+
+    def plan_latency(self, stage: str | None = None) -> np.ndarray | None:
+        """``(P,)`` each plan's latency in milliseconds with ranking stage ``stage`` (None:
+        the fusion); None when the benchmark declares no latencies."""
+        if not self.prices.has_latency:
+            return None
+        return self.prices.plan_latency(self.depths, stage or self.settings.fusion)
+
     @staticmethod
-    def _make_probe(settings: LoopSettings, arm_names: list[str]) -> Probe | None:
+    def _make_probe(settings: LoopSettings, arm_names: list[str],
+                    prices: Prices) -> Probe | None:
         if settings.probe_depth <= 0:
             return None
         arms = tuple(settings.probe_arms) or tuple(arm_names)
-        return Probe(arms, settings.probe_depth,
-                     settings.per_arm_call * len(arms)
-                     + settings.per_candidate * settings.probe_depth * len(arms))
+        index = [arm_names.index(a) for a in arms]
+        return Probe(arms, settings.probe_depth, prices.probe_cost(index, settings.probe_depth),
+                     prices.probe_latency(index, settings.probe_depth))
 
     # -- preparing ----------------------------------------------------------------------
     def _prepare_qrels(self, qrels: pd.DataFrame) -> None:
