@@ -411,3 +411,14 @@ def test_reward_units_raw_or_capped():
     wide = build_policy("exp3", {"gamma": 0.2, "reward_cap": 4.0}, singles(2), 1, 0, (-1.0, 9.0))
     wide.update(np.ones(1), 0, 2.0)  # 2 / 4
     assert wide.log_weights[0] == pytest.approx(0.2 * 0.5 / (0.5 * 2))
+
+
+def test_best_single_is_the_single_arm_its_parameter_names():
+    """``best_single`` tuned over ``arm`` is the best single arm on the tuning seeds; each
+    setting is that arm alone at full budget, and an arm the benchmark lacks is refused."""
+    space = PlanSpace.from_config(["lexical", "dense"], 10, {"single": True, "union": True})
+    chosen = build_policy("best_single", {"arm": "dense"}, space, 2, 0, (0.0, 1.0))
+    assert space.ids[chosen.choose(np.zeros(2))[0]] == "dense:10"
+    assert build_policy("best_single", {}, space, 2, 0, (0.0, 1.0)).plan == 0
+    with pytest.raises(InputError, match="policy 'best_single': unknown arm 'x'"):
+        build_policy("best_single", {"arm": "x"}, space, 2, 0, (0.0, 1.0))

@@ -294,7 +294,8 @@ def _setting(records: list[dict]) -> list[Block]:
         "had a released relevant document (steps without one: "
         f"{min(excluded)}-{max(excluded)} per run, left out); reward, cost and regret "
         "over every step. In bold: the best mean of each column, the oracle aside (highest "
-        "reward, recall, any-rel and nDCG@10; lowest regret and cost)." + _paid(r0))]
+        "reward, recall, any-rel and nDCG@10; lowest regret and cost)." + _paid(r0)
+        + _priced(r0))]
     if probe[0]:
         out.append(Paragraph(
             f"Post-retrieval features: a policy that reads the context pays a probe "
@@ -311,6 +312,37 @@ def _paid(record: dict) -> str:
             f"`{record['reward_name']}` minus their costs, and the oracle and regret use that "
             "reward's expectation (docs/benchmark-format.md#rewards); nDCG@10 and recall are "
             "reported whatever the reward, so a reward that disagrees with relevance shows.")
+
+
+def _priced(record: dict) -> str:
+    """What the cost model prices and how latency is counted (records that carry one)."""
+    model = record.get("cost_model")
+    if not model:
+        return ""
+    prices = [f"{name} {_prices(model[key])}" for key, name in (
+        ("per_arm_call", "per arm call"), ("per_candidate", "per candidate retrieved"),
+        ("per_candidate_ranked", "per candidate ranked")) if any(model[key].values())]
+    text = (" Prices: " + "; ".join(prices) + "." if prices
+            else " Nothing is priced (cost 0).")
+    if "latency_ms" in model:
+        text += (f" Latency per query: the plan's arms called in {model['latency']} "
+                 f"({'the slowest arm' if model['latency'] == 'parallel' else 'the sum of its arms'}"
+                 "), each arm's measured milliseconds at its depth, plus the ranking stage's "
+                 "per candidate; latency ms is its mean over a run's queries, p95 ms its 95th "
+                 "percentile.")
+    if "latency_limit_ms" in model:
+        text += (f" Retrieval latency limit {model['latency_limit_ms']:g} ms: plans over it "
+                 + ("are not offered." if model["over_limit"] == "remove" else
+                    f"pay {model['over_limit_penalty']:g} per query."))
+    sources = "; ".join(f"{k}: {v}" for k, v in model.get("sources", {}).items())
+    return text + (f" Sources: {sources}." if sources else "")
+
+
+def _prices(table: dict) -> str:
+    values = {k: v for k, v in table.items() if v}
+    if len(set(values.values())) == 1 and len(values) == len(table):
+        return f"{next(iter(values.values())):g}"
+    return ", ".join(f"{k} {v:g}" for k, v in values.items())
 
 
 def _training_overlap(records: list[dict]) -> list[Block]:

@@ -104,7 +104,8 @@ def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int
     """The JSON-ready record of one run (``users``: the click model; ``reward_name``: what the
     policy was paid, before costs; ``features``: the groups its policy saw; ``ranker``:
     its ranking stage; ``policy_order``: every policy label of the benchmark file, in its
-    order, the leaderboard's rows, default the benchmark's policies)."""
+    order, the leaderboard's rows, default the benchmark's policies; ``cost_model``, when
+    the benchmark prices anything or declares latencies: its ``[cost]`` as read)."""
     from ltrr.simulation.clicks import describe_users
 
     record = {
@@ -127,6 +128,9 @@ def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int
         "curves": curves,
         "provenance": provenance(benchmark, seed, wall_time, command),
     }
+    prices = benchmark.settings.prices
+    if prices is not None and prices.describe() is not None:
+        record["cost_model"] = prices.describe()
     if tuning is not None:
         record["tuning"] = tuning
     return record

@@ -101,6 +101,35 @@ class Prices:
     def has_latency(self) -> bool:
         return self.latency_depths is not None
 
+    @property
+    def priced(self) -> bool:
+        """Whether anything is priced or a latency declared."""
+        return bool(self.per_arm_call.any() or self.per_candidate.any() or self.default_ranked
+                    or any(self.per_candidate_ranked.values()) or self.has_latency)
+
+    def describe(self) -> dict | None:
+        """What a result record says about the cost model (None: nothing priced): the prices
+        and latencies as declared, how arms combine, the limit and the sources."""
+        if not self.priced:
+            return None
+        out: dict = {"per_arm_call": dict(zip(self.arms, self.per_arm_call.tolist())),
+                     "per_candidate": dict(zip(self.arms, self.per_candidate.tolist())),
+                     "per_candidate_ranked": {"default": self.default_ranked,
+                                              **self.per_candidate_ranked}}
+        if self.has_latency:
+            out["latency_ms"] = {a: dict(zip(map(int, d.tolist()), v.tolist()))
+                                 for a, d, v in zip(self.arms, self.latency_depths,
+                                                    self.latency_values)}
+            out["ranking_ms_per_candidate"] = {"default": self.default_ranking_ms,
+                                               **self.ranking_ms}
+            out["latency"] = self.combine
+        if self.limit_ms is not None:
+            out.update(latency_limit_ms=self.limit_ms, over_limit=self.over_limit)
+            if self.over_limit == "penalise":
+                out["over_limit_penalty"] = self.penalty
+        out["sources"] = dict(self.sources)
+        return out
+
     # -- per plan ----------------------------------------------------------------------
     def arm_latency(self, depths: np.ndarray) -> np.ndarray:
         """``(P, A)`` milliseconds of each arm's call at the plan's depth (0 where the plan

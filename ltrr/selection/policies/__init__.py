@@ -4,6 +4,8 @@
 name                   what                                          hyper-parameters (default)
 =====================  ============================================  =========================
 ``single:<arm>``       that arm alone at full budget                 none
+``best_single``        one arm alone at full budget (tune ``arm``     ``arm`` (the first arm)
+                       over the arms: the best single arm)
 ``static_union``       every arm, equal split                        none
 ``uniform``            a uniformly random plan                       none
 ``epsilon_greedy``     obp ``EpsilonGreedy``                         ``epsilon`` (0.1)
@@ -45,7 +47,7 @@ from ltrr.registry import Registry, class_or_factory
 from ltrr.selection.base import Policy
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies.bandits import EXP3, UCB1, BernoulliThompson, EpsilonGreedy
-from ltrr.selection.policies.baselines import SingleArm, StaticUnion, Uniform
+from ltrr.selection.policies.baselines import BestSingleArm, SingleArm, StaticUnion, Uniform
 from ltrr.selection.policies.contextual import LinEpsilonGreedy, LinTS, LinUCB
 from ltrr.selection.policies.decisions import hyper_parameters
 from ltrr.selection.policies.oracle import Oracle
@@ -53,6 +55,7 @@ from ltrr.selection.policies.outside import build_outside
 from ltrr.selection.policies.semibandit import SemiBanditUCB
 
 POLICIES: dict[str, type[Policy]] = {
+    "best_single": BestSingleArm,
     "static_union": StaticUnion,
     "uniform": Uniform,
     "epsilon_greedy": EpsilonGreedy,

@@ -1,6 +1,9 @@
 """Non-learning reference policies: one fixed plan, or a uniformly random plan.
 
 - ``single:<arm>``: always the plan ``"<arm>:<budget>"`` (that arm alone at full budget);
+- ``best_single``: one arm alone at full budget, the arm a hyper-parameter: with
+  ``grid = { arm = [...] }`` tuning picks the best single arm on the tuning seeds (the
+  "best single strategy" baseline, chosen as carefully as the learners' settings);
 - ``static_union``: always the union plan (every arm, equal split of the budget);
 - ``uniform``: a plan drawn uniformly at random (propensity ``1 / n_plans``), the
   logging policy of choice for off-policy evaluation.
@@ -50,6 +53,20 @@ class SingleArm(FixedPlan):
                              f"(benchmark arms: {', '.join(plans.arms)})")
         super().__init__(plans, n_features, random_state, reward_range,
                          plan_id=f"{arm}:{plans.budget}")
+
+
+class BestSingleArm(SingleArm):
+    """``best_single``: the single arm ``arm`` (default the benchmark's first) at full
+    budget; tuned over ``arm`` it is the best single arm on the tuning seeds."""
+
+    def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
+                 reward_range: tuple[float, float] = (0.0, 1.0), *, arm: str = "") -> None:
+        if arm and arm not in plans.arms:
+            raise InputError(f"policy 'best_single': unknown arm '{arm}' "
+                             f"(benchmark arms: {', '.join(plans.arms)})")
+        super().__init__(plans, n_features, random_state, reward_range,
+                         arm=arm or plans.arms[0])
+        self.name = "best_single"
 
 
 class StaticUnion(FixedPlan):
