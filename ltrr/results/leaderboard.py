@@ -15,12 +15,12 @@ says how the permutation test was computed and the smallest p-value it can reach
 
 The columns, which of them rank and which way, and which are tested are declared with the
 metrics (:mod:`ltrr.evaluation.registry`); a column that records need not carry (latency) is
-shown when some record has it. The best entry of each ranked column is marked: the best mean among the
-policies that are not the oracle (a bound that reads the truth, not a competitor); exact ties
-are all marked, and a column where every entry ties marks none. :func:`sections` builds the
-leaderboard as blocks (:mod:`ltrr.results.blocks`), rendered as Markdown (``LEADERBOARD.md``,
-:func:`markdown`) and HTML (:mod:`ltrr.results.page`); everything is read from the records,
-so ``ltrr leaderboard`` rebuilds exactly what ``ltrr run`` wrote.
+shown when some record has it. The best entry of each ranked column is marked: the best mean
+among the policies that are not the oracle (a bound that reads the truth, not a competitor);
+exact ties are all marked, and a column where every entry ties marks none. :func:`sections`
+builds the leaderboard as blocks (:mod:`ltrr.results.blocks`), rendered as Markdown
+(``LEADERBOARD.md``, :func:`markdown`) and HTML (:mod:`ltrr.results.page`); everything is read
+from the records, so ``ltrr leaderboard`` rebuilds exactly what ``ltrr run`` wrote.
 """
 
 from __future__ import annotations
