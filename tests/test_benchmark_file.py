@@ -54,8 +54,8 @@ CASES = [
      "field 'policies[2].grid.alpha': expected a non-empty list of distinct values, got []"),
     ('name = "linucb"', 'name = "linucb"\ngrid = { alpha = [1.0] }\n[tuning]\nseeds = [7]\n'
      'metric = "vibes"',
-     "field 'tuning.metric': unknown metric 'vibes' (choose from reward, expected_reward, clicks, "
-     "ndcg@10, candidate_recall)"),
+     "field 'tuning.metric': unknown metric 'vibes' (choose from reward, clicks, expected_reward, "
+     "candidate_recall, ndcg@10)"),
     # the post-retrieval probe
     ('groups = ["query", "memory"]', 'groups = ["query", "memory"]\nprobe_depth = 5',
      "field 'features.probe_depth': only used with the post_retrieval feature group"),

@@ -16,11 +16,15 @@ from ltrr.cli import main
 from ltrr.results.export import latex_escape
 from ltrr.results.folder import leaderboard_files, load_folder
 from ltrr.evaluation.intervals import format_p
-from ltrr.results.leaderboard import BETTER, COLUMNS, best_entries, permutation_note, summary
+from ltrr.evaluation.registry import METRICS
+from ltrr.results.leaderboard import best_entries, permutation_note, summary
 from test_run_cli import write_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUTS = ("LEADERBOARD.md", "leaderboard.csv", "leaderboard.tex", "regret.png")
+# the columns of records that carry no optional metric, and the ranked ones' directions
+COLUMNS = [m.name for m in METRICS if m.label and m.record]
+BETTER = {m.name: m.better for m in METRICS if m.label and m.record and m.better}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +104,7 @@ def test_markdown_marks_the_best_entry_of_each_ranked_column(finished):
     table = summary(results.records, results.order)
     rows = _md_rows((finished / "LEADERBOARD.md").read_text())
     assert [r[0] for r in rows] == ["single:lexical", "static_union", "linucb", "oracle"]
-    for j, (key, _) in enumerate(COLUMNS, start=1):
+    for j, key in enumerate(COLUMNS, start=1):
         bold = {r[0] for r in rows if r[j].startswith("**") and r[j].endswith("**")}
         if key not in BETTER:
             assert not bold, key
@@ -136,7 +140,7 @@ def test_csv_has_one_row_per_policy_with_mean_and_interval(finished):
     table = summary(results.records, results.order)
     assert list(csv["policy"]) == list(table["policy"])
     assert (csv["seeds"] == 2).all()
-    for key, _ in COLUMNS:
+    for key in COLUMNS:
         for end in ("", "_low", "_high"):
             assert csv[f"{key}{end}"].tolist() == pytest.approx(table[f"{key}{end}"].tolist(),
                                                                 rel=1e-12, nan_ok=True)
@@ -165,7 +169,7 @@ def test_latex_is_a_booktabs_table_with_the_best_in_bold(finished):
     for row, (_, entry) in zip(body, table.iterrows()):
         values = row.removesuffix(r" \\").split(" & ")[1:]
         assert len(values) == len(COLUMNS)
-        for value, (key, _) in zip(values, COLUMNS):
+        for value, key in zip(values, COLUMNS):
             assert value.startswith(r"\textbf{") == (entry["policy"] in best.get(key, ())), key
             shown = re.sub(r"\\textbf\{([^}]*)\}", r"\1", value).split(" ")[0]
             decimals = len(shown.split(".")[1]) if "." in shown else 0

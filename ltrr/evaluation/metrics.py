@@ -16,7 +16,12 @@
   when the run paid for it (also reported on its own: ``probe_*``);
 - learning curves: means over consecutive windows of the stream;
 - per topic (:func:`per_topic`): each visited topic's mean reward, recall and nDCG, for
-  the topic-level paired tests of the leaderboard.
+  the topic-level paired tests of the leaderboard;
+- latency, when the trace carries each step's (``latency``, ms): its mean and 95th
+  percentile over the stream.
+
+Which metrics a run has, and in which order a record holds them, is declared in
+:mod:`ltrr.evaluation.registry`; a metric computed here must be declared there.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from ltrr.evaluation.registry import PER_TOPIC, ordered
 from ltrr.evaluation.regret import regret_summary
 from ltrr.kernel.pools import find_sorted
 
@@ -88,15 +94,22 @@ def windowed(values: np.ndarray, windows: int = 20) -> list[float]:
             for p in parts]
 
 
+def per_step(trace, ndcg: np.ndarray) -> dict[str, np.ndarray]:
+    """The value at every step of each per-topic metric (:data:`~ltrr.evaluation.registry.
+    PER_TOPIC`): reward, candidate recall and nDCG@10 (the last two NaN where the topic had no
+    released relevant document)."""
+    steps = {"reward": trace.reward, "candidate_recall": trace.recall, "ndcg@10": ndcg}
+    return {name: steps[name] for name in PER_TOPIC}
+
+
 def per_topic(trace, ndcg: np.ndarray, topics: pd.DataFrame) -> pd.DataFrame:
     """Each visited topic's ``steps``, ``judged_steps`` (with a released relevant document)
-    and mean ``reward``, ``candidate_recall``, ``ndcg@10`` (the last two over judged steps;
-    NaN when it has none)."""
-    frame = pd.DataFrame({"topic": trace.topic, "reward": trace.reward,
-                          "candidate_recall": trace.recall, "ndcg@10": ndcg,
+    and mean of each per-topic metric (reward, ``candidate_recall``, ``ndcg@10``; the last two
+    over judged steps, NaN when it has none)."""
+    frame = pd.DataFrame({"topic": trace.topic, **per_step(trace, ndcg),
                           "judged": trace.n_relevant > 0})
     grouped = frame.groupby("topic", sort=True)
-    out = grouped[["reward", "candidate_recall", "ndcg@10"]].mean()  # pandas skips NaN
+    out = grouped[list(PER_TOPIC)].mean()  # pandas skips NaN
     out.insert(0, "judged_steps", grouped["judged"].sum().astype(np.int64))
     out.insert(0, "steps", grouped.size().astype(np.int64))
     out.insert(0, "qid", topics["qid"].astype(str).to_numpy()[out.index.to_numpy()])
@@ -139,15 +152,17 @@ def run_metrics(trace, world, windows: int = 20, checkpoints: int = 100
         "best_fixed_plan": world.plan_ids[regret["best_fixed_plan"]],
         "mean_propensity": float(trace.propensity.mean()),
     }
+    latency = getattr(trace, "latency", None)
+    if latency is not None:
+        metrics["latency_ms"] = float(np.mean(latency))
+        metrics["latency_p95_ms"] = float(np.percentile(latency, 95))
     n = len(trace.plan)
     marks = np.unique(np.linspace(0, n - 1, min(checkpoints, n)).round().astype(int))
     curves = {
         "steps": (marks + 1).tolist(),
         "regret_oracle": regret["oracle_curve"][marks].tolist(),
         "regret_best_fixed": regret["best_fixed_curve"][marks].tolist(),
-        "reward": windowed(trace.reward, windows),
-        "candidate_recall": windowed(trace.recall, windows),
-        "ndcg@10": windowed(ndcg, windows),
+        **{name: windowed(values, windows) for name, values in per_step(trace, ndcg).items()},
         "plan_share": {pid: float(s) for pid, s in zip(world.plan_ids, shares) if s > 0},
     }
-    return metrics, curves, per_topic(trace, ndcg, world.topics)
+    return ordered(metrics), curves, per_topic(trace, ndcg, world.topics)

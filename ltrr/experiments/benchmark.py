@@ -35,6 +35,7 @@ from pathlib import Path
 import tomllib
 
 from ltrr.errors import InputError, check_keys
+from ltrr.evaluation.registry import TUNABLE
 from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
 from ltrr.kernel.clicks import ClickModel
 from ltrr.kernel.rewards import REWARDS
@@ -65,8 +66,6 @@ REQUIRED = {"benchmark": ("name", "dataset", "seeds"), "arms": ("names",),
             "plans": ("budget",), "stream": ("length",), "clicks": ("model", "params")}
 DEFAULT_PROBE_DEPTH = 10
 ARM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # an outside arm's short name (plan ids)
-# what tuning can select on: a run's metrics where larger is better
-TUNING_METRICS = ("reward", "expected_reward", "clicks", "ndcg@10", "candidate_recall")
 
 
 @dataclass
@@ -363,8 +362,8 @@ def _tuning(file: str, table: dict | None, seeds: list[int]) -> Tuning | None:
                          file=file, field="tuning.seeds")
     check_disjoint(tuning_seeds, seeds, file)
     metric = table.get("metric", "reward")
-    if metric not in TUNING_METRICS:
-        raise InputError(f"unknown metric '{metric}' (choose from {', '.join(TUNING_METRICS)})",
+    if metric not in TUNABLE:  # a run's metrics where larger is better (the registry's)
+        raise InputError(f"unknown metric {metric!r} (choose from {', '.join(TUNABLE)})",
                          file=file, field="tuning.metric")
     return Tuning(list(tuning_seeds), metric)
 

@@ -1,8 +1,9 @@
 """The leaderboard for other tools: a CSV (one row per policy) and a LaTeX table for a paper.
 
 CSV: ``policy``, ``policy_name``, ``ranker``, ``seeds``, then ``<metric>``, ``<metric>_low``,
-``<metric>_high`` (mean and 95% t-interval over seeds) for every leaderboard column, then the
-benchmark's name, version and file SHA-256, so a copied CSV still says where it came from.
+``<metric>_high`` (mean and 95% t-interval over seeds) for every leaderboard column the
+records have (:func:`ltrr.evaluation.registry.shown`), then the benchmark's name, version and
+file SHA-256, so a copied CSV still says where it came from.
 
 LaTeX: a ``table`` environment with a booktabs ``tabular`` (``\\toprule``, ``\\midrule``,
 ``\\bottomrule``; it needs ``\\usepackage{booktabs}`` and ``graphicx``, for the
@@ -19,7 +20,7 @@ import io
 import math
 import re
 
-from ltrr.results.leaderboard import (COLUMNS, best_entries, comparisons, environment_text,
+from ltrr.results.leaderboard import (best_entries, columns_of, comparisons, environment_text,
                                       permutation_note, ranker_of, summary)
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
@@ -33,7 +34,7 @@ def csv_text(records: list[dict], order: list[str] | None = None) -> str:
     rankers = {r["policy"]: ranker_of(r) for r in records}
     table.insert(2, "ranker", table["policy"].map(rankers))
     keep = ["policy", "policy_name", "ranker", "seeds"] + \
-        [f"{key}{end}" for key, _ in COLUMNS for end in ("", "_low", "_high")]
+        [f"{m.name}{end}" for m in columns_of(table) for end in ("", "_low", "_high")]
     table = table[keep]
     if records:
         r0 = records[0]
@@ -71,6 +72,7 @@ def latex_text(records: list[dict], order: list[str] | None = None,
     tables, as for :func:`~ltrr.results.leaderboard.markdown`)."""
     table = summary(records, order)
     best = best_entries(table)
+    columns = columns_of(table)
     r0 = records[0]
     name, version = latex_escape(r0["benchmark"]), latex_escape(r0["benchmark_version"])
     sha = r0["provenance"]["benchmark_sha256"]
@@ -88,12 +90,12 @@ def latex_text(records: list[dict], order: list[str] | None = None,
              r"oracle aside. Benchmark file SHA-256 \texttt{" + sha[:12] + r"}.}",
              rf"\label{{tab:ltrr-{_label(r0['benchmark'])}}}",
              r"\resizebox{\textwidth}{!}{%",
-             r"\begin{tabular}{l" + "r" * len(COLUMNS) + "}", r"\toprule",
-             " & ".join(["policy"] + [latex_escape(h) for _, h in COLUMNS]) + r" \\",
+             r"\begin{tabular}{l" + "r" * len(columns) + "}", r"\toprule",
+             " & ".join(["policy"] + [latex_escape(m.label) for m in columns]) + r" \\",
              r"\midrule"]
     for _, row in table.iterrows():
-        values = [_latex_cell(row[k], row[f"{k}_low"], row[f"{k}_high"],
-                              row["policy"] in best.get(k, ())) for k, _ in COLUMNS]
+        values = [_latex_cell(row[m.name], row[f"{m.name}_low"], row[f"{m.name}_high"],
+                              row["policy"] in best.get(m.name, ())) for m in columns]
         lines.append(" & ".join([latex_escape(row["policy"])] + values) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table*}"]
     lines += _latex_tests(comparisons(records, table, topics), name, _label(r0["benchmark"]))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ltrr.errors import InputError
+from ltrr.evaluation.registry import HEADLINE, label_of
 from ltrr.paths import temporary_sibling, writing
 from ltrr.results.blocks import to_markdown
 from ltrr.results.export import csv_text, latex_text
@@ -114,8 +115,8 @@ def leaderboard_files(results: ResultsFolder, html: bool = False) -> dict[str, s
     name = records[0]["benchmark"]
     images = {"regret.png": regret_plot(records, f"{name}: cumulative expected regret", order)}
     if any((r.get("ranker") or {}).get("model") for r in records):
-        images["ndcg.png"] = curve_plot(records, "ndcg@10", f"{name}: nDCG@10 over the stream",
-                                        order)
+        images["ndcg.png"] = curve_plot(records, HEADLINE,
+                                        f"{name}: {label_of(HEADLINE)} over the stream", order)
     blocks = sections(records, order, results.topics)
     files: dict[str, str | bytes] = {
         "LEADERBOARD.md": to_markdown(results.title, blocks),

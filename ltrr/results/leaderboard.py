@@ -13,12 +13,14 @@ Each of the three tests is Holm-Bonferroni corrected over the table's comparison
 says how the permutation test was computed and the smallest p-value it can reach
 (:func:`permutation_note`).
 
-The best entry of each ranked column (:data:`BETTER`) is marked: the best mean among the
-policies that are not the oracle (a bound that reads the truth, not a competitor); exact ties
-are all marked, and a column where every entry ties marks none. :func:`sections` builds the
-leaderboard as blocks (:mod:`ltrr.results.blocks`), rendered as Markdown (``LEADERBOARD.md``,
-:func:`markdown`) and HTML (:mod:`ltrr.results.page`); everything is read from the records,
-so ``ltrr leaderboard`` rebuilds exactly what ``ltrr run`` wrote.
+The columns, which of them rank and which way, and which are tested are declared with the
+metrics (:mod:`ltrr.evaluation.registry`); a column that records need not carry (latency) is
+shown when some record has it. The best entry of each ranked column is marked: the best mean
+among the policies that are not the oracle (a bound that reads the truth, not a competitor);
+exact ties are all marked, and a column where every entry ties marks none. :func:`sections`
+builds the leaderboard as blocks (:mod:`ltrr.results.blocks`), rendered as Markdown
+(``LEADERBOARD.md``, :func:`markdown`) and HTML (:mod:`ltrr.results.page`); everything is read
+from the records, so ``ltrr leaderboard`` rebuilds exactly what ``ltrr run`` wrote.
 """
 
 from __future__ import annotations
@@ -32,20 +34,17 @@ import pandas as pd
 from ltrr.evaluation.intervals import (EXACT_PERMUTATION_SEEDS, PERMUTATION_RESAMPLES,
                                        PERMUTATION_SEED, format_p, holm, paired_test,
                                        permutation_floor, t_interval, topic_test)
+from ltrr.evaluation.registry import COLUMNS, HEADLINE, METRICS, Metric, label_of, shown
 from ltrr.results.blocks import Block, Cell, Code, Paragraph, Table, cells, to_markdown
 
-COLUMNS = [("reward", "reward"), ("candidate_recall", "recall@B"), ("any_relevant", "any-rel"),
-           ("ndcg@10", "nDCG@10"), ("regret_oracle", "regret(oracle)"),
-           ("regret_best_fixed", "regret(best fixed)"),
-           ("regret_oracle_first_half", "regret 1st half"),
-           ("regret_oracle_second_half", "regret 2nd half"),
-           ("candidates_drawn", "cands"), ("arm_calls", "arm calls"), ("cost", "cost")]
 BASELINE_NAMES = ("static_union", "uniform", "oracle")
-TESTED = ("candidate_recall", "ndcg@10", "reward")
-# the ranked columns and which way is better (cands and arm calls describe, they do not rank)
-BETTER = {"reward": "max", "candidate_recall": "max", "any_relevant": "max", "ndcg@10": "max",
-          "regret_oracle": "min", "regret_best_fixed": "min", "regret_oracle_first_half": "min",
-          "regret_oracle_second_half": "min", "cost": "min"}
+# the metrics of the paired tests, in the tests table's order (by name)
+TESTED = tuple(sorted(m.name for m in METRICS if m.tested))
+
+
+def columns_of(table: pd.DataFrame) -> list[Metric]:
+    """The leaderboard columns a :func:`summary` table has, in the registry's order."""
+    return [m for m in COLUMNS if m.name in table.columns]
 
 
 def _fmt(mean: float, low: float, high: float) -> str:
@@ -58,29 +57,32 @@ def _fmt(mean: float, low: float, high: float) -> str:
 
 def summary(records: list[dict], order: list[str] | None = None) -> pd.DataFrame:
     """One row per policy (in ``order``, then any others): ``<metric>``, ``<metric>_low``,
-    ``<metric>_high``, ``seeds``."""
+    ``<metric>_high`` of each column the records have (:func:`ltrr.evaluation.registry.shown`),
+    ``seeds``."""
     rows = []
     labels = list(dict.fromkeys(r["policy"] for r in records))
     order = [lab for lab in (order or []) if lab in labels] + \
         [lab for lab in labels if lab not in (order or [])]
-    for label in order:
-        runs = sorted((r for r in records if r["policy"] == label), key=lambda r: r["seed"])
-        row = {"policy": label, "policy_name": runs[0]["policy_name"], "seeds": len(runs)}
-        for key, _ in COLUMNS:
+    keys = [m.name for m in shown(records)]
+    for policy in order:
+        runs = sorted((r for r in records if r["policy"] == policy), key=lambda r: r["seed"])
+        row = {"policy": policy, "policy_name": runs[0]["policy_name"], "seeds": len(runs)}
+        for key in keys:
             mean, low, high = t_interval([r["metrics"].get(key, math.nan) for r in runs])
             row.update({key: mean, f"{key}_low": low, f"{key}_high": high})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["policy", "policy_name", "seeds"] + [
+        f"{key}{end}" for key in keys for end in ("", "_low", "_high")])
 
 
 def best_entries(table: pd.DataFrame) -> dict[str, set[str]]:
-    """Per ranked column (:data:`BETTER`), the labels of the policies with the best mean,
-    the oracle aside; empty when every entry ties (nothing to mark)."""
+    """Per ranked column (a metric with a ``better`` direction), the labels of the policies
+    with the best mean, the oracle aside; empty when every entry ties (nothing to mark)."""
     if table.empty:
         return {}
     rivals = table[table["policy_name"] != "oracle"]
     out = {}
-    for key, way in BETTER.items():
+    for key, way in ((m.name, m.better) for m in columns_of(table) if m.better):
         values = rivals[key].dropna()
         if values.nunique() < 2:
             out[key] = set()
@@ -107,17 +109,17 @@ def comparisons(records: list[dict], table: pd.DataFrame,
     learners = table[~table["policy_name"].str.startswith("single:")
                      & ~table["policy_name"].isin(BASELINE_NAMES)]
     if not learners.empty:
-        best_ranker = rankers[learners.sort_values("ndcg@10", ascending=False).iloc[0]["policy"]]
+        best_ranker = rankers[learners.sort_values(HEADLINE, ascending=False).iloc[0]["policy"]]
         table = table[table["policy"].map(rankers) == best_ranker]
         learners = learners[learners["policy"].map(rankers) == best_ranker]
     singles = table[table["policy_name"].str.startswith("single:")]
     union = table[table["policy_name"] == "static_union"]
     if learners.empty:
         return []
-    best = learners.sort_values("ndcg@10", ascending=False).iloc[0]["policy"]
+    best = learners.sort_values(HEADLINE, ascending=False).iloc[0]["policy"]
     rivals = []
     if not singles.empty:
-        rivals.append(singles.sort_values("ndcg@10", ascending=False).iloc[0]["policy"])
+        rivals.append(singles.sort_values(HEADLINE, ascending=False).iloc[0]["policy"])
     if not union.empty:
         rivals.append(union.iloc[0]["policy"])
     pairs = [(best, rival) for rival in rivals] + _feature_pairs(records)
@@ -146,7 +148,7 @@ def comparisons(records: list[dict], table: pd.DataFrame,
 
 
 def factorial(records: list[dict], order: list[str] | None = None,
-              metric: str = "ndcg@10") -> list[Block]:
+              metric: str = HEADLINE) -> list[Block]:
     """Selection x ranking, when policies rank differently: each (selection policy, ranking
     stage)'s mean and 95% interval over seeds, and the effects paired by seed (t-intervals of
     per-seed differences): each ranker's gain over the fusion for each selection, each
@@ -293,15 +295,29 @@ def _setting(records: list[dict]) -> list[Block]:
         "over the stream. Recall, any-rel and nDCG@10 are over the steps whose topic "
         "had a released relevant document (steps without one: "
         f"{min(excluded)}-{max(excluded)} per run, left out); reward, cost and regret "
-        "over every step. In bold: the best mean of each column, the oracle aside (highest "
-        "reward, recall, any-rel and nDCG@10; lowest regret and cost)." + _paid(r0)
-        + _priced(r0))]
+        "over every step. In bold: the best mean of each column, the oracle aside "
+        f"({_directions(records)})." + _paid(r0) + _priced(r0))]
     if probe[0]:
         out.append(Paragraph(
             f"Post-retrieval features: a policy that reads the context pays a probe "
             f"of {probe[0]} arm calls and {probe[1]} candidates per query (cost "
             f"{probe[2]:g}), counted in its cands, arm calls, cost, reward and regret."))
     return out
+
+
+def _directions(records: list[dict]) -> str:
+    """Which way each ranked column is better, in words: the columns every record has, and
+    the optional ones (latency) that these records have."""
+    extra = [m for m in shown(records) if not m.record and m.better]
+    highest = ["reward", "recall", "any-rel", "nDCG@10"] + \
+        [m.label for m in extra if m.better == "max"]
+    lowest = ["regret", "cost"] + [m.label for m in extra if m.better == "min"]
+    return f"highest {_listed(highest)}; lowest {_listed(lowest)}"
+
+
+def _listed(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _paid(record: dict) -> str:
@@ -424,11 +440,12 @@ def environment_text(records: list[dict]) -> str | None:
 def main_table(table: pd.DataFrame) -> Table:
     """Per policy, each column's mean and 95% interval, the best entry of each marked."""
     best = best_entries(table)
-    out = Table("leaderboard", ["policy"] + [name for _, name in COLUMNS])
+    columns = [m.name for m in columns_of(table)]
+    out = Table("leaderboard", ["policy"] + [label_of(k) for k in columns])
     for _, row in table.iterrows():
         out.rows.append([Cell(str(row["policy"]))] + [
             Cell(_fmt(row[k], row[f"{k}_low"], row[f"{k}_high"]), float(row[k]),
-                 row["policy"] in best.get(k, ())) for k, _ in COLUMNS])
+                 row["policy"] in best.get(k, ())) for k in columns])
     return out
 
 
@@ -480,8 +497,8 @@ def _tests_blocks(tests: list[dict]) -> list[Block]:
                  t["topic_t_pvalue_holm"]),
             Cell("yes" if t["intervals_disjoint"] else "no")])
     return [Paragraph(
-        "Paired comparisons (best learning policy by nDCG@10 vs baselines; a policy "
-        "with more feature groups vs the same policy with fewer), "
+        f"Paired comparisons (best learning policy by {label_of(HEADLINE)} vs baselines; a "
+        "policy with more feature groups vs the same policy with fewer), "
         f"{len(tests)} tests per column, p-values Holm-Bonferroni corrected within "
         f"each column (raw p in parentheses). By seed ({counts} seeds): paired t-test, and "
         f"{permutation_note(seeds, len(tests))}. By topic: "
@@ -489,21 +506,18 @@ def _tests_blocks(tests: list[dict]) -> list[Block]:
         "steps and seeds that asked it; no floor)."), table]
 
 
-TERMINAL = (("reward", "reward"), ("candidate_recall", "recall@B"), ("ndcg@10", "nDCG@10"),
-            ("regret_oracle", "regret(oracle)"), ("cost", "cost"))
-
-
 def terminal_summary(records: list[dict], order: list[str] | None = None,
                      topics: dict | None = None) -> str:
     """What ``ltrr run`` prints when it ends, for a terminal: the main columns (mean [95%
-    interval] over seeds; cost only when some run paid any) with each policy's tuned
-    setting, then the Holm-corrected paired
+    interval] over seeds of each column the registry marks ``terminal``; cost only when some
+    run paid any) with each policy's tuned setting, then the Holm-corrected paired
     tests in one line each. Every column, the tuning scores and the test details are in
     ``LEADERBOARD.md`` (:func:`markdown`), made from the same records."""
     table = summary(records, order)
     r0 = records[0]
     chosen = {r["policy"]: (r.get("tuning") or {}).get("chosen") for r in records}
-    columns = [(k, name) for k, name in TERMINAL if k != "cost" or table["cost"].any()]
+    columns = [(m.name, m.label) for m in columns_of(table)
+               if m.terminal == "always" or (m.terminal == "nonzero" and table[m.name].any())]
     head = ["policy", "tuned"] + [name for _, name in columns]
     rows = [[str(row["policy"]),
              ", ".join(f"{k}={v}" for k, v in (chosen.get(row["policy"]) or {}).items())]

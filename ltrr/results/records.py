@@ -30,6 +30,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ltrr.errors import InputError
+from ltrr.evaluation.registry import HEADLINE, METRICS, PER_TOPIC
 from ltrr.paths import write_atomically
 
 KEY_PACKAGES = ("numpy", "pandas", "scipy", "python-terrier", "pyterrier-pisa", "pyterrier-dr",
@@ -155,12 +156,12 @@ def write_topics(table, path: Path) -> None:
     """A run's per-topic table (:func:`ltrr.evaluation.metrics.per_topic`) as Parquet, float
     columns in float32 (ample for tests over topics; keeps result folders small), written
     atomically as :func:`write_json` writes."""
-    table = table.astype({c: "float32" for c in ("reward", "candidate_recall", "ndcg@10")})
+    table = table.astype({c: "float32" for c in PER_TOPIC})
     write_atomically(Path(path), lambda tmp: table.to_parquet(tmp, index=False,
                                                               compression="zstd"))
 
 
-TOPIC_COLUMNS = ("qid", "reward", "candidate_recall", "ndcg@10")
+TOPIC_COLUMNS = ("qid", *PER_TOPIC)
 
 
 def read_topic_tables(folder: Path, records: list[dict],
@@ -218,21 +219,17 @@ _KINDS = {
     "sha256": (lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
                "a SHA-256 (64 hexadecimal digits)"),
 }
-# every field the leaderboard, its plots and ltrr reproduce read; parents before children
+# every field the leaderboard, its plots and ltrr reproduce read; parents before children (the
+# metrics every record carries are declared in ltrr.evaluation.registry)
 RECORD_FIELDS = (
     ("benchmark", "text"), ("benchmark_version", "text"), ("benchmark_policies", "texts"),
     ("dataset", "text"), ("policy", "text"), ("policy_name", "text"),
     ("policy_params", "object"), ("seed", "count"), ("stream_length", "positive"),
     ("budget", "positive"), ("plans", "texts"), ("features", "texts"), ("ranker", "object"),
     ("ranker.name", "text"), ("metrics", "object"),
-    *((f"metrics.{key}", "number") for key in (
-        "reward", "candidate_recall", "any_relevant", "ndcg@10", "regret_oracle",
-        "regret_best_fixed", "regret_oracle_first_half", "regret_oracle_second_half",
-        "candidates_drawn", "arm_calls", "cost")),
-    ("metrics.steps_without_relevant", "count"), ("metrics.probe_arm_calls", "count"),
-    ("metrics.probe_candidates", "count"), ("metrics.probe_cost", "finite"),
+    *((f"metrics.{m.name}", m.record) for m in METRICS if m.record),
     ("curves", "object"), ("curves.steps", "numbers"), ("curves.regret_oracle", "numbers"),
-    ("curves.ndcg@10", "numbers"), ("provenance", "object"),
+    (f"curves.{HEADLINE}", "numbers"), ("provenance", "object"),
     ("provenance.ltrr_version", "text"), ("provenance.benchmark_file", "text"),
     ("provenance.benchmark_sha256", "sha256"), ("provenance.command", "text or null"),
 )

@@ -29,9 +29,11 @@ import numpy as np
 import pandas as pd
 
 from ltrr.evaluation.intervals import format_p, holm, paired_test, t_interval
+from ltrr.evaluation.registry import HEADLINE, label_of
 from ltrr.results.leaderboard import BASELINE_NAMES
 
-METRICS = (("reward", "reward"), ("ndcg@10", "nDCG@10"))
+# (record key, label): what the policies are paid, and relevance (ltrr.evaluation.registry)
+METRICS = tuple((name, label_of(name)) for name in ("reward", HEADLINE))
 
 
 def _by_seed(records: list[dict], label: str, key: str) -> dict[int, float]:
@@ -112,34 +114,38 @@ def _verdict(row: pd.Series, key: str) -> str:
     return "tie"
 
 
+def _means(row: pd.Series, who: str) -> str:
+    """``who``'s mean of each metric, ``reward / nDCG@10``."""
+    return " / ".join(f"{row[f'{who}_{key}']:.3f}" for key, _ in METRICS)
+
+
 def markdown(table: pd.DataFrame, title: str, command: str) -> str:
     """The study's table as Markdown, with how to read it."""
+    paid, relevance = (lab for _, lab in METRICS)
+    pair = " / ".join(lab for _, lab in METRICS)
+    head = ["users", "reward", "best learner",
+            *(c for _, lab in METRICS for c in (f"learner − union, {lab}", "p (Holm)")),
+            f"union {pair}", f"learner {pair}", f"best single arm: {pair}", f"oracle {pair}"]
     lines = [f"# {title}", "", f"Made by `{command}`. Per variant (users x reward): the best "
              "learner (chosen by its tuning score on the tuning seeds) against the static union, "
              f"paired by seed ({int(table['seeds'].min())} seeds): mean difference [95% "
              "t-interval], paired t-test, Holm-adjusted over every test of this table "
-             f"({2 * len(table)}). Reward and nDCG@10 are means over seeds; the oracle "
-             "maximises the variant's reward, and its nDCG@10 shows whether that reward "
-             "tracks relevance.", "",
-             "| users | reward | best learner | learner − union, reward | p (Holm) | "
-             "learner − union, nDCG@10 | p (Holm) | union reward / nDCG@10 | learner reward / "
-             "nDCG@10 | best single arm: reward / nDCG@10 | oracle reward / nDCG@10 |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"({len(METRICS) * len(table)}). {paid.capitalize()} and {relevance} are means "
+             f"over seeds; the oracle maximises the variant's reward, and its {relevance} shows "
+             "whether that reward tracks relevance.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, row in table.iterrows():
         cells = [row["users"], f"`{row['reward_name']}`", row["learner"]]
         for key, _ in METRICS:
             cells.append(f"{row[f'diff_{key}']:+.3f} [{row[f'diff_{key}_low']:+.3f}, "
                          f"{row[f'diff_{key}_high']:+.3f}] **{_verdict(row, key)}**")
             cells.append(format_p(row[f"diff_{key}_p_holm"]))
-        for who in ("union", "learner"):
-            cells.append(f"{row[f'{who}_reward']:.3f} / {row[f'{who}_ndcg@10']:.3f}")
-        cells.append(f"{row['single']}: {row['single_reward']:.3f} / "
-                     f"{row['single_ndcg@10']:.3f}")
-        cells.append(f"{row['oracle_reward']:.3f} / {row['oracle_ndcg@10']:.3f}")
+        cells += [_means(row, "union"), _means(row, "learner"),
+                  f"{row['single']}: {_means(row, 'single')}", _means(row, "oracle")]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
-    both = table[(table.apply(_verdict, axis=1, key="reward") == "beats")
-                 & (table.apply(_verdict, axis=1, key="ndcg@10") == "beats")]
-    lines += ["", f"The best learner beats the union on both its reward and nDCG@10 in "
+    beats = [table.apply(_verdict, axis=1, key=key) == "beats" for key, _ in METRICS]
+    both = table[np.logical_and.reduce(beats)]
+    lines += ["", f"The best learner beats the union on both its {paid} and {relevance} in "
               f"{len(both)} of {len(table)} variants."]
     return "\n".join(lines) + "\n"
 
