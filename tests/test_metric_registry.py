@@ -31,7 +31,8 @@ from test_run_cli import BENCHMARK, write_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 LATENCY = ("latency_ms", "latency_p95_ms")  # computed only when the trace carries latency
-COSTLY = BENCHMARK.replace("[ranking]", "[cost]\nper_arm_call = 0.01\n\n[ranking]")
+COSTLY = BENCHMARK.replace("[ranking]", "[cost]\nper_arm_call = 0.01\n"
+                           'sources = { per_arm_call = "a test price" }\n\n[ranking]')
 
 
 @pytest.fixture(scope="module")
