@@ -195,3 +195,25 @@ def test_the_regret_table_and_figure_from_synthetic_records():
                                 "budget")
     assert table["x"].tolist() == [20, 100] and table["regret"].tolist() == [11.0, 51.0]
     assert "| budget | plans | ucb1 |" in growth.markdown(table, "budget", ["budget"], HEADERS)
+
+
+def test_the_plan_space_sweep_file_is_valid():
+    """benchmarks/sweeps/plan-space.toml: the music benchmark under five growing plan spaces,
+    each the previous one plus more plans, tuned, on the benchmark's 10 seeds."""
+    from pathlib import Path
+
+    from ltrr.experiments.sweep import load_sweep
+
+    sweep = load_sweep(Path(__file__).resolve().parents[1] / "benchmarks" / "sweeps"
+                       / "plan-space.toml")
+    spaces = [b.plan_space() for b in sweep.benchmarks]
+    assert [len(s) for s in spaces] == [16, 26, 46, 66, 91]
+    assert all(set(a.ids) < set(b.ids) for a, b in zip(spaces, spaces[1:]))
+    assert "lexical:40+dense:10" in spaces[2].ids and "dense:45+structured:5" in spaces[4].ids
+    assert [sweep.folder(b).name for b in sweep.benchmarks] == [
+        "pairs", "triples", "skewed-80-20", "skewed-60-40", "quads-90-10"]
+    assert sweep.tune and all(b.seeds == list(range(10)) and b.budget == 50
+                              for b in sweep.benchmarks)
+    assert [p.label for p in sweep.benchmarks[0].policies] == [
+        "static_union", "uniform", "ucb1", "thompson", "linucb", "lints", "semibandit", "oracle"]
+    assert sweep.out == Path("results/sweeps/plan-space")

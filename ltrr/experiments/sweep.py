@@ -42,8 +42,8 @@ import hashlib
 import json
 import os
 import re
-from itertools import product
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 
 from ltrr.errors import InputError, WriteError, check_keys

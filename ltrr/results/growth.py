@@ -32,9 +32,9 @@ def x_axis(axes: list[str]) -> str | None:
 
 def growth_table(variants: list[tuple[list[dict], dict[str, str]]], x: str) -> pd.DataFrame:
     """One row per (variant, policy but the oracle): the variant's labels (axis -> value),
-    ``panel`` (its labels but the x axis's: ``budget 50 · cost priced``), ``n_plans``, ``budget``, ``x`` (the number of
-    plans or the budget), ``policy``, ``regret`` with ``regret_low`` / ``regret_high`` (95%
-    t-interval over seeds) and ``seeds``."""
+    ``panel`` (its labels but the x axis's: ``budget 50 · cost priced``), ``n_plans``,
+    ``budget``, ``x`` (the number of plans or the budget), ``policy``, ``regret`` with
+    ``regret_low`` / ``regret_high`` (95% t-interval over seeds) and ``seeds``."""
     rows = []
     for records, labels in variants:
         r0 = records[0]
@@ -83,8 +83,8 @@ def markdown(table: pd.DataFrame, x: str, axes: list[str], headers: dict[str, st
     headers = {"n_plans": "plans", "budget": "budget", **headers}
     steps = sorted(set(table["stream_length"]))
     lengths = " or ".join(f"{n:,}" for n in steps)
-    lines = ["", f"## Regret against the oracle as the {'plan space' if x == 'plans' else 'budget'} "
-             "grows", "",
+    grows = "plan space" if x == "plans" else "budget"
+    lines = ["", f"## Regret against the oracle as the {grows} grows", "",
              f"Cumulative expected regret against the oracle after {lengths} queries (on each "
              "variant's reward), mean over seeds [95% t-interval] "
              f"({int(table['seeds'].min())} seeds), by {_axis_label(x)}; the lowest of each row "
@@ -121,7 +121,7 @@ def plot(table: pd.DataFrame, x: str, title: str) -> bytes:
     policies = list(dict.fromkeys(table["policy"]))
     cols = min(len(panels), 3)
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.2 * rows), dpi=110,
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.6 * rows), dpi=110,
                              squeeze=False)
     cmap = plt.get_cmap("tab10" if len(policies) <= 10 else "tab20")
     for ax, panel in zip(axes.flat, panels):

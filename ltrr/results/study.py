@@ -161,7 +161,9 @@ def _verdict(row: pd.Series, key: str) -> str:
 
 
 def markdown(table: pd.DataFrame, axes: list[str], title: str, command: str) -> str:
-    """The study's table as Markdown, with how to read it; one column per varied axis."""
+    """The study's table as Markdown, with how to read it; one column per varied axis (and
+    the best single arm's only when the variants ran single arms)."""
+    singles = table["single"].notna().any()
     lines = [f"# {title}", "", f"Made by `{command}`. Per variant "
              f"({' x '.join(HEADERS.get(a, a) for a in axes)}): the best "
              "learner (chosen by its tuning score on the tuning seeds) against the static union, "
@@ -173,8 +175,9 @@ def markdown(table: pd.DataFrame, axes: list[str], title: str, command: str) -> 
              "| " + " | ".join(HEADERS.get(a, a) for a in axes) + " | best learner | learner − "
              "union, reward | p (Holm) | "
              "learner − union, nDCG@10 | p (Holm) | union reward / nDCG@10 | learner reward / "
-             "nDCG@10 | best single arm: reward / nDCG@10 | oracle reward / nDCG@10 |",
-             "|" + "---|" * len(axes) + "---|---|---|---|---|---|---|---|---|"]
+             "nDCG@10 |" + (" best single arm: reward / nDCG@10 |" if singles else "")
+             + " oracle reward / nDCG@10 |",
+             "|" + "---|" * (len(axes) + 8 + singles)]
     for _, row in table.iterrows():
         cells = [_cell(row, axis) for axis in axes] + [row["learner"]]
         for key, _ in METRICS:
@@ -183,8 +186,9 @@ def markdown(table: pd.DataFrame, axes: list[str], title: str, command: str) -> 
             cells.append(format_p(row[f"diff_{key}_p_holm"]))
         for who in ("union", "learner"):
             cells.append(f"{row[f'{who}_reward']:.3f} / {row[f'{who}_ndcg@10']:.3f}")
-        cells.append(f"{row['single']}: {row['single_reward']:.3f} / "
-                     f"{row['single_ndcg@10']:.3f}")
+        if singles:
+            cells.append(f"{row['single']}: {row['single_reward']:.3f} / "
+                         f"{row['single_ndcg@10']:.3f}")
         cells.append(f"{row['oracle_reward']:.3f} / {row['oracle_ndcg@10']:.3f}")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     both = table[(table.apply(_verdict, axis=1, key="reward") == "beats")
