@@ -71,9 +71,15 @@ def test_split_budget_largest_remainder():
      "b.toml, field 'plans.equal_splits': subset size must be an integer from 1 to 3 "
      "(the number of arms), got 4"),
     ({"single": "yes"}, 100, "b.toml, field 'plans.single': expected true or false, got 'yes'"),
-    ({"skewed": [[0.8, 0.4]]}, 100,
-     "b.toml, field 'plans.skewed': each entry must be a list of 1 to 3 positive weights "
-     "summing to at most 1, got [0.8, 0.4]"),
+    ({"skewed": [[0.8, 0.2], [0.8, 0.4]]}, 100,
+     "b.toml, field 'plans.skewed[1]': weights [0.8, 0.4] sum to 1.2, over the budget (the "
+     "weights of a split sum to at most 1)"),
+    ({"skewed": [[0.8, 0.0]]}, 100,
+     "b.toml, field 'plans.skewed[0]': expected a list of 1 to 3 weights, each > 0, got "
+     "[0.8, 0.0]"),
+    ({"skewed": [[0.4, 0.3, 0.2, 0.1]]}, 100,
+     "b.toml, field 'plans.skewed[0]': expected a list of 1 to 3 weights, each > 0, got "
+     "[0.4, 0.3, 0.2, 0.1]"),
     ({"single": False, "union": False}, 100,
      "b.toml, field 'plans': the plan space is empty (enable single, union or another key)"),
     ({}, 0, "b.toml, field 'budget': budget must be a positive integer, got 0"),

@@ -357,7 +357,7 @@ def test_a_study_of_users_and_rewards(tmp_path, capsys):
     ('[vary]\nclicks = [{ model = "pbm", params = "navigational", examination = [1.5] }]',
      "vary.clicks[0]",
      "an examination curve needs probabilities in (0, 1], one per position; got [1.5]"),
-    ('[vary]\nusers = ["pbm"]', "vary.users", "unknown key (expected one of clicks, reward)"),
+    ('[vary]\nusers = ["pbm"]', "vary.users", "unknown key (expected one of clicks, reward, plans, budget, cost)"),
     ('tune = true\n[vary]\nreward = ["clicks"]', "sweep.tune",
      "benchmark 'tiny.toml' has no [tuning] table to tune with"),
 ])

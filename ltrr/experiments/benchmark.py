@@ -161,6 +161,11 @@ def load_benchmark(path: str | Path) -> Benchmark:
     path = Path(path)
     file = str(path)
     raw, blob = read_toml(path, "benchmark")
+    return _build(path, file, raw, hashlib.sha256(blob).hexdigest())
+
+
+def _check_tables(file: str, raw: dict) -> None:
+    """Every table and key of the file known, of its type, the required ones there."""
     for table in raw:
         if table not in SCHEMA and table not in ("policies", "rankers"):
             known = ", ".join(list(SCHEMA) + ["rankers", "policies"])
@@ -174,10 +179,12 @@ def load_benchmark(path: str | Path) -> Benchmark:
         for key in REQUIRED.get(table, ()):
             if key not in section:
                 raise InputError("missing required key", file=file, field=f"{table}.{key}")
-    return _build(path, file, raw, hashlib.sha256(blob).hexdigest())
 
 
 def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
+    """The checked benchmark of a file's tables ``raw`` (also a sweep's variants of it, whose
+    replaced tables are checked here as the file's own are)."""
+    _check_tables(file, raw)
     bench, arms_t = raw["benchmark"], raw["arms"]
     seeds = bench["seeds"]
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0

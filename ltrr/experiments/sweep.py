@@ -6,13 +6,18 @@ each benchmark's. A *cell* is one (benchmark, policy label, setting of its grid,
 cell is reported: a sweep does not choose a setting, it shows them all (a tuning study, an
 ablation). A grid setting's label is ``<label>@<key>=<value>,...`` (``linucb@alpha=0.5``).
 
-A study of users and rewards (``[vary]``: ``clicks``, a list of ``[clicks]`` tables, and
-``reward``, a list of reward names) runs every benchmark once per (users, reward) *variant*,
-skipping the pairs a click model cannot produce (said on stdout); with ``tune = true`` each
-variant is tuned as ``ltrr run`` tunes (its ``[tuning]`` seeds and grids, on its own reward)
-and its policies are reported at the chosen settings. A variant's records go to
-``<out>/<benchmark stem>/<users>/<reward>/`` and carry the variant in
-``provenance.variant``; :func:`ltrr.results.study.write_study` tabulates the study.
+A sweep with ``[vary]`` runs every benchmark once per *variant*: the product of its axes'
+lists, each a list of values (:data:`AXES`, in this order): ``clicks`` (``[clicks]`` tables:
+who the users are), ``reward`` (reward names: what the policies are paid), ``plans`` (named
+plan-space tables: which plans exist), ``budget`` (integers: the candidate budget) and
+``cost`` (named tables merged over the benchmark's ``[cost]``: what candidates and arm calls
+cost). A variant's tables are checked as the benchmark file's own are, and a problem names
+the sweep file and ``vary.<axis>[i]``; a (users, reward) pair the click model cannot produce
+is skipped (said on stdout). With ``tune = true`` each variant is tuned as ``ltrr run`` tunes
+(its ``[tuning]`` seeds and grids, on its own reward) and its policies are reported at the
+chosen settings. A variant's records go to ``<out>/<benchmark stem>/<level>/...``, one level
+per varied axis (:func:`variant_folder`), and carry the variant in ``provenance.variant``;
+:func:`ltrr.results.study.write_study` tabulates the study.
 
 Each benchmark's records go to ``<out>/<benchmark file stem>/``, named and written as
 ``ltrr run`` writes them (``<label>-seed<k>.json``, ``.topics.parquet``, a decision log when
@@ -38,6 +43,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 
 from ltrr.errors import InputError, WriteError, check_keys
@@ -45,12 +51,17 @@ from ltrr.experiments.benchmark import (Benchmark, PolicySpec, _build, click_mod
                                         load_benchmark, policy_specs, read_toml)
 from ltrr.kernel.rewards import REWARDS
 from ltrr.results.records import record_filename
+from ltrr.selection.plans import PLAN_KEYS
 from ltrr.simulation.clicks import describe_users, producible_rewards, why_not
 
 SWEEP_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str, "description": str, "benchmarks": list, "seeds": list, "stream_length": int,
     "out": str, "logs": str, "tune": bool}
-VARY_KEYS: dict[str, type | tuple[type, ...]] = {"clicks": list, "reward": list}
+VARY_KEYS: dict[str, type | tuple[type, ...]] = {
+    "clicks": list, "reward": list, "plans": list, "budget": list, "cost": list}
+AXES = tuple(VARY_KEYS)  # the order of a variant folder's levels
+NAMED = ("plans", "cost")  # axes whose values are tables with a name (their folder)
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a named table's name: a folder name
 LOG_CHOICES = ("none", "first", "all")
 
 
@@ -75,15 +86,29 @@ class Sweep:
         return self.out / benchmark.path.stem / variant_folder(benchmark.variant)
 
 
+def variant_levels(variant: dict) -> list[str]:
+    """The variant's value on each axis it varies, in :data:`AXES` order: the users as tables
+    name them (``pbm/navigational``), the reward, the plans' and cost's names, and
+    ``budget-<B>``."""
+    levels = []
+    for axis in AXES:
+        if axis not in variant:
+            continue
+        value = variant[axis]
+        if axis == "clicks":
+            levels.append(describe_users(click_model_of("", value, 10)))
+        elif axis == "budget":
+            levels.append(f"budget-{value}")
+        else:
+            levels.append(value["name"] if axis in NAMED else str(value))
+    return levels
+
+
 def variant_folder(variant: dict) -> str:
-    """``<users>/<reward>``: the folder of a (users, reward) variant, e.g.
-    ``pbm-navigational-eye-tracking/satisfied``."""
-    return f"{users_name(variant).replace('/', '-')}/{variant['reward']}"
-
-
-def users_name(variant: dict) -> str:
-    """The variant's users as tables name them: ``pbm/navigational`` (and a curve)."""
-    return describe_users(click_model_of("", variant["clicks"], 10))
+    """One folder level per varied axis, in :data:`AXES` order: e.g.
+    ``pbm-navigational-eye-tracking/satisfied`` (users, reward) or ``pairs/budget-50``
+    (plans, budget)."""
+    return "/".join(level.replace("/", "-") for level in variant_levels(variant))
 
 
 def setting_label(spec: PolicySpec, setting: dict) -> str:
@@ -151,11 +176,13 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
         for variant in variants:
             varied = base
             if variant is not None:
-                variant = _filled(base, variant)
-                varied = vary(base, variant, file)
+                try:
+                    varied = vary(base, variant)
+                except InputError as err:
+                    raise _blame(err, file, raw["vary"], variant, name) from None
                 if varied is None:
-                    skipped.append(f"{bench_path.stem}: {users_name(variant)} x "
-                                   f"{variant['reward']} ({_cannot(base, variant)})")
+                    skipped.append(f"{bench_path.stem}: {' x '.join(variant_levels(variant))} "
+                                   f"({_cannot(_varied_raw(base, variant), str(base.path))})")
                     continue
             benchmark = _derive(file, varied, specs, seeds, length, tune)
             benchmarks.append(benchmark)
@@ -167,66 +194,125 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
 
 
 def _variants(file: str, table: dict | None) -> list[dict | None]:
-    """The (users, reward) pairs of ``[vary]`` ([None]: the benchmarks as they are)."""
+    """The variants of ``[vary]``: one dict per element of the product of its lists, holding
+    the varied axes only ([None]: the benchmarks as they are). Each entry is checked here as
+    far as it can be without a benchmark; :func:`vary` checks the rest."""
     if table is None:
         return [None]
     if not isinstance(table, dict):
         raise InputError("expected a table", file=file, field="vary")
     check_keys(file, "vary", table, VARY_KEYS)
-    for key, value in table.items():
-        if not value:
-            raise InputError("expected a non-empty list", file=file, field=f"vary.{key}")
-    users = table.get("clicks", [None])
-    rewards = table.get("reward", [None])
-    for i, entry in enumerate(users):
-        if entry is not None and not (isinstance(entry, dict) and {"model", "params"} <= set(entry)
-                                      and set(entry) <= {"model", "params", "examination"}):
+    for axis, values in table.items():
+        if not values:
+            raise InputError("expected a non-empty list", file=file, field=f"vary.{axis}")
+        seen: dict[str, int] = {}
+        for i, value in enumerate(values):
+            field = f"vary.{axis}[{i}]"
+            _check_entry(file, field, axis, value)
+            level = variant_folder({axis: value})
+            if level in seen:
+                raise InputError(f"gives the variant folder '{level}', as vary.{axis}"
+                                 f"[{seen[level]}] does (each value once, names distinct)",
+                                 file=file, field=field)
+            seen[level] = i
+    axes = [axis for axis in AXES if axis in table]
+    return [dict(zip(axes, values)) for values in product(*(table[axis] for axis in axes))]
+
+
+def _check_entry(file: str, field: str, axis: str, value: object) -> None:
+    """One value of a ``[vary]`` list, as far as it is known without a benchmark."""
+    if axis == "clicks":
+        if not (isinstance(value, dict) and {"model", "params"} <= set(value)
+                and set(value) <= {"model", "params", "examination"}):
             raise InputError(f"expected a [clicks] table (model, params, examination?), got "
-                             f"{entry!r}", file=file, field=f"vary.clicks[{i}]")
-        if entry is not None:
-            try:
-                click_model_of(file, entry, 10)
-            except InputError as err:
-                raise InputError(err.message, file=file, field=f"vary.clicks[{i}]") from None
-    for i, name in enumerate(rewards):
-        if name is not None and name not in REWARDS:
-            raise InputError(f"unknown reward '{name}' (choose from {', '.join(REWARDS)})",
-                             file=file, field=f"vary.reward[{i}]")
-    return [{"clicks": u, "reward": r} for u in users for r in rewards]
+                             f"{value!r}", file=file, field=field)
+        try:
+            click_model_of(file, value, 10)
+        except InputError as err:
+            raise InputError(err.message, file=file, field=field) from None
+    elif axis == "reward":
+        if value not in REWARDS:
+            raise InputError(f"unknown reward '{value}' (choose from {', '.join(REWARDS)})",
+                             file=file, field=field)
+    elif axis == "budget":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"expected a budget, an integer >= 1, got {value!r}",
+                             file=file, field=field)
+    else:
+        table = "[plans]" if axis == "plans" else "[cost]"
+        if not isinstance(value, dict):
+            raise InputError(f"expected a {table} table with a name, got {value!r}",
+                             file=file, field=field)
+        name = value.get("name")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise InputError(f"expected a name (letters, digits, '_', '-', '.'; it names the "
+                             f"variant's folder), got {name!r}", file=file, field=f"{field}.name")
+        if axis == "plans" and "budget" in value:
+            raise InputError("the budget is not part of a plans table: vary it with "
+                             "vary.budget", file=file, field=f"{field}.budget")
+        for key in value if axis == "plans" else ():
+            if key not in ("name", *PLAN_KEYS):
+                raise InputError(f"unknown key (expected one of name, {', '.join(PLAN_KEYS)})",
+                                 file=file, field=f"{field}.{key}")
 
 
-def _filled(base: Benchmark, variant: dict) -> dict:
-    """The variant with what it leaves out (users or reward) taken from ``base``."""
-    return {"clicks": dict(variant["clicks"] or base.raw["clicks"]),
-            "reward": variant["reward"] or base.settings.reward}
-
-
-def vary(base: Benchmark, variant: dict, file: str | None = None) -> Benchmark | None:
-    """``base`` with the variant's users (``[clicks]``) and reward (``[reward] name``), both
-    filled in from ``base`` where the variant leaves one out; None when the click model
-    cannot produce the reward."""
-    raw = copy.deepcopy(base.raw)
-    variant = _filled(base, variant)
-    raw["clicks"] = dict(variant["clicks"])
-    raw["reward"] = {**raw.get("reward", {}), "name": variant["reward"]}
-    if _cannot(base, variant):
+def vary(base: Benchmark, variant: dict) -> Benchmark | None:
+    """``base`` with the variant's tables: its users (``[clicks]``), reward (``[reward]
+    name``), plan space (``[plans]`` but its budget), budget (``[plans] budget``) and cost
+    (merged over ``[cost]``), each where the variant varies it; None when the click model
+    cannot produce the reward. Checked as a benchmark file is: an InputError names the
+    benchmark file and its key."""
+    raw = _varied_raw(base, variant)
+    if _cannot(raw, str(base.path)):
         return None
-    try:
-        benchmark = _build(base.path, str(base.path), raw, base.sha256)
-    except InputError as err:
-        raise InputError(f"{err.message} (benchmark {base.path} with users "
-                         f"{users_name(variant)} and reward {variant['reward']})",
-                         file=file or str(base.path), field="vary") from None
-    benchmark.variant = variant
+    benchmark = _build(base.path, str(base.path), raw, base.sha256)
+    benchmark.variant = copy.deepcopy(variant)
     return benchmark
 
 
-def _cannot(base: Benchmark, variant: dict) -> str:
-    """Why the variant's click model cannot produce its reward ('' when it can)."""
-    variant = _filled(base, variant)
-    clicks = click_model_of(str(base.path), variant["clicks"], base.settings.page)
-    reward = variant["reward"]
+def _varied_raw(base: Benchmark, variant: dict) -> dict:
+    """``base``'s tables with the variant's in their place."""
+    raw = copy.deepcopy(base.raw)
+    if "clicks" in variant:
+        raw["clicks"] = dict(variant["clicks"])
+    if "reward" in variant:
+        raw["reward"] = {**raw.get("reward", {}), "name": variant["reward"]}
+    if "plans" in variant:
+        raw["plans"] = {"budget": raw["plans"]["budget"],
+                        **{k: v for k, v in variant["plans"].items() if k != "name"}}
+    if "budget" in variant:
+        raw["plans"]["budget"] = variant["budget"]
+    if "cost" in variant:
+        raw["cost"] = {**raw.get("cost", {}),
+                       **{k: v for k, v in variant["cost"].items() if k != "name"}}
+    return raw
+
+
+def _cannot(raw: dict, file: str) -> str:
+    """Why the tables' click model cannot produce their reward ('' when it can)."""
+    clicks = click_model_of(file, raw["clicks"], raw.get("ranking", {}).get("page", 10))
+    reward = raw.get("reward", {}).get("name", "clicks")
     return "" if reward in producible_rewards(clicks) else why_not(clicks, reward)
+
+
+def _blame(err: InputError, file: str, table: dict, variant: dict, name: str) -> InputError:
+    """A variant's error (naming a key of the benchmark) as one naming the sweep's ``[vary]``
+    entry that caused it: ``vary.<axis>[i]``, with the key inside the entry
+    (``vary.plans[1].skewed[0]``, ``vary.cost[0].per_arm_call``)."""
+    key = err.field or ""
+    head, _, rest = key.partition(".")
+    head = head.split("[")[0]
+    axis = head if head in variant else None
+    if head in ("plans", "budget") and "budget" in variant and (
+            "plans" not in variant or key in ("budget", "plans.budget")):
+        axis, rest = "budget", ""
+    if axis is None:
+        return InputError(f"{err.message} (benchmark '{name}', field '{key}', in the variant "
+                          f"{' x '.join(variant_levels(variant))})", file=file, field="vary")
+    i = table[axis].index(variant[axis])
+    inner = f".{rest}" if rest and axis in NAMED else ""
+    return InputError(f"{err.message} (on benchmark '{name}')", file=file,
+                      field=f"vary.{axis}[{i}]{inner}")
 
 
 def _derive(file: str, base: Benchmark, specs: list[PolicySpec] | None,
@@ -375,7 +461,7 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
 
 
 def _title(benchmark: Benchmark) -> str:
-    """A benchmark's name, with its variant's users and reward."""
+    """A benchmark's name, with its variant's values."""
     if benchmark.variant is None:
         return benchmark.name
-    return f"{benchmark.name} {users_name(benchmark.variant)} {benchmark.variant['reward']}"
+    return " ".join([benchmark.name, *variant_levels(benchmark.variant)])

@@ -7,9 +7,13 @@ B. The benchmark's ``[plans]`` table says which plans exist (``PlanSpace.from_co
 - ``equal_splits`` (list of subset sizes such as ``[2, 3]``, or ``"all"`` for every size
   from 2 to the number of arms; default ``[]``): the budget split equally over every subset
   of that many arms, ``"lexical:50+dense:50"``;
-- ``skewed`` (list of weight lists such as ``[[0.75, 0.25]]``; default ``[]``): for every
-  ordered tuple of distinct arms as long as the weight list, depth ``weight * B``;
-- ``custom`` (list of tables ``{arm = depth, ...}``; default ``[]``): explicit plans;
+- ``skewed`` (list of weight lists such as ``[[0.8, 0.2]]``; default ``[]``): for every
+  ordered tuple of distinct arms as long as the weight list, depth ``weight * B``
+  (``"lexical:40+dense:10"`` and ``"lexical:10+dense:40"`` at B = 50). Weights are each > 0
+  and sum to at most 1: a split that sums to more would draw over the budget and is refused;
+  one that sums to less draws ``round(B * sum)`` candidates;
+- ``custom`` (list of tables ``{arm = depth, ...}``; default ``[]``): explicit plans, each
+  depth an integer >= 1 and their sum at most B;
 - ``union`` (bool, default true): all arms, equal split (the static union).
 
 Plans are listed in that order (single, equal splits, skewed, custom, union) and a plan
@@ -216,18 +220,21 @@ def _sizes(value: object, n_arms: int, file: str) -> list[int]:
 
 
 def _weight_lists(value: object, n_arms: int, file: str) -> list[list[float]]:
+    """Each skewed entry: 1 to ``n_arms`` weights, each > 0, summing to at most 1 (a split
+    summing to more would draw more than the budget)."""
     if not isinstance(value, list):
         raise InputError(f"expected a list of weight lists, got {value!r}",
                          file=file, field="plans.skewed")
     lists = []
-    for weights in value:
-        ok = (isinstance(weights, list) and 1 <= len(weights) <= n_arms
-              and all(isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0
-                      for w in weights)
-              and sum(weights) <= 1 + 1e-9)
-        if not ok:
-            raise InputError(f"each entry must be a list of 1 to {n_arms} positive weights "
-                             f"summing to at most 1, got {weights!r}",
-                             file=file, field="plans.skewed")
+    for i, weights in enumerate(value):
+        field = f"plans.skewed[{i}]"
+        if not (isinstance(weights, list) and 1 <= len(weights) <= n_arms
+                and all(isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0
+                        for w in weights)):
+            raise InputError(f"expected a list of 1 to {n_arms} weights, each > 0, got "
+                             f"{weights!r}", file=file, field=field)
+        if sum(weights) > 1 + 1e-9:
+            raise InputError(f"weights {weights!r} sum to {sum(weights):g}, over the budget "
+                             "(the weights of a split sum to at most 1)", file=file, field=field)
         lists.append([float(w) for w in weights])
     return lists

@@ -7,7 +7,10 @@ plan space: a plan is the set of its (arm, depth) pairs, and its value is estima
 sum of their mean click credit. Keeping the depth in the base arm keeps
 the diminishing returns of drawing deeper (credit is not linear in depth: clicks come from
 the top of each arm's list), while pooling what is learnt about, say, ``lexical@50``
-across every plan that contains it.
+across every plan that contains it. So the policy chooses how many candidates to draw from
+each arm, not only which arms: with skewed splits in the plan space (``lexical:40+dense:10``
+beside ``lexical:10+dense:40`` and ``lexical:25+dense:25``) each arm is a base arm at each
+of its depths, and the plan assembled from the best parts may be a skewed one.
 
 Choice: every plan with an untried base arm ties at the top (so each base arm is tried);
 then the plan maximising the ESCB index (Combes, Talebi, Proutiere & Lelarge, NeurIPS 2015)
