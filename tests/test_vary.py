@@ -20,7 +20,8 @@ from test_run_cli import BENCHMARK, write_benchmark
 
 PLANS = ('{ name = "singles" }',
          '{ name = "skewed", equal_splits = [2], skewed = [[0.75, 0.25]] }')
-COSTS = ('{ name = "free" }', '{ name = "priced", per_arm_call = 0.05, per_candidate = 0.001 }')
+COSTS = ('{ name = "free" }', '{ name = "priced", per_arm_call = 0.05, per_candidate = 0.001, '
+         'sources = { per_arm_call = "a test", per_candidate = "a test" } }')
 SWEEP = f"""
 [sweep]
 name = "spaces"
@@ -55,7 +56,8 @@ def test_each_variant_has_its_folder_and_says_what_it_varied(swept):
     assert record["provenance"]["variant"] == {
         "plans": {"name": "skewed", "equal_splits": [2], "skewed": [[0.75, 0.25]]},
         "budget": 12,
-        "cost": {"name": "priced", "per_arm_call": 0.05, "per_candidate": 0.001}}
+        "cost": {"name": "priced", "per_arm_call": 0.05, "per_candidate": 0.001,
+                 "sources": {"per_arm_call": "a test", "per_candidate": "a test"}}}
     assert record["budget"] == 12
     # 3 single arms, 3 pairs at 6 + 6, 6 ordered pairs at 9 + 3, the union
     assert len(record["plans"]) == 13
@@ -131,7 +133,7 @@ def test_the_study_draws_regret_against_the_number_of_plans(swept):
     ('cost = [{ name = "neg", per_arm_call = -1.0 }]', "vary.cost[0].per_arm_call",
      "must be >= 0, got -1.0 (on benchmark 'tiny.toml')"),
     ('cost = [{ name = "typo", per_call = 1.0 }]', "vary.cost[0].per_call",  # [cost]'s keys
-     re.compile(r"unknown key \(expected one of per_candidate, per_arm_call.*\) \(on benchmark "
+     re.compile(r"unknown key \(expected one of per_arm_call, per_candidate.*\) \(on benchmark "
                 r"'tiny.toml'\)")),
     ('depth = [10]', "vary.depth",
      "unknown key (expected one of clicks, reward, plans, budget, cost)"),
