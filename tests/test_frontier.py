@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ltrr.results.frontier import points, write_frontier
+from ltrr.results.frontier import frontier_files, points
 
 
 def record(policy: str, budget: int, seed: int, ndcg: float, latency: float,
@@ -43,11 +43,13 @@ def test_a_point_is_dominated_when_another_is_as_fast_and_as_good():
     assert row["ndcg@10_low"] < 0.551 < row["ndcg@10_high"]
 
 
-def test_write_frontier_writes_the_table_the_summary_and_a_figure_per_stage(tmp_path):
+def test_the_frontier_files_are_the_table_the_summary_and_a_figure_per_stage(tmp_path):
     records = sample() + [record("linucb", 10, s, 0.7, 6.0, stage="lambdamart-qrels")
                           for s in range(3)]
-    written = write_frontier(records, tmp_path, "music-frontier", "ltrr sweep x.toml")
-    names = sorted(p.name for p in written)
+    files = frontier_files(records, "music-frontier", "ltrr sweep x.toml")
+    for name, blob in files.items():
+        (tmp_path / name).write_bytes(blob)
+    names = sorted(files)
     assert names == ["FRONTIER.md", "frontier-lambdamart-qrels.png", "frontier-rrf.png",
                      "frontier.csv"]
     text = (tmp_path / "FRONTIER.md").read_text()

@@ -9,7 +9,8 @@ ranking stage and prices is at least as fast (mean latency, ms) and at least as 
 engineer would choose from, whatever the latency they can afford. The oracle reads the
 simulator's truth: it is drawn, as a bound, never on the frontier.
 
-:func:`write_frontier` writes into the sweep's folder:
+:func:`frontier_files` makes, and a sweep that varies ``budget`` writes into its folder
+(:func:`ltrr.results.study.write_study`):
 
 - ``FRONTIER.md``: per ranking stage and prices, each policy's points (budget, latency,
   candidates ranked, nDCG@10 and reward with 95% t-intervals over seeds, on the frontier or
@@ -186,22 +187,16 @@ def figure(table: pd.DataFrame, stage: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_frontier(records: list[dict], folder: Path, title: str,
-                   command: str | None = None) -> list[Path]:
-    """Write FRONTIER.md, frontier.csv and a figure per ranking stage into ``folder``."""
+def frontier_files(records: list[dict], title: str,
+                   command: str | None = None) -> dict[str, bytes]:
+    """``{file name: contents}``: FRONTIER.md, frontier.csv and a figure per ranking stage
+    (none when there are no records)."""
     table = points(records)
     if table.empty:
-        return []
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    path = folder / "frontier.csv"
-    table.to_csv(path, index=False, float_format="%.6g")
-    written.append(path)
-    path = folder / "FRONTIER.md"
-    path.write_text(markdown(table, title, command))
-    written.append(path)
+        return {}
+    files = {"FRONTIER.md": markdown(table, title, command).encode(),
+             "frontier.csv": table.to_csv(index=False, float_format="%.6g").encode()}
     for stage in dict.fromkeys(table["stage"]):
-        path = folder / f"frontier-{''.join(c if c.isalnum() or c in '-_' else '-' for c in stage)}.png"
-        path.write_bytes(figure(table, stage))
-        written.append(path)
-    return written
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in stage)
+        files[f"frontier-{safe}.png"] = figure(table, stage)
+    return files

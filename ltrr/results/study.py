@@ -235,7 +235,8 @@ def plot(table: pd.DataFrame, axes: list[str], title: str) -> bytes:
 def write_study(sweep) -> list[Path]:
     """``STUDY.md``, ``study.csv`` and ``study.png`` of each benchmark of a sweep with
     ``[vary]``, in ``<out>/<benchmark stem>/``, and ``study-regret.csv`` and
-    ``study-regret.png`` when it varies ``plans`` or ``budget``; the files written."""
+    ``study-regret.png`` when it varies ``plans`` or ``budget``, and the frontier
+    (:mod:`ltrr.results.frontier`) when it varies ``budget``; the files written."""
     from ltrr.paths import write_atomically
     from ltrr.results.folder import load_folder
 
@@ -270,6 +271,11 @@ def write_study(sweep) -> list[Path]:
             files["study-regret.png"] = growth.plot(
                 regret, x, f"{sweep.name}: {stem}, regret against the oracle by "
                 f"{'number of plans' if x == 'plans' else 'budget'}")
+        if "budget" in axes:
+            from ltrr.results.frontier import frontier_files
+
+            files.update(frontier_files([r for records in variants for r in records],
+                                        f"{sweep.name}: {stem}", command))
         files = {"STUDY.md": text.encode(), **files}
         for name, blob in files.items():
             write_atomically(out / name, lambda tmp, blob=blob: Path(tmp).write_bytes(blob))
