@@ -3,12 +3,15 @@ tuned policy's setting was chosen, and paired significance tests of the best lea
 against the baselines, corrected for multiple comparisons.
 
 "Best" is the non-oracle policy with the highest mean nDCG@10 that is not a fixed
-baseline; it is compared with the best single arm (by the same metric) and with the static
-union, and every policy that sees more feature groups than another entry of the same policy
-(say post-retrieval probes on top of the pre-retrieval features) with that entry, on
-candidate recall, nDCG@10 and reward: paired by seed (t-test and permutation test, exact up
-to 16 seeds and Monte Carlo beyond, :func:`ltrr.evaluation.intervals.paired_test`) and by
-topic (paired t-test over per-topic means, :func:`~ltrr.evaluation.intervals.topic_test`).
+baseline (a single arm, :data:`BASELINE_NAMES`); it is compared with the best single arm (by
+the same metric) and with the static union; every policy that sees more feature groups than
+another entry of the same policy (say post-retrieval probes on top of the pre-retrieval
+features) with that entry; and LinUCB with the supervised router (:data:`SUPERVISED`: the
+bandit that learns online against the model trained beforehand on judged topics) under the
+same ranking stage and features; on candidate recall, nDCG@10 and reward: paired by seed
+(t-test and permutation test, exact up to 16 seeds and Monte Carlo beyond,
+:func:`ltrr.evaluation.intervals.paired_test`) and by topic (paired t-test over per-topic
+means, :func:`~ltrr.evaluation.intervals.topic_test`).
 Each of the three tests is Holm-Bonferroni corrected over the table's comparisons; the text
 says how the permutation test was computed and the smallest p-value it can reach
 (:func:`permutation_note`).
@@ -40,7 +43,8 @@ COLUMNS = [("reward", "reward"), ("candidate_recall", "recall@B"), ("any_relevan
            ("regret_oracle_first_half", "regret 1st half"),
            ("regret_oracle_second_half", "regret 2nd half"),
            ("candidates_drawn", "cands"), ("arm_calls", "arm calls"), ("cost", "cost")]
-BASELINE_NAMES = ("static_union", "uniform", "oracle")
+BASELINE_NAMES = ("static_union", "uniform", "oracle", "router")
+SUPERVISED = ("linucb", "router")  # (online learner, supervised router): always compared
 TESTED = ("candidate_recall", "ndcg@10", "reward")
 # the ranked columns and which way is better (cands and arm calls describe, they do not rank)
 BETTER = {"reward": "max", "candidate_recall": "max", "any_relevant": "max", "ndcg@10": "max",
@@ -102,16 +106,18 @@ def ranker_of(record: dict) -> str:
 def comparisons(records: list[dict], table: pd.DataFrame,
                 topics: dict | None = None) -> list[dict]:
     """Paired tests of the best learning policy vs the best single arm and the static union
-    ranked the same way, with Holm-adjusted p-values (``*_holm``) over the returned list."""
+    ranked the same way, of richer vs poorer feature groups and of LinUCB vs the router
+    (module doc), with Holm-adjusted p-values (``*_holm``) over the returned list."""
     rankers = {r["policy"]: ranker_of(r) for r in records}
     learners = table[~table["policy_name"].str.startswith("single:")
                      & ~table["policy_name"].isin(BASELINE_NAMES)]
+    ranked = table
     if not learners.empty:
         best_ranker = rankers[learners.sort_values("ndcg@10", ascending=False).iloc[0]["policy"]]
-        table = table[table["policy"].map(rankers) == best_ranker]
+        ranked = table[table["policy"].map(rankers) == best_ranker]
         learners = learners[learners["policy"].map(rankers) == best_ranker]
-    singles = table[table["policy_name"].str.startswith("single:")]
-    union = table[table["policy_name"] == "static_union"]
+    singles = ranked[ranked["policy_name"].str.startswith("single:")]
+    union = ranked[ranked["policy_name"] == "static_union"]
     if learners.empty:
         return []
     best = learners.sort_values("ndcg@10", ascending=False).iloc[0]["policy"]
@@ -120,7 +126,8 @@ def comparisons(records: list[dict], table: pd.DataFrame,
         rivals.append(singles.sort_values("ndcg@10", ascending=False).iloc[0]["policy"])
     if not union.empty:
         rivals.append(union.iloc[0]["policy"])
-    pairs = [(best, rival) for rival in rivals] + _feature_pairs(records)
+    pairs = list(dict.fromkeys([(best, rival) for rival in rivals] + _feature_pairs(records)
+                               + _supervised_pairs(records)))
     out = []
     for best, rival in pairs:
         for key in TESTED:
@@ -216,6 +223,18 @@ def _feature_pairs(records: list[dict]) -> list[tuple[str, str]]:
         seen.setdefault(r["policy"], (r["policy_name"], frozenset(r.get("features", []))))
     return [(a, b) for a, (name_a, fa) in seen.items() for b, (name_b, fb) in seen.items()
             if name_a == name_b and fb < fa]
+
+
+def _supervised_pairs(records: list[dict]) -> list[tuple[str, str]]:
+    """(LinUCB, router) labels of the :data:`SUPERVISED` entries that rank by the same stage
+    and see the same feature groups."""
+    online, supervised = SUPERVISED
+    seen = {}
+    for r in records:
+        seen.setdefault(r["policy"], (r["policy_name"], ranker_of(r),
+                                      frozenset(r.get("features", []))))
+    return [(a, b) for a, (name_a, *how_a) in seen.items() for b, (name_b, *how_b) in seen.items()
+            if name_a == online and name_b == supervised and how_a == how_b]
 
 
 def _tuning_blocks(records: list[dict], order: list[str]) -> list[Block]:
@@ -449,7 +468,8 @@ def _tests_blocks(tests: list[dict]) -> list[Block]:
             Cell("yes" if t["intervals_disjoint"] else "no")])
     return [Paragraph(
         "Paired comparisons (best learning policy by nDCG@10 vs baselines; a policy "
-        "with more feature groups vs the same policy with fewer), "
+        "with more feature groups vs the same policy with fewer; LinUCB vs the supervised "
+        "router, ranked the same way), "
         f"{len(tests)} tests per column, p-values Holm-Bonferroni corrected within "
         f"each column (raw p in parentheses). By seed ({counts} seeds): paired t-test, and "
         f"{permutation_note(seeds, len(tests))}. By topic: "
