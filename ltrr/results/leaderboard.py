@@ -126,8 +126,9 @@ def comparisons(records: list[dict], table: pd.DataFrame,
         rivals.append(singles.sort_values("ndcg@10", ascending=False).iloc[0]["policy"])
     if not union.empty:
         rivals.append(union.iloc[0]["policy"])
+    supervised = _supervised_pairs(records)
     pairs = list(dict.fromkeys([(best, rival) for rival in rivals] + _feature_pairs(records)
-                               + _supervised_pairs(records)))
+                               + supervised))
     out = []
     for best, rival in pairs:
         for key in TESTED:
@@ -145,7 +146,8 @@ def comparisons(records: list[dict], table: pd.DataFrame,
             out.append({"policy": best, "rival": rival, "metric": key, "seeds": len(seeds),
                         "intervals_disjoint": disjoint, **test,
                         "topics": by_topic["topics"], "topic_mean_diff": by_topic["mean_diff"],
-                        "topic_t_pvalue": by_topic["t_pvalue"]})
+                        "topic_t_pvalue": by_topic["t_pvalue"],
+                        "supervised": (best, rival) in supervised})
     for name in ("t_pvalue", "permutation_pvalue", "topic_t_pvalue"):
         for test, adjusted in zip(out, holm([t[name] for t in out])):
             test[f"{name}_holm"] = adjusted
@@ -468,8 +470,9 @@ def _tests_blocks(tests: list[dict]) -> list[Block]:
             Cell("yes" if t["intervals_disjoint"] else "no")])
     return [Paragraph(
         "Paired comparisons (best learning policy by nDCG@10 vs baselines; a policy "
-        "with more feature groups vs the same policy with fewer; LinUCB vs the supervised "
-        "router, ranked the same way), "
+        "with more feature groups vs the same policy with fewer"
+        + ("; LinUCB vs the supervised router, ranked the same way" if any(
+            t["supervised"] for t in tests) else "") + "), "
         f"{len(tests)} tests per column, p-values Holm-Bonferroni corrected within "
         f"each column (raw p in parentheses). By seed ({counts} seeds): paired t-test, and "
         f"{permutation_note(seeds, len(tests))}. By topic: "
