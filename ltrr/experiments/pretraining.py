@@ -52,12 +52,12 @@ def prepare_training(benchmark, world, featurizer, dataset, stages: dict) -> dic
     rankers = training_rankers(benchmark)
     if not rankers:
         return {}
-    topics, qrels, info = training_topics(benchmark, world, dataset)
-    tables = training_features(benchmark, world, featurizer, dataset, topics)
     if world.online and world.memory is None:
         raise InputError(f"the outside online arm '{world.online[0]}' cannot be played on the "
                          "training topics (only ltrr's memory arm can)", file=str(benchmark.path),
                          field="arms.names")
+    topics, qrels, info = training_topics(benchmark, world, dataset)
+    tables = training_features(benchmark, world, featurizer, dataset, topics)
     trained = {r: stages[r] for r in rankers if r is not None and stages[r].model is not None}
     where = World(replace(dataset, qrels=qrels), world.arms, world.plans, world.settings,
                   world.stream_length, topics, max_grade=world.max_grade)
@@ -159,8 +159,8 @@ def step_zero(world, tables, stages: dict) -> tuple[np.ndarray, np.ndarray, dict
         size = fill_truths(tb, seed.cache, t, 0, buf)
         context_row(tables, t, 0, memory, buf.scores, buf.lengths, contexts[t])
         fused[t] = world.expected_reward(buf.page_grades) - world.cost
+        pool = _pool(buf, size) if stages else None  # ranking a page leaves the pool as it is
         for name, stage in stages.items():
-            pool = _pool(buf, size)
             X = pool_features(pool, stage.spec, stage.context(stage.rows[qid], 0, memory),
                               priors[name][pool.docs])
             _rank_pages(world, buf, size, stage.model.score(X))

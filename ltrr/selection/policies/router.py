@@ -9,9 +9,10 @@ LightGBM regressor (:class:`Router`) over the context vector and the plan's feat
 (:meth:`~ltrr.selection.plans.PlanSpace.features`), trained on a :class:`TrainingSet`:
 
 - its rows are the training topics (never a topic, nor a query text, the stream asks:
-  :mod:`ltrr.experiments.pretraining` refuses a stream that asks one), their context as the
-  loop computes it at step 0 (the benchmark's feature groups, the memory arm cold: its
-  ``memory`` features are then 0, so the router learns nothing from them);
+  :mod:`ltrr.experiments.pretraining` refuses a stream that asks a training topic and leaves
+  out a training topic whose text the stream asks), their context as the loop computes it at
+  step 0 (the benchmark's feature groups, the memory arm cold: its ``memory`` features are
+  then 0, so no tree splits on them and the router ignores them during the stream too);
 - its label per (topic, plan) is the expected reward of the page the plan shows at step 0
   under the benchmark's users and reward, minus the plan's cost: the simulator's truth that
   the oracle maximises, computed from the training topics' own qrels, and what a policy is
