@@ -137,7 +137,8 @@ def test_the_api_refuses_what_it_cannot_run(from_cli):
                         "a class or factory, or a dict like a [[policies]] table"),
         (["nope"], f"{where}, field 'policies[0].name': unknown policy 'nope' (expected one of "
                    "single:<arm>, static_union, uniform, epsilon_greedy, ucb1, thompson, exp3, "
-                   "linucb, lints, lin_epsilon_greedy, semibandit, oracle)"),
+                   "linucb, linucb_warm, lints, lin_epsilon_greedy, semibandit, router, "
+                   "oracle)"),
         (["linucb", {"name": "linucb"}], f"{where}, field 'policies[1].label': label 'linucb' "
                                          "used twice (give one a distinct label)"),
         ([{"name": plug.Greedy, "params": {"epsilon": 2}, "grid": {"epsilon": [0.1]}}],

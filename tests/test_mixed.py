@@ -1,9 +1,11 @@
-"""``ltrr:mixed``: the union of vaswani, cranfield and beir/nfcorpus/test.
+"""``ltrr:mixed``: the union of vaswani, cranfield and beir/nfcorpus/test, with a train
+split (beir/nfcorpus/train, a third of vaswani's and cranfield's texts).
 
 Counts are checked against the three collections loaded on their own (whose counts and records
 ``tests/test_datasets.py`` checks against ir_datasets' own integration tests), records are
-sampled at each collection's boundaries, and the grade mapping is checked to give the loop and
-ir_measures exactly what each collection gives alone.
+sampled at each collection's boundaries, the grade mapping is checked to give the loop and
+ir_measures exactly what each collection gives alone, and the split to ask no text on both
+sides.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import pytest
 from ltrr.arms.report import topic_groups
 from ltrr.cli import main
 from ltrr.datasets import load
-from ltrr.datasets.mixed import PARTS
+from ltrr.datasets.mixed import PARTS, TRAIN_PART
+from ltrr.datasets.splits import text_keys
 from ltrr.errors import InputError
 from ltrr.selection.features import ContextFeaturizer
 from ltrr.kernel.clicks import scale_grades
@@ -26,6 +29,7 @@ from ltrr.kernel.clicks import scale_grades
 # collection -> (docs, queries, qrels) of the collection alone (tests/test_datasets.py::REAL)
 COUNTS = {"vaswani": (11429, 93, 2083), "cranfield": (1400, 225, 1837),
           "nfcorpus": (3633, 323, 12334)}
+NF_TRAIN = (2590 - 4, 110575 - 91)  # beir/nfcorpus/train without the 4 topics asking a test text
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +53,13 @@ def test_counts_are_the_collections_counts(mixed, parts):
     assert len({d["docno"] for d in docs}) == len(docs)  # prefixes: no collisions
     per_doc = pd.Series([d["collection"] for d in docs]).value_counts().to_dict()
     assert per_doc == {name: c[0] for name, c in COUNTS.items()}
-    assert mixed.topics["collection"].value_counts().to_dict() == {n: c[1] for n, c in COUNTS.items()}
+    topics = mixed.topics
+    own = topics[(topics["collection"] != "nfcorpus") | (topics["split"] == "test")]
+    assert own["collection"].value_counts().to_dict() == {n: c[1] for n, c in COUNTS.items()}
+    assert (topics["split"] == "train").sum() - len(own[own["split"] == "train"]) == NF_TRAIN[0]
     per_qrel = collection_of(mixed.qrels["qid"]).value_counts().to_dict()
-    assert per_qrel == {name: c[2] for name, c in COUNTS.items()}
+    assert per_qrel == {name: c[2] + (NF_TRAIN[1] if name == "nfcorpus" else 0)
+                        for name, c in COUNTS.items()}
     for name, part in parts.items():
         assert (part.num_docs, len(part.topics), len(part.qrels)) == COUNTS[name]
     assert (collection_of(mixed.qrels["docno"]) == collection_of(mixed.qrels["qid"])).all()
@@ -92,8 +100,12 @@ def test_sampled_records(mixed):
 
 @pytest.mark.shared
 def test_grades_are_each_collections_own_scaled(mixed, parts):
-    labels = {name: mixed.qrels["label"][collection_of(mixed.qrels["qid"]) == name]
-              for name in COUNTS}
+    topics = mixed.topics
+    nf_train = topics.loc[(topics["collection"] == "nfcorpus") & (topics["split"] == "train"),
+                          "qid"]
+    qrels = mixed.qrels[~mixed.qrels["qid"].isin(set(nf_train))]  # the three collections' own
+    assert (mixed.qrels["label"][mixed.qrels["qid"].isin(set(nf_train))] == 2).all()
+    labels = {name: qrels["label"][collection_of(qrels["qid"]) == name] for name in COUNTS}
     assert labels["vaswani"].value_counts().to_dict() == {4: 2083}
     assert labels["nfcorpus"].value_counts().to_dict() == {2: 11758, 4: 576}
     assert labels["cranfield"].value_counts().to_dict() == {3: 734, 2: 387, 4: 363, -1: 225, 1: 128}
@@ -124,6 +136,7 @@ def test_measures_per_query_are_unchanged(mixed, parts, name):
     alone = per_query(part.qrels, run)
     union_run = run.assign(qid=f"{name}:" + run["qid"], docno=f"{name}:" + run["docno"])
     union_qrels = mixed.qrels[collection_of(mixed.qrels["qid"]) == name]
+    union_qrels = union_qrels[union_qrels["qid"].isin(union_run["qid"])]
     union = per_query(union_qrels, union_run, prefix=f"{name}:")
     assert union.keys() == alone.keys() and len(alone) == 4 * COUNTS[name][1]
     assert np.allclose([union[k] for k in alone], list(alone.values()), rtol=0, atol=1e-12)
@@ -133,15 +146,38 @@ def test_measures_per_query_are_unchanged(mixed, parts, name):
 @pytest.mark.shared
 def test_stream_weights_equal_share_zipf_within(mixed):
     topics = mixed.topics
-    share = topics.groupby("collection")["weight"].sum()
-    assert np.allclose(share.to_numpy(), 1 / 3)
-    for name, group in topics.groupby("collection"):
+    share = topics.groupby(["split", "collection"])["weight"].sum()
+    assert len(share) == 6 and np.allclose(share.to_numpy(), 1 / 3)
+    for name, group in topics.groupby(["split", "collection"]):
         ranked = np.sort(group["weight"].to_numpy())[::-1]
         assert np.allclose(ranked / ranked[0], 1 / np.arange(1, len(group) + 1)), name
     again, other = load("ltrr:mixed?seed=0"), load("ltrr:mixed?seed=1")
     assert again.id == "ltrr:mixed" and (again.topics["weight"] == topics["weight"]).all()
     assert other.id == "ltrr:mixed?seed=1&context=1"
     assert not (other.topics["weight"] == topics["weight"]).all()
+
+
+@pytest.mark.shared
+def test_the_split_asks_no_text_on_both_sides(mixed, parts):
+    topics = mixed.topics
+    keys = text_keys(topics["query"])
+    test = (topics["split"] == "test").to_numpy()
+    assert set(topics["split"]) == {"test", "train"}
+    assert not set(keys[test]) & set(keys[~test])
+    # nfcorpus: its own test topics, all of them, and its train topics but the 4 asking a test text
+    nf = topics[topics["collection"] == "nfcorpus"]
+    assert nf.loc[nf["split"] == "test", "qid"].tolist() == \
+        ("nfcorpus:" + parts["nfcorpus"].topics["qid"]).tolist()
+    train = load(TRAIN_PART[1]).topics
+    left = set("nfcorpus:" + train["qid"]) - set(nf.loc[nf["split"] == "train", "qid"])
+    assert len(left) == 4 and set(text_keys(train.set_index("nfcorpus:" + train["qid"])
+                                            .loc[sorted(left), "query"])) <= set(keys[test])
+    # vaswani and cranfield: about a third of their topics to train, by a fixed seed
+    counts = topics.groupby(["collection", "split"]).size().to_dict()
+    assert (counts["vaswani", "train"], counts["cranfield", "train"]) == (33, 76)
+    other = load("ltrr:mixed?seed=1").topics
+    assert other["split"].tolist() == topics["split"].tolist()  # ?seed= moves weights only
+    assert set(mixed.qrels["qid"]) == set(topics["qid"])
 
 
 @pytest.mark.shared
@@ -161,8 +197,11 @@ def test_collection_as_context_or_not(mixed):
 def test_data_info_counts_per_collection(capsys):
     assert main(["data", "info", "ltrr:mixed", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert (info["docs"], info["queries"], info["qrels"]) == (16462, 641, 16254)
-    assert info["collections"] == {name: {"queries": c[1], "qrels": c[2]}
+    assert (info["docs"], info["queries"], info["qrels"]) == (16462, 641 + NF_TRAIN[0],
+                                                              16254 + NF_TRAIN[1])
+    nf = {"queries": NF_TRAIN[0], "qrels": NF_TRAIN[1]}
+    assert info["collections"] == {name: {k: v + (nf[k] if name == "nfcorpus" else 0)
+                                          for k, v in (("queries", c[1]), ("qrels", c[2]))}
                                    for name, c in COUNTS.items()}
     assert info["context_columns"] == ["collection"] and info["ignore_identical_ids"] is False
 

@@ -37,8 +37,8 @@ def run_stationary(name: str, seed: int, steps: int = 2000, means=(0.3, 0.4, 0.8
 
 def test_registry_names_and_defaults():
     assert POLICY_NAMES == ["single:<arm>", "static_union", "uniform", "epsilon_greedy", "ucb1",
-                            "thompson", "exp3", "linucb", "lints", "lin_epsilon_greedy",
-                            "semibandit", "oracle"]
+                            "thompson", "exp3", "linucb", "linucb_warm", "lints",
+                            "lin_epsilon_greedy", "semibandit", "router", "oracle"]
     assert default_params("epsilon_greedy") == {"epsilon": 0.1}
     assert default_params("ucb1") == {"c": 2.0}
     assert default_params("thompson") == {"alpha": 1.0, "beta": 1.0, "reward_cap": 1.0}
@@ -46,6 +46,8 @@ def test_registry_names_and_defaults():
     assert default_params("linucb") == {"alpha": 1.0}
     assert default_params("lints") == {"v": 0.5}
     assert default_params("semibandit") == {"c": 0.5}
+    assert default_params("router") == {"trees": 100, "leaves": 8, "learning_rate": 0.05}
+    assert default_params("linucb_warm") == {"alpha": 1.0}
     assert default_params("single:lexical") == {}
     policy = build_policy("linucb", {"alpha": 0.3}, singles(3), 4, 0, (0, 1))
     assert policy.params == {"alpha": 0.3}
@@ -54,8 +56,8 @@ def test_registry_names_and_defaults():
 
 @pytest.mark.parametrize("name, params, message", [
     ("bandit", {}, "unknown policy 'bandit' (expected one of single:<arm>, static_union, uniform, "
-                   "epsilon_greedy, ucb1, thompson, exp3, linucb, lints, lin_epsilon_greedy, "
-                   "semibandit, oracle)"),
+                   "epsilon_greedy, ucb1, thompson, exp3, linucb, linucb_warm, lints, "
+                   "lin_epsilon_greedy, semibandit, router, oracle)"),
     ("linucb", {"epsilon": 1.0}, "policy 'linucb': unknown param 'epsilon' (known: alpha)"),
     ("uniform", {"seed": 1}, "policy 'uniform': unknown param 'seed' (it takes none)"),
     ("epsilon_greedy", {"epsilon": 1.5},

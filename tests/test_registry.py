@@ -75,8 +75,8 @@ BAD = [
      "method choose)"),
     ("policy", "os:path", "policy 'os:path' is a module, not a policy class or factory"),
     ("policy", "bandit", "unknown policy 'bandit' (expected one of single:<arm>, static_union, "
-                         "uniform, epsilon_greedy, ucb1, thompson, exp3, linucb, lints, "
-                         "lin_epsilon_greedy, semibandit, oracle)"),
+                         "uniform, epsilon_greedy, ucb1, thompson, exp3, linucb, linucb_warm, "
+                         "lints, lin_epsilon_greedy, semibandit, router, oracle)"),
     ("arm", "ltrr_test_plugins:NotATransformer",
      "arm 'ltrr_test_plugins:NotATransformer' is the class NotATransformer, not an arm class "
      "(it has no method transform)"),

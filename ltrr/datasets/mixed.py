@@ -27,11 +27,22 @@ union, so that a policy has to learn which arms serve which kind (``datasets/mix
   per-query measure unchanged (nDCG's gains scale by the same factor in the ideal ranking;
   recall and RR count labels > 0), so each part scores as its collection does alone.
   cranfield's labels keep ir_datasets' direction (4 = highest gain; see ``datasets/cranfield.md``).
-- **stream weights**: each collection gets an equal third of the traffic (no collection
-  dominates the mean by its topic count: 93 vaswani, 225 cranfield, 323 nfcorpus topics);
-  within a collection, popularity follows a Zipf law with exponent 1 over an order of its
-  topics drawn from ``seed`` (head queries repeat, as in ``benchmarks/nfcorpus.toml``'s
-  stream). The order is fixed by the dataset's ``seed`` (default 0), not by the run's seed.
+- **split**: a ``split`` column, ``test`` or ``train``, so that a model trained on judged
+  topics (the supervised router, a learned ranker) has topics of its own and is reported on
+  others (``benchmarks/mixed.toml`` streams ``split = "test"``). nfcorpus' part is its
+  official split: ``beir/nfcorpus/test`` is test, ``beir/nfcorpus/train`` (appended after
+  the test part's rows, with its qrels) is train. vaswani and cranfield have no split of
+  their own: each topic is proposed for training with probability :data:`TRAIN_SHARE` by a
+  generator of fixed seed :data:`SPLIT_SEED` (not the dataset's ``seed``), and every topic
+  of a normalised query text goes where the text's first topic was proposed
+  (:func:`~ltrr.datasets.splits.split_by_text`). Last, training topics whose normalised
+  text a test topic asks (4 of nfcorpus' train topics) are left out, with their qrels: no
+  text is asked on both sides.
+- **stream weights**: within each split, each collection gets an equal third of the
+  traffic (no collection dominates the mean by its topic count); within a collection,
+  popularity follows a Zipf law with exponent 1 over an order of its topics drawn from
+  ``seed`` (head queries repeat, as in ``benchmarks/nfcorpus.toml``'s stream). The order is
+  fixed by the dataset's ``seed`` (default 0), not by the run's seed.
 
 Settings (``ltrr:mixed?seed=S&context=C``): ``seed`` >= 0 (popularity order, default 0),
 ``context`` 1 or 0 (default 1).
@@ -45,10 +56,14 @@ import numpy as np
 import pandas as pd
 
 from ltrr.datasets.base import Dataset
+from ltrr.datasets.splits import leave_out_shared, split_by_text
 from ltrr.errors import InputError
 
 # (collection name = id prefix, ir_datasets id), in the order topics and documents are listed.
 PARTS = (("vaswani", "vaswani"), ("cranfield", "cranfield"), ("nfcorpus", "beir/nfcorpus/test"))
+TRAIN_PART = ("nfcorpus", "beir/nfcorpus/train")  # a part's own training topics, appended
+TRAIN_SHARE = 1 / 3  # of vaswani's and cranfield's topics, proposed for training
+SPLIT_SEED = 404  # the split's generator: fixed, whatever the dataset's seed
 FIELDS = ["docno", "collection", "title", "text", "contents"]
 ZIPF = 1.0
 TOP_GRADE = 4
@@ -74,6 +89,20 @@ def zipf_weights(n: int, rng: np.random.Generator) -> np.ndarray:
     return weights / weights.sum()
 
 
+def stream_weights(topics: pd.DataFrame, n_collections: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Per topic: within its split, a ``1 / n_collections`` share for its collection, Zipf
+    over a random order of the collection's topics (splits, then collections, in order)."""
+    weights = np.zeros(len(topics))
+    for split in ("test", "train"):
+        for name in topics["collection"].unique():
+            rows = np.flatnonzero(((topics["split"] == split) & (topics["collection"] == name))
+                                  .to_numpy())
+            if len(rows):
+                weights[rows] = zipf_weights(len(rows), rng) / n_collections
+    return weights
+
+
 def _docs(parts: list[tuple[str, Dataset]]):
     def iterate() -> Iterator[dict]:
         for name, part in parts:
@@ -93,27 +122,42 @@ def load(seed: int = 0, context: int = 1) -> Dataset:
         raise InputError(f"ltrr:mixed seed must be an integer >= 0, got {seed!r}", field="seed")
     if not isinstance(context, (int, np.integer)) or context not in (0, 1):
         raise InputError(f"ltrr:mixed context must be 0 or 1, got {context!r}", field="context")
-    rng = np.random.default_rng([int(seed), 303])
     parts = [(name, load_irds(irds_id)) for name, irds_id in PARTS]
+    extra = load_irds(TRAIN_PART[1])
+    proposer = np.random.default_rng(SPLIT_SEED)
     topics, qrels, maps = [], [], {}
-    for name, part in parts:
+    for name, part in parts + [(TRAIN_PART[0], extra)]:
         t = part.topics[["qid", "query"]].copy()
         t["qid"] = prefixed(name, t["qid"])
         t["collection"] = name
-        t["weight"] = zipf_weights(len(t), rng) / len(parts)
+        if part is extra:
+            t["split"] = "train"
+        elif name == TRAIN_PART[0]:
+            t["split"] = "test"
+        else:
+            t["split"] = split_by_text(t["query"], proposer.random(len(t)) < TRAIN_SHARE)
         topics.append(t)
-        maps[name] = label_map(part.qrels["label"])
+        labels = pd.concat([part.qrels["label"], extra.qrels["label"]]) \
+            if name == TRAIN_PART[0] else part.qrels["label"]
+        maps.setdefault(name, label_map(labels))
         q = part.qrels.copy()
         q["qid"], q["docno"] = prefixed(name, q["qid"]), prefixed(name, q["docno"])
         q["label"] = q["label"].map(maps[name]).astype("int64")
         qrels.append(q)
+    topics = pd.concat(topics, ignore_index=True)
+    train = topics["split"] == "train"
+    kept, _ = leave_out_shared(topics[train], topics[~train])  # no text on both sides
+    topics = pd.concat([topics[~train], kept]).sort_index().reset_index(drop=True)
+    qrels = pd.concat(qrels, ignore_index=True)
+    qrels = qrels[qrels["qid"].isin(set(topics["qid"]))].reset_index(drop=True)
+    topics["weight"] = stream_weights(topics, len(parts), np.random.default_rng([int(seed), 303]))
     settings = "" if (seed, context) == (0, 1) else f"?seed={seed}&context={context}"
     dataset_id = "ltrr:mixed" + settings
     return Dataset(
         id=dataset_id,
         docs=_docs(parts),
-        topics=pd.concat(topics, ignore_index=True),
-        qrels=pd.concat(qrels, ignore_index=True),
+        topics=topics,
+        qrels=qrels,
         text_fields=["contents"],
         fields=list(FIELDS),
         num_docs=sum(part.num_docs for _, part in parts),
@@ -123,8 +167,10 @@ def load(seed: int = 0, context: int = 1) -> Dataset:
             "name": "vaswani + cranfield + BEIR nfcorpus (test)",
             "collections": {name: irds_id for name, irds_id in PARTS},
             "label_maps": maps,
-            "stream": f"equal share per collection; Zipf({ZIPF:g}) within each over an order "
-                      f"drawn from seed {seed}",
+            "stream": f"equal share per collection within each split; Zipf({ZIPF:g}) within "
+                      f"each over an order drawn from seed {seed}",
+            "split": f"nfcorpus: its own test and train; vaswani, cranfield: {TRAIN_SHARE:.3g} "
+                     f"of the query texts to train (seed {SPLIT_SEED}); no text on both sides",
             "settings": {"seed": int(seed), "context": int(context)},
             "corpus_id": "ltrr:mixed",  # every setting has the same corpus: arms share indexes
             "bibtex_ids": [b for _, part in parts for b in part.meta.get("bibtex_ids", [])],

@@ -92,7 +92,9 @@ def reward_range(world: World, stage: str | None = None) -> tuple[float, float]:
 
 def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
     """Play one cell with ``featurizer`` (the features its policy sees) and ``ranker`` (a
-    learned ranking stage, or None: the fusion); returns the policy and its trace. A tuning
+    learned ranking stage, or None: the fusion); returns the policy and its trace. A policy
+    that learns before the stream first learns the world's examples for its ranking stage
+    (``world.training``, made by :func:`~ltrr.experiments.runner.prepare`). A tuning
     cell skips Thompson sampling's propensities (its score is its rewards; the decisions are
     the same)."""
     from ltrr.selection.policies import build_policy
@@ -100,6 +102,8 @@ def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranke
     stage = ranker.config.name if ranker is not None else None
     policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
                           reward_range(world, stage))
+    if getattr(policy, "uses_training", False):  # learns from the training topics first
+        policy.fit(world.training[stage].select(featurizer.names))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
     return policy, run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
                               ranker=ranker, propensity=not cell.tuning)
@@ -269,6 +273,8 @@ class CellRunner:
                              ranker=self.ranking(played.stage), command=self.command,
                              policy_order=self.policy_order)
         record["candidate_lists"] = dict(played.trace.list_hashes)
+        if getattr(played.policy, "training_info", None):
+            record["training"] = json_ready(played.policy.training_info)
         record["provenance"].update(self.provenance)
         key = (cell.name, spec.ranker)  # the same for every seed: hash plugin files once
         if key not in self._outside:

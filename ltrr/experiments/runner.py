@@ -83,8 +83,10 @@ class Prepared(NamedTuple):
 
 
 def prepare(benchmark: Benchmark) -> Prepared:
-    """Load the dataset, build arms, plan space, world and featurizer, and train (or load)
-    the learned rankers the policies name (may build indexes)."""
+    """Load the dataset, build arms, plan space, world and featurizer, train (or load) the
+    learned rankers the policies name (may build indexes), and make the examples of the
+    policies that learn before the stream (``world.training``,
+    :mod:`~ltrr.experiments.pretraining`)."""
     from ltrr import datasets
     from ltrr.arms import build_arm
     from ltrr.selection.features import ContextFeaturizer
@@ -122,9 +124,12 @@ def prepare(benchmark: Benchmark) -> Prepared:
         featurizer.fit(topics, late=world.late, stream_length=benchmark.stream_length)
     except InputError as err:
         raise InputError(str(err), file=file, field="features.groups") from None
+    from ltrr.experiments.pretraining import prepare_training
     from ltrr.ranking.stage import prepare_stages
 
-    return Prepared(world, featurizer, prepare_stages(benchmark, world, dataset))
+    stages = prepare_stages(benchmark, world, dataset)
+    world.training = prepare_training(benchmark, world, featurizer, dataset, stages)
+    return Prepared(world, featurizer, stages)
 
 
 def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,

@@ -126,6 +126,7 @@ class LearnedStage:
         self.buffer = ClickBuffer(config.correction, config.params or None, spec.names,
                                   ranker=self.ranker) if self.online else None
         self.retrains = 0
+        self.rows: dict[str, int] = {}  # training and validation topics' featurizer rows, by qid
         self._prior_rows = np.zeros(0, dtype=np.int64)  # per vocabulary id, its prior row
         self._prior_table = np.zeros((0, len(spec.prior_names)))
         self._prior_epoch: int | None = None  # the release epoch _prior_table is as of
@@ -228,7 +229,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     priors = DocumentPriors(dataset, release=world.late)
     spec = FeatureSpec(tuple(world.arm_names), tuple(featurizer.names), priors.names,
                        benchmark.settings.k)
-    stages, pools = {}, {}
+    stages, pools, rows = {}, {}, {}
     if trained:
         n = len(world.topics)
         rows = {q: n + i for i, q in enumerate(extra["qid"].astype(str))}
@@ -261,6 +262,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
                 raise InputError(str(err), file=file, field=f"rankers.{name}") from None
             info.update(overlap_info(train, valid))
         stages[name] = LearnedStage(config, spec, featurizer, priors, model, info)
+        stages[name].rows = rows
         stages[name].examination = known_examination(benchmark.settings.clicks,
                                                      benchmark.settings.page)
     return stages

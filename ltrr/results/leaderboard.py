@@ -3,12 +3,15 @@ tuned policy's setting was chosen, and paired significance tests of the best lea
 against the baselines, corrected for multiple comparisons.
 
 "Best" is the non-oracle policy with the highest mean nDCG@10 that is not a fixed
-baseline; it is compared with the best single arm (by the same metric) and with the static
-union, and every policy that sees more feature groups than another entry of the same policy
-(say post-retrieval probes on top of the pre-retrieval features) with that entry, on
-candidate recall, nDCG@10 and reward: paired by seed (t-test and permutation test, exact up
-to 16 seeds and Monte Carlo beyond, :func:`ltrr.evaluation.intervals.paired_test`) and by
-topic (paired t-test over per-topic means, :func:`~ltrr.evaluation.intervals.topic_test`).
+baseline (a single arm, :data:`BASELINE_NAMES`); it is compared with the best single arm (by
+the same metric) and with the static union; every policy that sees more feature groups than
+another entry of the same policy (say post-retrieval probes on top of the pre-retrieval
+features) with that entry; and LinUCB with the supervised router (:data:`SUPERVISED`: the
+bandit that learns online against the model trained beforehand on judged topics) under the
+same ranking stage and features; on candidate recall, nDCG@10 and reward: paired by seed
+(t-test and permutation test, exact up to 16 seeds and Monte Carlo beyond,
+:func:`ltrr.evaluation.intervals.paired_test`) and by topic (paired t-test over per-topic
+means, :func:`~ltrr.evaluation.intervals.topic_test`).
 Each of the three tests is Holm-Bonferroni corrected over the table's comparisons; the text
 says how the permutation test was computed and the smallest p-value it can reach
 (:func:`permutation_note`).
@@ -37,9 +40,16 @@ from ltrr.evaluation.intervals import (EXACT_PERMUTATION_SEEDS, PERMUTATION_RESA
 from ltrr.evaluation.registry import COLUMNS, HEADLINE, METRICS, Metric, label_of, shown
 from ltrr.results.blocks import Block, Cell, Code, Paragraph, Table, cells, to_markdown
 
-BASELINE_NAMES = ("static_union", "uniform", "oracle")
+BASELINE_NAMES = ("static_union", "uniform", "oracle", "router", "best_single")
+SUPERVISED = ("linucb", "router")  # (online learner, supervised router): always compared
 # the metrics of the paired tests, in the tests table's order (by name)
 TESTED = tuple(sorted(m.name for m in METRICS if m.tested))
+
+
+def is_single_arm(policy_name: str) -> bool:
+    """A policy that always plays one arm alone: ``single:<arm>``, or ``best_single`` (the
+    arm chosen on the tuning seeds)."""
+    return policy_name.startswith("single:") or policy_name == "best_single"
 
 
 def columns_of(table: pd.DataFrame) -> list[Metric]:
@@ -104,16 +114,18 @@ def ranker_of(record: dict) -> str:
 def comparisons(records: list[dict], table: pd.DataFrame,
                 topics: dict | None = None) -> list[dict]:
     """Paired tests of the best learning policy vs the best single arm and the static union
-    ranked the same way, with Holm-adjusted p-values (``*_holm``) over the returned list."""
+    ranked the same way, of richer vs poorer feature groups and of LinUCB vs the router
+    (module doc), with Holm-adjusted p-values (``*_holm``) over the returned list."""
     rankers = {r["policy"]: ranker_of(r) for r in records}
-    learners = table[~table["policy_name"].str.startswith("single:")
+    learners = table[~table["policy_name"].map(is_single_arm)
                      & ~table["policy_name"].isin(BASELINE_NAMES)]
+    ranked = table
     if not learners.empty:
         best_ranker = rankers[learners.sort_values(HEADLINE, ascending=False).iloc[0]["policy"]]
-        table = table[table["policy"].map(rankers) == best_ranker]
+        ranked = table[table["policy"].map(rankers) == best_ranker]
         learners = learners[learners["policy"].map(rankers) == best_ranker]
-    singles = table[table["policy_name"].str.startswith("single:")]
-    union = table[table["policy_name"] == "static_union"]
+    singles = ranked[ranked["policy_name"].map(is_single_arm)]
+    union = ranked[ranked["policy_name"] == "static_union"]
     if learners.empty:
         return []
     best = learners.sort_values(HEADLINE, ascending=False).iloc[0]["policy"]
@@ -122,7 +134,9 @@ def comparisons(records: list[dict], table: pd.DataFrame,
         rivals.append(singles.sort_values(HEADLINE, ascending=False).iloc[0]["policy"])
     if not union.empty:
         rivals.append(union.iloc[0]["policy"])
-    pairs = [(best, rival) for rival in rivals] + _feature_pairs(records)
+    supervised = _supervised_pairs(records)
+    pairs = list(dict.fromkeys([(best, rival) for rival in rivals] + _feature_pairs(records)
+                               + supervised))
     out = []
     for best, rival in pairs:
         for key in TESTED:
@@ -140,7 +154,8 @@ def comparisons(records: list[dict], table: pd.DataFrame,
             out.append({"policy": best, "rival": rival, "metric": key, "seeds": len(seeds),
                         "intervals_disjoint": disjoint, **test,
                         "topics": by_topic["topics"], "topic_mean_diff": by_topic["mean_diff"],
-                        "topic_t_pvalue": by_topic["t_pvalue"]})
+                        "topic_t_pvalue": by_topic["t_pvalue"],
+                        "supervised": (best, rival) in supervised})
     for name in ("t_pvalue", "permutation_pvalue", "topic_t_pvalue"):
         for test, adjusted in zip(out, holm([t[name] for t in out])):
             test[f"{name}_holm"] = adjusted
@@ -218,6 +233,18 @@ def _feature_pairs(records: list[dict]) -> list[tuple[str, str]]:
         seen.setdefault(r["policy"], (r["policy_name"], frozenset(r.get("features", []))))
     return [(a, b) for a, (name_a, fa) in seen.items() for b, (name_b, fb) in seen.items()
             if name_a == name_b and fb < fa]
+
+
+def _supervised_pairs(records: list[dict]) -> list[tuple[str, str]]:
+    """(LinUCB, router) labels of the :data:`SUPERVISED` entries that rank by the same stage
+    and see the same feature groups."""
+    online, supervised = SUPERVISED
+    seen = {}
+    for r in records:
+        seen.setdefault(r["policy"], (r["policy_name"], ranker_of(r),
+                                      frozenset(r.get("features", []))))
+    return [(a, b) for a, (name_a, *how_a) in seen.items() for b, (name_b, *how_b) in seen.items()
+            if name_a == online and name_b == supervised and how_a == how_b]
 
 
 def _tuning_blocks(records: list[dict], order: list[str]) -> list[Block]:
@@ -498,7 +525,9 @@ def _tests_blocks(tests: list[dict]) -> list[Block]:
             Cell("yes" if t["intervals_disjoint"] else "no")])
     return [Paragraph(
         f"Paired comparisons (best learning policy by {label_of(HEADLINE)} vs baselines; a "
-        "policy with more feature groups vs the same policy with fewer), "
+        "policy with more feature groups vs the same policy with fewer"
+        + ("; LinUCB vs the supervised router, ranked the same way" if any(
+            t["supervised"] for t in tests) else "") + "), "
         f"{len(tests)} tests per column, p-values Holm-Bonferroni corrected within "
         f"each column (raw p in parentheses). By seed ({counts} seeds): paired t-test, and "
         f"{permutation_note(seeds, len(tests))}. By topic: "

@@ -37,7 +37,7 @@ import pandas as pd
 from ltrr.evaluation.intervals import format_p, holm, paired_test, t_interval
 from ltrr.evaluation.registry import HEADLINE, label_of
 from ltrr.results import growth
-from ltrr.results.leaderboard import BASELINE_NAMES
+from ltrr.results.leaderboard import BASELINE_NAMES, is_single_arm
 
 # (record key, label): what the policies are paid, and relevance (ltrr.evaluation.registry)
 METRICS = tuple((name, label_of(name)) for name in ("reward", HEADLINE))
@@ -57,7 +57,7 @@ def _mean(records: list[dict], label: str, key: str) -> float:
 
 def best_learner(records: list[dict]) -> tuple[str | None, str]:
     """The learner with the best tuning score of its chosen setting (and how it was chosen)."""
-    learners = {r["policy"]: r for r in records if not r["policy_name"].startswith("single:")
+    learners = {r["policy"]: r for r in records if not is_single_arm(r["policy_name"])
                 and r["policy_name"] not in BASELINE_NAMES}
     if not learners:
         return None, ""
@@ -104,7 +104,7 @@ def variant_row(records: list[dict], axes: list[str] | None = None) -> dict | No
     learner, chosen_on = best_learner(records)
     if union is None or learner is None:
         return None
-    singles = [r["policy"] for r in records if r["policy_name"].startswith("single:")]
+    singles = [r["policy"] for r in records if is_single_arm(r["policy_name"])]
     single = max(dict.fromkeys(singles), key=lambda k: (_mean(records, k, "reward"), k),
                  default=None)
     oracle = next((r["policy"] for r in records if r["policy_name"] == "oracle"), None)

@@ -141,10 +141,15 @@ class World:
         settings: loop settings.
         stream_length: steps per run (for the release schedule).
         topics: the topics the stream draws from (default: all of the dataset's).
+        max_grade: the label the click models' top grade 4 stands for (default: the largest
+            label of the topics' qrels); a world of training topics judged on a coarser
+            scale (nfcorpus' train qrels are all 1) takes its stream's, so that a label means
+            the same grade in both.
     """
 
     def __init__(self, dataset, arms: dict, plans, settings: LoopSettings,
-                 stream_length: int, topics: pd.DataFrame | None = None) -> None:
+                 stream_length: int, topics: pd.DataFrame | None = None,
+                 max_grade: int | None = None) -> None:
         from ltrr.datasets.identical_ids import ignores_identical_ids
 
         self.dataset = dataset
@@ -183,7 +188,7 @@ class World:
         known = self.vocab.ids(self.late.index)
         self.visible_from[known[known >= 0]] = self.late.to_numpy()[known >= 0]
         self.list_hashes = {a: _lists_hash(lst) for a, lst in lists.items()}
-        self._prepare_qrels(qrels)
+        self._prepare_qrels(qrels, max_grade)
         self._flat = self._prepare_static(lists)
         calls = (self.depths > 0).sum(axis=1)
         self.cost = self.prices.plan_cost(self.depths, settings.fusion)
@@ -216,6 +221,9 @@ class World:
             self._compile_memory(arms[self.online[0]])
         self._seeds: dict[int, SeedTables] = {}
         self._digests = digests(self.vocab.docnos)  # what each seed's tie keys mix
+        # the examples of the policies that learn before the stream (the router), by ranking
+        # stage (None: the fusion); set by ltrr.experiments.runner.prepare when one is run
+        self.training: dict = {}
 
     def expected_reward(self, page_grades: np.ndarray) -> np.ndarray:
         """The declared reward's expectation for pages ``(n, page)`` of 0..4 grades (-1:
@@ -253,9 +261,9 @@ class World:
                      prices.probe_latency(index, settings.probe_depth))
 
     # -- preparing ----------------------------------------------------------------------
-    def _prepare_qrels(self, qrels: pd.DataFrame) -> None:
+    def _prepare_qrels(self, qrels: pd.DataFrame, max_grade: int | None) -> None:
         labels = qrels["label"].astype(int).to_numpy()
-        self.max_grade = int(labels.max()) if len(labels) else 1
+        self.max_grade = int(max_grade) if max_grade else int(labels.max()) if len(labels) else 1
         scaled = scale_grades(labels, self.max_grade)
         qidx = pd.Series(np.arange(len(self.topics)), index=self.topics["qid"].astype(str))
         rows = qidx.reindex(qrels["qid"].astype(str)).to_numpy()

@@ -15,17 +15,24 @@ name                   what                                          hyper-param
 ``exp3``               EXP3                                          ``gamma`` (0.1),
                                                                      ``reward_cap`` (1.0)
 ``linucb``             obp ``LinUCB`` (disjoint)                     ``alpha`` (1.0)
+``linucb_warm``        LinUCB that first learns the training topics  ``alpha`` (1.0)
 ``lints``              obp ``LinTS`` (disjoint)                      ``v`` (0.5)
 ``lin_epsilon_greedy`` obp ``LinEpsilonGreedy`` (disjoint)           ``epsilon`` (0.1)
 ``semibandit``         ESCB over (arm, depth) with click credit      ``c`` (0.5)
+``router``             supervised router (Arabzadeh et al. 2021):    ``trees`` (100),
+                       LightGBM trained on the training topics,      ``leaves`` (8),
+                       fixed during the stream                       ``learning_rate`` (0.05)
 ``oracle``             argmax of the simulator's truth (bound)       none
 =====================  ============================================  =========================
 
 Every policy is seeded by ``random_state`` and returns its propensity with each choice: the
 exact probability of the chosen plan, for Thompson sampling (``thompson``, ``lints``) too,
 where it is a one-dimensional integral computed by quadrature (``argmax``), not a Monte
-Carlo estimate. ``thompson`` and ``exp3`` need rewards in [0, 1] and learn from
-``min(max(reward, 0), reward_cap) / reward_cap``; the default cap of 1 makes a click-rewarded
+Carlo estimate. ``router`` and ``linucb_warm`` learn before the stream from the dataset's
+training topics (``uses_training``: ``ltrr run`` computes their examples, never from a topic
+or a query text the stream asks, and calls their ``fit``; :mod:`.router`). ``thompson`` and
+``exp3`` need rewards in [0, 1] and learn from ``min(max(reward, 0), reward_cap) /
+reward_cap``; the default cap of 1 makes a click-rewarded
 page a success when it earned a click net of its cost. The others learn from the raw reward
 (the page's reward minus cost), so their exploration constants are in its unit, clicks by
 default (see
@@ -52,6 +59,7 @@ from ltrr.selection.policies.contextual import LinEpsilonGreedy, LinTS, LinUCB
 from ltrr.selection.policies.decisions import hyper_parameters
 from ltrr.selection.policies.oracle import Oracle
 from ltrr.selection.policies.outside import build_outside
+from ltrr.selection.policies.router import LinUCBWarm, Router
 from ltrr.selection.policies.semibandit import SemiBanditUCB
 
 POLICIES: dict[str, type[Policy]] = {
@@ -63,9 +71,11 @@ POLICIES: dict[str, type[Policy]] = {
     "thompson": BernoulliThompson,
     "exp3": EXP3,
     "linucb": LinUCB,
+    "linucb_warm": LinUCBWarm,
     "lints": LinTS,
     "lin_epsilon_greedy": LinEpsilonGreedy,
     "semibandit": SemiBanditUCB,
+    "router": Router,
     "oracle": Oracle,
 }
 POLICY_NAMES: list[str] = ["single:<arm>", *POLICIES]
@@ -132,5 +142,11 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, n_features: i
     return policy
 
 
+def uses_training(name: str) -> bool:
+    """Whether policy ``name`` learns from the dataset's training topics before the stream
+    (it then needs ``fit(training)`` before its first choice)."""
+    return bool(getattr(policy_class(name), "uses_training", False))
+
+
 __all__ = ["POLICIES", "POLICY_NAMES", "REGISTRY", "build_policy", "default_params",
-           "is_builtin", "policy_class"]
+           "is_builtin", "policy_class", "uses_training"]

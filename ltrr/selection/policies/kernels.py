@@ -27,6 +27,11 @@ kind                arrays
 ``SEMIBANDIT``      ``floats[0]`` c; ``v0`` plays, ``v1`` credit sums per base arm;
                     ``v2`` plays, ``v3`` residual sums per plan; ``m0`` plan x base arm
                     incidence; ``im0`` (P, A) each plan's base arm per arm (-1: unused)
+``ROUTER``          ``ints[2]`` the context's length, ``ints[3:]`` each tree's root; a
+                    regression forest over (context, plan features): ``im0`` (N, 3) each
+                    node's feature, left and right child (a child < 0 is leaf ``-child-1``),
+                    ``v0`` each node's threshold, ``v1`` each leaf's value, ``m0`` (P, F)
+                    the plan features (:func:`router_scores`); fixed: no update
 ==================  ==================================================================
 
 Exact ties are broken uniformly at random (:func:`argmax_random_ties`), so the propensity
@@ -46,7 +51,7 @@ from ltrr.selection.policies.argmax import (BETA, _family_stats, beta_probabilit
                                             normal_probability)
 
 (FIXED, UNIFORM, ORACLE, EPSILON_GREEDY, UCB1, THOMPSON, EXP3, LINUCB, LINTS, LIN_EPSILON,
- SEMIBANDIT) = range(11)
+ SEMIBANDIT, ROUTER) = range(12)
 _NO_FLOATS = np.zeros(0)
 _NO_INTS = np.zeros(0, dtype=np.int64)
 
@@ -170,6 +175,26 @@ def ucb1_scores(pa: PolicyArrays) -> np.ndarray:
 
 
 @njit(cache=True)
+def router_scores(pa: PolicyArrays, x: np.ndarray) -> np.ndarray:
+    """Each plan's score under the router's forest: the sum over trees of the leaf that
+    ``(x, plan features)`` reaches, going left where the feature is ``<=`` the node's
+    threshold (LightGBM's rule for numerical splits; the features are never missing)."""
+    n_plans, dim = pa.ints[1], pa.ints[2]
+    scores = np.zeros(n_plans)
+    for p in range(n_plans):
+        total = 0.0
+        for r in range(3, pa.ints.shape[0]):
+            node = pa.ints[r]
+            while node >= 0:
+                j = pa.im0[node, 0]
+                value = x[j] if j < dim else pa.m0[p, j - dim]
+                node = pa.im0[node, 1] if value <= pa.v0[node] else pa.im0[node, 2]
+            total += pa.v1[-node - 1]
+        scores[p] = total
+    return scores
+
+
+@njit(cache=True)
 def choose(pa: PolicyArrays, x: np.ndarray, truth: np.ndarray, rng,
            propensity: bool = True) -> tuple:
     """``(plan, propensity)`` of one decision (``propensity=False``: Thompson sampling skips
@@ -182,6 +207,8 @@ def choose(pa: PolicyArrays, x: np.ndarray, truth: np.ndarray, rng,
         return rng.integers(0, n_plans), 1.0 / n_plans
     if kind == ORACLE:
         return argmax_random_ties(truth, rng)
+    if kind == ROUTER:
+        return argmax_random_ties(router_scores(pa, x), rng)
     if kind == EPSILON_GREEDY:
         eps = pa.floats[0]
         counts, sums = pa.v0, pa.v1
@@ -322,6 +349,8 @@ def probabilities(pa: PolicyArrays, x: np.ndarray, truth: np.ndarray) -> np.ndar
         scores = truth
     elif kind == UCB1:
         scores = ucb1_scores(pa)
+    elif kind == ROUTER:
+        scores = router_scores(pa, x)
     elif kind == LINUCB:
         means, variances = np.empty(n_plans), np.empty(n_plans)
         linear_estimates(pa.t0, pa.m0, x, means, variances)
