@@ -282,9 +282,11 @@ def _varied_raw(base: Benchmark, variant: dict) -> dict:
                         **{k: v for k, v in variant["plans"].items() if k != "name"}}
     if "budget" in variant:
         raw["plans"]["budget"] = variant["budget"]
-    if "cost" in variant:
-        raw["cost"] = {**raw.get("cost", {}),
-                       **{k: v for k, v in variant["cost"].items() if k != "name"}}
+    if "cost" in variant:  # its prices over the benchmark's; their sources key by key
+        base = raw.get("cost", {})
+        cost = {k: v for k, v in variant["cost"].items() if k != "name"}
+        raw["cost"] = {**base, **cost,
+                       "sources": {**base.get("sources", {}), **cost.get("sources", {})}}
     return raw
 
 
