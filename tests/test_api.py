@@ -136,7 +136,7 @@ def test_the_api_refuses_what_it_cannot_run(from_cli):
         (["linucb", 3], "policies[1] is an int object: pass a label of the file, a policy name, "
                         "a class or factory, or a dict like a [[policies]] table"),
         (["nope"], f"{where}, field 'policies[0].name': unknown policy 'nope' (expected one of "
-                   "single:<arm>, static_union, uniform, epsilon_greedy, ucb1, thompson, exp3, "
+                   "single:<arm>, best_single, static_union, uniform, epsilon_greedy, ucb1, thompson, exp3, "
                    "linucb, linucb_warm, lints, lin_epsilon_greedy, semibandit, router, "
                    "oracle)"),
         (["linucb", {"name": "linucb"}], f"{where}, field 'policies[1].label': label 'linucb' "

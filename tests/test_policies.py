@@ -36,7 +36,7 @@ def run_stationary(name: str, seed: int, steps: int = 2000, means=(0.3, 0.4, 0.8
 
 
 def test_registry_names_and_defaults():
-    assert POLICY_NAMES == ["single:<arm>", "static_union", "uniform", "epsilon_greedy", "ucb1",
+    assert POLICY_NAMES == ["single:<arm>", "best_single", "static_union", "uniform", "epsilon_greedy", "ucb1",
                             "thompson", "exp3", "linucb", "linucb_warm", "lints",
                             "lin_epsilon_greedy", "semibandit", "router", "oracle"]
     assert default_params("epsilon_greedy") == {"epsilon": 0.1}
@@ -55,7 +55,7 @@ def test_registry_names_and_defaults():
 
 
 @pytest.mark.parametrize("name, params, message", [
-    ("bandit", {}, "unknown policy 'bandit' (expected one of single:<arm>, static_union, uniform, "
+    ("bandit", {}, "unknown policy 'bandit' (expected one of single:<arm>, best_single, static_union, uniform, "
                    "epsilon_greedy, ucb1, thompson, exp3, linucb, linucb_warm, lints, "
                    "lin_epsilon_greedy, semibandit, router, oracle)"),
     ("linucb", {"epsilon": 1.0}, "policy 'linucb': unknown param 'epsilon' (known: alpha)"),

@@ -43,7 +43,7 @@ def test_builtins_resolve_as_before():
     assert ARMS.resolve("lexical") is LexicalArm
     assert RANKERS.resolve("lambdamart") is LambdaMART
     assert CLICKS.resolve("pbm") is ClickModel
-    assert POLICIES.names()[:3] == ["static_union", "uniform", "epsilon_greedy"]
+    assert POLICIES.names()[:3] == ["best_single", "static_union", "uniform"]
     assert ARMS.names() == ["lexical", "dense", "memory", "fuzzy", "structured"]
 
 
@@ -74,7 +74,7 @@ BAD = [
      "policy 'ltrr_test_plugins:NoChoose' is the class NoChoose, not a policy class (it has no "
      "method choose)"),
     ("policy", "os:path", "policy 'os:path' is a module, not a policy class or factory"),
-    ("policy", "bandit", "unknown policy 'bandit' (expected one of single:<arm>, static_union, "
+    ("policy", "bandit", "unknown policy 'bandit' (expected one of single:<arm>, best_single, static_union, "
                          "uniform, epsilon_greedy, ucb1, thompson, exp3, linucb, linucb_warm, "
                          "lints, lin_epsilon_greedy, semibandit, router, oracle)"),
     ("arm", "ltrr_test_plugins:NotATransformer",

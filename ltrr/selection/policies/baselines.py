@@ -59,6 +59,8 @@ class BestSingleArm(SingleArm):
     """``best_single``: the single arm ``arm`` (default the benchmark's first) at full
     budget; tuned over ``arm`` it is the best single arm on the tuning seeds."""
 
+    name = "best_single"
+
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
                  reward_range: tuple[float, float] = (0.0, 1.0), *, arm: str = "") -> None:
         if arm and arm not in plans.arms:
