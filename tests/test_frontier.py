@@ -58,3 +58,17 @@ def test_the_frontier_files_are_the_table_the_summary_and_a_figure_per_stage(tmp
     assert "Made by `ltrr sweep x.toml`" in text
     csv = pd.read_csv(tmp_path / "frontier.csv")
     assert len(csv) == 8 and csv["frontier"].sum() == 6
+
+
+def test_entries_of_one_policy_are_separate_points():
+    """Two settings (labels) of one policy are two points, never averaged as more seeds."""
+    records = []
+    for seed in range(3):
+        for label, ndcg, latency in (("linucb@alpha=0.1", 0.2, 10.0), ("linucb@alpha=1", 0.4, 20.0)):
+            r = record(label, 10, seed, ndcg, latency)
+            r["policy_name"] = "linucb"
+            records.append(r)
+    table = points(records).set_index("policy")
+    assert table.loc["linucb@alpha=0.1", "seeds"] == 3
+    assert table.loc["linucb@alpha=1", "ndcg@10"] == pytest.approx(0.4)
+    assert table["frontier"].all()  # one is faster, the other better

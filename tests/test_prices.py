@@ -128,6 +128,8 @@ def test_the_latency_limit_penalises_exactly_the_plans_over_it(tmp_path):
      "sources = { latency_ms = 'x', latency_limit_ms = 'x' }", "cost.latency_limit_ms",
      "every plan's retrieval latency is over the limit of 1.5 ms"),
     ("latency_limit_ms = 10", "cost.latency_limit_ms", "needs every arm's latency_ms"),
+    ("ranking_ms_per_candidate = 0.01\nsources = { ranking_ms_per_candidate = 'x' }",
+     "cost.ranking_ms_per_candidate", "needs every arm's latency_ms"),
     ("per_candidate = 0.01", "cost.sources.per_candidate", "has no source"),
     ('latency = "overlapped"', "cost.latency", "expected one of parallel, sequential"),
     ("per_candidate_ranked = { lambdamart = 0.1 }\nsources = { per_candidate_ranked = 'x' }",

@@ -63,7 +63,9 @@ def prepare_training(benchmark, world, featurizer, dataset, stages: dict) -> dic
                   world.stream_length, topics, max_grade=world.max_grade)
     contexts, fused, ranked = step_zero(where, tables, trained)
     qids = tuple(topics["qid"].astype(str))
-    return {r: TrainingSet(qids, tuple(featurizer.names), contexts, ranked.get(r, fused),
+    # a stage without a trained model (online) shows the fused pages, at its own prices
+    return {r: TrainingSet(qids, tuple(featurizer.names), contexts,
+                           ranked[r] if r in ranked else fused + where.cost - where.plan_cost(r),
                            tuple(world.plan_ids), {**info, "ranker": r or world.settings.fusion})
             for r in rankers}
 
@@ -164,5 +166,5 @@ def step_zero(world, tables, stages: dict) -> tuple[np.ndarray, np.ndarray, dict
             X = pool_features(pool, stage.spec, stage.context(stage.rows[qid], 0, memory),
                               priors[name][pool.docs])
             _rank_pages(world, buf, size, stage.model.score(X))
-            ranked[name][t] = buf.expected - world.cost
+            ranked[name][t] = buf.expected - world.plan_cost(name)
     return contexts, fused, ranked

@@ -282,11 +282,11 @@ def _varied_raw(base: Benchmark, variant: dict) -> dict:
                         **{k: v for k, v in variant["plans"].items() if k != "name"}}
     if "budget" in variant:
         raw["plans"]["budget"] = variant["budget"]
-    if "cost" in variant:  # its prices over the benchmark's; their sources key by key
-        base = raw.get("cost", {})
+    if "cost" in variant:  # its prices over the benchmark's, each with its own source
+        declared = raw.get("cost", {})
         cost = {k: v for k, v in variant["cost"].items() if k != "name"}
-        raw["cost"] = {**base, **cost,
-                       "sources": {**base.get("sources", {}), **cost.get("sources", {})}}
+        sources = {k: v for k, v in declared.get("sources", {}).items() if k not in cost}
+        raw["cost"] = {**declared, **cost, "sources": {**sources, **cost.get("sources", {})}}
     return raw
 
 

@@ -9,7 +9,7 @@ ranking stage and prices is at least as fast (mean latency, ms) and at least as 
 engineer would choose from, whatever the latency they can afford. The oracle reads the
 simulator's truth: it is drawn, as a bound, never on the frontier.
 
-:func:`frontier_files` makes, and a sweep that varies ``budget`` writes into its folder
+:func:`frontier_files` makes, and a sweep that varies ``budget`` (and at most ``cost``) writes into its folder
 (:func:`ltrr.results.study.write_study`):
 
 - ``FRONTIER.md``: per ranking stage and prices, each policy's points (budget, latency,
@@ -52,8 +52,9 @@ def points(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r in records:
         m = r["metrics"]
-        rows.append({"stage": ranker_of(r), "prices": price_name(r), "policy": r["policy_name"],
-                     "budget": int(r["budget"]), "seed": r["seed"],
+        rows.append({"stage": ranker_of(r), "prices": price_name(r), "policy": r["policy"],
+                     "oracle": r["policy_name"] == "oracle", "budget": int(r["budget"]),
+                     "seed": r["seed"],
                      "ndcg@10": m["ndcg@10"], "reward": m["reward"],
                      "latency_ms": m.get("latency_ms", math.nan),
                      "latency_p95_ms": m.get("latency_p95_ms", math.nan),
@@ -62,7 +63,7 @@ def points(records: list[dict]) -> pd.DataFrame:
     if frame.empty:
         return frame
     out = []
-    keys = ["stage", "prices", "policy", "budget"]
+    keys = ["stage", "prices", "policy", "oracle", "budget"]
     for key, group in frame.groupby(keys, sort=False):
         row = dict(zip(keys, key))
         row["seeds"] = len(group)
@@ -75,18 +76,21 @@ def points(records: list[dict]) -> pd.DataFrame:
     table = pd.DataFrame(out)
     table["frontier"] = False
     for _, group in table.groupby(["stage", "prices"], sort=False):
-        table.loc[group.index, "frontier"] = _undominated(group)
+        table.loc[group.index, "frontier"] = undominated(group, x_of(group), "ndcg@10")
     return table
 
 
-def _undominated(group: pd.DataFrame) -> np.ndarray:
-    """Per row: not the oracle and no other non-oracle row at least as fast and as good
-    (nDCG@10) and strictly better in one (latency; candidates ranked without latencies)."""
-    x = group["latency_ms"].to_numpy(float)
-    if np.isnan(x).all():
-        x = group["candidates"].to_numpy(float)
-    y = group["ndcg@10"].to_numpy(float)
-    rival = (group["policy"] != "oracle").to_numpy()
+def x_of(group: pd.DataFrame) -> str:
+    """The cost axis dominance is judged on: mean latency, or candidates where the records
+    carry no latency."""
+    return "candidates" if group["latency_ms"].isna().any() else "latency_ms"
+
+
+def undominated(group: pd.DataFrame, x: str, y: str) -> np.ndarray:
+    """Per row: not the oracle, and no other non-oracle row at least as low in ``x`` and as
+    high in ``y`` and strictly better in one (means over seeds)."""
+    x, y = group[x].to_numpy(float), group[y].to_numpy(float)
+    rival = ~group["oracle"].to_numpy(bool)
     out = np.zeros(len(group), dtype=bool)
     for i in range(len(group)):
         if not rival[i]:
@@ -110,20 +114,24 @@ def markdown(table: pd.DataFrame, title: str, command: str | None) -> str:
         "nDCG@10 and reward (95% t-intervals), mean latency per query (ms, the plan's arms "
         "and ranking as `[cost]` prices them) and candidates ranked. A point is on the "
         "frontier when no other policy or budget of the same stage and prices is as fast and "
-        "as good (nDCG@10) and strictly better in one; the oracle (it reads the simulator's "
-        "truth) is a bound, never on it.", "",
+        "as good (nDCG@10) and strictly better in one, judged on the means (a point can be "
+        "dominated by less than its interval: read the intervals before calling two points "
+        "different); the oracle (it reads the simulator's truth) is a bound, never on it. "
+        "Candidates are those the plan draws, an upper bound on those ranked (a document two "
+        "arms return is ranked once).", "",
         "## Who is on the frontier", "",
         "| ranking | prices | on the frontier (policy: budgets) | fastest point | best nDCG@10 |",
         "|---|---|---|---|---|"]
     for (stage, prices), group in table.groupby(["stage", "prices"], sort=False):
-        front = group[group["frontier"]].sort_values("latency_ms")
+        x = x_of(group)
+        front = group[group["frontier"]].sort_values(x)
         on = "; ".join(f"{p}: {', '.join(str(b) for b in sorted(g['budget']))}"
                        for p, g in front.groupby("policy", sort=False))
         fastest = front.iloc[0] if len(front) else None
         best = front.sort_values("ndcg@10").iloc[-1] if len(front) else None
         describe = (lambda row: "" if row is None else
-                    f"{row['policy']} @ {row['budget']} ({row['latency_ms']:.2f} ms, "
-                    f"{row['ndcg@10']:.4f})")
+                    f"{row['policy']} @ {row['budget']} ({row[x]:.2f} "
+                    f"{'ms' if x == 'latency_ms' else 'candidates'}, {row['ndcg@10']:.4f})")
         lines.append(f"| {stage} | {prices} | {on} | {describe(fastest)} | {describe(best)} |")
     lines += ["", "## Every point", "",
               "| ranking | prices | policy | budget | seeds | latency ms | p95 ms | cands | "
@@ -140,7 +148,8 @@ def markdown(table: pd.DataFrame, title: str, command: str | None) -> str:
 
 def figure(table: pd.DataFrame, stage: str) -> bytes:
     """PNG: a column per prices; rows nDCG@10 and reward against latency, nDCG@10 against
-    candidates ranked; each policy a line over budgets with its 95% band."""
+    candidates; each policy a line through its budgets (ordered by the panel's x) with its
+    95% band; in each panel the points that panel's pair dominates hollow."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -151,24 +160,27 @@ def figure(table: pd.DataFrame, stage: str) -> bytes:
     policies = list(dict.fromkeys(part["policy"]))
     panels = [("latency_ms", "ndcg@10", "mean latency per query (ms)", "nDCG@10"),
               ("latency_ms", "reward", "mean latency per query (ms)", "reward (net of cost)"),
-              ("candidates", "ndcg@10", "candidates ranked per query", "nDCG@10")]
+              ("candidates", "ndcg@10", "candidates drawn per query (>= ranked)", "nDCG@10")]
     fig, axes = plt.subplots(len(panels), len(prices), figsize=(4.6 * len(prices), 10),
                              squeeze=False)
     colours = plt.get_cmap("tab10")
     for c, price in enumerate(prices):
         for r, (x, y, xlabel, ylabel) in enumerate(panels):
             ax = axes[r, c]
+            panel = part[part["prices"] == price]
+            if panel.empty or panel[x].isna().any():
+                continue
+            front_of = pd.Series(undominated(panel, x, y), index=panel.index)
             for k, policy in enumerate(policies):
-                line = part[(part["prices"] == price) & (part["policy"] == policy)]
-                line = line.sort_values("budget")
-                if line.empty or line[x].isna().all():
+                line = panel[panel["policy"] == policy].sort_values(x)
+                if line.empty:
                     continue
                 colour = colours(k % 10)
-                style = "--" if policy == "oracle" else "-"
+                style = "--" if line["oracle"].all() else "-"
                 ax.plot(line[x], line[y], style, color=colour, label=policy, lw=1.3)
                 ax.fill_between(line[x], line[f"{y}_low"], line[f"{y}_high"], color=colour,
                                 alpha=0.15, lw=0)
-                front = line["frontier"].to_numpy()
+                front = front_of[line.index].to_numpy()
                 ax.scatter(line[x][front], line[y][front], color=colour, s=22, zorder=3)
                 ax.scatter(line[x][~front], line[y][~front], facecolors="none",
                            edgecolors=colour, s=22, zorder=3)

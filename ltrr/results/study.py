@@ -236,7 +236,9 @@ def write_study(sweep) -> list[Path]:
     """``STUDY.md``, ``study.csv`` and ``study.png`` of each benchmark of a sweep with
     ``[vary]``, in ``<out>/<benchmark stem>/``, and ``study-regret.csv`` and
     ``study-regret.png`` when it varies ``plans`` or ``budget``, and the frontier
-    (:mod:`ltrr.results.frontier`) when it varies ``budget``; the files written."""
+    (:mod:`ltrr.results.frontier`) when it varies ``budget`` (and at most ``cost`` beside it:
+    the frontier's points would otherwise mix users, rewards or plan spaces); the files
+    written."""
     from ltrr.paths import write_atomically
     from ltrr.results.folder import load_folder
 
@@ -271,7 +273,7 @@ def write_study(sweep) -> list[Path]:
             files["study-regret.png"] = growth.plot(
                 regret, x, f"{sweep.name}: {stem}, regret against the oracle by "
                 f"{'number of plans' if x == 'plans' else 'budget'}")
-        if "budget" in axes:
+        if "budget" in axes and set(axes) <= {"budget", "cost"}:  # points of one world each
             from ltrr.results.frontier import frontier_files
 
             files.update(frontier_files([r for records in variants for r in records],

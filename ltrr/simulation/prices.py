@@ -117,9 +117,10 @@ class Prices:
                      "per_candidate_ranked": {"default": self.default_ranked,
                                               **self.per_candidate_ranked}}
         if self.has_latency:
-            out["latency_ms"] = {a: dict(zip(map(int, d.tolist()), v.tolist()))
-                                 for a, d, v in zip(self.arms, self.latency_depths,
-                                                    self.latency_values)}
+            out["latency_ms"] = {  # as the file gives it: a number, or ms by depth
+                a: float(v[0]) if d.tolist() == [0.0] else dict(zip(map(str, d.astype(int)),
+                                                                    v.tolist()))
+                for a, d, v in zip(self.arms, self.latency_depths, self.latency_values)}
             out["ranking_ms_per_candidate"] = {"default": self.default_ranking_ms,
                                                **self.ranking_ms}
             out["latency"] = self.combine
@@ -209,6 +210,9 @@ class Prices:
         ranked, ranked_default = _per_stage(table, "per_candidate_ranked", stages, file)
         rank_ms, rank_ms_default = _per_stage(table, "ranking_ms_per_candidate", stages, file)
         lat_depths, lat_values = _latencies(table, arms, file)
+        if "ranking_ms_per_candidate" in table and lat_depths is None:
+            raise InputError("a ranking stage's latency needs every arm's latency_ms",
+                             file=file, field="cost.ranking_ms_per_candidate")
         combine = _choice(table, "latency", COMBINE, file)
         over_limit = _choice(table, "over_limit", OVER_LIMIT, file)
         limit = table.get("latency_limit_ms")
