@@ -219,3 +219,14 @@ def test_the_plan_space_sweep_file_is_valid():
     assert [p.label for p in sweep.benchmarks[0].policies] == [
         "static_union", "uniform", "ucb1", "thompson", "linucb", "lints", "semibandit", "oracle"]
     assert sweep.out == Path("results/sweeps/plan-space")
+
+
+def test_study_only_rebuilds_the_study_from_the_records_and_runs_nothing(swept):
+    tmp, root = swept
+    before = (root / "STUDY.md").read_text()
+    records = sorted(p.stat().st_mtime_ns for p in root.rglob("*-seed*.json"))
+    (root / "STUDY.md").unlink()
+    assert main(["sweep", str(tmp / "spaces.toml"), "--out", str(root.parent),
+                 "--study-only"]) == 0
+    assert (root / "STUDY.md").read_text() == before
+    assert sorted(p.stat().st_mtime_ns for p in root.rglob("*-seed*.json")) == records

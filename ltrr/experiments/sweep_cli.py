@@ -38,12 +38,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="decision logs: none (default, or the file's logs), the first "
                        "seed's, or all")
     sweep.add_argument("--quiet", action="store_true", help="no progress bars")
+    sweep.add_argument("--study-only", action="store_true",
+                       help="run nothing: rebuild the study (STUDY.md, its figures, the "
+                            "frontier) from the records already in the results folder")
     sweep.set_defaults(handler=_sweep)
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from ltrr.experiments.sweep import run_sweep
+    from ltrr.experiments.sweep import load_sweep, run_sweep
 
+    if args.study_only:
+        from ltrr.results.study import write_study
+
+        for written in write_study(load_sweep(args.sweep, out=args.out)):
+            print(f"study -> {written}")
+        return 0
     command = "ltrr sweep " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
         if len(sys.argv) > 2 and sys.argv[1] == "sweep" else f"ltrr sweep {args.sweep}"
     sweep = run_sweep(args.sweep, out=args.out, jobs=args.jobs, scheduler=args.scheduler,
