@@ -119,6 +119,10 @@ def test_markdown_has_a_table_per_logger_and_the_learners(seed_rows) -> None:
      'learners = ["linucb", "oracle"]\n',
      "ope.learners[1]: 'oracle' is not a learning policy replay can evaluate (one of epsilon_greedy, "
      "ucb1, thompson, exp3, linucb, lints, lin_epsilon_greedy)"),
+    ('[ope]\nbase = "m.toml"\nseeds = [0]\nstream_length = 5\nloggers = ["uniform"]\n'
+     'targets = ["static_union", "router"]\n',
+     "ope.targets[1]: policy 'router' learns from training topics before the stream, which the "
+     "OPE ground truth does not prepare; compare it on-policy with `ltrr run`"),
     ('[ope]\nbase = "m.toml"\nseeds = [0]\nstream_length = 5\nloggers = ["uniform"]\ntargets = []\n'
      'estimators = ["ipw", "magic"]\n',
      "--estimators: unknown estimator 'magic'; choose from dm, ipw, snipw, dr, sndr, switch-dr, dr-os"),

@@ -95,8 +95,24 @@ def policy_specs(path: Path, key: str, entries: list) -> list[PolicySpec]:
                 or not isinstance(entry.get("params", {}), dict) or set(entry) - {"name", "params"}:
             raise InputError(f"{path}: ope.{key}[{i}]: expected a policy name or a table "
                              f"{{name = \"...\", params = {{...}}}}, got {entry!r}")
+        if _learns_before_the_stream(entry["name"]):
+            raise InputError(f"{path}: ope.{key}[{i}]: {_NOT_PREPARED.format(entry['name'])}")
         specs.append(PolicySpec(entry["name"], dict(entry.get("params", {}))))
     return specs
+
+
+_NOT_PREPARED = ("policy '{}' learns from training topics before the stream, which the OPE "
+                 "ground truth does not prepare; compare it on-policy with `ltrr run`")
+
+
+def _learns_before_the_stream(name: str) -> bool:
+    """Whether a policy name is one that fits on training topics first (the router)."""
+    from ltrr.selection.policies import policy_class  # noqa: PLC0415
+
+    try:
+        return bool(getattr(policy_class(name), "uses_training", False))
+    except InputError:
+        return False  # an unknown name is refused where policies are built, with its message
 
 
 def load(path: str | Path) -> OpeBenchmark:
@@ -123,6 +139,9 @@ def load(path: str | Path) -> OpeBenchmark:
     for key in ("loggers", "learners"):
         if key in table:
             table[key] = policy_specs(path, key, table[key])
+    for i, name in enumerate(table["targets"]):
+        if isinstance(name, str) and _learns_before_the_stream(name):
+            raise InputError(f"{path}: ope.targets[{i}]: {_NOT_PREPARED.format(name)}")
     if not table["loggers"]:
         raise InputError(f"{path}: ope.loggers: name at least one logging policy")
     for i, learner in enumerate(table.get("learners", [])):
