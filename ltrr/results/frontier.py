@@ -23,7 +23,6 @@ simulator's truth: it is drawn, as a bound, never on the frontier.
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
@@ -31,6 +30,7 @@ import pandas as pd
 
 from ltrr.evaluation.intervals import t_interval
 from ltrr.results.leaderboard import ranker_of
+from ltrr.results.plots import png
 
 Y_METRICS = (("ndcg@10", "nDCG@10"), ("reward", "reward"))
 
@@ -191,11 +191,7 @@ def figure(table: pd.DataFrame, stage: str) -> bytes:
     axes[0, 0].legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Ranking by {stage}: filled points on the frontier, hollow dominated; "
                  "bands 95% t-intervals over seeds", fontsize=10)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()
+    return png(fig, dpi=110)
 
 
 def frontier_files(records: list[dict], title: str,

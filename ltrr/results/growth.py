@@ -15,12 +15,12 @@ band over seeds), both from :mod:`ltrr.results.study`.
 
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pandas as pd
 
 from ltrr.evaluation.intervals import t_interval
+from ltrr.results.plots import png
 
 GROWTH_AXES = ("plans", "budget")  # what the x axis can be, by preference
 
@@ -149,8 +149,4 @@ def plot(table: pd.DataFrame, x: str, title: str) -> bytes:
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+    return png(fig)

@@ -44,9 +44,17 @@ def _lines(records: list[dict], labels: list[str], title: str, ylabel: str, seri
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2, loc="best")
+    return png(fig)
+
+
+def png(fig, dpi: float | None = None) -> bytes:
+    """A finished figure's PNG bytes (laid out tightly, then closed): every ltrr figure ends
+    here, so the same records give the same bytes."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", **({} if dpi is None else {"dpi": dpi}))
     plt.close(fig)
     return buffer.getvalue()
 

@@ -27,7 +27,6 @@ their intervals, per variant) into ``<out>/<benchmark stem>/``; for a sweep that
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from ltrr.evaluation.intervals import format_p, holm, paired_test, t_interval
 from ltrr.evaluation.registry import HEADLINE, label_of
 from ltrr.results import growth
 from ltrr.results.leaderboard import BASELINE_NAMES, is_single_arm
+from ltrr.results.plots import png
 
 # (record key, label): what the policies are paid, and relevance (ltrr.evaluation.registry)
 METRICS = tuple((name, label_of(name)) for name in ("reward", HEADLINE))
@@ -225,11 +225,7 @@ def plot(table: pd.DataFrame, axes: list[str], title: str) -> bytes:
     axes[0].set_yticks(y)
     axes[0].set_yticklabels(names, fontsize=7)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+    return png(fig)
 
 
 def write_study(sweep) -> list[Path]:
