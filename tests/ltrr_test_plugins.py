@@ -179,3 +179,31 @@ class PairScores(LambdaAgain):
 
     def score(self, X):
         return np.zeros((len(X), 2))
+
+
+class Untied(pt.Transformer):
+    """One of ltrr's arms with its ties broken once, in a fixed order (by an MD5 of the
+    docno), scored ``1000 - rank``: the same top ``k`` whoever cuts it, so the loop (which
+    breaks ties by seeded keys) and a selector (which takes the arm's own order) see the same
+    candidates. Counts the queries of every call in ``UNTIED_CALLS[base]``."""
+
+    def __init__(self, dataset, base: str = "lexical") -> None:
+        from ltrr.arms import build_arm
+
+        self.base = base
+        self.arm = build_arm(base, dataset, num_results=1000)
+
+    def transform(self, queries):
+        import hashlib
+
+        UNTIED_CALLS.setdefault(self.base, []).append(len(queries))
+        res = self.arm.transform(queries)
+        res = res.assign(_key=[hashlib.md5(str(d).encode()).hexdigest() for d in res["docno"]])
+        res = res.sort_values(["qid", "score", "_key"], ascending=[True, False, True],
+                              kind="stable")
+        res["rank"] = res.groupby("qid", sort=False).cumcount()
+        res["score"] = 1000.0 - res["rank"]
+        return res.drop(columns="_key").reset_index(drop=True)
+
+
+UNTIED_CALLS: dict[str, list[int]] = {}

@@ -173,10 +173,10 @@ def test_memory_arm_learns_from_clicks():
 
 
 def test_decision_log_columns(world):
-    from ltrr.experiments.decision_log import decision_frame
+    from ltrr.decision_log import trace_decisions
 
     trace = play(world, "uniform", length=50)
-    frame = decision_frame(trace, world, TopicFeaturizer.names)
+    frame = trace_decisions(trace, world, TopicFeaturizer.names)
     assert list(frame.columns[:6]) == ["step", "timestamp", "qid", "query", "ctx_dense_topic",
                                        "ctx_bias"]
     assert set(frame["action"]) <= set(world.plan_ids)

@@ -152,7 +152,7 @@ def test_ltrr_ope_reads_a_real_decision_log(tmp_path, capsys) -> None:
 
     from ltrr.cli import main
     from ltrr.selection.policies import build_policy
-    from ltrr.experiments.decision_log import decision_frame, write_decision_log
+    from ltrr.decision_log import trace_decisions, write_decision_log
     from ltrr.simulation.loop import run_policy
     from ltrr.simulation.stream import sample_stream
 
@@ -161,7 +161,7 @@ def test_ltrr_ope_reads_a_real_decision_log(tmp_path, capsys) -> None:
     logger = build_policy("uniform", {}, world.plans, featurizer.dim, 0, (0.0, 5.0))
     trace = run_policy(world, logger, featurizer, sample_stream(world.topics, 600, 1.0, 0), 0)
     path = tmp_path / "uniform-seed0.decisions.parquet"
-    write_decision_log(decision_frame(trace, world, featurizer.names), path)
+    write_decision_log(trace_decisions(trace, world, featurizer.names), path)
     code = main(["ope", str(path), "--policy", "greedy-dm:lightgbm", "--reward-range", "0,5",
                  "--n-bootstrap", "50", "--json"])
     assert code == 0

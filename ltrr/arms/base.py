@@ -21,6 +21,7 @@ those of an intact cache. ``index_source`` says whether the index was ``"cache"`
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -230,6 +231,15 @@ class Arm(pt.Transformer):
             raise InputError(f"arm '{self.name}': depth must be >= 1, got {k}", field="depth")
         self.num_results = int(k)
         return self
+
+    def fuse_rank_cutoff(self, k: int) -> "Arm | None":
+        """PyTerrier's ``SupportsFuseRankCutoff``: ``(arm % k).compile()`` is this arm asking
+        its index for ``k`` results (a copy sharing the loaded index), not ``num_results``
+        then cut; ``self`` when it already returns ``k`` or fewer."""
+        if int(k) >= self.num_results:
+            return self
+        self.load()  # the copy shares the loaded index
+        return copy.copy(self).with_depth(int(k))
 
     def load(self) -> "Arm":
         """Build (first time) or load (cached) the index; safe to call again."""

@@ -136,6 +136,11 @@ class MemoryArm(Arm):
         self._pred_index = {q: i for i, q in enumerate(json.loads((path / "queries.json").read_text()))}
         self.reset()
 
+    def fuse_rank_cutoff(self, k: int) -> None:
+        """No copy at another depth: a copy would not see the clicks this arm learns after it
+        was made (``arm % k`` stays a cut of this arm's own results)."""
+        return None
+
     # -- clicks ---------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget every click: back to the cold-start (predicted) memory."""

@@ -31,7 +31,7 @@ from typing import NamedTuple
 from ltrr.errors import InputError, WriteError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.experiments.benchmark import Benchmark
-from ltrr.experiments.decision_log import decision_frame, write_decision_log
+from ltrr.decision_log import trace_decisions, write_decision_log
 from ltrr.paths import writing
 from ltrr.results.records import make_record, record_filename, write_json, write_topics
 from ltrr.simulation.loop import World, run_policy
@@ -284,7 +284,7 @@ class CellRunner:
             record["provenance"]["outside_code"] = json_ready(code)  # a copy per record
         decisions = None
         if self.wants_log(cell):
-            decisions = decision_frame(played.trace, self.world, played.featurizer.names)
+            decisions = trace_decisions(played.trace, self.world, played.featurizer.names)
         return CellOutput(record, played.topics, decisions)
 
     def play(self, cell: Cell, progress=None) -> Played:

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ltrr.decision_log import CONTEXT_PREFIX
 from ltrr.errors import InputError
 
-CONTEXT_PREFIX = "ctx_"
 OBP_CONTEXT = re.compile(r"^x\d+$")  # obp's context array written as columns x0..xN
 DEFAULTS = {"action": ("action",), "propensity": ("propensity", "pscore"), "reward": ("reward",)}
 OPTIONS = {"action": "--action-column", "propensity": "--propensity-column",

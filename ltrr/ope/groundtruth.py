@@ -280,13 +280,13 @@ def learner_rows(s: Seed, logger: PolicySpec, trace, logs) -> list[dict]:
 
 def run_seed(spec: OpeBenchmark, seed: int, world, featurizer, zipf: float) -> dict:
     """One seed: each logger's log, the targets' estimates and the learners' replays."""
-    from ltrr.experiments.decision_log import decision_frame  # noqa: PLC0415
+    from ltrr.decision_log import trace_decisions  # noqa: PLC0415
 
     s = Seed(spec, seed, world, featurizer, zipf)
     out = {"targets": [], "learners": []}
     for logger in spec.loggers:
         trace = s.run(s.make(logger.name, logger.params))
-        logs = to_logged_data(decision_frame(trace, world, featurizer.names),
+        logs = to_logged_data(trace_decisions(trace, world, featurizer.names),
                               f"{logger.name}-seed{seed}", reward_range=reward_range(world),
                               needs_exploration=True, min_rows=100)
         out["targets"] += target_rows(s, logger, trace, logs)

@@ -40,7 +40,7 @@ def document(result: dict, *, logs_path: str, policy, settings: dict) -> dict:
         "actions": policy.logs.actions,
         "columns": policy.logs.columns,
         "settings": settings,
-        "notes": list(policy.notes),
+        "notes": awaiting_note(policy.logs) + list(policy.notes),
         "logging_policy_value": result["logging_policy_value"],
         "estimates": estimates,
         "diagnostics": result["diagnostics"],
@@ -63,10 +63,17 @@ def replay_document(result, *, logs_path: str, spec: str, logs, settings: dict) 
         "actions": logs.actions,
         "columns": logs.columns,
         "settings": settings,
-        "notes": list(result.notes),
+        "notes": awaiting_note(logs) + list(result.notes),
         "logging_policy_value": float(logs.reward.mean()),
         "estimates": {"replay": {"value": result.value, "ci_lower": lo, "ci_upper": hi}},
     }
+
+
+def awaiting_note(logs) -> list[str]:
+    """The note on a selector's decisions left out because their feedback has not come."""
+    if not logs.awaiting:
+        return []
+    return [f"{logs.awaiting} decisions awaiting feedback (awaiting_feedback = true) left out"]
 
 
 def columns_line(doc: dict) -> str:

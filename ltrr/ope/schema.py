@@ -14,6 +14,8 @@ column             required  meaning
 ``position``       no        slot of the action on the page (non-negative integer)
 ``timestamp``      no        decision time (number or ISO time); orders the train/eval split
 ``action_set``     no        the actions available at this decision, ``|``-joined
+``awaiting_feed    no        True on a decision whose reward is not known yet (a
+back``                       :class:`~ltrr.selection.selector.Selector`'s log): left out
 =================  ========  ============================================================
 
 Every role's column can be renamed (:mod:`ltrr.ope.columns`). Other columns are ignored, so ltrr's own decision logs (``step, qid, query, ctx_*,
@@ -35,8 +37,6 @@ import pandas as pd
 
 from ltrr.errors import InputError
 
-ACTION_SET_SEPARATOR = "|"
-
 
 @dataclass
 class LoggedData:
@@ -56,6 +56,7 @@ class LoggedData:
     has_position: bool = False
     columns: dict = field(default_factory=dict)  # role -> the file's column (columns.Roles)
     propensity_logged: bool = True  # False: no propensity column, uniform assumed (replay only)
+    awaiting: int = 0  # decisions awaiting feedback the file held, left out (a selector's log)
 
     @property
     def n_rows(self) -> int:
@@ -81,7 +82,7 @@ class LoggedData:
             reward=self.reward[rows], position=self.position[rows],
             available=self.available[rows], reward_range=self.reward_range,
             order=np.arange(len(rows)), has_position=self.has_position, columns=self.columns,
-            propensity_logged=self.propensity_logged,
+            propensity_logged=self.propensity_logged, awaiting=self.awaiting,
         )
 
     def bandit_feedback(self) -> dict:

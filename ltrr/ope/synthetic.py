@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ltrr.decision_log import ACTION_SET_SEPARATOR
+
 
 @dataclass(frozen=True)
 class World:
@@ -85,7 +87,7 @@ def frame_of(world: World, types: np.ndarray, action: np.ndarray, propensity: np
     frame["propensity"] = propensity
     frame["reward"] = reward
     frame["timestamp"] = np.arange(n)
-    frame["action_set"] = "|".join(world.actions)
+    frame["action_set"] = ACTION_SET_SEPARATOR.join(world.actions)
     frame["user_type"] = types
     return frame
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ltrr.decision_log import ACTION_SET_SEPARATOR, AWAITING
 from ltrr.errors import InputError
 from ltrr.ope.columns import ColumnMap, resolve
-from ltrr.ope.schema import ACTION_SET_SEPARATOR, LoggedData
+from ltrr.ope.schema import LoggedData
 
 SHOWN_ROWS = 3
 
@@ -110,7 +111,16 @@ def to_logged_data(frame: pd.DataFrame, source: str, *, columns: ColumnMap | Non
     each row's action set and ``propensity_logged`` is False.
     """
     roles = resolve(frame, source, columns, propensity_required=propensity_required)
-    if len(frame) < min_rows:
+    waiting = np.zeros(len(frame), dtype=bool)
+    if AWAITING in frame.columns:  # a selector's decisions whose feedback has not come yet
+        waiting = frame[AWAITING].fillna(False).astype(bool).to_numpy()
+        # their empty rewards pass the checks (rows keep their numbers in messages); left out below
+        frame = frame.assign(**{roles.reward: frame[roles.reward].mask(waiting, reward_range[0])})
+    if (~waiting).sum() < min_rows:
+        if waiting.any():
+            raise InputError(f"{source}: {int((~waiting).sum())} rows with feedback "
+                             f"({int(waiting.sum())} more await it); off-policy estimates need "
+                             f"at least {min_rows}")
         raise InputError(f"{source}: {len(frame)} rows; off-policy estimates need at least {min_rows}")
 
     features = [numeric_column(frame, source, name) for name in roles.context]
@@ -142,8 +152,12 @@ def to_logged_data(frame: pd.DataFrame, source: str, *, columns: ColumnMap | Non
                              "deterministic logging policy); IPW, SNIPW, DR, SNDR, Switch-DR and "
                              "DRos need a logging policy that explores; only DM (--estimators dm) "
                              "can be used")
-    return LoggedData(source=source, context=ctx, context_names=list(roles.context), action=action,
+    data = LoggedData(source=source, context=ctx, context_names=list(roles.context), action=action,
                       actions=universe, propensity=propensity, reward=reward, position=position,
                       available=available, reward_range=(float(lo), float(hi)),
                       order=time_order(frame, source), has_position=has_position,
                       columns=roles.as_record(), propensity_logged=roles.propensity is not None)
+    if waiting.any():
+        data = data.subset(data.order[~waiting[data.order]])  # in time order
+        data.awaiting = int(waiting.sum())
+    return data

@@ -44,6 +44,8 @@ class Fusion(pt.Transformer):
 
         frames = [g.drop(columns="arm").reset_index(drop=True)
                   for _, g in inp.groupby("arm", sort=False)]
+        if not frames:  # no arm found anything: no page
+            return pd.DataFrame(columns=["qid", "query", "docno", "score", "rank"])
         if self.method == "rrf":
             return pta.fusion.rr_fusion(*frames, k=self.k + 1, num_results=self.num_results)
         from sklearn.preprocessing import minmax_scale

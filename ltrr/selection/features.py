@@ -153,34 +153,79 @@ def idf_features(queries: list[str], n_docs: int, freqs: Counter) -> tuple[list[
     return ["idf:mean", "idf:max", "idf:min", "idf:oov"], out
 
 
-def context_features(topics: pd.DataFrame, dataset: Dataset) -> tuple[list[str], np.ndarray]:
-    columns = list(dataset.context_columns)
+class ContextColumn(NamedTuple):
+    """How one context column becomes features, fitted on the topics a featurizer saw first:
+    ``hour`` as a cycle, another number min-max scaled over ``(low, high)``, anything else
+    one-hot over ``levels`` (a value not among them is all zeros)."""
+
+    name: str
+    kind: str  # "hour", "number" or "levels"
+    low: float = 0.0
+    high: float = 0.0
+    levels: tuple[str, ...] = ()
+
+    @property
+    def feature_names(self) -> list[str]:
+        if self.kind == "hour":
+            return [f"ctx:{self.name}_sin", f"ctx:{self.name}_cos"]
+        if self.kind == "number":
+            return [f"ctx:{self.name}"]
+        return [f"ctx:{self.name}={level}" for level in self.levels]
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        """``(len(values), len(feature_names))`` the column's features."""
+        if self.kind == "hour":
+            angle = 2 * np.pi * values.to_numpy(dtype=float) / 24
+            return np.column_stack([np.sin(angle), np.cos(angle)])
+        if self.kind == "number":
+            x = values.to_numpy(dtype=float)
+            span = self.high - self.low
+            scaled = (x - self.low) / span if span > 0 else np.zeros_like(x)
+            return np.nan_to_num(scaled)[:, np.newaxis]
+        text = values.astype("string")
+        return np.column_stack([(text == level).fillna(False).to_numpy(dtype=float)
+                                for level in self.levels]).reshape(len(values), len(self.levels))
+
+
+def fit_context(topics: pd.DataFrame, columns: list[str], source: str) -> list[ContextColumn]:
+    """The encoding of each context column, fitted on ``topics`` (``source`` names where the
+    columns were declared, for messages)."""
     if not columns:
-        raise InputError(f"feature group 'context': dataset '{dataset.id}' has no context columns")
-    names, blocks = [], []
+        raise InputError(f"feature group 'context': {source} has no context columns")
+    fitted = []
     for col in columns:
         if col not in topics.columns:
-            raise InputError(f"feature group 'context': dataset '{dataset.id}' lists context "
+            raise InputError(f"feature group 'context': {source} lists context "
                              f"column '{col}', which its topics lack")
         values = topics[col]
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if numeric and col == "hour":
-            angle = 2 * np.pi * values.to_numpy(dtype=float) / 24
-            names += ["ctx:hour_sin", "ctx:hour_cos"]
-            blocks.append(np.column_stack([np.sin(angle), np.cos(angle)]))
+            fitted.append(ContextColumn(col, "hour"))
         elif numeric:
             x = values.to_numpy(dtype=float)
-            low, high = np.nanmin(x), np.nanmax(x)
-            scaled = (x - low) / (high - low) if high > low else np.zeros_like(x)
-            names.append(f"ctx:{col}")
-            blocks.append(np.nan_to_num(scaled)[:, np.newaxis])
+            fitted.append(ContextColumn(col, "number", float(np.nanmin(x)), float(np.nanmax(x))))
         else:
-            text = values.astype("string")
-            levels = sorted(text.dropna().unique())
-            names += [f"ctx:{col}={level}" for level in levels]
-            blocks.append(np.column_stack([(text == level).fillna(False).to_numpy(dtype=float)
-                                           for level in levels]).reshape(len(topics), len(levels)))
-    return names, np.hstack(blocks)
+            levels = tuple(sorted(values.astype("string").dropna().unique()))
+            fitted.append(ContextColumn(col, "levels", levels=levels))
+    return fitted
+
+
+def encode_context(topics: pd.DataFrame, fitted: list[ContextColumn],
+                   source: str = "the topics") -> tuple[list[str], np.ndarray]:
+    """The context features of ``topics`` under an encoding :func:`fit_context` made."""
+    missing = [c.name for c in fitted if c.name not in topics.columns]
+    if missing:
+        raise InputError(f"feature group 'context': {source} lack context column(s) "
+                         f"{', '.join(missing)}", field=missing[0])
+    names = [n for c in fitted for n in c.feature_names]
+    blocks = [c.encode(topics[c.name]) for c in fitted]
+    return names, np.hstack(blocks) if blocks else np.zeros((len(topics), 0))
+
+
+def context_features(topics: pd.DataFrame, dataset: Dataset) -> tuple[list[str], np.ndarray]:
+    """The context features of ``topics``, each column's encoding fitted on them."""
+    fitted = fit_context(topics, list(dataset.context_columns), f"dataset '{dataset.id}'")
+    return encode_context(topics, fitted)
 
 
 def _scores(found: object) -> np.ndarray:
@@ -204,10 +249,15 @@ class ContextFeaturizer:
         probe_arms: the arms ``post_retrieval`` reads, one block each in this order
             (default: every arm).
         probe_depth: how many of each probed arm's top candidates it reads.
+        context_columns: the topics' context columns (default: the dataset's).
+
+    ``dataset`` may be None when no group needs a corpus or declared context columns
+    (``query``, ``memory``, ``context`` with ``context_columns`` given).
     """
 
-    def __init__(self, groups: list[str], dataset: Dataset, arms: dict | None = None,
-                 probe_arms: list[str] | None = None, probe_depth: int = 10) -> None:
+    def __init__(self, groups: list[str], dataset: Dataset | None, arms: dict | None = None,
+                 probe_arms: list[str] | None = None, probe_depth: int = 10,
+                 context_columns: list[str] | None = None) -> None:
         groups = list(groups)
         for group in groups:
             if group not in FEATURE_GROUPS:
@@ -216,6 +266,13 @@ class ContextFeaturizer:
         if len(set(groups)) != len(groups):
             raise InputError(f"feature groups listed twice: {groups}")
         self.groups, self.dataset, self.arms = groups, dataset, dict(arms or {})
+        if dataset is None and ("idf" in groups or ("context" in groups
+                                                    and context_columns is None)):
+            need = "idf" if "idf" in groups else "context"
+            raise InputError(f"feature group '{need}' needs a dataset (its corpus or its "
+                             "context columns)")
+        self.context_columns = (list(context_columns) if context_columns is not None
+                                else list(getattr(dataset, "context_columns", ())))
         self.memory = None
         if "memory" in groups:
             memories = [a for a in self.arms.values()
@@ -249,6 +306,7 @@ class ContextFeaturizer:
             if group == "query":
                 block_names, block = query_features(self.queries)
             elif group == "idf":
+                self._corpus = document_frequencies(self.dataset)  # new queries' idf (vectors)
                 vocabulary = {tok for q in self.queries for tok in tokens(q)}
                 stats = released_frequencies(self.dataset, late, self._length, IDF_REFRESHES,
                                              vocabulary)
@@ -259,7 +317,10 @@ class ContextFeaturizer:
                     starts = np.arange(len(blocks)) * self._length // len(blocks)
                     self._idf = (where, np.stack([b for _, b in blocks]), starts)
             elif group == "context":
-                block_names, block = context_features(topics.reset_index(drop=True), self.dataset)
+                source = (f"dataset '{self.dataset.id}'" if self.dataset is not None
+                          else "the context columns given")
+                self._context = fit_context(topics, self.context_columns, source)
+                block_names, block = encode_context(topics.reset_index(drop=True), self._context)
             elif group == "memory":
                 block_names = ["mem:seen", "mem:ctr", "mem:issues"]
             else:
@@ -364,9 +425,63 @@ class ContextFeaturizer:
                     scores, lengths, out)
         return out
 
+    def vectors(self, topics: pd.DataFrame) -> np.ndarray:
+        """``(len(topics), dim)`` the context vectors of topics the featurizer was not fitted
+        on (a :class:`~ltrr.selection.selector.Selector`'s queries), as the loop would give
+        them at their first step: the static groups with the fitted state (the idf of the
+        whole corpus, the context columns' fitted encoding), the memory group read from the
+        memory arm now, then the compiled :func:`context_row`. ``post_retrieval`` needs the
+        loop's probe and is refused."""
+        self._require_fit()
+        if "post_retrieval" in self.groups:
+            raise InputError("post_retrieval features need a probe of the arms before the plan "
+                             "is chosen; only pre-retrieval groups "
+                             f"({', '.join(PRE_RETRIEVAL_GROUPS)}) describe a new query")
+        topics = topics.reset_index(drop=True)
+        queries = topics["query"].astype(str).tolist()
+        static = np.zeros((len(topics), self.dim))
+        static[:, -1] = 1.0
+        for group in self.groups:
+            if group == "query":
+                block = query_features(queries)[1]
+            elif group == "idf":
+                block = idf_features(queries, *self._corpus)[1]
+            elif group == "context":
+                block = encode_context(topics, self._context)[1]
+            else:
+                continue
+            static[:, self._slices[group]] = block
+        mem_at = self._slices["memory"].start if "memory" in self.groups else -1
+        tables = FeatureTables(static, np.zeros((0, len(topics), 4)), np.zeros(0, np.int64),
+                               np.array([-1, mem_at, -1, self.probe_depth], dtype=np.int64),
+                               np.zeros(0, np.int64))
+        out = np.empty((len(topics), self.dim))
+        none = np.zeros((1, max(self.probe_depth, 1))), np.zeros(1, dtype=np.int64)
+        for i, query in enumerate(queries):
+            memory = np.array(self._memory_of(query)) if mem_at >= 0 else np.zeros(3)
+            context_row(tables, i, 0, memory, *none, out[i])
+        return out
+
+    def detached(self) -> "ContextFeaturizer":
+        """A copy without the dataset and the arms (what a saved selector keeps: the fitted
+        tables, the corpus statistics ``idf`` needs, the context encoding)."""
+        view = copy.copy(self)
+        view.dataset, view.arms, view.memory = None, {}, None
+        return view
+
+    def attached(self, arms: dict) -> "ContextFeaturizer":
+        """A detached featurizer given its arms again (the memory group reads the memory arm)."""
+        view = copy.copy(self)
+        view.arms = dict(arms)
+        if "memory" in self.groups:
+            view.memory = ContextFeaturizer(["memory"], None, arms).memory
+        return view
+
     def _memory(self, topic_index: int) -> list[float]:
+        return self._memory_of(self.queries[topic_index])
+
+    def _memory_of(self, query: str) -> list[float]:
         """The memory group from a memory arm's own ``seen``/``past_ctr``/``issues``."""
-        query = self.queries[topic_index]
         ctr = max(float(self.memory.past_ctr(query)), 0.0)
         issues = getattr(self.memory, "issues", None)
         n = float(issues(query)) if callable(issues) else float(self.memory.seen(query))
