@@ -9,6 +9,10 @@ From Python (``docs/api.md``)::
     import ltrr
     results = ltrr.load_benchmark("benchmarks/music.toml").run(seeds=[0], stream_length=2000)
     results.records
+
+and as PyTerrier transformers (``docs/pipelines.md``)::
+
+    pipeline = ltrr.Selector(arms, policy="linucb", budget=50) >> ltrr.Fusion(num_results=10)
 """
 
 __version__ = "0.1.0"
@@ -48,12 +52,16 @@ def _numba_cache() -> None:
 _numba_cache()
 
 _LAZY = {"load_benchmark": "ltrr.experiments.benchmark", "Benchmark": "ltrr.experiments.benchmark",
-         "Results": "ltrr.experiments.api"}
-__all__ = ["Benchmark", "Results", "__version__", "load_benchmark"]
+         "Results": "ltrr.experiments.api", "Selector": "ltrr.selection.selector",
+         "Fusion": "ltrr.ranking.fusion", "ArmsUnion": "ltrr.ranking.pipeline",
+         "RankFeatures": "ltrr.ranking.pipeline", "LearnedRanker": "ltrr.ranking.pipeline",
+         "SimulatedUsers": "ltrr.simulation.users"}
+__all__ = ["ArmsUnion", "Benchmark", "Fusion", "LearnedRanker", "RankFeatures", "Results",
+           "Selector", "SimulatedUsers", "__version__", "load_benchmark"]
 
 
 def __getattr__(name: str):
-    """``ltrr.load_benchmark`` and friends, imported on first use (``import ltrr`` stays light
+    """``ltrr.load_benchmark``, ``ltrr.Selector`` and friends, imported on first use (``import ltrr`` stays light
     for the command line)."""
     if name in _LAZY:
         import importlib

@@ -55,3 +55,11 @@ def test_the_kernel_imports_no_room_and_simulation_and_ranking_not_each_other() 
     assert imported_rooms("kernel") <= {"errors"}
     assert "ranking" not in imported_rooms("simulation")
     assert "simulation" not in imported_rooms("ranking")
+
+
+def test_the_selection_room_imports_none_that_imports_it() -> None:
+    """Policies, plans, features and the PyTerrier ``Selector`` sit below the simulated world and
+    the ranking stage (both import them): the selector takes prices as an object and fuses
+    ``fit``'s pages with pyterrier_alpha, rather than importing either room."""
+    assert not imported_rooms("selection") & {"simulation", "ranking", "experiments", "ope",
+                                              "results"}

@@ -295,3 +295,30 @@ def test_bad_feedback_is_refused_and_nothing_is_learnt(twin):
         sel.transform(world.topics.iloc[:2][["qid"]])
     sel.learn(page)  # the good page is learnt after all that
     assert sel.decisions[AWAITING].sum() == 2 and sel.policy.model.n_trial == 1
+
+
+def test_context_features_from_a_contexts_frame(twin):
+    from ltrr.selection.features import ContextFeaturizer
+
+    world = twin.world
+    arms = {"lex": world.arms["lex"], "meta": world.arms["meta"]}
+    contexts = pd.DataFrame({"qid": ["a", "b", "c", "d"], "device": ["phone", "desk", "phone",
+                                                                      "tv"],
+                             "hour": [0, 6, 12, 18], "age": [20.0, 30.0, 40.0, 60.0]})
+    sel = ltrr.Selector(arms, "linucb", budget=10, features=["query", "context"],
+                        contexts=contexts)
+    assert sel.featurizer.context_columns == ["device", "hour", "age"]
+    topics = pd.DataFrame({"qid": ["b", "d"], "query": ["blue train", "so what"]})
+    sel.transform(topics)
+    expected = ContextFeaturizer(["query", "context"], None, {}, context_columns=[
+        "device", "hour", "age"]).fit(contexts.assign(query=["", "blue train", "", "so what"]))
+    for i, t in enumerate((1, 3)):
+        np.testing.assert_allclose(sel._rows[i]["context"], expected.transform(t))
+    # a topics frame's own columns win; a value never seen is all zeros of its one-hot
+    own = topics.assign(device=["radio", "desk"], hour=[6, 6], age=[30.0, 80.0])
+    x = sel.featurizer.vectors(own)
+    names = sel.featurizer.names
+    assert [x[0, names.index(f"ctx:device={d}")] for d in ("desk", "phone", "tv")] == [0, 0, 0]
+    assert x[1, names.index("ctx:age")] == pytest.approx(1.5)  # scaled by the fitted range
+    with pytest.raises(InputError, match="no context for queries zz"):
+        sel.transform(pd.DataFrame({"qid": ["zz"], "query": ["x"]}))

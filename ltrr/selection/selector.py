@@ -12,7 +12,9 @@ It is the loop's decision step outside the simulator, made of the same code: the
 or an outside one by ``module:Name``), the context features
 (:meth:`ContextFeaturizer.vectors <ltrr.selection.features.ContextFeaturizer.vectors>`, the
 pre-retrieval groups), the reward (:func:`~ltrr.kernel.rewards.page_reward` of the declared
-reward, minus the plan's price from :class:`~ltrr.simulation.prices.Prices`).
+reward, minus the plan's price from :class:`~ltrr.simulation.prices.Prices`). It imports
+no room above ``selection`` (the simulation and ranking rooms import this one): prices are
+given as an object, pages for ``fit`` are fused by ``pyterrier_alpha``'s RRF.
 ``tests/test_selector.py`` feeds it the stream and the clicks of a loop run and checks that
 it makes the loop's choices with the loop's propensities.
 
@@ -34,8 +36,9 @@ clicked documents, and completes the decisions' log rows. Decisions are learnt i
 they were made; a batch of queries is chosen with one policy state, as a deployed selector
 would.
 
-**fit** warm-starts the policy offline from judgements: every plan's page (the fusion of its
-arms' results) on each topic, and its expected reward under ``users`` minus its price: the
+**fit** warm-starts the policy offline from judgements: every plan's page (the RRF of its
+arms' results, ``pyterrier_alpha.fusion.rr_fusion`` as :class:`~ltrr.ranking.fusion.Fusion`
+calls it) on each topic, and its expected reward under ``users`` minus its price: the
 examples of the ``router`` and ``linucb_warm`` (their ``fit``), or a full-information update
 of every plan for the other policies.
 
@@ -63,7 +66,6 @@ from ltrr.kernel.rewards import REWARD_CODES, expected_rewards, page_reward
 from ltrr.paths import write_atomically
 from ltrr.selection.features import PRE_RETRIEVAL_GROUPS, ContextFeaturizer
 from ltrr.selection.plans import PlanSpace
-from ltrr.simulation.prices import Prices
 
 STATE_FORMAT = "ltrr-selector/1"
 CLICK_COLUMNS = ("click", "clicks")
@@ -91,8 +93,9 @@ class Selector(pt.Transformer):
         reward: what a page pays: ``clicks``, ``any_click``, ``first_click_rr``, ``satisfied``.
         users: the click model ``fit`` and judged (``label``) feedback value pages under.
         page: documents shown per query (the reward's range; ``fit``'s pages).
-        fusion, k: how ``fit`` fuses a plan's candidates (``rrf`` with ``k``, or ``combsum``).
-        prices: what each plan costs (:class:`~ltrr.simulation.prices.Prices` over ``arms``).
+        k: the RRF constant of ``fit``'s pages.
+        prices: what each plan costs: a :class:`~ltrr.simulation.prices.Prices` over ``arms``
+            (default: nothing priced); a plan is priced as ranked by RRF.
         seed: the policy's seed.
         max_grade: the label that is grade 4 for ``users`` (default: the largest label seen).
         log: a Parquet file the decision log is written to after every transform and learn.
@@ -103,8 +106,8 @@ class Selector(pt.Transformer):
                  features: Sequence[str] = ("query",), dataset=None,
                  contexts: pd.DataFrame | None = None,
                  context_columns: Sequence[str] | None = None, reward: str = "clicks",
-                 users: ClickModel | None = None, page: int = 10, fusion: str = "rrf",
-                 k: int = 60, prices: Prices | None = None, seed: int = 0,
+                 users: ClickModel | None = None, page: int = 10, k: int = 60,
+                 prices=None, seed: int = 0,
                  max_grade: int | None = None, log: str | Path | None = None) -> None:
         self.arms = _check_arms(arms)
         if reward not in REWARD_CODES:
@@ -113,14 +116,11 @@ class Selector(pt.Transformer):
         self.settings = {"budget": int(budget), "plans": dict(plans or {}),
                          "params": dict(params or {}), "features": list(features),
                          "reward": reward, "users": users or ClickModel(), "page": int(page),
-                         "fusion": fusion, "k": int(k), "seed": int(seed),
+                         "k": int(k), "seed": int(seed),
                          "max_grade": max_grade}
         self.plans = PlanSpace.from_config(list(self.arms), budget, plans, file="Selector")
-        self.prices = prices or Prices.free(list(self.arms))
-        if tuple(self.prices.arms) != tuple(self.arms):
-            raise InputError(f"prices are for arms {list(self.prices.arms)}, the selector's are "
-                             f"{list(self.arms)}", field="prices")
-        self.plan_cost = self.prices.plan_cost(self.plans.depth_matrix(), fusion)
+        self.prices = prices
+        self.plan_cost = _plan_cost(prices, self.plans, list(self.arms))
         self.featurizer = _featurizer(features, dataset, self.arms, contexts, context_columns)
         self.contexts = None if contexts is None else contexts.assign(
             qid=contexts["qid"].astype(str)).set_index("qid")
@@ -371,30 +371,30 @@ class Selector(pt.Transformer):
 
     def plan_values(self, topics: pd.DataFrame, qrels: pd.DataFrame) -> np.ndarray:
         """``(topics, plans)`` every plan's page value on each topic: the expected reward of
-        its fused page under ``users``, graded by ``qrels``, minus its price."""
-        from ltrr.ranking.fusion import Fusion
-
-        from ltrr.simulation.users import SimulatedUsers
+        its RRF page under ``users``, graded by ``qrels`` (0..4 as the loop scales them),
+        minus its price."""
+        import pyterrier_alpha as pta
 
         topics = self._topics(topics)
         s = self.settings
         depth = self.plans.depth_matrix()
         lists = {name: self._call(name, int(depth[:, a].max()), topics)
                  for a, name in enumerate(self.arms) if depth[:, a].max() > 0}
-        judge = SimulatedUsers(qrels, s["users"], s["page"], max_grade=s["max_grade"])
-        fusion = Fusion(s["fusion"], s["k"], s["page"])
+        labels = qrels["label"].astype(int).to_numpy()
+        grade = dict(zip(zip(qrels["qid"].astype(str), qrels["docno"].astype(str)),
+                         scale_grades(labels, self._max_grade(labels)).tolist()))
         arrays = s["users"].arrays(s["page"])
         position = {q: i for i, q in enumerate(topics["qid"])}
         values = np.zeros((len(topics), len(self.plans)))
         for p in range(len(self.plans)):
-            union = pd.concat([lists[name][lists[name]["rank"] < depth[p, a]]
-                               for a, name in enumerate(self.arms) if depth[p, a] > 0],
-                              ignore_index=True)
-            pages = fusion.transform(union)
+            frames = [lists[name][lists[name]["rank"] < depth[p, a]].drop(columns="arm")
+                      for a, name in enumerate(self.arms) if depth[p, a] > 0]
+            pages = pta.fusion.rr_fusion(*frames, k=s["k"] + 1, num_results=s["page"])
             grades = np.full((len(topics), s["page"]), -1, dtype=np.int64)
             for qid, page in pages.groupby("qid", sort=False):
                 ranked = page.sort_values("rank", kind="stable")["docno"].astype(str)
-                grades[position[str(qid)], :len(ranked)] = judge.grades_of(qid, ranked)
+                grades[position[str(qid)], :len(ranked)] = [grade.get((str(qid), d), 0)
+                                                            for d in ranked]
             values[:, p] = expected_rewards(grades, REWARD_CODES[s["reward"]], *arrays)
         return values - self.plan_cost
 
@@ -477,8 +477,7 @@ class Selector(pt.Transformer):
         selector = cls.__new__(cls)
         selector.arms, selector.settings, selector.prices = arms, settings, state["prices"]
         selector.plans = expected
-        selector.plan_cost = selector.prices.plan_cost(expected.depth_matrix(),
-                                                       settings["fusion"])
+        selector.plan_cost = _plan_cost(selector.prices, expected, list(arms))
         selector.featurizer = state["featurizer"].attached(arms)
         selector.contexts, selector.policy = state["contexts"], state["policy"]
         selector.log = None if log is None else Path(log)
@@ -501,6 +500,16 @@ def _check_arms(arms) -> dict:
             raise InputError(f"arm '{name}' is a {type(arm).__name__}, not a PyTerrier "
                              "transformer", field="arms")
     return dict(arms)
+
+
+def _plan_cost(prices, plans: PlanSpace, arms: list[str]) -> np.ndarray:
+    """``(P,)`` each plan's price (RRF ranks its candidates); zeros without prices."""
+    if prices is None:
+        return np.zeros(len(plans))
+    if list(getattr(prices, "arms", ())) != arms:
+        raise InputError(f"prices are for arms {list(getattr(prices, 'arms', ()))}, the "
+                         f"selector's are {arms}", field="prices")
+    return np.asarray(prices.plan_cost(plans.depth_matrix(), "rrf"), dtype=float)
 
 
 def _featurizer(groups: Sequence[str], dataset, arms: dict, contexts: pd.DataFrame | None,
