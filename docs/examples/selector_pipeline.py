@@ -3,7 +3,7 @@
 A notebook in script form (each ``# %%`` is a cell). It builds BM25 and dense arms over
 vaswani or BEIR nfcorpus, lets a LinUCB selector learn online which arms to call and how deep
 over a stream of training topics (simulated users clicking over the training qrels), trains a
-LambdaMART ranker on the training topics, and compares, on the test topics, with
+LambdaMART ranker on the training topics' pools of every plan, and compares, on the test topics, with
 ``pt.Experiment``: BM25, dense, their static union fused by RRF, the selector fused by RRF,
 and the selector reranked by LambdaMART (paired t-tests against BM25, Holm-corrected).
 
@@ -92,15 +92,20 @@ def run(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         selector.learn(users(retrieve.transform(batch)))
     learnt = selector.decisions
 
-    # %% a LambdaMART ranker trained on the training topics' union of both arms
+    # %% a LambdaMART ranker trained on the training topics' pools of every plan (the pools
+    # it will rank: whichever plan the selector picks), one query group per topic and plan
     spec = FeatureSpec(("bm25", "dense"))
     features = RankFeatures(spec)
-    union = ArmsUnion({"bm25": bm25 % BUDGET, "dense": dense % BUDGET})
-    pools = (union >> features).transform(train)
+    judged = train_qrels.assign(qid=train_qrels["qid"].astype(str))
+    pools = []
+    for plan in selector.plans:
+        union = ArmsUnion({arm: arms[arm] % depth for arm, depth in plan.depths if depth})
+        pools.append((union >> features).transform(train).assign(group=plan.id))
+    pools = pd.concat(pools, ignore_index=True)
     X = np.stack(pools["features"].to_numpy())
-    labels = pools.merge(train_qrels.assign(qid=train_qrels["qid"].astype(str)),
-                         on=["qid", "docno"], how="left")["label"].fillna(0).to_numpy()
-    model = fit_qrels(X, labels, pools["qid"].to_numpy(), feature_names=spec.names)
+    labels = pools.merge(judged, on=["qid", "docno"], how="left")["label"].fillna(0).to_numpy()
+    model = fit_qrels(X, labels, (pools["group"] + "|" + pools["qid"]).to_numpy(),
+                      feature_names=spec.names)
 
     # %% the test topics: five systems at the same budget, paired tests against BM25
     half = BUDGET // 2
