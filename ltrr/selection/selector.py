@@ -98,7 +98,9 @@ class Selector(pt.Transformer):
             (default: nothing priced); a plan is priced as ranked by RRF.
         seed: the policy's seed.
         max_grade: the label that is grade 4 for ``users`` (default: the largest label seen).
-        log: a Parquet file the decision log is written to after every transform and learn.
+        log: a Parquet file the decision log is written to after every transform and learn
+            (the whole log, atomically: for a long deployment, write it when you need it with
+            :meth:`write_log` instead).
     """
 
     def __init__(self, arms: Mapping[str, pt.Transformer], policy="linucb", *,
@@ -275,6 +277,7 @@ class Selector(pt.Transformer):
                                                                                None)):
                     arm.update(row["query"], clicked)
         self._pending[row["qid"]].remove(at)
+        del row["retrieved"]  # only feedback still to come is checked against it
         row.update(reward=reward, awaiting=False, shown=list(docnos),
                    clicks=[] if clicks is None else [int(c) for c in clicks],
                    clicks_total=np.nan if clicks is None else float(np.sum(clicks)))
