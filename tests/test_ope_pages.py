@@ -160,6 +160,8 @@ def test_slate_estimates_converge_to_the_on_policy_value(tmp_path):
         assert abs(row["value"] - truth) < 0.05 * truth, (name, row, truth)
     assert doc["logging_policy_value"] > truth + 0.2  # the logger is better than the target
     assert doc["estimates"]["iips"]["value"] == pytest.approx(truth, abs=0.01)
+    # SIPS weighs the pages equal to the target's: 5.2% of them (1,739 expected)
+    assert abs(doc["estimates"]["sips"]["pages_weighted"] - 0.05216 * 33_334) < 4 * 41
     given = evaluate_pages(log.assign(qid="q"), f"pages:{tmp_path / 'target.csv'}",
                            estimators="pbm-ips", examination=list(EXAMINATION), n_bootstrap=50)
     row = given["estimates"]["pbm-ips"]
@@ -239,9 +241,10 @@ def test_a_scored_target_ranks_by_score_with_ties_by_item_id():
 
 
 def test_ltrrs_decision_log_reads_as_pages_for_pbm_ips_with_given_examination(tmp_path):
-    decisions = pd.DataFrame({"step": [0, 1], "qid": ["q", "q"], "action": ["plan", "plan"],
-                              "propensity": 1.0, "reward": [1.0, 0.0],
-                              "shown": [["a", "b"], ["a", "b"]], "clicks": [[0, 1], [0, 0]]})
+    decisions = pd.DataFrame({"step": [0, 1, 2], "qid": "q", "action": "plan",
+                              "propensity": 1.0, "reward": [1.0, 0.0, 0.0],
+                              "shown": [["a", "b"], [], ["a", "b"]],
+                              "clicks": [[0, 1], [], [0, 0]]})  # step 1 showed nothing
     target = tmp_path / "target.csv"
     pd.DataFrame({"qid": "q", "position": [0, 1], "action": ["b", "a"]}).to_csv(target,
                                                                                 index=False)
@@ -249,3 +252,4 @@ def test_ltrrs_decision_log_reads_as_pages_for_pbm_ips_with_given_examination(tm
                          examination=[1.0, 0.5], n_bootstrap=20)
     # one click on b at position 1 (theta 0.5) moved to position 0 (theta 1): 2 clicks / 2 pages
     assert doc["estimates"]["pbm-ips"]["value"] == pytest.approx(1.0)
+    assert doc["pages"] == 2 and doc["estimates"]["pbm-ips"]["pages_weighted"] == 2

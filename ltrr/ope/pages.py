@@ -83,12 +83,14 @@ def _is_list_log(frame: pd.DataFrame) -> bool:
 
 
 def _explode(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """One row per page with list columns -> one row per page and position."""
+    """One row per page with list columns -> one row per page and position; a page that
+    showed nothing (an empty list: the union was empty) is left out."""
     frame = frame.reset_index(drop=True)
     if "slate_id" not in frame.columns:
         frame = frame.assign(slate_id=np.arange(len(frame)))
     lists = [c for c in frame.columns if c != POSITIONS
              and isinstance(frame[c].iloc[0], (list, tuple, np.ndarray))]
+    frame = frame[frame["action"].map(len).to_numpy() > 0].reset_index(drop=True)  # no page
     lengths = frame["action"].map(len).to_numpy()
     for c in lists:
         fail_rows(source, c, "lists of another length than 'action'",

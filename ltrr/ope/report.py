@@ -93,10 +93,10 @@ def pages_table(doc: dict) -> str:
     level = round(100 * doc["settings"]["confidence"])
     lines = [f"policy {doc['policy']} on {doc['logs']}: {doc['pages']} pages of up to "
              f"{doc['page_length']} ({doc['rows']} rows); value = expected reward per page",
-             f"{'estimator':<10} {'value':>10} {f'{level}% CI':>23}"]
+             f"{'estimator':<10} {'value':>10} {f'{level}% CI':>23}  pages weighted"]
     for name, row in doc["estimates"].items():
         lines.append(f"{PAGE_LABELS[name]:<10} {row['value']:>10.5f}  [{row['ci_lower']:.5f}, "
-                     f"{row['ci_upper']:.5f}]")
+                     f"{row['ci_upper']:.5f}]  {row['pages_weighted']}")
     lines.append(f"{'logging':<10} {doc['logging_policy_value']:>10.5f}  (observed reward per page)")
     return "\n".join(lines + [f"note: {n}" for n in doc["notes"]])
 

@@ -20,6 +20,10 @@ Estimators (``--estimators``):
   matter to the weights). Under a cascade model examination depends on the clicks above, and
   PBM-IPS is misspecified (``results/ope-ranking`` measures what that costs).
 
+Each estimate also counts the pages with a nonzero weight (``pages_weighted``: for SIPS the
+logged pages equal to the target's, for RIPS those sharing at least its top item, for IIPS and
+PBM-IPS those showing one of its items where it, or for PBM-IPS anywhere, shows it).
+
 Intervals: percentile bootstrap over pages (every estimator is a mean over pages of a per-page
 sum; an estimated ``theta`` is re-estimated on each resample). One set of resamples serves
 every estimator, so their intervals are paired.
@@ -178,6 +182,7 @@ def estimate(logs: PageLogs, target: PageTarget, names: list[str], *,
     for name in names:
         if name in OBP_ESTIMATORS:
             value, terms = _obp_terms(logs, target, name, checked)
+            weighted = target.pscores[OBP_ESTIMATORS[name][1]] > 0
             per_page = np.bincount(logs.slate, terms, minlength=logs.n_pages)
             resampled = counts @ per_page / logs.n_pages
         else:
@@ -185,6 +190,7 @@ def estimate(logs: PageLogs, target: PageTarget, names: list[str], *,
                 raise InputError(f"--estimators pbm-ips: needs the target's pages (a scores or "
                                  f"pages file), which --policy {target.spec} does not give")
             theta = examination if examination is not None else estimate_examination(logs)
+            weighted = target.rank >= 0
             value = float(_pbm_terms(logs, target, theta).sum() / logs.n_pages)
             resampled = np.empty(n_bootstrap)
             for start in range(0, n_bootstrap, BOOTSTRAP_CHUNK):
@@ -199,6 +205,7 @@ def estimate(logs: PageLogs, target: PageTarget, names: list[str], *,
                          "estimated from the logs") + ": " +
                          ", ".join(f"{v:.4g}" for v in np.asarray(theta)))
         lo, hi = np.percentile(resampled, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-        results[name] = {"value": value, "ci_lower": float(lo), "ci_upper": float(hi)}
+        results[name] = {"value": value, "ci_lower": float(lo), "ci_upper": float(hi),
+                         "pages_weighted": int(np.unique(logs.slate[weighted]).size)}
     return {"estimates": results, "notes": notes,
             "logged_value": float(logs.reward.sum() / logs.n_pages)}
