@@ -115,6 +115,7 @@ class Pools:
     """Every stream topic's pool for the plan: docnos, 0..4 grades, and each ranker's scores
     (ties by the loop's seeded keys, as a pure function of the docno)."""
 
+    plan: str
     docnos: list[np.ndarray]
     grades: list[np.ndarray]
     keys: list[np.ndarray]
@@ -156,7 +157,7 @@ def build_pools(spec: RankingBenchmark, world, stages: dict) -> Pools:
                         for x in pools.features]
     grades = [world.grades_of(t, world.vocab.ids(d)) for t, d in enumerate(pools.docnos)]
     keys = [tie_keys(d, TIE_SEED) for d in pools.docnos]
-    return Pools([np.asarray(d, dtype=str) for d in pools.docnos], grades, keys, scores)
+    return Pools(plan, [np.asarray(d, dtype=str) for d in pools.docnos], grades, keys, scores)
 
 
 def page_log(pools: Pools, stream: np.ndarray, logits: list, marginals: list, click_model,
@@ -216,6 +217,7 @@ class Setup:
     zipf: float
     page: int
     click_params: str
+    plan: str
 
 
 def run_seed(setup: Setup, seed: int) -> list[dict]:
@@ -307,7 +309,7 @@ def prepare_setup(spec: RankingBenchmark) -> Setup:
     pools = build_pools(spec, world, stages)
     loggers = [Logger(pools, spec.logger, float(t), page) for t in spec.temperatures]
     return Setup(spec, pools, loggers, world.topics, benchmark.zipf, page,
-                 benchmark.settings.clicks.params)
+                 benchmark.settings.clicks.params, pools.plan)
 
 
 def run(path: str | Path, progress: bool = True, jobs: int = 1,
@@ -329,6 +331,7 @@ def run(path: str | Path, progress: bool = True, jobs: int = 1,
             "temperatures": spec.temperatures, "click_models": spec.click_models,
             "click_params": setup.click_params, "logger": spec.logger, "targets": spec.targets,
             "estimators": spec.estimators, "n_bootstrap": spec.n_bootstrap, "page": setup.page,
+            "plan": setup.plan, "topics": len(setup.topics),
             "rows": rows, "summary": ranking_truth_tables.summarize(rows, spec.estimators),
             "provenance": provenance(spec, None, time.perf_counter() - started,
                                      command or f"ltrr run {path}")}

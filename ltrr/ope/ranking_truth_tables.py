@@ -32,33 +32,41 @@ def summarize(rows: list[dict], names: list[str]) -> list[dict]:
                             "estimate": float(est.mean()), "bias": float((est - truth).mean()),
                             "relative_error": rel, "relative_error_ci": rel_ci,
                             "coverage": covered(flat, "v"), "ci_width": float(width),
+                            "pages_weighted": float(np.mean([r["estimates"][name]["pages_weighted"]
+                                                             for r in mine])),
                             "logging_value": float(np.mean([r["logging_value"] for r in mine])),
                             "seeds": len(mine)})
     return summary
 
 
 def table(result: dict, model: str, temperature: float) -> list[str]:
-    lines = ["| target | V | estimator | mean V_hat | relative error | coverage | mean 95% CI width |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| target | V | estimator | mean V_hat | relative error | coverage | mean 95% CI width "
+             "| pages weighted |", "|---|---|---|---|---|---|---|---|"]
     for s in result["summary"]:
         if (s["click_model"], s["temperature"]) == (model, temperature):
             lines.append(f"| {s['target']} | {s['v_on_policy']:.4f} | {LABELS[s['estimator']]} | "
                          f"{s['estimate']:.4f} | {s['relative_error']:.3f} "
                          f"{interval(*s['relative_error_ci'])} | {s['coverage']:.2f} | "
-                         f"{s['ci_width']:.4f} |")
+                         f"{s['ci_width']:.4f} | {s['pages_weighted']:.0f} |")
     return lines
 
 
 def markdown(result: dict) -> str:
     """One table per click model and logging temperature."""
-    out = [f"{len(result['seeds'])} seeds x {result['stream_length']} queries (pages of "
-           f"{result['page']}), logger: Plackett-Luce over `{result['logger']}`'s standardised "
-           f"scores at each temperature, users `{'`, `'.join(result['click_models'])}` with the "
-           f"`{result['click_params']}` parameters, {result['n_bootstrap']} bootstrap resamples "
-           "of pages. V: the target's on-policy value (mean expected clicks of its pages on the "
-           "stream); relative error |V_hat - V| / V, mean [95% t-interval over seeds]; coverage: "
-           "share of seeds whose 95% interval contains V. PBM-IPS estimates the examination "
-           "probabilities from each log (result randomisation).", ""]
+    out = [f"{len(result['seeds'])} seeds x {result['stream_length']} queries of the base's "
+           f"{result['topics']} stream topics, each with the loop's candidate pool of plan "
+           f"`{result['plan']}` at step 0 (the world held still: no memory learning, no "
+           f"releases); pages of {result['page']}. Logger: Plackett-Luce over "
+           f"`{result['logger']}`'s standardised scores at each temperature; users "
+           f"`{'`, `'.join(result['click_models'])}` with the `{result['click_params']}` "
+           f"parameters; {result['n_bootstrap']} bootstrap resamples of pages per interval (the "
+           "stream length and resamples keep the run to minutes on 2 cores: its wall time is "
+           "above). V: the target's on-policy value (mean expected clicks of its pages on the "
+           "stream); relative error |V_hat - V| / V, mean [95% t-interval over seeds]; "
+           "coverage: share of seeds whose 95% interval contains V; pages weighted: mean number of "
+           "logged pages with a nonzero weight (SIPS: equal to the target's page). PBM-IPS estimates the "
+           "examination probabilities from each log (result randomisation). What the tables "
+           "show: docs/ope.md, \"Simulation: rankers from logged pages\".", ""]
     for model in result["click_models"]:
         for temperature in result["temperatures"]:
             logged = np.mean([s["logging_value"] for s in result["summary"]
