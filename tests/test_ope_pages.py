@@ -13,7 +13,8 @@ import pytest
 
 from ltrr.cli import main
 from ltrr.compat import obp
-from ltrr.ope import evaluate_pages
+from ltrr.ope import evaluate_pages, synthetic_pages
+from ltrr.ope.synthetic_pages import page_log, true_value
 from ltrr.ranking.stochastic import (PlackettLuce, position_marginals, prefix_probabilities,
                                      sample_page)
 
@@ -121,35 +122,14 @@ def test_a_log_with_list_columns_reads_as_the_long_one(obp_slate):
 
 # ---------------------------------------------------------------- a tiny world with a truth
 
-EXAMINATION = np.array([1.0, 0.6, 0.3])
-ATTRACTION = np.array([0.9, 0.5, 0.3, 0.2, 0.05])  # P(click | examined), per item
-
-
-def tiny_world_log(n_pages: int, seed: int) -> pd.DataFrame:
-    """A Plackett-Luce logger (temperature 1) over 5 items' scores, pages of 3, PBM clicks;
-    every exact probability logged."""
-    rng = np.random.default_rng(seed)
-    logits = PlackettLuce(1.0).logits(np.array([0.1, 1.0, -0.5, 0.4, 0.0]))
-    marginals = position_marginals(logits, 3)
-    gumbel = logits + rng.gumbel(size=(n_pages, len(logits)))
-    shown = np.argsort(-gumbel, axis=1)[:, :3]
-    prefix = prefix_probabilities(logits, shown)
-    clicks = rng.random((n_pages, 3)) < EXAMINATION * ATTRACTION[shown]
-    return pd.DataFrame({
-        "slate_id": np.repeat(np.arange(n_pages), 3), "position": np.tile(np.arange(3), n_pages),
-        "action": [f"d{i}" for i in shown.ravel()], "reward": clicks.ravel().astype(int),
-        "pscore": np.repeat(prefix[:, -1], 3), "pscore_cascade": prefix.ravel(),
-        "pscore_item_position": marginals[shown, np.arange(3)].ravel(),
-        "pscore_positions": list(marginals[shown.ravel()])})
-
 
 def test_slate_estimates_converge_to_the_on_policy_value(tmp_path):
     """10^5 logged rows (33,334 pages of 3): every estimator's 95% interval holds the
     target's exact value, and IIPS is within 0.01 of it. (Over 20 logs of 20,000 pages the
     four estimators' means were within one standard error of the truth.)"""
     target = ["d3", "d1", "d4"]  # worse than the logger, which shows this page 5% of the time
-    truth = float((EXAMINATION * ATTRACTION[[3, 1, 4]]).sum())
-    log = tiny_world_log(33_334, seed=0)
+    truth = true_value(target)
+    log = page_log(33_334, seed=0)
     pages = pd.DataFrame({"qid": "q", "position": range(3), "action": target})
     pages.to_csv(tmp_path / "target.csv", index=False)
     doc = evaluate_pages(log.assign(qid="q"), f"pages:{tmp_path / 'target.csv'}",
@@ -163,7 +143,8 @@ def test_slate_estimates_converge_to_the_on_policy_value(tmp_path):
     # SIPS weighs the pages equal to the target's: 5.2% of them (1,739 expected)
     assert abs(doc["estimates"]["sips"]["pages_weighted"] - 0.05216 * 33_334) < 4 * 41
     given = evaluate_pages(log.assign(qid="q"), f"pages:{tmp_path / 'target.csv'}",
-                           estimators="pbm-ips", examination=list(EXAMINATION), n_bootstrap=50)
+                           estimators="pbm-ips", examination=list(synthetic_pages.EXAMINATION),
+                           n_bootstrap=50)
     row = given["estimates"]["pbm-ips"]
     assert row["ci_lower"] <= truth <= row["ci_upper"]
 
@@ -173,7 +154,7 @@ def test_slate_estimates_converge_to_the_on_policy_value(tmp_path):
 
 def small_log() -> pd.DataFrame:
     """Four pages of 3 from the tiny world's logger, every probability exact."""
-    return tiny_world_log(4, seed=0)
+    return page_log(4, seed=0)
 
 
 @pytest.mark.parametrize("change, message", [
