@@ -175,8 +175,11 @@ def small_log() -> pd.DataFrame:
      "column 'position': a position repeated within a page at row 1"),
     (lambda f: f.assign(reward=np.where(f.index == 6, 2, f.reward)),
      "column 'reward': values outside the reward range [0, 1] at row 6"),
+    (lambda f: f.assign(pscore_positions=[np.zeros(3) if i == 10 else v
+                                          for i, v in enumerate(f.pscore_positions)]),
+     "column 'pscore_positions': all zero for a shown item at row 10"),
 ], ids=["missing", "above-one", "zero", "repeated-item", "position-past-page",
-        "negative-position", "repeated-position", "reward"])
+        "negative-position", "repeated-position", "reward", "positions-zero"])
 def test_bad_page_logs_exit_2_naming_file_column_and_rows(tmp_path, capsys, change, message):
     logs = tmp_path / "pages.parquet"
     change(small_log()).to_parquet(logs)
@@ -234,3 +237,15 @@ def test_ltrrs_decision_log_reads_as_pages_for_pbm_ips_with_given_examination(tm
     # one click on b at position 1 (theta 0.5) moved to position 0 (theta 1): 2 clicks / 2 pages
     assert doc["estimates"]["pbm-ips"]["value"] == pytest.approx(1.0)
     assert doc["pages"] == 2 and doc["estimates"]["pbm-ips"]["pages_weighted"] == 2
+
+
+def test_a_pyterrier_ranking_frame_is_a_target(tmp_path):
+    logs = page_log(3000, seed=2).assign(qid="q1")
+    run = pd.DataFrame({"qid": "q1", "docno": ["d0", "d2", "d1", "d3", "d4"],
+                        "score": [5.0, 4, 3, 2, 1], "rank": range(5)})
+    run.to_csv(tmp_path / "run.csv", index=False)
+    by_scores = evaluate_pages(logs, f"scores:{tmp_path / 'run.csv'}", n_bootstrap=20)
+    by_pages = evaluate_pages(logs, f"pages:{tmp_path / 'run.csv'}", n_bootstrap=20)
+    assert by_scores["estimates"] == by_pages["estimates"]
+    row = by_scores["estimates"]["pbm-ips"]
+    assert row["ci_lower"] <= true_value(["d0", "d2", "d1"]) <= row["ci_upper"]

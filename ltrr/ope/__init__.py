@@ -12,10 +12,15 @@
 - :mod:`.synthetic`: logs with an exact truth (tests, examples, benchmarks);
   :mod:`.coverage`: interval coverage against that truth;
 - :mod:`.groundtruth` and :mod:`.groundtruth_tables`: off-policy estimates and replays vs
-  on-policy runs in ltrr's simulator.
+  on-policy runs in ltrr's simulator;
+- rankers from logged pages (``ltrr ope --pages``): :mod:`.pages` (the page-log format and
+  its checks), :mod:`.page_policy` (the target ranker), :mod:`.slate` (obp's slate estimators
+  and PBM-IPS, with intervals); :mod:`.synthetic_pages` (a tiny page world with an exact
+  truth); :mod:`.ranking_truth` and :mod:`.ranking_truth_tables` (their ground truth in the
+  simulator); :mod:`.truthfiles` (what the two ground-truth drivers share).
 
 From Python, :func:`evaluate` is ``ltrr ope`` on a file or a DataFrame (a decision log, say)
-and returns its JSON document as a dict.
+and returns its JSON document as a dict; :func:`evaluate_pages` is ``ltrr ope --pages``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,10 @@ spec                the target
                     (0-based), ``action``
 ==================  =====================================================================
 
-A page (or query) of the log that the file does not cover is an error naming it.
+A PyTerrier ranking frame (``qid, docno, score, rank``) is read as it is: ``docno`` is the
+item (``action``) and ``rank`` (0-based) the position, so any PyTerrier pipeline's output on
+the logged queries is a target. A page (or query) of the log that the file does not cover is
+an error naming it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from ltrr.ope.pages import PageLogs
 from ltrr.ope.schema import read_table
 from ltrr.ope.slate import PageTarget, target_from_log, target_from_pages
 from ltrr.ope.validation import fail_rows, numeric_column, row_list
+
+PYTERRIER = {"docno": "action", "rank": "position"}  # PyTerrier's ranking frame -> ours
 
 
 def _key(frame: pd.DataFrame, logs: PageLogs, path: str) -> tuple[str, np.ndarray]:
@@ -70,6 +75,8 @@ def build(spec: str, logs: PageLogs) -> PageTarget:
     if kind not in ("scores", "pages") or not path:
         raise InputError(f"--policy: unknown page policy '{spec}' (log, scores:PATH, pages:PATH)")
     frame = read_table(path)
+    frame = frame.rename(columns={old: new for old, new in PYTERRIER.items()
+                                  if old in frame.columns and new not in frame.columns})
     columns = ("action", "score") if kind == "scores" else ("action", "position")
     for name in columns:
         if name not in frame.columns:

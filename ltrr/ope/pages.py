@@ -110,6 +110,7 @@ def _positions(frame: pd.DataFrame, source: str, len_list: int) -> np.ndarray:
     values = np.array(parsed.tolist(), dtype=float).reshape(len(frame), len_list)
     bad = ~np.isfinite(values).all(axis=1) | (values < 0).any(axis=1) | (values > 1).any(axis=1)
     fail_rows(source, POSITIONS, "probabilities outside [0, 1]", bad)
+    fail_rows(source, POSITIONS, "all zero for a shown item", values.sum(axis=1) <= 0)
     return values
 
 

@@ -39,8 +39,6 @@ File format (TOML)::
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +48,7 @@ import pandas as pd
 from ltrr.errors import InputError
 from ltrr.ope import slate
 from ltrr.ope.pages import to_page_logs
+from ltrr.ope.truthfiles import read_table, write_results
 from ltrr.ranking.stochastic import PlackettLuce, position_marginals, prefix_probabilities
 
 BUILT_IN = ("rrf", "reversed-rrf")
@@ -79,35 +78,14 @@ class RankingBenchmark:
 def load(path: str | Path) -> RankingBenchmark:
     """Read and check an ``[ope_ranking]`` benchmark file."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such benchmark file")
-    blob = path.read_bytes()
-    try:
-        raw = tomllib.loads(blob.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: not valid TOML: {err}") from None
-    if set(raw) != {"ope_ranking"}:
-        raise InputError(f"{path}: expected exactly one table [ope_ranking], got "
-                         f"{', '.join(raw) or 'none'}")
-    table = dict(raw["ope_ranking"])
-    for key, value in table.items():
-        if key not in KEYS:
-            raise InputError(f"{path}: ope_ranking.{key}: unknown key (expected one of "
-                             f"{', '.join(KEYS)})")
-        if not isinstance(value, KEYS[key]) or isinstance(value, bool):
-            raise InputError(f"{path}: ope_ranking.{key}: expected {KEYS[key].__name__}, "
-                             f"got {value!r}")
-    for key in REQUIRED:
-        if key not in table:
-            raise InputError(f"{path}: ope_ranking.{key}: missing required key")
+    table, sha256 = read_table(path, "ope_ranking", KEYS, REQUIRED)
     if not all(isinstance(t, (int, float)) and t > 0 for t in table["temperatures"]):
         raise InputError(f"{path}: ope_ranking.temperatures: numbers > 0, got "
                          f"{table['temperatures']!r}")
     if "estimators" in table:
         table["estimators"] = slate.parse_estimators(",".join(table["estimators"]))
     base = (path.parent / table.pop("base")).resolve()
-    return RankingBenchmark(path=path, sha256=hashlib.sha256(blob).hexdigest(), base=base,
-                            **table)
+    return RankingBenchmark(path=path, sha256=sha256, base=base, **table)
 
 
 @dataclass
@@ -341,16 +319,7 @@ def run_and_write(benchmark: str | Path, out: str | Path | None = None, progress
                   jobs: int = 1, command: str | None = None) -> str:
     """Run, write ``ope_ranking.json`` and ``README.md`` to ``out`` (default
     ``results/<file stem>``), and return the markdown tables."""
-    import json  # noqa: PLC0415
-
-    from ltrr.ope.groundtruth_tables import made_by  # noqa: PLC0415
     from ltrr.ope.ranking_truth_tables import markdown  # noqa: PLC0415
-    from ltrr.ope.report import json_ready, write_atomic  # noqa: PLC0415
 
     result = run(benchmark, progress=progress, jobs=jobs, command=command)
-    out = Path(out or Path("results") / Path(benchmark).stem)
-    tables = markdown(result)
-    write_atomic(out / "ope_ranking.json",
-                 json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n")
-    write_atomic(out / "README.md", f"# {Path(benchmark).name}\n\n{made_by(result)}\n\n" + tables)
-    return tables
+    return write_results(benchmark, out, "ope_ranking.json", result, markdown(result))

@@ -115,8 +115,8 @@ def logs_page_end(logs: PageLogs) -> np.ndarray:
 
 def estimate_examination(logs: PageLogs, counts: np.ndarray | None = None) -> np.ndarray:
     """``theta`` relative to position 0, from result randomisation (module docstring);
-    ``counts``: how often each page is drawn (a bootstrap resample), default once.
-    (B, len_list) for (B, pages) counts."""
+    ``counts``: how often each page is drawn in each of B bootstrap resamples (B, pages),
+    giving (B, len_list); without, the log's own (len_list,)."""
     if "pscore_item_position" not in logs.pscores:
         raise InputError(f"{logs.source}: missing column 'pscore_item_position' (estimating the "
                          "examination probabilities from the logs needs it; or give them with "
@@ -124,14 +124,16 @@ def estimate_examination(logs: PageLogs, counts: np.ndarray | None = None) -> np
     per_page = np.zeros((logs.n_pages, logs.len_list))
     np.add.at(per_page, (logs.slate, logs.position),
               logs.reward / logs.pscores["pscore_item_position"])
-    weights = np.ones((1, logs.n_pages)) if counts is None else np.atleast_2d(counts)
-    totals = weights @ per_page
-    if not (totals[:, 0] > 0).all():
-        raise InputError(f"{logs.source}: column 'reward': no click at position 0, so the "
-                         "examination probabilities cannot be estimated; give them with "
-                         "--examination")
-    theta = totals / totals[:, :1]
-    return theta if counts is not None and np.ndim(counts) == 2 else theta[0]
+    if counts is None:
+        totals = per_page.sum(axis=0)
+        if not totals[0] > 0:
+            raise InputError(f"{logs.source}: column 'reward': no click at position 0, so the "
+                             "examination probabilities cannot be estimated; give them with "
+                             "--examination")
+        return totals / totals[0]
+    totals = np.atleast_2d(counts) @ per_page
+    with np.errstate(divide="ignore", invalid="ignore"):  # a resample without such a click:
+        return totals / totals[:, :1]  # NaN, left out of the interval's percentiles
 
 
 def _pbm_terms(logs: PageLogs, target: PageTarget, theta: np.ndarray) -> np.ndarray:
@@ -204,7 +206,7 @@ def estimate(logs: PageLogs, target: PageTarget, names: list[str], *,
             notes.append("PBM-IPS examination " + ("given" if examination is not None else
                          "estimated from the logs") + ": " +
                          ", ".join(f"{v:.4g}" for v in np.asarray(theta)))
-        lo, hi = np.percentile(resampled, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+        lo, hi = np.nanpercentile(resampled, [100 * alpha / 2, 100 * (1 - alpha / 2)])
         results[name] = {"value": value, "ci_lower": float(lo), "ci_upper": float(hi),
                          "pages_weighted": int(np.unique(logs.slate[weighted]).size)}
     return {"estimates": results, "notes": notes,
