@@ -13,6 +13,7 @@ import pytest
 
 from ltrr.cli import main
 from ltrr.compat import obp
+from ltrr.errors import InputError
 from ltrr.ope import evaluate_pages, synthetic_pages
 from ltrr.ope.synthetic_pages import page_log, true_value
 from ltrr.ranking.stochastic import (PlackettLuce, position_marginals, prefix_probabilities,
@@ -222,6 +223,25 @@ def test_a_scored_target_ranks_by_score_with_ties_by_item_id():
     assert target.rank.tolist() == [1, 0]
     assert target.pscores["pscore_item_position"].tolist() == [0.0, 0.0]
     assert target.pscores["pscore_cascade"].tolist() == [0.0, 0.0]
+
+
+def test_a_page_log_with_list_columns_reads_as_the_long_one_with_every_probability():
+    long = page_log(2000, seed=4).assign(qid="q1")
+    per_page = long.groupby("slate_id").agg(list).reset_index().drop(columns="position")
+    per_page["qid"] = "q1"
+    assert isinstance(per_page.pscore_positions.iloc[0][0], np.ndarray)  # a list of lists
+    target = pd.DataFrame({"qid": "q1", "action": ["d1", "d3", "d0"], "position": range(3)})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("ltrr.ope.page_policy.read_table", lambda path: target)
+        docs = [evaluate_pages(f, "pages:t.csv", n_bootstrap=20) for f in (long, per_page)]
+    assert docs[0]["estimates"] == docs[1]["estimates"]
+    assert set(docs[0]["estimates"]) == {"sips", "iips", "rips", "pbm-ips"}
+
+
+def test_an_empty_page_log_is_an_error():
+    with pytest.raises(InputError) as err:
+        evaluate_pages(pd.DataFrame({"action": [[]], "reward": [[]]}), "log", estimators="sips")
+    assert str(err.value) == "<DataFrame>: no logged pages"
 
 
 def test_ltrrs_decision_log_reads_as_pages_for_pbm_ips_with_given_examination(tmp_path):

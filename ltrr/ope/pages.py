@@ -2,7 +2,8 @@
 
 One row per page and position, obp's slate names (``obp.dataset.SyntheticSlateBanditDataset``
 writes them so), or one row per page with list columns (``action``, ``reward`` and the
-per-position probabilities as lists; ``slate_id`` defaults to the row number):
+per-position probabilities as lists, ``pscore_positions`` a list of lists; ``slate_id``
+defaults to the row number):
 
 ==========================================  ==========  ===========================================
 column                                      required    meaning
@@ -88,15 +89,14 @@ def _explode(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     if "slate_id" not in frame.columns:
         frame = frame.assign(slate_id=np.arange(len(frame)))
-    lists = [c for c in frame.columns if c != POSITIONS
-             and isinstance(frame[c].iloc[0], (list, tuple, np.ndarray))]
+    lists = [c for c in frame.columns if isinstance(frame[c].iloc[0], (list, tuple, np.ndarray))]
     frame = frame[frame["action"].map(len).to_numpy() > 0].reset_index(drop=True)  # no page
     lengths = frame["action"].map(len).to_numpy()
     for c in lists:
         fail_rows(source, c, "lists of another length than 'action'",
                   frame[c].map(len).to_numpy() != lengths)
     long = frame.explode(lists, ignore_index=True)
-    long["position"] = np.concatenate([np.arange(n) for n in lengths])
+    long["position"] = np.concatenate([np.arange(n) for n in lengths] or [np.zeros(0, int)])
     return long
 
 
@@ -134,6 +134,8 @@ def to_page_logs(frame: pd.DataFrame, source: str, *, needed: tuple[str, ...] = 
     if _is_list_log(frame):
         frame = _explode(frame, source)
     frame = frame.reset_index(drop=True)
+    if frame.empty:
+        raise InputError(f"{source}: no logged pages")
     present = [str(c) for c in frame.columns]
     for name in REQUIRED + tuple(needed):
         if name not in present:
