@@ -70,7 +70,7 @@ class RankingBenchmark:
     click_models: list[str]
     targets: list[str]
     logger: str = "rrf"
-    plan: str | None = None  # a plan id of the base; default its union of every arm
+    plan: str | None = None  # a plan id of the base drawing from every arm; default the union
     estimators: list[str] = field(default_factory=lambda: list(slate.ESTIMATORS))
     n_bootstrap: int = 200
 
@@ -123,9 +123,12 @@ def build_pools(spec: RankingBenchmark, world, stages: dict) -> Pools:
         raise InputError(f"{spec.path}: ope_ranking.plan: '{plan}' is not a plan of the base "
                          f"(one of {', '.join(world.plan_ids)})")
     depths = dict(zip(world.arm_names, world.depths[world.plan_ids.index(plan)].tolist()))
+    if min(depths.values()) < 1:  # the rankers' features read every arm's list
+        raise InputError(f"{spec.path}: ope_ranking.plan: '{plan}' leaves out an arm; name a "
+                         "plan that draws from every arm")
     stage = next(iter(stages.values()))
     rows = {str(q): i for i, q in enumerate(world.topics["qid"].astype(str))}
-    pools = topic_pools(world.arms, {a: max(d, 1) for a, d in depths.items()}, world.topics,
+    pools = topic_pools(world.arms, depths, world.topics,
                         stage.spec, _Contexts(stage.featurizer, rows),
                         stage.priors.as_of(0), hidden=set(world.late.index))
     rrf = [rrf_scores(p.ranks) for p in pools.pools]
