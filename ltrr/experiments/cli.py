@@ -12,7 +12,8 @@ the same command again keeps what it had finished and plays the rest.
 
 A file with an ``[ope]`` table (``benchmarks/ope-music.toml``) is an off-policy evaluation
 benchmark against simulated ground truth: ``ltrr run`` hands it to
-:mod:`ltrr.ope.groundtruth` (only ``--out``, ``--jobs`` (seeds in parallel) and ``--quiet``
+:mod:`ltrr.ope.groundtruth`, one with an ``[ope_ranking]`` table (``benchmarks/ope-ranking.toml``,
+rankers from logged pages) to :mod:`ltrr.ope.ranking_truth` (only ``--out``, ``--jobs`` (seeds in parallel) and ``--quiet``
 apply there).
 """
 
@@ -47,16 +48,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_run)
 
 
-def _is_ope_benchmark(path: str) -> bool:
-    """Whether ``path`` is a TOML file with an ``[ope]`` table (unreadable files are not:
-    the benchmark loader reports those)."""
+def _ope_table(path: str) -> str | None:
+    """``"ope"`` or ``"ope_ranking"`` when ``path`` is a TOML file with that table, else None
+    (unreadable files too: the benchmark loader reports those)."""
     import tomllib
 
     try:
         with open(path, "rb") as handle:
-            return "ope" in tomllib.load(handle)
+            tables = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError):
-        return False
+        return None
+    return next((t for t in ("ope", "ope_ranking") if t in tables), None)
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -70,16 +72,21 @@ def _run(args: argparse.Namespace) -> int:
     from ltrr.errors import InputError
     from ltrr.experiments.runner import run_benchmark
 
-    if _is_ope_benchmark(args.benchmark):
-        from ltrr.ope.groundtruth import run_and_write
+    table = _ope_table(args.benchmark)
+    if table is not None:
+        if table == "ope":
+            from ltrr.ope.groundtruth import run_and_write
+        else:
+            from ltrr.ope.ranking_truth import run_and_write
 
         given = [flag for flag, value in (("--seeds", args.seeds), ("--policies", args.policies),
                                           ("--stream-length", args.stream_length))
                  if value is not None]
         if given or args.logs != "first":
             given += ["--logs"] * (args.logs != "first")
-            raise InputError(f"{', '.join(given)}: not used by an [ope] benchmark (its seeds "
-                             "and stream length are set in its [ope] table)", file=args.benchmark)
+            raise InputError(f"{', '.join(given)}: not used by an [{table}] benchmark (its "
+                             f"seeds and stream length are set in its [{table}] table)",
+                             file=args.benchmark)
         print(run_and_write(args.benchmark, args.out, progress=not args.quiet, jobs=args.jobs,
                             command=_command(args)))
         return 0

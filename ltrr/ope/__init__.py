@@ -12,10 +12,15 @@
 - :mod:`.synthetic`: logs with an exact truth (tests, examples, benchmarks);
   :mod:`.coverage`: interval coverage against that truth;
 - :mod:`.groundtruth` and :mod:`.groundtruth_tables`: off-policy estimates and replays vs
-  on-policy runs in ltrr's simulator.
+  on-policy runs in ltrr's simulator;
+- rankers from logged pages (``ltrr ope --pages``): :mod:`.pages` (the page-log format and
+  its checks), :mod:`.page_policy` (the target ranker), :mod:`.slate` (obp's slate estimators
+  and PBM-IPS, with intervals); :mod:`.synthetic_pages` (a tiny page world with an exact
+  truth); :mod:`.ranking_truth` and :mod:`.ranking_truth_tables` (their ground truth in the
+  simulator); :mod:`.truthfiles` (what the two ground-truth drivers share).
 
 From Python, :func:`evaluate` is ``ltrr ope`` on a file or a DataFrame (a decision log, say)
-and returns its JSON document as a dict.
+and returns its JSON document as a dict; :func:`evaluate_pages` is ``ltrr ope --pages``.
 """
 
 from __future__ import annotations
@@ -87,3 +92,61 @@ def evaluate(logs, policy: str = "uniform", *, estimators=None,
                 "train_fraction": train_fraction, "n_bootstrap": n_bootstrap,
                 "switch_tau": switch_tau, "dros_lambda": dros_lambda, **common}
     return report.document(result, logs_path=source, policy=chosen, settings=settings)
+
+
+def evaluate_pages(logs, policy: str = "log", *, estimators=None,
+                   examination: list[float] | None = None,
+                   reward_range: tuple[float, float] = (0.0, 1.0), page_length: int | None = None,
+                   n_bootstrap: int = 1000, alpha: float = 0.05, seed: int = 0) -> dict:
+    """Estimate a target ranker's value (expected reward per page) from logged pages, as
+    ``ltrr ope --pages`` does (:mod:`ltrr.ope.pages` for the format, :mod:`ltrr.ope.slate`
+    for the estimators, :mod:`ltrr.ope.page_policy` for ``policy``).
+
+    Args:
+        logs: a page-log file (Parquet, CSV, JSON Lines) or a DataFrame in that format.
+        policy: ``log``, ``scores:PATH`` or ``pages:PATH``.
+        estimators: ``sips``, ``iips``, ``rips``, ``pbm-ips`` (a list or comma-separated;
+            default: those the log's columns allow).
+        examination: PBM-IPS's examination probability per position (default: estimated
+            from the logs by result randomisation).
+
+    Raises:
+        InputError: a bad log or target file (named column and rows) or option.
+    """
+    import numpy as np  # noqa: PLC0415 - heavy imports on first use
+    import pandas as pd  # noqa: PLC0415
+
+    from ltrr.errors import InputError  # noqa: PLC0415
+    from ltrr.ope import page_policy, report, slate  # noqa: PLC0415
+    from ltrr.ope.pages import LOGGING, to_page_logs  # noqa: PLC0415
+    from ltrr.ope.schema import read_table  # noqa: PLC0415
+
+    if n_bootstrap < 1 or not 0 < alpha < 1:
+        raise InputError("--n-bootstrap must be >= 1 and --alpha in (0, 1)")
+    frame = logs if isinstance(logs, pd.DataFrame) else read_table(logs)
+    source = "<DataFrame>" if isinstance(logs, pd.DataFrame) else str(logs)
+    if estimators is None:
+        pbm = policy != "log" and (examination is not None
+                                   or "pscore_item_position" in frame.columns)
+        names = [n for n in slate.ESTIMATORS if (pbm if n == "pbm-ips"
+                                                 else slate.OBP_ESTIMATORS[n][1] in frame.columns)]
+        if not names:
+            raise InputError(f"{source}: none of the columns {', '.join(LOGGING)} that the "
+                             "slate estimators read")
+    else:
+        names = slate.parse_estimators(estimators if isinstance(estimators, str)
+                                       else ",".join(estimators))
+    data = to_page_logs(frame, source, needed=slate.needed_columns(names, policy == "log"),
+                        reward_range=reward_range, page_length=page_length)
+    if examination is not None and len(examination) < data.len_list:
+        raise InputError(f"--examination: {len(examination)} values for pages of "
+                         f"{data.len_list} positions (give one per position)")
+    theta = None if examination is None else np.asarray(examination[:data.len_list], float)
+    target = page_policy.build(policy, data)
+    result = slate.estimate(data, target, names, examination=theta, n_bootstrap=n_bootstrap,
+                            alpha=alpha, seed=seed)
+    settings = {"estimators": ",".join(names), "reward_range": list(reward_range),
+                "examination": None if theta is None else theta.tolist(),
+                "n_bootstrap": n_bootstrap, "confidence": 1 - alpha, "seed": seed}
+    return report.pages_document(result, logs_path=source, policy=policy, logs=data,
+                                 settings=settings)

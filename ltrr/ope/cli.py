@@ -45,6 +45,16 @@ policies (--policy):
                                over its first N decisions, N the accepted rows (about
                                rows / actions on uniform logs)
 
+pages (--pages): a ranker's value (expected reward per page) from logged pages, one row
+per page and position (or per page, with list columns), obp's slate names: slate_id,
+position, action, reward, and the logging ranker's pscore (page), pscore_cascade (prefix),
+pscore_item_position (item at position), optionally pscore_positions (the item at every
+position) and qid. Estimators: sips, iips, rips (obp's slate IPS) and pbm-ips (the
+position-based model's examination, --examination or estimated from the logs). Policies:
+  log            the log's evaluation_policy_pscore[_item_position|_cascade] columns
+  scores:PATH    slate_id or qid, action, score: pages by descending score
+  pages:PATH     slate_id or qid, position, action: a deterministic policy's pages
+
 bad input (a missing column, a value out of range, a policy file that does not fit)
 prints one message naming the file, column and rows, and exits with code 2; --output is
 written only when everything succeeded. See docs/ope.md."""
@@ -105,15 +115,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="refuse logs with fewer rows (default 100)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the bootstrap, cross-fitting and learning policies (default 0)")
+    p.add_argument("--pages", action="store_true",
+                   help="the logs are pages (one row per page and position) and the policy a "
+                        "ranker: log | scores:PATH | pages:PATH (below)")
+    p.add_argument("--examination", default=None, metavar="P0,P1,...",
+                   help="--pages: PBM-IPS's examination probability of each position "
+                        "(default: estimated from the logs by result randomisation)")
+    p.add_argument("--page-length", type=int, default=None,
+                   help="--pages: positions per page; a larger position is an error "
+                        "(default: the largest logged position + 1)")
     p.add_argument("--json", action="store_true", help="print the JSON record instead of the table")
     p.add_argument("--output", default=None, metavar="PATH",
                    help="also write the JSON record to PATH (written last, atomically)")
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from ltrr.ope import evaluate, report  # noqa: PLC0415 - heavy imports
+def parse_examination(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise InputError(f"--examination must be probabilities P0,P1,... got {text!r}") from None
+    if not all(0 < v <= 1 for v in values):
+        raise InputError(f"--examination: probabilities must lie in (0, 1], got {text!r}")
+    return values
 
+
+def run(args: argparse.Namespace) -> int:
+    from ltrr.ope import evaluate, evaluate_pages, report  # noqa: PLC0415 - heavy imports
+
+    if args.pages:
+        doc = evaluate_pages(args.logs, args.policy, estimators=args.estimators,
+                             examination=parse_examination(args.examination),
+                             reward_range=parse_range(args.reward_range),
+                             page_length=args.page_length, n_bootstrap=args.n_bootstrap,
+                             alpha=args.alpha, seed=args.seed)
+        return show(args, doc, report.pages_table)
     doc = evaluate(args.logs, args.policy, estimators=args.estimators,
                    reward_range=parse_range(args.reward_range), reward_model=args.reward_model,
                    folds=args.folds, context=args.context, action_column=args.action_column,
@@ -121,7 +159,14 @@ def run(args: argparse.Namespace) -> int:
                    train_fraction=args.train_fraction, n_bootstrap=args.n_bootstrap,
                    alpha=args.alpha, switch_tau=args.switch_tau, dros_lambda=args.dros_lambda,
                    min_rows=args.min_rows, seed=args.seed)
+    return show(args, doc, report.table)
+
+
+def show(args: argparse.Namespace, doc: dict, table) -> int:
+    """Write ``--output`` (atomically, after everything succeeded) and print the result."""
+    from ltrr.ope import report  # noqa: PLC0415
+
     if args.output:
         report.write_atomic(args.output, report.to_json(doc))
-    sys.stdout.write(report.to_json(doc) if args.json else report.table(doc) + "\n")
+    sys.stdout.write(report.to_json(doc) if args.json else table(doc) + "\n")
     return 0

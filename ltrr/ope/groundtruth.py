@@ -43,8 +43,6 @@ Tables: :mod:`ltrr.ope.groundtruth_tables`.
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +52,7 @@ from ltrr.errors import InputError
 from ltrr.experiments.cells import reward_range
 from ltrr.ope import estimators, replay
 from ltrr.ope.target import with_positions
+from ltrr.ope.truthfiles import read_table, write_results
 from ltrr.ope.validation import to_logged_data
 
 KEYS = {"base": str, "seeds": list, "stream_length": int, "loggers": list, "targets": list,
@@ -118,24 +117,7 @@ def _learns_before_the_stream(name: str) -> bool:
 def load(path: str | Path) -> OpeBenchmark:
     """Read and check an OPE ground-truth benchmark file."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such benchmark file")
-    blob = path.read_bytes()
-    try:
-        raw = tomllib.loads(blob.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: not valid TOML: {err}") from None
-    if set(raw) != {"ope"}:
-        raise InputError(f"{path}: expected exactly one table [ope], got {', '.join(raw) or 'none'}")
-    table = raw["ope"]
-    for key, value in table.items():
-        if key not in KEYS:
-            raise InputError(f"{path}: ope.{key}: unknown key (expected one of {', '.join(KEYS)})")
-        if not isinstance(value, KEYS[key]) or isinstance(value, bool):
-            raise InputError(f"{path}: ope.{key}: expected {KEYS[key].__name__}, got {value!r}")
-    for key in REQUIRED:
-        if key not in table:
-            raise InputError(f"{path}: ope.{key}: missing required key")
+    table, sha256 = read_table(path, "ope", KEYS, REQUIRED)
     for key in ("loggers", "learners"):
         if key in table:
             table[key] = policy_specs(path, key, table[key])
@@ -153,7 +135,7 @@ def load(path: str | Path) -> OpeBenchmark:
     if table.get("reward_model", "lightgbm") not in estimators.MODELS:
         raise InputError(f"{path}: ope.reward_model: must be one of {', '.join(estimators.MODELS)}")
     base = (path.parent / table.pop("base")).resolve()
-    return OpeBenchmark(path=path, sha256=hashlib.sha256(blob).hexdigest(), base=base, **table)
+    return OpeBenchmark(path=path, sha256=sha256, base=base, **table)
 
 
 def _shown(path: Path) -> str:
@@ -369,18 +351,10 @@ def run_and_write(benchmark: str | Path, out: str | Path | None = None,
                   progress: bool = True, jobs: int = 1, command: str | None = None) -> str:
     """Run an ``[ope]`` benchmark, write ``ope_groundtruth.json`` and ``README.md`` to ``out``
     (default ``results/<file stem>``), and return the markdown tables."""
-    import json  # noqa: PLC0415
-
-    from ltrr.ope.groundtruth_tables import made_by, markdown  # noqa: PLC0415
-    from ltrr.ope.report import json_ready, write_atomic  # noqa: PLC0415
+    from ltrr.ope.groundtruth_tables import markdown  # noqa: PLC0415
 
     result = run(benchmark, progress=progress, jobs=jobs, command=command)
-    out = Path(out or Path("results") / Path(benchmark).stem)
-    tables = markdown(result)
-    write_atomic(out / "ope_groundtruth.json",
-                 json.dumps(json_ready(result), indent=2, allow_nan=False) + "\n")
-    write_atomic(out / "README.md", f"# {Path(benchmark).name}\n\n{made_by(result)}\n\n" + tables)
-    return tables
+    return write_results(benchmark, out, "ope_groundtruth.json", result, markdown(result))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,6 +76,38 @@ def awaiting_note(logs) -> list[str]:
     return [f"{logs.awaiting} decisions awaiting feedback (awaiting_feedback = true) left out"]
 
 
+def pages_document(result: dict, *, logs_path: str, policy: str, logs, settings: dict) -> dict:
+    """The JSON-ready record of one evaluation of a ranker on logged pages
+    (:func:`ltrr.ope.evaluate_pages`)."""
+    return {
+        "ltrr_version": __version__,
+        "logs": logs_path,
+        "policy": policy,
+        "pages": logs.n_pages,
+        "rows": logs.n_rows,
+        "page_length": logs.len_list,
+        "settings": settings,
+        "notes": list(result["notes"]),
+        "logging_policy_value": result["logged_value"],
+        "estimates": json_ready(result["estimates"]),
+    }
+
+
+def pages_table(doc: dict) -> str:
+    """The table ``ltrr ope --pages`` prints."""
+    from ltrr.ope.slate import LABELS as PAGE_LABELS  # noqa: PLC0415 - imports obp
+
+    level = round(100 * doc["settings"]["confidence"])
+    lines = [f"policy {doc['policy']} on {doc['logs']}: {doc['pages']} pages of up to "
+             f"{doc['page_length']} ({doc['rows']} rows); value = expected reward per page",
+             f"{'estimator':<10} {'value':>10} {f'{level}% CI':>23}  pages weighted"]
+    for name, row in doc["estimates"].items():
+        lines.append(f"{PAGE_LABELS[name]:<10} {row['value']:>10.5f}  [{row['ci_lower']:.5f}, "
+                     f"{row['ci_upper']:.5f}]  {row['pages_weighted']}")
+    lines.append(f"{'logging':<10} {doc['logging_policy_value']:>10.5f}  (observed reward per page)")
+    return "\n".join(lines + [f"note: {n}" for n in doc["notes"]])
+
+
 def columns_line(doc: dict) -> str:
     c = doc["columns"]
     names = c["context"]
