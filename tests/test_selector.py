@@ -176,6 +176,11 @@ def test_a_judged_page_pays_its_expected_reward(twin):
     labels = np.array([4, 0, 2, 0, 1])
     sel.learn(out[["qid", "docno"]].assign(label=labels))
     assert sel.decisions["reward"].iloc[0] == pytest.approx(users.expected_total(labels))
+    # without max_grade (or a fit) a judged page cannot say which label is the top grade
+    unscaled = selector(world, "single:lex")
+    page = unscaled.transform(topic).head(5)[["qid", "docno"]].assign(label=[1, 0, 0, 0, 0])
+    with pytest.raises(InputError, match="needs the label users see as the top grade"):
+        unscaled.learn(page)
 
 
 def test_fit_warm_starts_the_router_and_linucb(twin):

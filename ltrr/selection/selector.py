@@ -97,7 +97,8 @@ class Selector(pt.Transformer):
         prices: what each plan costs: a :class:`~ltrr.simulation.prices.Prices` over ``arms``
             (default: nothing priced); a plan is priced as ranked by RRF.
         seed: the policy's seed.
-        max_grade: the label that is grade 4 for ``users`` (default: the largest label seen).
+        max_grade: the label that is grade 4 for ``users`` (default: the largest label of the
+            qrels ``fit`` learns from; judged feedback needs one or the other).
         log: a Parquet file the decision log is written to after every transform and learn
             (the whole log, atomically: for a long deployment, write it when you need it with
             :meth:`write_log` instead).
@@ -335,7 +336,7 @@ class Selector(pt.Transformer):
         """A judged page's expected reward under ``users`` (its positions' shares unknown:
         the semi-bandit's credit goes to the positions by their expected clicks)."""
         users = self.settings["users"]
-        grades = scale_grades(np.asarray(labels, dtype=int), self._max_grade(labels))
+        grades = scale_grades(np.asarray(labels, dtype=int), self._max_grade())
         arrays = users.arrays(len(grades))
         value = expected_rewards(grades[np.newaxis].astype(np.int64),
                                  REWARD_CODES[self.settings["reward"]], *arrays)[0]
@@ -343,9 +344,16 @@ class Selector(pt.Transformer):
         contribution[:] = expected * (value / expected.sum() if expected.sum() else 0.0)
         return float(value)
 
-    def _max_grade(self, labels: np.ndarray) -> int:
+    def _max_grade(self) -> int:
+        """The label users see as grade 4: ``max_grade``, or the largest label of the qrels
+        ``fit`` learnt from; a judged page alone cannot say (its best label need not be the
+        scale's top), so judged feedback without either is refused."""
         top = self.settings["max_grade"]
-        return int(top) if top else max(int(np.max(labels, initial=1)), 1)
+        if not top:
+            raise InputError("judged feedback (label) needs the label users see as the top "
+                             "grade: give Selector(..., max_grade=N), or fit() first",
+                             field="label")
+        return int(top)
 
     # -- warm start -----------------------------------------------------------------------
     def fit(self, topics: pd.DataFrame, qrels: pd.DataFrame) -> "Selector":
@@ -361,6 +369,8 @@ class Selector(pt.Transformer):
             raise InputError(f"policy '{self.policy.name}' learns from each arm's click credit, "
                              "which judgements do not give; warm it with learn() on clicks")
         X = self.featurizer.vectors(self._with_contexts(topics))
+        if not self.settings["max_grade"]:  # the qrels' scale, for judged feedback later too
+            self.settings["max_grade"] = max(int(qrels["label"].max()), 1)
         values = self.plan_values(topics, qrels)
         if getattr(self.policy, "uses_training", False):
             self.policy.fit(TrainingSet(tuple(topics["qid"]), tuple(self.featurizer.names), X,
@@ -384,8 +394,9 @@ class Selector(pt.Transformer):
         lists = {name: self._call(name, int(depth[:, a].max()), topics)
                  for a, name in enumerate(self.arms) if depth[:, a].max() > 0}
         labels = qrels["label"].astype(int).to_numpy()
+        top = self.settings["max_grade"] or max(int(labels.max(initial=1)), 1)
         grade = dict(zip(zip(qrels["qid"].astype(str), qrels["docno"].astype(str)),
-                         scale_grades(labels, self._max_grade(labels)).tolist()))
+                         scale_grades(labels, top).tolist()))
         arrays = s["users"].arrays(s["page"])
         position = {q: i for i, q in enumerate(topics["qid"])}
         values = np.zeros((len(topics), len(self.plans)))
