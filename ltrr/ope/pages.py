@@ -40,8 +40,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ltrr.decision_log import ACTION_SET_SEPARATOR
 from ltrr.errors import InputError
-from ltrr.ope.schema import ACTION_SET_SEPARATOR, read_table
+from ltrr.ope.schema import read_table
 from ltrr.ope.validation import fail_rows, numeric_column
 
 REQUIRED = ("slate_id", "position", "action", "reward")
