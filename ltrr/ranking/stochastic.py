@@ -52,11 +52,13 @@ def sample_page(logits: np.ndarray, page: int, rng: np.random.Generator) -> np.n
 def prefix_probabilities(logits: np.ndarray, shown: np.ndarray) -> np.ndarray:
     """``P(the page starts with shown[:k+1])`` for every k: the product of the sampling
     steps' probabilities (obp's ``pscore_cascade``; the last is the page's ``pscore``).
-    ``shown``: one page ``(k,)`` or many ``(pages, k)`` of the same candidates."""
+    ``shown``: one page ``(k,)`` or many ``(pages, k)`` of the same candidates. A step is at
+    most 1: when a page takes the last candidates, the total minus the weight drawn can round
+    an ulp below the last one's own weight."""
     w = np.exp(np.asarray(logits, dtype=float) - np.max(logits))
     picked = w[np.asarray(shown)]
     taken = np.cumsum(picked, axis=-1) - picked  # weight drawn before each step
-    return np.cumprod(picked / (w.sum() - taken), axis=-1)
+    return np.cumprod(np.minimum(picked / (w.sum() - taken), 1.0), axis=-1)
 
 
 def position_marginals(logits: np.ndarray, page: int) -> np.ndarray:
@@ -107,3 +109,23 @@ class PlackettLuce:
     def logits(self, scores: np.ndarray) -> np.ndarray:
         """The sampling logits of one query's candidates."""
         return standardised(scores) / self.temperature
+
+    def sample(self, scores: np.ndarray, page: int, rng: np.random.Generator) -> "LoggedPage":
+        """One page over candidates with ``scores``, drawn from ``rng``, with the
+        probabilities a page log records (what ``ltrr run`` logs when it explores)."""
+        logits = self.logits(scores)
+        shown = sample_page(logits, page, rng)
+        cascade = prefix_probabilities(logits, shown)
+        positions = position_marginals(logits, page)[shown]
+        return LoggedPage(shown, cascade, positions[np.arange(len(shown)), np.arange(len(shown))],
+                          positions)
+
+
+@dataclass(frozen=True)
+class LoggedPage:
+    """A sampled page and the logging ranker's probabilities of it, per shown position."""
+
+    shown: np.ndarray  # candidate indices, best first
+    cascade: np.ndarray  # P(the page starts with shown[:k+1]); the last is the page's
+    item_position: np.ndarray  # P(shown[k] at position k)
+    positions: np.ndarray  # (len(shown), page): P(shown[k] at each position)
