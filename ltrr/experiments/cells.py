@@ -327,11 +327,15 @@ class CellRunner:
         return self.logs == "all" or (self.logs == "first" and first)
 
     def ranking(self, stage) -> dict:
-        """What a record says about its ranking stage: the fusion, or the learned ranker."""
+        """What a record says about its ranking stage: the fusion, or the learned ranker (and
+        the Plackett-Luce sampling over it when the run explored)."""
         s = self.benchmark.settings
-        if stage is None:
-            return {"name": s.fusion, "fusion": s.fusion, "k": s.k}
-        return stage.describe()
+        described = {"name": s.fusion, "fusion": s.fusion, "k": s.k} if stage is None \
+            else stage.describe()
+        if s.exploration is not None:
+            described["logging"] = {"name": "plackett-luce",
+                                    "temperature": s.exploration.temperature}
+        return described
 
     # -- finished cells ----------------------------------------------------------------
     def code(self) -> dict:
