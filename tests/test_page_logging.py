@@ -16,7 +16,8 @@ from ltrr.errors import InputError
 from ltrr.experiments.benchmark import load_benchmark
 from ltrr.experiments.cells import reward_range
 from ltrr.experiments.runner import prepare
-from ltrr.ranking.stochastic import PlackettLuce, position_marginals, prefix_probabilities
+from ltrr.ranking.stochastic import (PlackettLuce, logged_prefix_probabilities,
+                                     position_marginals, prefix_probabilities)
 from ltrr.selection.policies import build_policy
 from ltrr.simulation.loop import _plan_scores, compiles, run_policy
 from ltrr.simulation.stream import sample_stream
@@ -111,26 +112,36 @@ def test_plan_scores_rank_each_plans_fused_page_first(tmp_path, fusion):
     assert checked > 20
 
 
-def test_a_page_of_every_candidate_ends_with_a_certain_step():
-    """The last candidate left is drawn with probability 1 (rounding in the weight left would
-    make it an ulp more a third of the time here, and a page more probable than its prefix)."""
+def test_logged_prefix_probabilities_do_not_cancel():
+    """The last candidate left is drawn with probability 1 exactly (the total minus the weight
+    drawn puts it an ulp above 1 a third of the time here), and a low temperature keeps every
+    step in (0, 1] (the total minus the weight drawn rounds to 0 there)."""
     rng = np.random.default_rng(0)
     for _ in range(200):
         logits = PlackettLuce(0.5).logits(rng.normal(size=4))
-        cascade = prefix_probabilities(logits, rng.permutation(4))
-        assert np.all(np.diff(cascade) <= 0) and cascade[-1] == pytest.approx(cascade[-2])
+        page = rng.permutation(4)
+        cascade = logged_prefix_probabilities(logits, page)
+        assert np.all(np.diff(cascade) <= 0) and cascade[-1] == cascade[-2]
+        assert cascade == pytest.approx(prefix_probabilities(logits, page), rel=1e-12)
+    # three heavy candidates, five weighing e^-41 each: the page's 4th step has them alone
+    logits = PlackettLuce(0.05).logits(np.r_[np.zeros(3), -np.ones(5)])
+    with np.errstate(divide="ignore"):
+        assert not np.all(np.isfinite(prefix_probabilities(logits, np.arange(5))))
+    assert logged_prefix_probabilities(logits, np.arange(5)) == pytest.approx(
+        [1 / 3, 1 / 6, 1 / 6, 1 / 30, 1 / 120], rel=1e-12)
 
 
 class Recording(PlackettLuce):
-    """A Plackett-Luce ranker that keeps the scores it sampled each page over."""
+    """A Plackett-Luce ranker that keeps the scores it sampled each page over, and the page."""
 
     def __init__(self, temperature: float) -> None:
         super().__init__(temperature)
-        object.__setattr__(self, "scores", [])
+        object.__setattr__(self, "draws", [])
 
     def sample(self, scores, page, rng):
-        self.scores.append(np.array(scores))
-        return super().sample(scores, page, rng)
+        logged = super().sample(scores, page, rng)
+        self.draws.append((np.array(scores), logged))
+        return logged
 
 
 def test_logged_probabilities_are_stochastics_for_the_logged_pages(tmp_path):
@@ -143,20 +154,16 @@ def test_logged_probabilities_are_stochastics_for_the_logged_pages(tmp_path):
     stream = sample_stream(world.topics, bench.stream_length, bench.zipf, 0)
     trace = run_policy(world, policy, featurizer, stream, 0)
     log = trace_decisions(trace, world, featurizer.names)
-    assert len(recorder.scores) == len(log)  # the union plan never has an empty union here
-    for row, scores in zip(log.itertuples(), recorder.scores):
+    assert len(recorder.draws) == len(log)  # the union plan never has an empty union here
+    for row, (scores, logged) in zip(log.itertuples(), recorder.draws):
         logits = recorder.logits(scores)
-        shown = np.asarray(row.shown)
-        assert len(shown) == min(len(scores), bench.settings.page)
-        # the logged docnos in sampling order: recover each one's candidate index by its
-        # position marginals (the candidates' rows are distinct up to exact ties)
+        index = logged.shown
+        assert len(row.shown) == len(index) == min(len(scores), bench.settings.page)
         marginals = position_marginals(logits, bench.settings.page)
-        index = [int(np.flatnonzero(np.all(marginals == np.asarray(p), axis=1))[0])
-                 for p in row.pscore_positions]
-        assert np.allclose(row.pscore_cascade, prefix_probabilities(logits, np.array(index)),
-                           rtol=1e-12, atol=0)
-        assert row.pscore == [row.pscore_cascade[-1]] * len(shown)
+        assert row.pscore_cascade == logged_prefix_probabilities(logits, index).tolist()
+        assert row.pscore == [row.pscore_cascade[-1]] * len(index)
         assert row.pscore_item_position == [marginals[i, k] for k, i in enumerate(index)]
+        assert [list(p) for p in row.pscore_positions] == marginals[index].tolist()
         assert row.pscore_cascade[0] == pytest.approx(row.pscore_item_position[0], rel=1e-8)
 
 
@@ -193,3 +200,36 @@ def test_ltrr_run_explores_and_ltrr_ope_pages_reads_its_log(tmp_path, capsys):
         zip(row.shown, row.clicks, row.pscore_item_position))
         if k < len(best[row.qid]) and best[row.qid][k] == d) for row in log.itertuples()])
     assert doc["estimates"]["iips"]["value"] == pytest.approx(value, rel=1e-9)
+
+
+def test_a_learned_ranking_stage_explores_over_its_own_scores(tmp_path, monkeypatch):
+    """At a low temperature the sampled pages of a policy ranked by a trained LambdaMART are
+    nearly that ranker's top pages, not the fusion's; an online ranker learns from them."""
+    from test_ranking_cli import make_beir
+    from test_ranking_loop import BENCHMARK as RANKING, PARAMS
+
+    monkeypatch.setenv("LTRR_HOME", str(tmp_path / "home"))
+    folder = make_beir(tmp_path / "beir")
+    text = RANKING.replace("{folder}", str(folder)).replace("{params}", PARAMS)
+    text = text.replace("seeds = [0, 1]", "seeds = [0]")
+    logs = {}
+    for name, extra in (("top", ""), ("explore", 'logging = "plackett-luce"\ntemperature = 0.05')):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text.replace("page = 5\n", f"page = 5\n{extra}\n"))
+        assert main(["run", str(path), "--out", str(tmp_path / name), "--quiet",
+                     "--policies", "static_union,union/qrels,union/online"]) == 0
+        logs[name] = {label: pd.read_parquet(tmp_path / name / f"{label}-seed0.decisions.parquet")
+                      for label in ("static_union", "union-qrels", "union-online")}
+
+    def agree(a: pd.DataFrame, b: pd.DataFrame) -> float:
+        """The share of steps whose pages hold the same documents (the trained ranker ties
+        often, and ties are sampled, so the order is not compared)."""
+        return float(np.mean([set(x) == set(y) for x, y in zip(a["shown"], b["shown"])]))
+
+    explored = logs["explore"]["union-qrels"]
+    assert "pscore_item_position" in explored and "pscore" not in logs["top"]["union-qrels"]
+    same_ranker = agree(explored, logs["top"]["union-qrels"])
+    fusion = agree(explored, logs["top"]["static_union"])
+    assert same_ranker > 0.6 and fusion < 0.3
+    online = logs["explore"]["union-online"]
+    assert len(online) == 200 and online["pscore_item_position"].map(len).sum() > 0
