@@ -9,7 +9,8 @@ One module owns the format: the loop's runs (:func:`trace_decisions`) and the Py
     reward (the page's reward - cost), clicks_total, cost (the plan's and the probe's),
     probe_cost, candidates_<arm>..., shown (list of docnos), clicks (list of 0/1 per shown
     position)[, awaiting_feedback][, pscore, pscore_cascade, pscore_item_position,
-    pscore_positions]
+    pscore_positions[, evaluation_policy_pscore, evaluation_policy_pscore_cascade,
+    evaluation_policy_pscore_item_position]]
 
 The context columns hold exactly the vector the policy saw; ``propensity`` is the
 probability the policy gave the chosen plan at decision time. A selector's log also has
@@ -19,8 +20,10 @@ empty), which ``ltrr ope`` leaves out. A run that explored (``[ranking] logging 
 per shown position with obp's slate names (``ltrr ope --pages`` reads them as they are):
 ``pscore`` the whole page's (repeated per position), ``pscore_cascade`` the page's top
 ``k + 1``'s, ``pscore_item_position`` the item's at its position, and ``pscore_positions``
-the item's at each position (a list of lists). The file is written to a temporary name and
-renamed, so a log on disk is always complete.
+the item's at each position (a list of lists); with ``[ranking] target``, the trained
+ranker's as obp's ``evaluation_policy_pscore``, ``..._cascade`` and ``..._item_position``
+(1 where its page agrees with the shown one, else 0). The file is written to a temporary
+name and renamed, so a log on disk is always complete.
 """
 
 from __future__ import annotations
@@ -92,17 +95,28 @@ def trace_decisions(trace, world, feature_names: list[str]) -> pd.DataFrame:
         arm_names=world.arm_names, drawn=trace.drawn,
         shown=[docnos[row[row >= 0]].tolist() for row in trace.shown],
         clicks=[c[:n].tolist() for c, n in zip(trace.clicks, lengths)],
-        page_pscores=None if trace.pages is None else _page_pscores(trace.pages, lengths))
+        page_pscores=None if trace.pages is None else _page_pscores(trace.pages, trace.shown,
+                                                                    lengths))
 
 
-def _page_pscores(pages, lengths: np.ndarray) -> dict[str, list]:
+def _page_pscores(pages, shown: np.ndarray, lengths: np.ndarray) -> dict[str, list]:
     """The page probability columns of an exploring run's
     :class:`~ltrr.simulation.loop.PageProbabilities` (lists over each page's shown positions)."""
     cascade = [c[:n].tolist() for c, n in zip(pages.cascade, lengths)]
-    return {"pscore": [[c[-1]] * len(c) if c else [] for c in cascade],
-            "pscore_cascade": cascade,
-            "pscore_item_position": [p[:n].tolist() for p, n in zip(pages.item_position, lengths)],
-            "pscore_positions": [p[:n].tolist() for p, n in zip(pages.positions, lengths)]}
+    columns = {"pscore": [[c[-1]] * len(c) if c else [] for c in cascade],
+               "pscore_cascade": cascade,
+               "pscore_item_position": [p[:n].tolist()
+                                        for p, n in zip(pages.item_position, lengths)],
+               "pscore_positions": [p[:n].tolist() for p, n in zip(pages.positions, lengths)]}
+    if pages.target is not None:  # a deterministic target: 1 where it agrees, else 0
+        agree = [(t[:n] == s[:n]).astype(float) for t, s, n in zip(pages.target, shown, lengths)]
+        prefix = [np.cumprod(a) for a in agree]
+        columns.update({
+            "evaluation_policy_pscore": [[float(p[-1])] * len(p) if len(p) else []
+                                         for p in prefix],
+            "evaluation_policy_pscore_cascade": [p.tolist() for p in prefix],
+            "evaluation_policy_pscore_item_position": [a.tolist() for a in agree]})
+    return columns
 
 
 def write_decision_log(frame: pd.DataFrame, path: Path) -> None:

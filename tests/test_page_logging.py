@@ -233,3 +233,62 @@ def test_a_learned_ranking_stage_explores_over_its_own_scores(tmp_path, monkeypa
     assert same_ranker > 0.6 and fusion < 0.3
     online = logs["explore"]["union-online"]
     assert len(online) == 200 and online["pscore_item_position"].map(len).sum() > 0
+
+
+def test_an_exploring_run_logs_a_trained_rankers_pages_as_the_target(tmp_path, monkeypatch,
+                                                                       capsys):
+    """``[ranking] target``: the log's evaluation-policy columns say where the trained
+    ranker's page agrees with the sampled one; its page is the one a run ranked by it shows
+    (static arms: every step's union is the same in both runs), and ``ltrr ope --pages
+    --policy log`` estimates it."""
+    from test_ranking_cli import make_beir
+    from test_ranking_loop import BENCHMARK as RANKING, PARAMS
+
+    monkeypatch.setenv("LTRR_HOME", str(tmp_path / "home"))
+    text = RANKING.replace("{folder}", str(make_beir(tmp_path / "beir"))).replace(
+        "{params}", PARAMS).replace("seeds = [0, 1]", "seeds = [0]").replace(
+        '"fuzzy", "memory"]', '"fuzzy"]').replace('["query", "memory"]', '["query"]')
+    explore = tmp_path / "explore.toml"
+    explore.write_text(text.replace("page = 5\n", 'page = 5\nlogging = "plackett-luce"\n'
+                                                  'target = "qrels"\n'))
+    top = tmp_path / "top.toml"
+    top.write_text(text)
+    assert main(["run", str(explore), "--out", str(tmp_path / "explore"), "--quiet",
+                 "--policies", "static_union"]) == 0
+    assert main(["run", str(top), "--out", str(tmp_path / "top"), "--quiet",
+                 "--policies", "union/qrels"]) == 0
+    log = pd.read_parquet(tmp_path / "explore" / "static_union-seed0.decisions.parquet")
+    ranked = pd.read_parquet(tmp_path / "top" / "union-qrels-seed0.decisions.parquet")
+    assert log["qid"].tolist() == ranked["qid"].tolist()
+    for row, page in zip(log.itertuples(), ranked["shown"]):
+        agree = [float(a == b) for a, b in zip(row.shown, page)]
+        assert list(row.evaluation_policy_pscore_item_position) == agree
+        assert list(row.evaluation_policy_pscore_cascade) == np.cumprod(agree).tolist()
+        assert list(row.evaluation_policy_pscore) == [float(np.prod(agree))] * len(agree)
+    capsys.readouterr()
+    assert main(["ope", str(tmp_path / "explore" / "static_union-seed0.decisions.parquet"),
+                 "--pages", "--policy", "log", "--estimators", "iips", "--n-bootstrap", "20",
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    value = np.mean([sum(c * e / p for c, e, p in zip(row.clicks,
+                                                       row.evaluation_policy_pscore_item_position,
+                                                       row.pscore_item_position))
+                     for row in log.itertuples()])
+    assert doc["estimates"]["iips"]["value"] == pytest.approx(value, rel=1e-9) and value > 0
+
+
+@pytest.mark.parametrize("ranking, message", [
+    ('target = "qrels"', 'a target needs logging = "plackett-luce"'),
+    ('logging = "plackett-luce"\ntarget = "nope"', "no [rankers.nope] table"),
+    ('logging = "plackett-luce"\ntarget = "online"', "learns online during each run"),
+])
+def test_bad_targets_name_file_and_key(tmp_path, ranking, message):
+    from test_ranking_loop import BENCHMARK as RANKING, PARAMS
+
+    path = tmp_path / "bad.toml"
+    path.write_text(RANKING.replace("{folder}", str(tmp_path)).replace("{params}", PARAMS)
+                    .replace("page = 5\n", f"page = 5\n{ranking}\n"))
+    with pytest.raises(InputError) as error:
+        load_benchmark(path)
+    assert str(path) in str(error.value) and "ranking.target" in str(error.value)
+    assert message in str(error.value)

@@ -12,7 +12,7 @@ writes nothing). Tables and keys::
     [stream]     length, zipf?, new_release_days?, split?
     [clicks]     model, params (a parameter set name, or an outside model's table), examination?
     [reward]     name? (clicks, any_click, first_click_rr, satisfied; default clicks)
-    [ranking]    fusion?, k?, page?, logging?, temperature?
+    [ranking]    fusion?, k?, page?, logging?, temperature?, target?
     [cost]       per_arm_call?, per_candidate?, per_candidate_ranked?, latency_ms?,
                  ranking_ms_per_candidate?, latency?, latency_limit_ms?, over_limit?,
                  over_limit_penalty?, sources? (ltrr.simulation.prices)
@@ -56,7 +56,7 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "clicks": {"model": str, "params": (str, dict), "examination": (str, list)},
     "reward": {"name": str},
     "ranking": {"fusion": str, "k": int, "page": int, "logging": str,
-                "temperature": (int, float)},
+                "temperature": (int, float), "target": str},
     "cost": {"per_arm_call": (int, float, dict), "per_candidate": (int, float, dict),
              "per_candidate_ranked": (int, float, dict), "latency_ms": dict,
              "ranking_ms_per_candidate": (int, float, dict), "latency": str,
@@ -232,7 +232,8 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
     settings = LoopSettings(fusion=fusion, k=ranking.get("k", 60), page=ranking.get("page", 10),
                             prices=prices, clicks=click_model, reward=reward,
                             new_release_days=stream.get("new_release_days", 0),
-                            exploration=_exploration(file, ranking))
+                            exploration=_exploration(file, ranking),
+                            target=_target(file, ranking, rankers))
     features = raw.get("features", {}).get("groups", [])
     _check_features(file, features)
     probe_depth, probe_arms = _probe(file, raw.get("features", {}), features, arms)
@@ -407,6 +408,25 @@ def _exploration(file: str, ranking: dict) -> PlackettLuce | None:
         raise InputError(f"must be a number > 0, got {temperature!r}", file=file,
                          field="ranking.temperature")
     return PlackettLuce(float(temperature))
+
+
+def _target(file: str, ranking: dict, rankers: dict) -> str | None:
+    """``[ranking] target``: a ``[rankers.<name>]`` trained before the run (from qrels or
+    clicks) whose page an exploring run logs beside the sampled one, or None."""
+    target = ranking.get("target")
+    if target is None:
+        return None
+    if ranking.get("logging") != "plackett-luce":
+        raise InputError('a target needs logging = "plackett-luce"', file=file,
+                         field="ranking.target")
+    if target not in rankers:
+        raise InputError(f"no [rankers.{target}] table (rankers: "
+                         f"{', '.join(rankers) or 'none'})", file=file, field="ranking.target")
+    if rankers[target].train == "online":
+        raise InputError(f"ranker '{target}' learns online during each run; a target is "
+                         "trained before it (train = \"qrels\" or \"clicks\")", file=file,
+                         field="ranking.target")
+    return target
 
 
 def _positive(file: str, key: str, value) -> None:

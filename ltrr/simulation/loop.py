@@ -29,7 +29,9 @@ top page, drawn from a Generator seeded by the run (:func:`exploration_generator
 the clicks'), and records per shown position the sample's exact probabilities
 (:class:`PageProbabilities`, :mod:`ltrr.ranking.stochastic`). The simulator's truths (every
 plan's expected reward, the oracle, regret) stay those of the top pages; the reward and
-clicks are the shown page's. Such runs play the per-step loop.
+clicks are the shown page's. Such runs play the per-step loop. With ``[ranking] target``
+they also record a trained ranker's page of the same union at each step (the page that
+ranker would have shown), so the log holds obp's evaluation-policy columns for it.
 
 Two paths play it, with the same step functions: runs of ltrr's own components go through
 the compiled loop (:mod:`.engine`), everything else (an outside policy, click model or
@@ -94,11 +96,13 @@ class PageProbabilities:
     cascade: np.ndarray  # (T, page) P(the page starts with its top k + 1)
     item_position: np.ndarray  # (T, page) P(the item shown at k is shown at k)
     positions: np.ndarray  # (T, page, page) P(the item shown at k is shown at each position)
+    target: np.ndarray | None = None  # (T, page) the target ranker's page, doc ids (-1 empty)
 
     @classmethod
-    def make(cls, steps: int, page: int) -> "PageProbabilities":
+    def make(cls, steps: int, page: int, target: bool = False) -> "PageProbabilities":
         return cls(np.full((steps, page), np.nan), np.full((steps, page), np.nan),
-                   np.full((steps, page, page), np.nan))
+                   np.full((steps, page, page), np.nan),
+                   np.full((steps, page), -1, dtype=np.int64) if target else None)
 
     def record(self, step: int, logged: LoggedPage) -> None:
         n = len(logged.shown)
@@ -127,7 +131,7 @@ def compiles(world: World, policy, featurizer, ranker=None) -> bool:
 
 def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
                progress=None, ranker=None, propensity: bool = True,
-               per_step: bool = False) -> Trace:
+               per_step: bool = False, target=None) -> Trace:
     """Play ``policy`` on the topic indices ``stream``; clicks come from ``seed``'s Generator.
 
     ``ranker``: a learned ranking stage for this run (:class:`ltrr.ranking.stage.LearnedStage`,
@@ -135,7 +139,9 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
     shown pages' clicks and ranks by the fusion until its first retrain.
     ``propensity=False`` skips computing Thompson sampling's propensities (a tuning run
     needs none; the decisions are the same). ``per_step`` plays the per-step loop even when
-    the compiled one could (the tests compare them).
+    the compiled one could (the tests compare them). ``target``: a trained
+    :class:`~ltrr.ranking.stage.LearnedStage` whose page of the chosen plan's union an
+    exploring run records at each step.
     """
     stream = np.ascontiguousarray(stream, dtype=np.int64)
     paid = pays_probe(world, policy, featurizer)
@@ -147,7 +153,7 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
                           len(world.arm_names), featurizer.dim)
     pages = None
     if world.settings.exploration is not None:
-        pages = PageProbabilities.make(len(stream), world.settings.page)
+        pages = PageProbabilities.make(len(stream), world.settings.page, target is not None)
     if compiles(world, policy, featurizer, ranker) and not per_step:
         st = world.seed(seed)
         buf = world.buffers()
@@ -159,7 +165,7 @@ def run_policy(world: World, policy, featurizer, stream: np.ndarray, seed: int,
             progress.update(len(stream))
     else:
         play_per_step(world, policy, featurizer, stream, seed, out, probe_cost, progress,
-                      ranker, plan_cost, pages)
+                      ranker, plan_cost, pages, target)
     cost = plan_cost[out.plan] + probe_cost
     plan_latency = world.plan_latency(stage)
     latency = None
@@ -188,11 +194,11 @@ def exploration_generator(seed: int) -> np.random.Generator:
 def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: int,
                   out: RunOutputs, probe_cost: float, progress=None, ranker=None,
                   plan_cost: np.ndarray | None = None,
-                  pages: PageProbabilities | None = None) -> None:
+                  pages: PageProbabilities | None = None, target=None) -> None:
     """The loop one Python step at a time, calling the compiled step functions (see the
     module doc); fills ``out``. ``plan_cost``: each plan's price with this run's ranking
     stage (default the world's, with the fusion). ``pages``: filled with the shown pages'
-    probabilities when the world's settings explore."""
+    probabilities (and ``target``'s pages) when the world's settings explore."""
     plan_cost = world.cost if plan_cost is None else plan_cost
     s, tb = world.settings, world.tables
     st = world.seed(seed)
@@ -270,6 +276,9 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
                 page_grades = np.full(s.page, -1, dtype=np.int64)
                 page_docs[:len(picked)] = buf.docs[picked]
                 page_grades[:len(picked)] = buf.pool_grades[picked]
+            if target is not None:
+                pages.target[step] = _target_page(world, buf, size, plan, target, t, step,
+                                                  memory)
         if model < 0:
             clicked, satisfied = s.clicks.sample(page_grades.copy(), rng), -1
         else:
@@ -341,6 +350,19 @@ def _plan_scores(world: World, buf: StepBuffers, size: int, plan: int,
         parts = (buf.pool_scores[:, :size] - low[:, None]) / np.where(span > 0, span, 1.0)[:, None]
     parts = np.sort(np.where(taken, parts, 0.0)[:, members], axis=0)
     return members, parts.sum(axis=0)
+
+
+def _target_page(world: World, buf: StepBuffers, size: int, plan: int, target, t: int,
+                 step: int, memory: np.ndarray) -> np.ndarray:
+    """The page (doc ids, -1 empty) a trained ranking stage ``target`` shows of ``plan``'s
+    union at this step, as the loop would rank it (:func:`_rank_pages`' tie rule)."""
+    pool = _pool(buf, size)
+    X = target.features(pool, world.vocab.docnos, target.context(t, step, memory), step)
+    work = np.full((1, world.settings.page), -1, dtype=np.int64)
+    depths = np.ascontiguousarray(world.tables.depths[plan:plan + 1])
+    rank_plans(buf.where, size, buf.lengths, depths,
+               np.ascontiguousarray(target.model.score(X), dtype=float), buf.pool_keys, work)
+    return np.where(work[0] >= 0, buf.docs[np.maximum(work[0], 0)], -1)
 
 
 def _rank_pages(world: World, buf: StepBuffers, size: int, scores: np.ndarray) -> None:

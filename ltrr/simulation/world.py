@@ -52,6 +52,7 @@ class LoopSettings:
     probe_depth: int = 0  # post-retrieval features read each probed arm's top probe_depth
     probe_arms: tuple[str, ...] = ()  # the probed arms (empty with probe_depth > 0: all)
     exploration: PlackettLuce | None = None  # [ranking] logging: a Plackett-Luce sample is shown
+    target: str | None = None  # [ranking] target: a trained ranker whose pages exploring logs hold
 
 
 @dataclass(frozen=True)
