@@ -84,7 +84,7 @@ class Trace:
     probe_candidates: int = 0
     list_hashes: dict = field(default_factory=dict)  # arm -> hash of the lists it gave
     latency: np.ndarray | None = None  # ms per query (plan + probe), when latencies are declared
-    pages: "PageProbabilities | None" = None  # the shown pages' probabilities, when exploring
+    pages: PageProbabilities | None = None  # the shown pages' probabilities, when exploring
 
 
 @dataclass
