@@ -12,7 +12,7 @@ writes nothing). Tables and keys::
     [stream]     length, zipf?, new_release_days?, split?
     [clicks]     model, params (a parameter set name, or an outside model's table), examination?
     [reward]     name? (clicks, any_click, first_click_rr, satisfied; default clicks)
-    [ranking]    fusion?, k?, page?
+    [ranking]    fusion?, k?, page?, logging?, temperature?, target?
     [cost]       per_arm_call?, per_candidate?, per_candidate_ranked?, latency_ms?,
                  ranking_ms_per_candidate?, latency?, latency_limit_ms?, over_limit?,
                  over_limit_penalty?, sources? (ltrr.simulation.prices)
@@ -39,6 +39,7 @@ from ltrr.evaluation.registry import TUNABLE
 from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
 from ltrr.kernel.clicks import ClickModel
 from ltrr.kernel.rewards import REWARDS
+from ltrr.ranking.stochastic import PlackettLuce
 from ltrr.simulation.clicks import (CLICK_MODELS, PARAMETER_SETS, describe_users,
                                    make_click_model, producible_rewards, why_not)
 from ltrr.simulation.loop import LoopSettings
@@ -54,7 +55,8 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "stream": {"length": int, "zipf": (int, float), "new_release_days": int, "split": str},
     "clicks": {"model": str, "params": (str, dict), "examination": (str, list)},
     "reward": {"name": str},
-    "ranking": {"fusion": str, "k": int, "page": int},
+    "ranking": {"fusion": str, "k": int, "page": int, "logging": str,
+                "temperature": (int, float), "target": str},
     "cost": {"per_arm_call": (int, float, dict), "per_candidate": (int, float, dict),
              "per_candidate_ranked": (int, float, dict), "latency_ms": dict,
              "ranking_ms_per_candidate": (int, float, dict), "latency": str,
@@ -62,6 +64,7 @@ SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
              "over_limit_penalty": (int, float), "sources": dict},
     "tuning": {"seeds": list, "metric": str},
 }
+LOGGING_RANKERS = ("top", "plackett-luce")  # [ranking] logging: the fused top page, or a sample
 REQUIRED = {"benchmark": ("name", "dataset", "seeds"), "arms": ("names",),
             "plans": ("budget",), "stream": ("length",), "clicks": ("model", "params")}
 DEFAULT_PROBE_DEPTH = 10
@@ -228,7 +231,9 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
     prices = Prices.from_table(raw.get("cost"), arms, [fusion, *rankers], file)
     settings = LoopSettings(fusion=fusion, k=ranking.get("k", 60), page=ranking.get("page", 10),
                             prices=prices, clicks=click_model, reward=reward,
-                            new_release_days=stream.get("new_release_days", 0))
+                            new_release_days=stream.get("new_release_days", 0),
+                            exploration=_exploration(file, ranking),
+                            target=_target(file, ranking, rankers))
     features = raw.get("features", {}).get("groups", [])
     _check_features(file, features)
     probe_depth, probe_arms = _probe(file, raw.get("features", {}), features, arms)
@@ -384,6 +389,44 @@ def check_disjoint(tuning_seeds: list[int], seeds: list[int], file: str,
         raise InputError(f"tuning seeds {shared} are also reported seeds (benchmark.seeds); "
                          "tune on seeds disjoint from the ones you report",
                          file=file, field=field)
+
+
+def _exploration(file: str, ranking: dict) -> PlackettLuce | None:
+    """``[ranking] logging``/``temperature``: the Plackett-Luce ranker the loop shows its
+    pages by, or None (``"top"``, the default: the ranking stage's top page)."""
+    logging = ranking.get("logging", "top")
+    if logging not in LOGGING_RANKERS:
+        raise InputError(f"unknown logging ranker '{logging}' (choose from "
+                         f"{', '.join(LOGGING_RANKERS)})", file=file, field="ranking.logging")
+    if "temperature" in ranking and logging != "plackett-luce":
+        raise InputError('a temperature needs logging = "plackett-luce"', file=file,
+                         field="ranking.temperature")
+    if logging == "top":
+        return None
+    temperature = ranking.get("temperature", 1.0)
+    if isinstance(temperature, bool) or not temperature > 0 or temperature == float("inf"):
+        raise InputError(f"must be a number > 0, got {temperature!r}", file=file,
+                         field="ranking.temperature")
+    return PlackettLuce(float(temperature))
+
+
+def _target(file: str, ranking: dict, rankers: dict) -> str | None:
+    """``[ranking] target``: a ``[rankers.<name>]`` trained before the run (from qrels or
+    clicks) whose page an exploring run logs beside the sampled one, or None."""
+    target = ranking.get("target")
+    if target is None:
+        return None
+    if ranking.get("logging") != "plackett-luce":
+        raise InputError('a target needs logging = "plackett-luce"', file=file,
+                         field="ranking.target")
+    if target not in rankers:
+        raise InputError(f"no [rankers.{target}] table (rankers: "
+                         f"{', '.join(rankers) or 'none'})", file=file, field="ranking.target")
+    if rankers[target].train == "online":
+        raise InputError(f"ranker '{target}' learns online during each run; a target is "
+                         "trained before it (train = \"qrels\" or \"clicks\")", file=file,
+                         field="ranking.target")
+    return target
 
 
 def _positive(file: str, key: str, value) -> None:

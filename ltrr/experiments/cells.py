@@ -90,9 +90,11 @@ def reward_range(world: World, stage: str | None = None) -> tuple[float, float]:
     return -float(cost.max()) - probe, top - float(cost.min())
 
 
-def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None):
+def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranker=None,
+         target=None):
     """Play one cell with ``featurizer`` (the features its policy sees) and ``ranker`` (a
-    learned ranking stage, or None: the fusion); returns the policy and its trace. A policy
+    learned ranking stage, or None: the fusion); returns the policy and its trace (an
+    exploring run logs ``target``'s pages, a trained stage's, beside its own). A policy
     that learns before the stream first learns the world's examples for its ranking stage
     (``world.training``, made by :func:`~ltrr.experiments.runner.prepare`). A tuning
     cell skips Thompson sampling's propensities (its score is its rewards; the decisions are
@@ -106,7 +108,7 @@ def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranke
         policy.fit(world.training[stage].select(featurizer.names))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
     return policy, run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,
-                              ranker=ranker, propensity=not cell.tuning)
+                              ranker=ranker, propensity=not cell.tuning, target=target)
 
 
 def tuning_score(trace, world: World, metric: str) -> float:
@@ -293,9 +295,10 @@ class CellRunner:
         spec = self.spec(cell)
         featurizer = self.features_of(spec)
         stage = None if spec.ranker is None else self.stages[spec.ranker].for_run()
+        target = self.benchmark.settings.target
         try:
             policy, trace = play(self.world, featurizer, cell, self.benchmark.zipf, progress,
-                                 stage)
+                                 stage, None if target is None else self.stages[target])
         except InputError as err:  # an outside component broke its contract mid-run
             if err.file is not None:
                 raise
@@ -327,11 +330,15 @@ class CellRunner:
         return self.logs == "all" or (self.logs == "first" and first)
 
     def ranking(self, stage) -> dict:
-        """What a record says about its ranking stage: the fusion, or the learned ranker."""
+        """What a record says about its ranking stage: the fusion, or the learned ranker (and
+        the Plackett-Luce sampling over it when the run explored)."""
         s = self.benchmark.settings
-        if stage is None:
-            return {"name": s.fusion, "fusion": s.fusion, "k": s.k}
-        return stage.describe()
+        described = {"name": s.fusion, "fusion": s.fusion, "k": s.k} if stage is None \
+            else stage.describe()
+        if s.exploration is not None:
+            described["logging"] = {"name": "plackett-luce",
+                                    "temperature": s.exploration.temperature}
+        return described
 
     # -- finished cells ----------------------------------------------------------------
     def code(self) -> dict:

@@ -118,8 +118,10 @@ def _positions(frame: pd.DataFrame, source: str, len_list: int) -> np.ndarray:
 def _from_decision_log(frame: pd.DataFrame) -> pd.DataFrame:
     """ltrr's decision log (``docs/decision-log.md``) as a page log: its ``shown`` and
     ``clicks`` lists are the pages, ``step`` the page id; its ``action`` and ``propensity``
-    are the plan's and are dropped. Its ranking stage is deterministic, so it has no page
-    probabilities: only PBM-IPS with given examination probabilities applies."""
+    are the plan's and are dropped. A run that showed its ranking stage's top pages has no
+    page probabilities (only PBM-IPS with given examination probabilities applies); one that
+    explored (``[ranking] logging = "plackett-luce"``) has obp's ``pscore`` columns as lists,
+    read as they are."""
     plan = [c for c in ("action", "reward", "propensity") if c in frame.columns]
     return frame.drop(columns=plan).rename(columns={"shown": "action", "clicks": "reward",
                                                     "step": "slate_id"})

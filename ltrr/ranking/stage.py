@@ -196,15 +196,17 @@ def ranker_featurizer(benchmark, dataset, arms: dict, stream_topics: pd.DataFram
 
 
 def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
-    """Train (or load) every ranker the benchmark's policies name; InputError on bad input
-    (no training topics, a click log without positions, training topics the stream asks, a
-    corrupt cached model), naming the file and the ranker's table."""
+    """Train (or load) every ranker the benchmark's policies name, and its ``[ranking]
+    target``; InputError on bad input (no training topics, a click log without positions,
+    training topics the stream asks, a corrupt cached model), naming the file and the
+    ranker's table."""
     from ltrr.arms.base import corpus_fingerprint
     from ltrr.ranking.clicklogs import read_click_log
     from ltrr.ranking.offline import overlap_info, topic_pools, training_split
     from ltrr.ranking.training import ClickSource, train_ranker
 
     used = {p.ranker for p in benchmark.policies if p.ranker is not None}
+    used |= {benchmark.settings.target} - {None}
     if not used:
         return {}
     file = str(benchmark.path)

@@ -27,6 +27,7 @@ from ltrr.kernel.clicks import MODEL_CODES, ClickModel, scale_grades
 from ltrr.kernel.pages import fusion_code
 from ltrr.kernel.rewards import REWARD_CODES, expected_rewards
 from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
+from ltrr.ranking.stochastic import PlackettLuce
 from ltrr.simulation.clicks import describe_users, producible_rewards, why_not
 from ltrr.simulation.prices import Prices
 from ltrr.simulation.stream import release_schedule
@@ -50,6 +51,8 @@ class LoopSettings:
     new_release_days: int = 0
     probe_depth: int = 0  # post-retrieval features read each probed arm's top probe_depth
     probe_arms: tuple[str, ...] = ()  # the probed arms (empty with probe_depth > 0: all)
+    exploration: PlackettLuce | None = None  # [ranking] logging: a Plackett-Luce sample is shown
+    target: str | None = None  # [ranking] target: a trained ranker whose pages exploring logs hold
 
 
 @dataclass(frozen=True)
