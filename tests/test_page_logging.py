@@ -16,8 +16,7 @@ from ltrr.errors import InputError
 from ltrr.experiments.benchmark import load_benchmark
 from ltrr.experiments.cells import reward_range
 from ltrr.experiments.runner import prepare
-from ltrr.ranking.stochastic import (PlackettLuce, logged_prefix_probabilities,
-                                     position_marginals, prefix_probabilities)
+from ltrr.ranking.stochastic import PlackettLuce, position_marginals, prefix_probabilities
 from ltrr.selection.policies import build_policy
 from ltrr.simulation.loop import _plan_scores, compiles, run_policy
 from ltrr.simulation.stream import sample_stream
@@ -112,22 +111,18 @@ def test_plan_scores_rank_each_plans_fused_page_first(tmp_path, fusion):
     assert checked > 20
 
 
-def test_logged_prefix_probabilities_do_not_cancel():
+def test_prefix_probabilities_do_not_cancel():
     """The last candidate left is drawn with probability 1 exactly (the total minus the weight
-    drawn puts it an ulp above 1 a third of the time here), and a low temperature keeps every
-    step in (0, 1] (the total minus the weight drawn rounds to 0 there)."""
+    drawn would put it an ulp above 1 a third of the time here), and a low temperature keeps
+    every step in (0, 1] (the total minus the weight drawn rounds to 0 there)."""
     rng = np.random.default_rng(0)
     for _ in range(200):
         logits = PlackettLuce(0.5).logits(rng.normal(size=4))
-        page = rng.permutation(4)
-        cascade = logged_prefix_probabilities(logits, page)
+        cascade = prefix_probabilities(logits, rng.permutation(4))
         assert np.all(np.diff(cascade) <= 0) and cascade[-1] == cascade[-2]
-        assert cascade == pytest.approx(prefix_probabilities(logits, page), rel=1e-12)
     # three heavy candidates, five weighing e^-41 each: the page's 4th step has them alone
     logits = PlackettLuce(0.05).logits(np.r_[np.zeros(3), -np.ones(5)])
-    with np.errstate(divide="ignore"):
-        assert not np.all(np.isfinite(prefix_probabilities(logits, np.arange(5))))
-    assert logged_prefix_probabilities(logits, np.arange(5)) == pytest.approx(
+    assert prefix_probabilities(logits, np.arange(5)) == pytest.approx(
         [1 / 3, 1 / 6, 1 / 6, 1 / 30, 1 / 120], rel=1e-12)
 
 
@@ -160,7 +155,7 @@ def test_logged_probabilities_are_stochastics_for_the_logged_pages(tmp_path):
         index = logged.shown
         assert len(row.shown) == len(index) == min(len(scores), bench.settings.page)
         marginals = position_marginals(logits, bench.settings.page)
-        assert row.pscore_cascade == logged_prefix_probabilities(logits, index).tolist()
+        assert row.pscore_cascade == prefix_probabilities(logits, index).tolist()
         assert row.pscore == [row.pscore_cascade[-1]] * len(index)
         assert row.pscore_item_position == [marginals[i, k] for k, i in enumerate(index)]
         assert [list(p) for p in row.pscore_positions] == marginals[index].tolist()

@@ -49,7 +49,8 @@ from ltrr.errors import InputError
 from ltrr.ope import slate
 from ltrr.ope.pages import to_page_logs
 from ltrr.ope.truthfiles import read_table, write_results
-from ltrr.ranking.stochastic import PlackettLuce, position_marginals, prefix_probabilities
+from ltrr.ranking.stochastic import (PlackettLuce, position_marginals, prefix_probabilities,
+                                     sample_page)
 
 BUILT_IN = ("rrf", "reversed-rrf")
 KEYS = {"base": str, "seeds": list, "stream_length": int, "temperatures": list,
@@ -145,8 +146,7 @@ def page_log(pools: Pools, stream: np.ndarray, logits: list, marginals: list, cl
              page: int, rng: np.random.Generator) -> pd.DataFrame:
     """One logged page per query of ``stream`` (its qid: the topic's row): Plackett-Luce
     pages, clicks, and every probability the estimators read."""
-    shown = [np.argsort(-(logits[t] + rng.gumbel(size=len(logits[t]))), kind="stable")[:page]
-             for t in stream.tolist()]
+    shown = [sample_page(logits[t], page, rng) for t in stream.tolist()]
     clicks = [click_model.sample(pools.grades[t][s], rng) for t, s in zip(stream.tolist(), shown)]
     prefix = [prefix_probabilities(logits[t], s) for t, s in zip(stream.tolist(), shown)]
     sizes = np.array([len(s) for s in shown])

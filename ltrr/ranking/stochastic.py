@@ -54,25 +54,14 @@ def prefix_probabilities(logits: np.ndarray, shown: np.ndarray) -> np.ndarray:
     steps' probabilities (obp's ``pscore_cascade``; the last is the page's ``pscore``).
     ``shown``: one page ``(k,)`` or many ``(pages, k)`` of the same candidates.
 
-    The weight left at each step is the total minus the weight drawn, which cancels when the
-    candidates left weigh little next to those drawn (a low temperature; a page of every
-    candidate, whose last step can round above 1): :func:`logged_prefix_probabilities`
-    avoids that, and is what ``ltrr run``'s page logs use. This form stays for the
-    ope-ranking ground truth, whose committed results it computed (its pools are larger than
-    its pages and its temperatures 0.5 and 1, where the two agree to rounding)."""
-    w = np.exp(np.asarray(logits, dtype=float) - np.max(logits))
-    picked = w[np.asarray(shown)]
-    taken = np.cumsum(picked, axis=-1) - picked  # weight drawn before each step
-    return np.cumprod(picked / (w.sum() - taken), axis=-1)
-
-
-def logged_prefix_probabilities(logits: np.ndarray, shown: np.ndarray) -> np.ndarray:
-    """:func:`prefix_probabilities` of one page ``shown`` ``(k,)`` without cancellation: the
-    weight left before step ``j`` is the weight of the candidates the page leaves out plus
-    that of ``shown[j:]``, a sum of non-negative terms (so every step is in (0, 1], the last
-    of a page of every candidate exactly 1)."""
-    w = np.exp(np.asarray(logits, dtype=float) - np.max(logits))
+    The weight left before step ``j`` is the weight of the candidates the page leaves out
+    plus that of ``shown[j:]``, a sum of non-negative terms, not the total minus the weight
+    drawn (which cancels at low temperatures and lets the last step of a page of every
+    candidate round above 1): every step is in (0, 1]."""
     shown = np.asarray(shown)
+    if shown.ndim == 2:
+        return np.stack([prefix_probabilities(logits, page) for page in shown])
+    w = np.exp(np.asarray(logits, dtype=float) - np.max(logits))
     picked = w[shown]
     left_out = np.delete(w, shown).sum()
     remaining = left_out + np.cumsum(picked[::-1])[::-1]
@@ -133,7 +122,7 @@ class PlackettLuce:
         probabilities a page log records (what ``ltrr run`` logs when it explores)."""
         logits = self.logits(scores)
         shown = sample_page(logits, page, rng)
-        cascade = logged_prefix_probabilities(logits, shown)
+        cascade = prefix_probabilities(logits, shown)
         positions = position_marginals(logits, page)[shown]
         return LoggedPage(shown, cascade, positions[np.arange(len(shown)), np.arange(len(shown))],
                           positions)
