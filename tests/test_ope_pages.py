@@ -16,7 +16,7 @@ from ltrr.compat import obp
 from ltrr.errors import InputError
 from ltrr.ope import evaluate_pages, synthetic_pages
 from ltrr.ope.synthetic_pages import page_log, true_value
-from ltrr.ranking.stochastic import (PlackettLuce, position_marginals, prefix_probabilities,
+from ltrr.kernel.stochastic import (PlackettLuce, position_marginals, prefix_probabilities,
                                      sample_page)
 
 # ---------------------------------------------------------------- Plackett-Luce propensities

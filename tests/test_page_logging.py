@@ -16,7 +16,7 @@ from ltrr.errors import InputError
 from ltrr.experiments.benchmark import load_benchmark
 from ltrr.experiments.cells import reward_range
 from ltrr.experiments.runner import prepare
-from ltrr.ranking.stochastic import PlackettLuce, position_marginals, prefix_probabilities
+from ltrr.kernel.stochastic import PlackettLuce, position_marginals, prefix_probabilities
 from ltrr.selection.policies import build_policy
 from ltrr.simulation.loop import _plan_scores, compiles, run_policy
 from ltrr.simulation.stream import sample_stream

@@ -39,7 +39,7 @@ from ltrr.evaluation.registry import TUNABLE
 from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
 from ltrr.kernel.clicks import ClickModel
 from ltrr.kernel.rewards import REWARDS
-from ltrr.ranking.stochastic import PlackettLuce
+from ltrr.kernel.stochastic import PlackettLuce
 from ltrr.simulation.clicks import (CLICK_MODELS, PARAMETER_SETS, describe_users,
                                    make_click_model, producible_rewards, why_not)
 from ltrr.simulation.loop import LoopSettings

@@ -12,7 +12,7 @@ the stream, and what is measured is the estimators, not the world's drift (which
 
 Per seed, click model and logging temperature:
 
-1. the logging ranker (:class:`~ltrr.ranking.stochastic.PlackettLuce` over the ``logger``'s
+1. the logging ranker (:class:`~ltrr.kernel.stochastic.PlackettLuce` over the ``logger``'s
    scores) shows each query a sampled page; users click by the click model (the base's
    parameter set); the page log carries every exact probability (page, prefix, item at its
    position, item at every position) and goes through ``ltrr ope --pages``' checks;
@@ -49,7 +49,7 @@ from ltrr.errors import InputError
 from ltrr.ope import slate
 from ltrr.ope.pages import to_page_logs
 from ltrr.ope.truthfiles import read_table, write_results
-from ltrr.ranking.stochastic import (PlackettLuce, position_marginals, prefix_probabilities,
+from ltrr.kernel.stochastic import (PlackettLuce, position_marginals, prefix_probabilities,
                                      sample_page)
 
 BUILT_IN = ("rrf", "reversed-rrf")

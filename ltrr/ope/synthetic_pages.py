@@ -3,7 +3,7 @@
 A tiny world: five items with fixed attractiveness (probability of a click when examined),
 pages of three, users who examine position k with a fixed probability (the position-based
 model), and a Plackett-Luce logging ranker over fixed item scores at temperature 1
-(:mod:`ltrr.ranking.stochastic`). Every logged probability is exact, and a ranker's true
+(:mod:`ltrr.kernel.stochastic`). Every logged probability is exact, and a ranker's true
 value (expected clicks per page) is the sum over its page of examination x attractiveness.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ltrr.ranking.stochastic import PlackettLuce, position_marginals, prefix_probabilities
+from ltrr.kernel.stochastic import PlackettLuce, position_marginals, prefix_probabilities
 
 EXAMINATION = np.array([1.0, 0.6, 0.3])  # per position
 ATTRACTION = np.array([0.9, 0.5, 0.3, 0.2, 0.05])  # P(click | examined), per item

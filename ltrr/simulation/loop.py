@@ -27,7 +27,7 @@ Per interaction (one query of the stream):
 chosen plan's union (the fusion's, or a learned ranker's once it has a model) instead of its
 top page, drawn from a Generator seeded by the run (:func:`exploration_generator`, apart from
 the clicks'), and records per shown position the sample's exact probabilities
-(:class:`PageProbabilities`, :mod:`ltrr.ranking.stochastic`). The simulator's truths (every
+(:class:`PageProbabilities`, :mod:`ltrr.kernel.stochastic`). The simulator's truths (every
 plan's expected reward, the oracle, regret) stay those of the top pages; the reward and
 clicks are the shown page's. Such runs play the per-step loop. With ``[ranking] target``
 they also record a trained ranker's page of the same union at each step (the page that
@@ -49,7 +49,7 @@ import numpy as np
 from ltrr.kernel.pages import rank_plans
 from ltrr.kernel.pools import CandidatePool
 from ltrr.kernel.rewards import page_reward
-from ltrr.ranking.stochastic import LoggedPage
+from ltrr.kernel.stochastic import LoggedPage
 from ltrr.simulation.engine import (OnlineArm, RunOutputs, learn_clicks, online_lists,
                                     play_run)
 from ltrr.simulation.truths import StepBuffers, count_upto, fill_lists, fill_truths

@@ -27,7 +27,7 @@ from ltrr.kernel.clicks import MODEL_CODES, ClickModel, scale_grades
 from ltrr.kernel.pages import fusion_code
 from ltrr.kernel.rewards import REWARD_CODES, expected_rewards
 from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
-from ltrr.ranking.stochastic import PlackettLuce
+from ltrr.kernel.stochastic import PlackettLuce
 from ltrr.simulation.clicks import describe_users, producible_rewards, why_not
 from ltrr.simulation.prices import Prices
 from ltrr.simulation.stream import release_schedule
