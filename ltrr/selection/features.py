@@ -222,12 +222,6 @@ def encode_context(topics: pd.DataFrame, fitted: list[ContextColumn],
     return names, np.hstack(blocks) if blocks else np.zeros((len(topics), 0))
 
 
-def context_features(topics: pd.DataFrame, dataset: Dataset) -> tuple[list[str], np.ndarray]:
-    """The context features of ``topics``, each column's encoding fitted on them."""
-    fitted = fit_context(topics, list(dataset.context_columns), f"dataset '{dataset.id}'")
-    return encode_context(topics, fitted)
-
-
 def _scores(found: object) -> np.ndarray:
     """Scores from an arm's candidates: an array, ``(docno, score)`` pairs or a ranking frame."""
     if found is None:
