@@ -258,6 +258,24 @@ def test_ltrr_ope_reads_the_selectors_log(twin, tmp_path, capsys):
     # uniform is the logging policy: IPW's estimate is the logged mean reward exactly
     logged = frame.loc[~frame[AWAITING], "reward"].mean()
     assert doc["estimates"]["ipw"]["value"] == pytest.approx(logged, rel=1e-9)
+    # a log whose awaiting_feedback is not true/false, or that awaits every reward: exit 2,
+    # one message, nothing written
+    capsys.readouterr()
+    bad = tmp_path / "bad.csv"
+    frame.drop(columns=["shown", "clicks"]).assign(
+        **{AWAITING: ["no"] * 3 + ["maybe"] + ["no"] * 306}).to_csv(bad, index=False)
+    out.unlink()
+    args = ["--policy", "uniform", "--reward-range", "0,5", "--output", str(out)]
+    assert main(["ope", str(bad), *args]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"bad.csv: column '{AWAITING}': values that are not true or false at rows 0, 1, 2 "
+        "(and 307 more)")
+    waiting_all = tmp_path / "waiting.csv"
+    frame.drop(columns=["shown", "clicks"]).assign(**{AWAITING: True}).to_csv(waiting_all,
+                                                                             index=False)
+    assert main(["ope", str(waiting_all), *args]) == 2
+    assert "0 rows with feedback (310 more await it)" in capsys.readouterr().err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("make, message", [

@@ -113,7 +113,10 @@ def to_logged_data(frame: pd.DataFrame, source: str, *, columns: ColumnMap | Non
     roles = resolve(frame, source, columns, propensity_required=propensity_required)
     waiting = np.zeros(len(frame), dtype=bool)
     if AWAITING in frame.columns:  # a selector's decisions whose feedback has not come yet
-        waiting = frame[AWAITING].fillna(False).astype(bool).to_numpy()
+        flags = frame[AWAITING]
+        known = flags.isna() | flags.isin([True, False, 0, 1])
+        fail_rows(source, AWAITING, "values that are not true or false", ~known.to_numpy(bool))
+        waiting = flags.fillna(False).astype(bool).to_numpy()
         # their empty rewards pass the checks (rows keep their numbers in messages); left out below
         frame = frame.assign(**{roles.reward: frame[roles.reward].mask(waiting, reward_range[0])})
     if (~waiting).sum() < min_rows:

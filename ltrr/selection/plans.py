@@ -72,6 +72,8 @@ class PlanSpace:
         self.budget = int(budget)
         self.plans: tuple[Plan, ...] = tuple(plans)
         self._index = {plan.id: i for i, plan in enumerate(self.plans)}
+        self._depths = np.array([[plan.depth(arm) for arm in self.arms] for plan in self.plans],
+                                dtype=int).reshape(len(self.plans), len(self.arms))
 
     def __repr__(self) -> str:
         return f"PlanSpace(arms={list(self.arms)}, budget={self.budget}, plans={self.ids})"
@@ -94,9 +96,9 @@ class PlanSpace:
         return self._index[plan_id]
 
     def depth_matrix(self) -> np.ndarray:
-        """``(n_plans, n_arms)`` int depths, columns in arm order."""
-        return np.array([[plan.depth(arm) for arm in self.arms] for plan in self.plans],
-                        dtype=int).reshape(len(self.plans), len(self.arms))
+        """``(n_plans, n_arms)`` int depths, columns in arm order (a copy: made once, since a
+        plan space does not change, and asked for at every selector call)."""
+        return self._depths.copy()
 
     def features(self) -> np.ndarray:
         """``(n_plans, 2 * n_arms)``: per-arm depth as a fraction of the budget, then per-arm
