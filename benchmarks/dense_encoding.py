@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> None:
     import torch
 
     import ltrr.datasets
-    from ltrr.arms.dense import DenseArm, openvino_version
+    from ltrr.arms.dense import DenseArm
+    from ltrr.arms.dense_openvino import openvino_version
 
     dataset = ltrr.datasets.load("ltrr:music")
     docs = list(DenseArm(dataset, backend="torch").doc_texts())

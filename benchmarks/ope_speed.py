@@ -2,7 +2,7 @@
 
 Writes a synthetic Parquet log first (not timed), then runs ``ltrr ope`` in a child
 process and reports wall seconds, the child's peak memory, and the shares of
-(a) loading + validation (``schema.read_logs``), (b) building the evaluation policy, and
+(a) loading + validation (``validation.read_logs``), (b) building the evaluation policy, and
 (c) the estimates (``estimators.estimate``), of which the point estimate's cross-fitted
 reward model (obp's ``fit_predict``) and the bootstrap (``bootstrap.resampled_estimates``:
 each resample refits the reward model and re-runs every estimator).
@@ -24,7 +24,7 @@ from pathlib import Path
 
 CHILD = """
 import json, sys, time
-from ltrr.ope import bootstrap, schema, target, estimators
+from ltrr.ope import bootstrap, validation, target, estimators
 from ltrr.cli import main
 spent = {}
 def timed(module, name, key):
@@ -36,7 +36,7 @@ def timed(module, name, key):
         finally:
             spent[key] = spent.get(key, 0.0) + time.perf_counter() - start
     setattr(module, name, wrapper)
-timed(schema, "read_logs", "loading_and_validation")
+timed(validation, "read_logs", "loading_and_validation")
 timed(target, "build", "evaluation_policy")
 timed(estimators, "estimate", "regression_model_and_estimators")
 from ltrr.compat import obp

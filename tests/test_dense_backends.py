@@ -16,6 +16,7 @@ import pytest
 import ltrr.arms.dense as dense
 from ltrr.arms import build_arm
 from ltrr.arms.dense import DenseArm, model_path
+from ltrr.arms.dense_openvino import openvino_version
 from ltrr.errors import InputError
 
 from test_arms_models import paraphrase_dataset
@@ -74,7 +75,7 @@ def test_cache_key_names_backend_and_precision():
     # the PyTorch pipeline keeps the key it always had: its old indexes stay valid
     assert torch_arm.settings() == {"model": "all-MiniLM-L6-v2", "fields": ["title", "text"]}
     assert f32.settings() == {**torch_arm.settings(),
-                              "backend": f"openvino {dense.openvino_version()}",
+                              "backend": f"openvino {openvino_version()}",
                               "precision": "f32"}
     assert bf16.settings()["precision"] == "bf16"
     assert len({torch_arm.index_dir, f32.index_dir, bf16.index_dir}) == 3

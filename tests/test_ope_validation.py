@@ -12,7 +12,7 @@ from ltrr.cli import main
 from ltrr.errors import InputError
 from ltrr.ope import synthetic, target
 from ltrr.ope.columns import ColumnMap
-from ltrr.ope.schema import read_logs
+from ltrr.ope.validation import read_logs
 from ltrr.ope.validation import to_logged_data
 
 WORLD = synthetic.make_world()

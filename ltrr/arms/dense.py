@@ -30,7 +30,6 @@ backend keeps the key it always had, so its old indexes stay valid.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -52,11 +51,6 @@ PRECISIONS = ("f32", "bf16")
 def openvino_available() -> bool:
     """Whether the ``openvino`` package is installed (checked without importing it)."""
     return importlib.util.find_spec("openvino") is not None
-
-
-def openvino_version() -> str:
-    """The installed OpenVINO release, e.g. ``2026.4.1`` (part of the index and export keys)."""
-    return importlib.metadata.version("openvino")
 
 
 def cuda_available() -> bool:
@@ -133,6 +127,8 @@ class DenseArm(Arm):
     def settings(self) -> dict:
         settings = {"model": self.model_key, "fields": self.fields}
         if self.backend == "openvino":
+            from ltrr.arms.dense_openvino import openvino_version
+
             # OpenVINO's vectors differ from PyTorch's (last bits in f32, ~1e-3 in bf16), and
             # may between its releases: an index is keyed by what encoded it.
             settings["backend"] = f"openvino {openvino_version()}"

@@ -35,6 +35,7 @@ when the dense arm encodes.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 import warnings
@@ -44,7 +45,6 @@ from typing import Sequence
 import numpy as np
 import pyterrier_dr
 
-from ltrr.arms.dense import openvino_version
 from ltrr.errors import InputError
 from ltrr.paths import ltrr_home, settings_key
 
@@ -55,6 +55,11 @@ PROBE_TEXTS = [
     " ".join(["long"] * 400),  # past max_seq_length: truncation
 ]
 EXPORT_TOLERANCE = 1e-4  # max |diff| of exported fp32 vs sentence-transformers (measured ~2e-7)
+
+
+def openvino_version() -> str:
+    """The installed OpenVINO release, e.g. ``2026.4.1`` (part of the index and export keys)."""
+    return importlib.metadata.version("openvino")
 
 
 def _model_fingerprint(source: str) -> str:

@@ -1,8 +1,8 @@
 """Off-policy evaluation of logged decisions (``ltrr ope``), checked against ground truth.
 
-- :mod:`.schema`: the logged-data format and the reader (Parquet, CSV, JSON Lines);
+- :mod:`.schema`: the logged-data format and the table reader (Parquet, CSV, JSON Lines);
 - :mod:`.columns`: which column plays which role (defaults, obp's names, the options);
-- :mod:`.validation`: checks on logs, one exact message per problem;
+- :mod:`.validation`: checks on logs, one exact message per problem, and `read_logs`;
 - :mod:`.target`: fixed evaluation policies (built-in, trained on part of the logs, or a file);
 - :mod:`.estimators`: obp's estimators, SLOPE, weight diagnostics;
   :mod:`.rewardmodel`: their cross-fitted reward model; :mod:`.bootstrap`: intervals that
@@ -54,7 +54,7 @@ def evaluate(logs, policy: str = "uniform", *, estimators=None,
 
     from ltrr.errors import InputError  # noqa: PLC0415
     from ltrr.ope import estimators as est  # noqa: PLC0415
-    from ltrr.ope import replay, report, schema, target, validation  # noqa: PLC0415
+    from ltrr.ope import replay, report, target, validation  # noqa: PLC0415
     from ltrr.ope.columns import ColumnMap  # noqa: PLC0415
 
     if n_bootstrap < 1 or not 0 < alpha < 1:
@@ -79,7 +79,7 @@ def evaluate(logs, policy: str = "uniform", *, estimators=None,
         data = validation.to_logged_data(logs, source, **checks)
     else:
         source = str(logs)
-        data = schema.read_logs(logs, **checks)
+        data = validation.read_logs(logs, **checks)
     common = {"reward_range": f"{lo:g},{hi:g}", "seed": seed, "confidence": 1 - alpha}
     if learner is not None:
         result = replay.evaluate(data, *learner, seed=seed, alpha=alpha)

@@ -24,7 +24,8 @@ they are. The action universe is the union of all action sets (or of the logged 
 when there is no ``action_set`` column), sorted; action indices refer to that order.
 
 Reading and checking are vectorised (pandas/pyarrow, numpy) so that a million rows take
-a small share of an evaluation; the checks themselves live in :mod:`ltrr.ope.validation`.
+a small share of an evaluation; the checks themselves, and ``read_logs`` (read and check a file), live in
+:mod:`ltrr.ope.validation`.
 """
 
 from __future__ import annotations
@@ -110,16 +111,3 @@ def read_table(path: Path | str) -> pd.DataFrame:
     except (ValueError, OSError) as err:
         raise InputError(f"{path}: cannot be read as {suffix[1:]}: {err}") from err
     raise InputError(f"{path}: unknown file type {suffix!r}; use .parquet, .csv or .jsonl")
-
-
-def read_logs(path: Path | str, *, columns=None, reward_range: tuple[float, float] = (0.0, 1.0),
-              needs_exploration: bool = True, min_rows: int = 100,
-              propensity_required: bool = True) -> LoggedData:
-    """Read and validate a logged-data file; raise :class:`InputError` on the first problem.
-    ``columns``: a :class:`~ltrr.ope.columns.ColumnMap` (default names when None)."""
-    from ltrr.ope import validation  # noqa: PLC0415 - validation imports this module
-
-    frame = read_table(path)
-    return validation.to_logged_data(frame, str(path), columns=columns, reward_range=reward_range,
-                                     needs_exploration=needs_exploration, min_rows=min_rows,
-                                     propensity_required=propensity_required)

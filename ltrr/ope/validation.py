@@ -14,13 +14,15 @@ policy when an estimator needs exploration, a single action, and too few rows.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from ltrr.decision_log import ACTION_SET_SEPARATOR, AWAITING
 from ltrr.errors import InputError
 from ltrr.ope.columns import ColumnMap, resolve
-from ltrr.ope.schema import LoggedData
+from ltrr.ope.schema import LoggedData, read_table
 
 SHOWN_ROWS = 3
 
@@ -164,3 +166,14 @@ def to_logged_data(frame: pd.DataFrame, source: str, *, columns: ColumnMap | Non
         data = data.subset(data.order[~waiting[data.order]])  # in time order
         data.awaiting = int(waiting.sum())
     return data
+
+
+def read_logs(path: Path | str, *, columns=None, reward_range: tuple[float, float] = (0.0, 1.0),
+              needs_exploration: bool = True, min_rows: int = 100,
+              propensity_required: bool = True) -> LoggedData:
+    """Read and validate a logged-data file; raise :class:`InputError` on the first problem.
+    ``columns``: a :class:`~ltrr.ope.columns.ColumnMap` (default names when None)."""
+    frame = read_table(path)
+    return to_logged_data(frame, str(path), columns=columns, reward_range=reward_range,
+                          needs_exploration=needs_exploration, min_rows=min_rows,
+                          propensity_required=propensity_required)
