@@ -2,7 +2,7 @@
 
 The same independent cells (by default 8: LinUCB at 2 settings x 4 seeds on
 ``benchmarks/music.toml``, 2,000 queries each; no cell reads another's results, and the two
-cells of a seed go to one worker, as :func:`ltrr.experiments.cells.seed_batches` hands them
+cells of a seed go to one worker, as :func:`ltrr.experiments.cell.seed_batches` hands them
 out, so they share the step truths the world caches per seed just as they do when run one
 after the other) are run four times into fresh folders: a pool
 of 1 process (the cells played in this process) and of 2 forked processes, then a Dask
@@ -85,8 +85,8 @@ def main() -> None:
 
         def runner(folder: Path, jobs: int) -> CellRunner:
             folder.mkdir(parents=True)
-            return CellRunner(benchmark, world, featurizer, folder, "none", None, jobs,
-                              "sweep_speed", stages=stages)
+            return CellRunner(benchmark, world, featurizer, tmp=folder, jobs=jobs,
+                              command="sweep_speed", stages=stages)
 
         times, folders = {}, {}
         for jobs in (1, 2):

@@ -51,7 +51,7 @@ def _numba_cache() -> None:
 
 _numba_cache()
 
-_LAZY = {"load_benchmark": "ltrr.experiments.benchmark", "Benchmark": "ltrr.experiments.benchmark",
+_LAZY = {"load_benchmark": "ltrr.experiments.api", "Benchmark": "ltrr.experiments.api",
          "Results": "ltrr.experiments.api", "Selector": "ltrr.selection.selector",
          "Fusion": "ltrr.ranking.fusion", "ArmsUnion": "ltrr.ranking.pipeline",
          "RankFeatures": "ltrr.ranking.pipeline", "LearnedRanker": "ltrr.ranking.pipeline",

@@ -213,7 +213,8 @@ def test_the_reported_topics_qrels_never_reach_the_training(music, tmp_path, mon
 
 
 def test_the_run_fits_the_router_on_those_examples_and_it_beats_uniform(music, monkeypatch):
-    from ltrr.experiments.cells import Cell, play
+    from ltrr.experiments.cell import Cell
+    from ltrr.experiments.cells import play
     from ltrr.selection.policies.router import Router
 
     benchmark, (world, featurizer, _) = music

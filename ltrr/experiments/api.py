@@ -11,7 +11,7 @@ results as DataFrames.
     results.summary()      # one row per policy: mean and 95% interval of each metric
     print(results.leaderboard())                             # LEADERBOARD.md
 
-:meth:`Benchmark.run <ltrr.experiments.benchmark.Benchmark.run>` is :func:`run`. It goes
+:meth:`Benchmark.run` is :func:`run`. It goes
 through the runner ``ltrr run`` uses (:func:`~ltrr.experiments.runner.run_benchmark`: the
 same world, cells, records, tuning and leaderboard), so a policy run from Python gets the
 numbers ``ltrr run`` would give it. A policy is named by:
@@ -34,12 +34,14 @@ from __future__ import annotations
 import copy
 import inspect
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pandas as pd
 
 from ltrr.errors import InputError
+from ltrr.experiments import benchmark as benchmark_file
+from ltrr.experiments.benchmark import check_policies, policy_specs
 from ltrr.registry import describe, import_object, is_import_path
 
 
@@ -84,12 +86,50 @@ def _spec_table(spec) -> dict:
     return {k: v for k, v in table.items() if v is not None}
 
 
+class Benchmark(benchmark_file.Benchmark):
+    """A checked benchmark file that runs from Python: what :func:`load_benchmark` (and
+    ``ltrr.load_benchmark``) returns. Every field is the description's
+    (:class:`ltrr.experiments.benchmark.Benchmark`); this class adds :meth:`run`, so the
+    description never imports the runner."""
+
+    def run(self, *, seeds: list[int] | None = None, policies: list | None = None,
+            stream_length: int | None = None, out: str | Path | None = None, jobs: int = 1,
+            logs: str = "first", progress: bool = True):
+        """Run this benchmark from Python, as ``ltrr run`` would; returns
+        :class:`~ltrr.experiments.api.Results` (records and summary as DataFrames, the
+        leaderboard, decision logs). This object is left unchanged.
+
+        Args:
+            seeds: the seeds to report (default: the file's ``benchmark.seeds``).
+            policies: what to run instead of the file's ``[[policies]]``: labels of the file,
+                policy names (``linucb``, ``module:Name``), classes or factories, or dicts like
+                a ``[[policies]]`` table (:mod:`ltrr.experiments.api`).
+            stream_length: queries per run (default: the file's).
+            out: the results folder (default: a fresh temporary folder; never ``results/``).
+            jobs: worker processes (numbers do not depend on it).
+            logs: decision logs for the ``"first"`` seed, ``"all"`` or ``"none"``.
+            progress: a progress bar.
+
+        Raises:
+            InputError: a policy that does not exist or cannot be built, seeds that overlap
+                the tuning seeds, a plugin breaking its contract mid-run (nothing is written).
+        """
+        return run(self, seeds=seeds, policies=policies, stream_length=stream_length, out=out,
+                   jobs=jobs, logs=logs, progress=progress)
+
+
+def load_benchmark(path: str | Path) -> Benchmark:
+    """Read and check a benchmark file as ``ltrr run`` does
+    (:func:`ltrr.experiments.benchmark.load_benchmark`); the result runs with ``.run``."""
+    checked = benchmark_file.load_benchmark(path)
+    return Benchmark(**{f.name: getattr(checked, f.name) for f in fields(checked)})
+
+
 def run(benchmark, *, seeds: list[int] | None = None, policies: list | None = None,
         stream_length: int | None = None, out: str | Path | None = None, jobs: int = 1,
         logs: str = "first", progress: bool = True) -> "Results":
     """Run ``benchmark`` (a :class:`~ltrr.experiments.benchmark.Benchmark`, left unchanged)
-    with these overrides; see :meth:`Benchmark.run <ltrr.experiments.benchmark.Benchmark.run>`."""
-    from ltrr.experiments.benchmark import check_policies, policy_specs
+    with these overrides; see :meth:`Benchmark.run`."""
     from ltrr.experiments.runner import run_benchmark
 
     bench = copy.deepcopy(benchmark)

@@ -83,7 +83,10 @@ class Tuning:
 
 @dataclass
 class Benchmark:
-    """A checked benchmark definition."""
+    """A checked benchmark definition: a plain description of the file. Running it is
+    :func:`ltrr.experiments.api.run` (``ltrr.load_benchmark(...)`` returns the API's
+    :class:`~ltrr.experiments.api.Benchmark`, this description with a ``run`` method), so
+    this module never imports the runner."""
 
     path: Path
     sha256: str
@@ -119,33 +122,6 @@ class Benchmark:
         over = prices.over(space.depth_matrix())
         return PlanSpace(space.arms, space.budget,
                          [plan for plan, o in zip(space.plans, over) if not o])
-
-    def run(self, *, seeds: list[int] | None = None, policies: list | None = None,
-            stream_length: int | None = None, out: str | Path | None = None, jobs: int = 1,
-            logs: str = "first", progress: bool = True):
-        """Run this benchmark from Python, as ``ltrr run`` would; returns
-        :class:`~ltrr.experiments.api.Results` (records and summary as DataFrames, the
-        leaderboard, decision logs). This object is left unchanged.
-
-        Args:
-            seeds: the seeds to report (default: the file's ``benchmark.seeds``).
-            policies: what to run instead of the file's ``[[policies]]``: labels of the file,
-                policy names (``linucb``, ``module:Name``), classes or factories, or dicts like
-                a ``[[policies]]`` table (:mod:`ltrr.experiments.api`).
-            stream_length: queries per run (default: the file's).
-            out: the results folder (default: a fresh temporary folder; never ``results/``).
-            jobs: worker processes (numbers do not depend on it).
-            logs: decision logs for the ``"first"`` seed, ``"all"`` or ``"none"``.
-            progress: a progress bar.
-
-        Raises:
-            InputError: a policy that does not exist or cannot be built, seeds that overlap
-                the tuning seeds, a plugin breaking its contract mid-run (nothing is written).
-        """
-        from ltrr.experiments.api import run
-
-        return run(self, seeds=seeds, policies=policies, stream_length=stream_length, out=out,
-                   jobs=jobs, logs=logs, progress=progress)
 
 
 def read_toml(path: Path, kind: str) -> tuple[dict, bytes]:

@@ -31,23 +31,12 @@ from typing import NamedTuple
 from ltrr.errors import InputError, WriteError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.experiments.benchmark import Benchmark
+from ltrr.experiments.cell import Cell
 from ltrr.decision_log import trace_decisions, write_decision_log
 from ltrr.paths import writing
 from ltrr.results.records import make_record, record_filename, write_json, write_topics
 from ltrr.simulation.loop import World, run_policy
 from ltrr.simulation.stream import sample_stream
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One run: a policy with one setting of its hyper-parameters on one seed's stream."""
-
-    label: str
-    name: str
-    params: dict = field(hash=False)
-    seed: int = 0
-    length: int = 0
-    tuning: bool = False  # a tuning run (scores only) or a reported one (records)
 
 
 TUNING_CELLS = ".tuning-cells"  # a run's tuning scores, one file per cell, until it ends
@@ -121,33 +110,6 @@ def tuning_score(trace, world: World, metric: str) -> float:
     return float(run_metrics(trace, world)[0][metric])
 
 
-def seed_batches(cells: list[Cell], workers: int) -> list[list[int]]:
-    """Indexes of ``cells`` in batches to hand to ``workers`` processes, one batch at a time.
-
-    The world caches the simulator's step truths per seed, so the cells of one seed played
-    in one process after another compute them once (as a run on one process does), while
-    spread over processes each computes them again. A batch is therefore cells of one seed,
-    in order; a seed with more than ``ceil(len(cells) / (4 * workers))`` cells is cut into
-    near-equal pieces, so that there are enough batches (about four per worker) to keep
-    every worker busy to the end: recomputing a seed's truths costs far less than a worker
-    idling through the last batch (5 tuning seeds on 2 workers would otherwise split 3:2).
-    """
-    by_seed: dict[int, list[int]] = {}
-    for i, cell in enumerate(cells):
-        by_seed.setdefault(cell.seed, []).append(i)
-    limit = max(1, -(-len(cells) // (4 * workers)))
-    batches = []
-    for group in by_seed.values():
-        pieces = -(-len(group) // limit)
-        size, extra = divmod(len(group), pieces)
-        start = 0
-        for k in range(pieces):
-            end = start + size + (k < extra)
-            batches.append(group[start:end])
-            start = end
-    return batches
-
-
 def report_cells(benchmark: Benchmark, tuning: dict) -> list[Cell]:
     """Every policy (at its chosen setting) on every reported seed, seed-major."""
     return [Cell(spec.label, spec.name, tuning.get(spec.label, {}).get("chosen", spec.params),
@@ -188,10 +150,16 @@ class CellRunner:
     per-topic table (and log) and record into ``tmp``, tuning cells their score. Cells found
     finished in ``tmp`` or in the ``earlier`` folders are skipped (their files kept)."""
 
-    def __init__(self, benchmark: Benchmark, world: World, featurizer, tmp: Path, logs: str,
-                 bar, jobs: int, command: str, policy_order: list[str] | None = None,
-                 earlier: list[Path] | None = None, provenance: dict | None = None,
-                 stages: dict | None = None) -> None:
+    def __init__(self, benchmark: Benchmark, world: World, featurizer, *, tmp: Path | None = None,
+                 logs: str = "none", bar=None, jobs: int = 1, command: str | None = None,
+                 policy_order: list[str] | None = None, earlier: list[Path] | None = None,
+                 provenance: dict | None = None, stages: dict | None = None) -> None:
+        """What is played (``benchmark``, its prepared ``world`` and ``featurizer``, the
+        learned ranking ``stages`` by ranker name) and where it goes: ``tmp`` (None: nothing
+        written, as ``ltrr reproduce`` plays), decision ``logs`` (``first``, ``all``,
+        ``none``), a progress ``bar``, ``jobs`` worker processes, the ``command`` records
+        name, the file's ``policy_order``, ``earlier`` folders of a killed run to resume from
+        and ``provenance`` entries added to every record."""
         self.benchmark, self.world, self.featurizer = benchmark, world, featurizer
         self.tmp, self.logs, self.bar, self.jobs = tmp, logs, bar, jobs
         self.command = command

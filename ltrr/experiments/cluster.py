@@ -2,7 +2,7 @@
 ``LocalCluster`` of N worker processes (``--dask-workers N``).
 
 Each task (``Client.submit``) is a batch of cells of one seed, which share the step truths the
-world caches per seed (:func:`~ltrr.experiments.cells.seed_batches`); results come back
+world caches per seed (:func:`~ltrr.experiments.cell.seed_batches`); results come back
 through ``as_completed`` and the client writes them (records atomically, into the sweep's
 folder), so workers need no access to the results folder, only to the benchmark's data and to
 ``LTRR_HOME``. A sweep stopped midway loses the batches in flight, at most one per worker. The world is not
@@ -28,7 +28,8 @@ from pathlib import Path
 
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import Benchmark
-from ltrr.experiments.cells import Cell, CellOutput, CellRunner, seed_batches
+from ltrr.experiments.cell import Cell, seed_batches
+from ltrr.experiments.cells import CellOutput, CellRunner
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up
 
@@ -119,7 +120,7 @@ def play_on_worker(benchmark: Benchmark, cells: list[Cell], logs: str, command: 
     """The task of a batch of cells: play them on this worker's world, in order, and return
     what each leaves (``tuning``: the chosen settings the records describe)."""
     world, featurizer, stages = prepared(benchmark)
-    runner = CellRunner(benchmark, world, featurizer, Path("."), logs, None, 1, command,
+    runner = CellRunner(benchmark, world, featurizer, tmp=Path("."), logs=logs, command=command,
                         policy_order=policy_order, provenance=provenance, stages=stages)
     runner.tuning = tuning or {}
     return [runner.compute(cell, None) for cell in cells]

@@ -3,7 +3,7 @@
 The world (dataset, arms, candidate lists, features) is prepared once in this process; the
 workers are forked from it afterwards and share it copy-on-write, so nothing is rebuilt or
 reloaded per worker. Each task is a batch of cells of one seed
-(:func:`~ltrr.experiments.cells.seed_batches`); a worker writes each cell's files as it
+(:func:`~ltrr.experiments.cell.seed_batches`); a worker writes each cell's files as it
 finishes it, and progress comes back through a shared counter. A worker's error (a
 :class:`~ltrr.errors.WriteError` on a full disk, an outside component's InputError) is raised
 here, whole, once the batches already running have ended; batches not started are dropped.
@@ -11,7 +11,12 @@ here, whole, once the batches already running have ended; batches not started ar
 
 from __future__ import annotations
 
-from ltrr.experiments.cells import Cell, CellRunner, seed_batches
+from typing import TYPE_CHECKING
+
+from ltrr.experiments.cell import Cell, seed_batches
+
+if TYPE_CHECKING:  # the runner imports this module to fork its workers
+    from ltrr.experiments.cells import CellRunner
 
 
 class _SharedCount:

@@ -115,7 +115,8 @@ def locate_benchmark(record: dict, record_path: Path, given: str | Path | None =
 def rerun(record: dict, record_path: Path, benchmark: Benchmark, progress: bool = False) -> dict:
     """Replay the record's cell on ``benchmark`` (the loaded file it names); returns the
     reproduced fields of :data:`COMPARED`, as JSON would store them."""
-    from ltrr.experiments.cells import Cell, CellRunner, json_ready
+    from ltrr.experiments.cell import Cell
+    from ltrr.experiments.cells import CellRunner, json_ready
     from ltrr.experiments.runner import prepare, select
 
     if "sweep" in record["provenance"]:  # a sweep's cell: its policy entry is the record's
@@ -135,7 +136,7 @@ def rerun(record: dict, record_path: Path, benchmark: Benchmark, progress: bool 
     benchmark = select(benchmark, None, [label], length)
     benchmark.seeds = [seed]
     world, featurizer, stages = prepare(benchmark)
-    runner = CellRunner(benchmark, world, featurizer, None, "none", None, 1, None, stages=stages)
+    runner = CellRunner(benchmark, world, featurizer, stages=stages)
     bar = None
     if progress:
         from tqdm import tqdm

@@ -171,8 +171,8 @@ def run_benchmark(path: str | Path | Benchmark, seeds: list[int] | None = None,
     try:
         bar = tqdm(total=total, desc=benchmark.name, unit="q", disable=not progress,
                    mininterval=1.0)
-        runner = CellRunner(benchmark, world, featurizer, tmp, logs, bar, jobs,
-                            command or f"ltrr run {path}", policy_order=order,
+        runner = CellRunner(benchmark, world, featurizer, tmp=tmp, logs=logs, bar=bar, jobs=jobs,
+                            command=command or f"ltrr run {path}", policy_order=order,
                             earlier=earlier, stages=stages)
         scores = runner.map(tune_cells)
         tuning = choose_settings(benchmark, tune_cells, scores)

@@ -431,8 +431,8 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
             provenance = {"sweep": {"file": str(sweep.path), "sha256": sweep.sha256}}
             if benchmark.variant is not None:
                 provenance["variant"] = benchmark.variant
-            runner = CellRunner(benchmark, world, featurizer, folder, logs, bar,
-                                jobs or os.cpu_count() or 1, command, policy_order=order,
+            runner = CellRunner(benchmark, world, featurizer, tmp=folder, logs=logs, bar=bar,
+                                jobs=jobs or os.cpu_count() or 1, command=command, policy_order=order,
                                 provenance=provenance, stages=stages)
             play = None if client is None else cluster.DaskCells(client)
             try:

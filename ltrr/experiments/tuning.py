@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from ltrr.experiments.benchmark import Benchmark, PolicySpec
-from ltrr.experiments.cells import Cell
+from ltrr.experiments.cell import Cell
 
 
 def tuning_cells(benchmark: Benchmark) -> list[Cell]:
