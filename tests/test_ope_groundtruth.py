@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ltrr.errors import InputError
-from ltrr.ope import groundtruth, groundtruth_tables
+from ltrr.experiments.ope_truth import groundtruth, groundtruth_tables
 from ltrr.selection.policies import build_policy
 
 test_loop = pytest.importorskip("test_loop", reason="the loop's fake world lives in tests/test_loop.py")
@@ -174,7 +174,7 @@ def test_the_base_benchmark_is_written_relative_to_the_current_folder(tmp_path, 
     """A committed ope_groundtruth.json must not carry the absolute path of its machine."""
     from pathlib import Path
 
-    from ltrr.ope.groundtruth import _shown
+    from ltrr.experiments.ope_truth.groundtruth import _shown
 
     monkeypatch.chdir(tmp_path)
     assert _shown(tmp_path / "benchmarks" / "music.toml") == "benchmarks/music.toml"

@@ -1,4 +1,4 @@
-"""The ground truth of rankers from logged pages (``ltrr.ope.ranking_truth``) on a toy pool:
+"""The ground truth of rankers from logged pages (``ltrr.experiments.ope_truth.ranking_truth``) on a toy pool:
 its logs pass ``ltrr ope --pages``' checks with consistent probabilities, its on-policy values
 are the click model's expectations, and its benchmark file is checked."""
 
@@ -10,7 +10,7 @@ import pytest
 from ltrr.errors import InputError
 from ltrr.ope import slate
 from ltrr.ope.pages import to_page_logs
-from ltrr.ope.ranking_truth import Logger, Pools, load, on_policy_value, page_log, rrf_scores
+from ltrr.experiments.ope_truth.ranking_truth import Logger, Pools, load, on_policy_value, page_log, rrf_scores
 from ltrr.simulation.clicks import make_click_model
 
 

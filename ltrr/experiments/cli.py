@@ -12,9 +12,10 @@ the same command again keeps what it had finished and plays the rest.
 
 A file with an ``[ope]`` table (``benchmarks/ope-music.toml``) is an off-policy evaluation
 benchmark against simulated ground truth: ``ltrr run`` hands it to
-:mod:`ltrr.ope.groundtruth`, one with an ``[ope_ranking]`` table (``benchmarks/ope-ranking.toml``,
-rankers from logged pages) to :mod:`ltrr.ope.ranking_truth` (only ``--out``, ``--jobs`` (seeds in parallel) and ``--quiet``
-apply there).
+:mod:`ltrr.experiments.ope_truth.groundtruth`, one with an ``[ope_ranking]`` table
+(``benchmarks/ope-ranking.toml``, rankers from logged pages) to
+:mod:`ltrr.experiments.ope_truth.ranking_truth` (only ``--out``, ``--jobs`` (seeds in
+parallel) and ``--quiet`` apply there).
 """
 
 from __future__ import annotations
@@ -75,9 +76,9 @@ def _run(args: argparse.Namespace) -> int:
     table = _ope_table(args.benchmark)
     if table is not None:
         if table == "ope":
-            from ltrr.ope.groundtruth import run_and_write
+            from ltrr.experiments.ope_truth.groundtruth import run_and_write
         else:
-            from ltrr.ope.ranking_truth import run_and_write
+            from ltrr.experiments.ope_truth.ranking_truth import run_and_write
 
         given = [flag for flag, value in (("--seeds", args.seeds), ("--policies", args.policies),
                                           ("--stream-length", args.stream_length))

@@ -97,7 +97,7 @@ class RankerConfig:
         return cls(name=name, **table)
 
 
-class _Contexts:
+class TopicContexts:
     """The training topics' context vectors, from the loop's ranker featurizer (its rows
     after the stream's topics), in the shape :func:`~ltrr.ranking.offline.topic_pools` asks."""
 
@@ -236,7 +236,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
         n = len(world.topics)
         rows = {q: n + i for i, q in enumerate(extra["qid"].astype(str))}
         depths = {a: int(world.list_depth[i]) or 1 for i, a in enumerate(world.arm_names)}
-        contexts = _Contexts(featurizer, rows)
+        contexts = TopicContexts(featurizer, rows)
         for role, part in (("train", train), ("valid", valid)):
             if part is not None:
                 pools[role] = topic_pools(world.arms, depths, part.topics, spec, contexts,

@@ -1,4 +1,4 @@
-"""Summaries and Markdown tables of an OPE ground-truth run (:mod:`ltrr.ope.groundtruth`).
+"""Summaries and Markdown tables of an OPE ground-truth run (:mod:`ltrr.experiments.ope_truth.groundtruth`).
 
 Per logger and target (and estimator): the mean relative error ``|V_hat - V| / V`` with a
 95% t-interval over seeds, and the share of seeds whose 95% interval contained ``V``.

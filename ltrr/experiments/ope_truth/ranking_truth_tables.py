@@ -1,4 +1,4 @@
-"""Summaries and Markdown tables of an ``[ope_ranking]`` run (:mod:`ltrr.ope.ranking_truth`).
+"""Summaries and Markdown tables of an ``[ope_ranking]`` run (:mod:`ltrr.experiments.ope_truth.ranking_truth`).
 
 Per click model, logging temperature, target and estimator: the mean relative error
 ``|V_hat - V| / V`` with a 95% t-interval over seeds, the mean estimate against ``V``, and
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ltrr.ope.groundtruth_tables import covered, interval, mean_ci
+from ltrr.experiments.ope_truth.groundtruth_tables import covered, interval, mean_ci
 from ltrr.ope.slate import LABELS
 
 

@@ -1,5 +1,5 @@
-"""What the two simulator ground-truth drivers (:mod:`ltrr.ope.groundtruth` for plan choice,
-:mod:`ltrr.ope.ranking_truth` for rankers) share: reading their benchmark file's one table,
+"""What the two simulator ground-truth drivers (:mod:`ltrr.experiments.ope_truth.groundtruth` for plan choice,
+:mod:`ltrr.experiments.ope_truth.ranking_truth` for rankers) share: reading their benchmark file's one table,
 and writing their results folder."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def write_results(benchmark: str | Path, out: str | Path | None, name: str, resu
     ``tables``."""
     import json  # noqa: PLC0415
 
-    from ltrr.ope.groundtruth_tables import made_by  # noqa: PLC0415
+    from ltrr.experiments.ope_truth.groundtruth_tables import made_by  # noqa: PLC0415
     from ltrr.ope.report import json_ready, write_atomic  # noqa: PLC0415
 
     out = Path(out or Path("results") / Path(benchmark).stem)

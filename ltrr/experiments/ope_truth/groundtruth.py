@@ -38,7 +38,7 @@ File format (TOML)::
     folds = 3
     n_bootstrap = 50
 
-Tables: :mod:`ltrr.ope.groundtruth_tables`.
+Tables: :mod:`ltrr.experiments.ope_truth.groundtruth_tables`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from ltrr.errors import InputError
 from ltrr.experiments.cells import reward_range
 from ltrr.ope import estimators, replay
 from ltrr.ope.target import with_positions
-from ltrr.ope.truthfiles import read_table, write_results
+from ltrr.experiments.ope_truth.truthfiles import read_table, write_results
 from ltrr.ope.validation import to_logged_data
 
 KEYS = {"base": str, "seeds": list, "stream_length": int, "loggers": list, "targets": list,
@@ -316,7 +316,7 @@ def run(path: str | Path, progress: bool = True, jobs: int = 1,
 
     from ltrr.experiments.benchmark import load_benchmark  # noqa: PLC0415
     from ltrr.experiments.runner import prepare, select  # noqa: PLC0415
-    from ltrr.ope import groundtruth_tables  # noqa: PLC0415
+    from ltrr.experiments.ope_truth import groundtruth_tables  # noqa: PLC0415
     from ltrr.results.records import provenance  # noqa: PLC0415
 
     started = time.perf_counter()
@@ -351,18 +351,18 @@ def run_and_write(benchmark: str | Path, out: str | Path | None = None,
                   progress: bool = True, jobs: int = 1, command: str | None = None) -> str:
     """Run an ``[ope]`` benchmark, write ``ope_groundtruth.json`` and ``README.md`` to ``out``
     (default ``results/<file stem>``), and return the markdown tables."""
-    from ltrr.ope.groundtruth_tables import markdown  # noqa: PLC0415
+    from ltrr.experiments.ope_truth.groundtruth_tables import markdown  # noqa: PLC0415
 
     result = run(benchmark, progress=progress, jobs=jobs, command=command)
     return write_results(benchmark, out, "ope_groundtruth.json", result, markdown(result))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ltrr.ope.groundtruth BENCHMARK.toml [--out DIR]`` (same as ``ltrr run``)."""
+    """``python -m ltrr.experiments.ope_truth.groundtruth BENCHMARK.toml [--out DIR]`` (same as ``ltrr run``)."""
     import argparse  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(prog="python -m ltrr.ope.groundtruth", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ltrr.experiments.ope_truth.groundtruth", description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark")
     parser.add_argument("--out", default=None, help="results folder (default results/<file stem>)")
     parser.add_argument("--jobs", type=int, default=1, help="seeds in parallel (default 1)")

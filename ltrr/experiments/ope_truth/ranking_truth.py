@@ -48,7 +48,7 @@ import pandas as pd
 from ltrr.errors import InputError
 from ltrr.ope import slate
 from ltrr.ope.pages import to_page_logs
-from ltrr.ope.truthfiles import read_table, write_results
+from ltrr.experiments.ope_truth.truthfiles import read_table, write_results
 from ltrr.kernel.stochastic import (PlackettLuce, position_marginals, prefix_probabilities,
                                      sample_page)
 
@@ -117,7 +117,7 @@ def build_pools(spec: RankingBenchmark, world, stages: dict) -> Pools:
     """Pools of every stream topic and every ranker's scores on them."""
     from ltrr.kernel.ties import tie_keys  # noqa: PLC0415
     from ltrr.ranking.offline import TIE_SEED, topic_pools  # noqa: PLC0415
-    from ltrr.ranking.stage import _Contexts  # noqa: PLC0415
+    from ltrr.ranking.stage import TopicContexts  # noqa: PLC0415
 
     plan = spec.plan or max(world.plan_ids, key=lambda p: p.count("+"))
     if plan not in world.plan_ids:
@@ -130,7 +130,7 @@ def build_pools(spec: RankingBenchmark, world, stages: dict) -> Pools:
     stage = next(iter(stages.values()))
     rows = {str(q): i for i, q in enumerate(world.topics["qid"].astype(str))}
     pools = topic_pools(world.arms, depths, world.topics,
-                        stage.spec, _Contexts(stage.featurizer, rows),
+                        stage.spec, TopicContexts(stage.featurizer, rows),
                         stage.priors.as_of(0), hidden=set(world.late.index))
     rrf = [rrf_scores(p.ranks) for p in pools.pools]
     scores = {"rrf": rrf, "reversed-rrf": [-s for s in rrf]}
@@ -299,8 +299,8 @@ def run(path: str | Path, progress: bool = True, jobs: int = 1,
     run's provenance."""
     import time  # noqa: PLC0415
 
-    from ltrr.ope import ranking_truth_tables  # noqa: PLC0415
-    from ltrr.ope.groundtruth import _shown  # noqa: PLC0415
+    from ltrr.experiments.ope_truth import ranking_truth_tables  # noqa: PLC0415
+    from ltrr.experiments.ope_truth.groundtruth import _shown  # noqa: PLC0415
     from ltrr.results.records import provenance  # noqa: PLC0415
 
     started = time.perf_counter()
@@ -322,7 +322,7 @@ def run_and_write(benchmark: str | Path, out: str | Path | None = None, progress
                   jobs: int = 1, command: str | None = None) -> str:
     """Run, write ``ope_ranking.json`` and ``README.md`` to ``out`` (default
     ``results/<file stem>``), and return the markdown tables."""
-    from ltrr.ope.ranking_truth_tables import markdown  # noqa: PLC0415
+    from ltrr.experiments.ope_truth.ranking_truth_tables import markdown  # noqa: PLC0415
 
     result = run(benchmark, progress=progress, jobs=jobs, command=command)
     return write_results(benchmark, out, "ope_ranking.json", result, markdown(result))
