@@ -30,7 +30,7 @@ from ltrr.errors import WRITE_FAILED, InputError, WriteError
 COMMAND_MODULES = (
     "ltrr.datasets.cli",
     "ltrr.arms.cli",
-    "ltrr.ranking.cli",
+    "ltrr.experiments.rank_cli",
     "ltrr.experiments.cli",
     "ltrr.experiments.sweep_cli",
     "ltrr.experiments.reproduce",

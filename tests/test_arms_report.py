@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ltrr.arms.report import evaluate, measure_arms, topic_groups
+from ltrr.arms.report import evaluate, measure_arms
+from ltrr.datasets.splits import topic_groups
 from ltrr.datasets.splits import split_topics
 
 from test_arms import music_dataset

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltrr.arms.report import topic_groups
+from ltrr.datasets.splits import topic_groups
 from ltrr.cli import main
 from ltrr.datasets import load
 from ltrr.datasets.mixed import PARTS, TRAIN_PART

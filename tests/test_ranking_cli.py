@@ -229,7 +229,7 @@ def test_the_rankers_see_the_declared_priors_or_those_named(env, capsys):
 
 
 def test_scoring_cost_statistics_and_the_latency_lines(env, folder, capsys):
-    from ltrr.ranking.experiment import scoring_cost
+    from ltrr.experiments.rank import scoring_cost
 
     cost = scoring_cost([(0.001, 100), (0.003, 100), (0.002, 50)])
     assert cost == {"pools": 3, "candidates_per_pool": 83.3, "us_per_candidate": 24.0,

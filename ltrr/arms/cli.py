@@ -65,7 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_arms)
 
 
-def _arm_names(value: str | None, dataset) -> list[str]:
+def parse_arm_names(value: str | None, dataset) -> list[str]:
+    """``--arms``: the named arms (each known, none twice), or, without the option, every
+    built-in arm the dataset supports (``dataset`` None: only check the names)."""
     from ltrr.arms import ARM_NAMES, arm_class
 
     if value is None:
@@ -98,15 +100,15 @@ def _arms(args: argparse.Namespace) -> int:
         raise InputError(f"--depth must be >= 1, got {args.depth}")
     measures = MEASURES if args.measures is None else \
         [m.strip() for m in args.measures.split(",") if m.strip()]
-    _check_measures(measures)
+    check_measures(measures)
     depths = _depths(args.depths) if args.latency else None  # checked before any loading
     if args.latency and args.latency_queries < 1:
         raise InputError(f"--latency-queries must be >= 1, got {args.latency_queries}",
                          field="--latency-queries")
     if args.arms is not None:
-        _arm_names(args.arms, None)  # unknown arms fail before a dataset is loaded
+        parse_arm_names(args.arms, None)  # unknown arms fail before a dataset is loaded
     dataset = ltrr.datasets.load(args.dataset)
-    names = _arm_names(args.arms, dataset)
+    names = parse_arm_names(args.arms, dataset)
     params: dict[str, dict] = {}
     if args.model:
         params["dense"] = {"model": args.model}
@@ -139,7 +141,8 @@ def _depths(value: str) -> list[int]:
     return depths
 
 
-def _check_measures(measures: list[str]) -> None:
+def check_measures(measures: list[str]) -> None:
+    """``--measures``: at least one, each parsed by ir_measures (InputError otherwise)."""
     import ir_measures
 
     if not measures:

@@ -31,12 +31,11 @@ from ltrr.arms import build_arm
 from ltrr.arms.base import Arm
 from ltrr.datasets.base import Dataset
 from ltrr.datasets.identical_ids import ignores_identical_ids, retrieve
-from ltrr.datasets.splits import split_topics
+from ltrr.datasets.splits import split_topics, topic_groups
 from ltrr.errors import InputError
 
 MEASURES = ("nDCG@10", "R@100", "R@1000", "RR")
 # Topic columns whose values name groups of topics measured on their own.
-GROUP_COLUMNS = ("intent", "collection")
 WARMUP_PAGE = 10
 WARMUP_DESCRIPTION = (
     "memory warm-up: each split=='train' topic whose query text no test topic asks issued once, "
@@ -123,19 +122,6 @@ class ArmsReport:
                       f"{self.warmup.get('seconds', 0.0):.1f} s"]
         lines += [*self.notes, "", f"total wall time {self.total_seconds:.1f} s"]
         return "\n".join(lines)
-
-
-def topic_groups(topics: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``all``, ``<column>=<x>`` per value of each :data:`GROUP_COLUMNS` column the topics
-    have, and ``head`` (rows with ``head == True``)."""
-    groups = {"all": topics}
-    for column in GROUP_COLUMNS:
-        if column in topics.columns:
-            for value in sorted(topics[column].dropna().unique()):
-                groups[f"{column}={value}"] = topics[topics[column] == value]
-    if "head" in topics.columns:
-        groups["head"] = topics[topics["head"].astype(bool)]
-    return {g: t for g, t in groups.items() if len(t)}
 
 
 def warm_up_memory(memory: Arm, arms: dict[str, Arm], dataset: Dataset) -> dict | None:

@@ -11,6 +11,8 @@ repeated queries. Everything in ltrr that splits topics uses this module:
 - :func:`split_rows`: the rows a ``split`` column puts on one side, as they are;
 - :func:`split_topics`: the rows of a split that ltrr uses: for every split but ``test``,
   without the rows whose text a ``test`` row asks;
+- :func:`topic_groups`: the groups of topics a report gives means for (all, each intent or
+  collection, the head queries), shared by ``ltrr arms`` and ``ltrr rank``;
 - :func:`leave_out_shared`: training topics without the texts the reported topics ask, and
   the :class:`TextOverlap` that says what was there before (``ltrr rank`` and the ranking
   benchmarks' records report it).
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 _TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
+GROUP_COLUMNS = ("intent", "collection")  # topic columns :func:`topic_groups` groups by
 
 
 def normalise_query(text: object) -> str:
@@ -64,6 +67,19 @@ def split_topics(topics: pd.DataFrame, split: str) -> pd.DataFrame:
     if split == "test" or not len(rows):
         return rows
     return leave_out_shared(rows, split_rows(topics, "test"))[0]
+
+
+def topic_groups(topics: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``all``, ``<column>=<x>`` per value of each :data:`GROUP_COLUMNS` column the topics
+    have, and ``head`` (rows with ``head == True``)."""
+    groups = {"all": topics}
+    for column in GROUP_COLUMNS:
+        if column in topics.columns:
+            for value in sorted(topics[column].dropna().unique()):
+                groups[f"{column}={value}"] = topics[topics[column] == value]
+    if "head" in topics.columns:
+        groups["head"] = topics[topics["head"].astype(bool)]
+    return {g: t for g, t in groups.items() if len(t)}
 
 
 @dataclass(frozen=True)

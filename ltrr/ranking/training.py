@@ -1,6 +1,6 @@
 """Training a learned ranker on training topics' pools, from judgements or clicks, cached.
 
-Shared by ``ltrr rank`` (:mod:`ltrr.ranking.experiment`) and the interaction loop's learned
+Shared by ``ltrr rank`` (:mod:`ltrr.experiments.rank`) and the interaction loop's learned
 ranking stage (:mod:`ltrr.ranking.stage`): the same training data, the same model cache
 (:mod:`ltrr.ranking.store`). Their cache names differ (``ltrr rank`` names a model by its
 mode, the loop by its ``[rankers.<name>]`` table), so each trains its own copy once.

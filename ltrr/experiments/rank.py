@@ -169,8 +169,7 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
     """Train ``rankers`` and evaluate them against RRF and CombSUM (see the module);
     ``priors``: the dataset's document priors the rankers see (None: every declared one)."""
     from ltrr.arms import build_arm
-    from ltrr.arms.report import topic_groups
-    from ltrr.datasets.splits import split_topics
+    from ltrr.datasets.splits import split_topics, topic_groups
 
     start = time.perf_counter()
     test = split_topics(dataset.topics, "test").reset_index(drop=True)

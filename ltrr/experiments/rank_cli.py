@@ -117,8 +117,8 @@ def _positive(text: str, what: str) -> int:
 
 def _rank(args: argparse.Namespace) -> int:
     import ltrr.datasets
-    from ltrr.arms.cli import _arm_names, _check_measures
-    from ltrr.ranking.experiment import parse_rankers, rank_experiment
+    from ltrr.arms.cli import check_measures, parse_arm_names
+    from ltrr.experiments.rank import parse_rankers, rank_experiment
     from ltrr.ranking.learned import check_ranker
 
     check_ranker(args.ranker, outside=False)  # ltrr rank compares ltrr's own rankers
@@ -128,15 +128,15 @@ def _rank(args: argparse.Namespace) -> int:
     if not rankers:
         raise InputError("--mode is empty; choose from qrels, clicks")
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
-    _check_measures(measures)
+    check_measures(measures)
     params = _params(args.params)
     clicks = None
     if any(r.mode == "clicks" for r in rankers):
         clicks = _click_source(args)
     if args.arms is not None:
-        _arm_names(args.arms, None)  # unknown arms fail before a dataset is loaded
+        parse_arm_names(args.arms, None)  # unknown arms fail before a dataset is loaded
     dataset = ltrr.datasets.load(args.dataset)
-    names = _arm_names(args.arms, dataset)
+    names = parse_arm_names(args.arms, dataset)
     depths = parse_depths(args.depth, names)
     systems = ["rrf", "combsum"] + [r.name for r in rankers]
     baselines = [b.strip() for b in args.baseline.split(",") if b.strip()] or ["rrf"]
