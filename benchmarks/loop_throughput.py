@@ -101,7 +101,7 @@ def prepare_split(benchmark) -> tuple[dict, object, object]:
     """``runner.prepare``'s steps, timed one by one."""
     from ltrr import datasets
     from ltrr.arms import build_arm
-    from ltrr.selection.features import ContextFeaturizer
+    from ltrr.selection.context import ContextFeaturizer
     from ltrr.simulation.world import World
 
     seconds = {}
@@ -145,7 +145,7 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
     from ltrr.experiments.cells import reward_range
     from ltrr.kernel.clicks import sample_clicks
     from ltrr.kernel.rewards import page_reward
-    from ltrr.selection.features import context_row
+    from ltrr.selection.context import context_row
     from ltrr.selection.policies import build_policy
     from ltrr.selection.policies.kernels import choose, update
     from ltrr.simulation.engine import RunOutputs, learn_clicks, online_lists

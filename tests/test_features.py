@@ -10,7 +10,7 @@ import pytest
 
 from ltrr.datasets.base import Dataset
 from ltrr.errors import InputError
-from ltrr.selection.features import FEATURE_GROUPS, ContextFeaturizer
+from ltrr.selection.context import FEATURE_GROUPS, ContextFeaturizer
 
 DOCS = [{"docno": "d1", "title": "Love songs", "text": "love and rain"},
         {"docno": "d2", "title": "Rain", "text": "rain all night"},

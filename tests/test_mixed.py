@@ -23,7 +23,7 @@ from ltrr.datasets import load
 from ltrr.datasets.mixed import PARTS, TRAIN_PART
 from ltrr.datasets.splits import text_keys
 from ltrr.errors import InputError
-from ltrr.selection.features import ContextFeaturizer
+from ltrr.selection.context import ContextFeaturizer
 from ltrr.kernel.clicks import scale_grades
 
 # collection -> (docs, queries, qrels) of the collection alone (tests/test_datasets.py::REAL)

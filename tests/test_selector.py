@@ -321,7 +321,7 @@ def test_bad_feedback_is_refused_and_nothing_is_learnt(twin):
 
 
 def test_context_features_from_a_contexts_frame(twin):
-    from ltrr.selection.features import ContextFeaturizer
+    from ltrr.selection.context import ContextFeaturizer
 
     world = twin.world
     arms = {"lex": world.arms["lex"], "meta": world.arms["meta"]}

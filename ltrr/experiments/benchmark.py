@@ -411,7 +411,7 @@ def _positive(file: str, key: str, value) -> None:
 
 
 def _check_features(file: str, groups) -> None:
-    from ltrr.selection.features import FEATURE_GROUPS
+    from ltrr.selection.context import FEATURE_GROUPS
 
     if not all(isinstance(g, str) for g in groups):
         raise InputError(f"expected a list of group names, got {groups!r}",

@@ -17,7 +17,7 @@ grade 4 on both), is played for one step per topic at step 0
 :data:`~ltrr.ranking.offline.TIE_SEED`'s keys), with the loop's own compiled step functions:
 each plan's page (the fusion's, or for a policy ranked by a trained ranker, that ranker's
 ranking of the pool; an online ranker has no model at step 0), its expected reward minus the
-plan's cost, and the topic's context (:func:`~ltrr.selection.features.context_row`). The
+plan's cost, and the topic's context (:func:`~ltrr.selection.context.context_row`). The
 context features are the loop's: fitted on the stream's topics and the training topics
 together, their columns taken in the loop's order, and checked to give the stream's topics
 exactly the values the loop gives them.
@@ -101,11 +101,11 @@ def training_topics(benchmark, world, dataset) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def training_features(benchmark, world, featurizer, dataset, topics: pd.DataFrame):
-    """The loop featurizer's :class:`~ltrr.selection.features.FeatureTables` for ``topics``
+    """The loop featurizer's :class:`~ltrr.selection.context.FeatureTables` for ``topics``
     (rows in their order): fitted on the stream's topics followed by them, columns in the
     loop's order; InputError when that changes what the stream's topics get (a context
     column scaled over the topics' range, say)."""
-    from ltrr.selection.features import ContextFeaturizer
+    from ltrr.selection.context import ContextFeaturizer
 
     n = len(world.topics)
     joint = ContextFeaturizer(featurizer.groups, dataset, world.arms,
@@ -134,7 +134,7 @@ def step_zero(world, tables, stages: dict) -> tuple[np.ndarray, np.ndarray, dict
     from ltrr.arms.memory_kernel import memory_features
     from ltrr.ranking.features import pool_features
     from ltrr.ranking.offline import TIE_SEED
-    from ltrr.selection.features import context_row
+    from ltrr.selection.context import context_row
     from ltrr.simulation.engine import RunOutputs, online_lists
     from ltrr.simulation.loop import _pool, _rank_pages
     from ltrr.simulation.truths import fill_lists, fill_truths

@@ -89,7 +89,7 @@ def prepare(benchmark: Benchmark) -> Prepared:
     :mod:`~ltrr.experiments.pretraining`)."""
     from ltrr import datasets
     from ltrr.arms import build_arm
-    from ltrr.selection.features import ContextFeaturizer
+    from ltrr.selection.context import ContextFeaturizer
 
     file = str(benchmark.path)
     try:

@@ -22,7 +22,7 @@ name                     value
 ``fused:rrf``            RRF over every arm's full list, ``sum 1 / (k + rank)``
 ``fused:combsum``        the sum of the ``norm`` values (absent = 0)
 ``<context name>``       the query's context vector, given by the caller (the loop's
-                         :class:`~ltrr.selection.features.ContextFeaturizer` row), the
+                         :class:`~ltrr.selection.context.ContextFeaturizer` row), the
                          same for every candidate of the query
 ``prior:<name>``         document priors the dataset declares (:class:`DocumentPriors`)
 =======================  ================================================================

@@ -135,7 +135,7 @@ def _other(dataset, other_id: str) -> Split:
 
 
 class QueryContexts:
-    """Context vectors of queries (ltrr's :class:`~ltrr.selection.features.ContextFeaturizer`).
+    """Context vectors of queries (ltrr's :class:`~ltrr.selection.context.ContextFeaturizer`).
 
     Fitted once on every topic it will see (train, valid and test together), so one-hot and
     scaled columns mean the same for all of them. Groups: ``query``, ``idf``, ``context``
@@ -143,7 +143,7 @@ class QueryContexts:
     """
 
     def __init__(self, dataset, topics: pd.DataFrame, arm_names: list[str]) -> None:
-        from ltrr.selection.features import ContextFeaturizer
+        from ltrr.selection.context import ContextFeaturizer
 
         groups = ["query", "idf"] + (["context"] if dataset.context_columns else [])
         groups.append("post_retrieval")

@@ -185,7 +185,7 @@ def ranker_featurizer(benchmark, dataset, arms: dict, stream_topics: pd.DataFram
     """The rankers' context featurizer: the benchmark's pre-retrieval groups, fitted on the
     stream's topics (rows 0..n-1, as the loop's) followed by the training topics, so one-hot
     and scaled features mean the same on both."""
-    from ltrr.selection.features import PRE_RETRIEVAL_GROUPS, ContextFeaturizer
+    from ltrr.selection.context import PRE_RETRIEVAL_GROUPS, ContextFeaturizer
 
     groups = [g for g in benchmark.features if g in PRE_RETRIEVAL_GROUPS]
     topics = stream_topics if training is None else pd.concat(

@@ -1,1 +1,8 @@
-"""ltrr.selection."""
+"""Retrieval selection: which arms to call per query, and how deep.
+
+Plans and plan spaces (:mod:`.plans`), the policies that choose among them with exact
+propensities (:mod:`.policies`; their base class in :mod:`.policies.base`), what a policy
+knows about a query before choosing (:mod:`.context`: the context featurizer), the outside
+policy interface (:mod:`.base`) and the selector as a PyTerrier transformer
+(:mod:`.selector`).
+"""

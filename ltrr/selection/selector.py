@@ -10,7 +10,7 @@ It is the loop's decision step outside the simulator, made of the same code: the
 (:meth:`PlanSpace.from_config <ltrr.selection.plans.PlanSpace.from_config>`, a benchmark's
 ``[plans]`` table), the policy (:func:`~ltrr.selection.policies.build_policy`: any ltrr policy,
 or an outside one by ``module:Name``), the context features
-(:meth:`ContextFeaturizer.vectors <ltrr.selection.features.ContextFeaturizer.vectors>`, the
+(:meth:`ContextFeaturizer.vectors <ltrr.selection.context.ContextFeaturizer.vectors>`, the
 pre-retrieval groups), the reward (:func:`~ltrr.kernel.rewards.page_reward` of the declared
 reward, minus the plan's price from :class:`~ltrr.simulation.prices.Prices`). It imports
 no room above ``selection`` (the simulation and ranking rooms import this one): prices are
@@ -64,7 +64,7 @@ from ltrr.errors import InputError
 from ltrr.kernel.clicks import ClickModel, scale_grades
 from ltrr.kernel.rewards import REWARD_CODES, expected_rewards, page_reward
 from ltrr.paths import write_atomically
-from ltrr.selection.features import PRE_RETRIEVAL_GROUPS, ContextFeaturizer
+from ltrr.selection.context import PRE_RETRIEVAL_GROUPS, ContextFeaturizer
 from ltrr.selection.plans import PlanSpace
 
 STATE_FORMAT = "ltrr-selector/1"

@@ -5,7 +5,7 @@ A run of ltrr's own components (a built-in policy, static arms of any kind, ltrr
 arm, a built-in click model, fusion as the ranking stage) is played here by
 :func:`play_run`, compiled with numba: the step's lists (:func:`~.truths.step_lists`, the
 memory's :func:`~ltrr.arms.memory_kernel.memory_search`), every plan's truths
-(:func:`~.truths.step_truths`), the context (:func:`~ltrr.selection.features.context_row`),
+(:func:`~.truths.step_truths`), the context (:func:`~ltrr.selection.context.context_row`),
 the policy's decision and update (:mod:`ltrr.selection.policies.kernels`), the clicks
 (:func:`~ltrr.kernel.clicks.sample_clicks`), the reward they pay
 (:func:`~ltrr.kernel.rewards.page_reward`) and the memory's update. These are the very
@@ -31,7 +31,7 @@ from ltrr.arms.memory_kernel import (MemoryScratch, MemorySeed, MemoryState, Mem
                                      memory_features, memory_search, memory_update)
 from ltrr.kernel.clicks import sample_clicks
 from ltrr.kernel.rewards import page_reward
-from ltrr.selection.features import FeatureTables, context_row
+from ltrr.selection.context import FeatureTables, context_row
 from ltrr.selection.policies.kernels import SEMIBANDIT, PolicyArrays, choose, update
 from ltrr.simulation.truths import (SeedLists, StepBuffers, arm_credit, count_upto, fill_lists,
                                    fill_truths, grade_of)

@@ -12,7 +12,7 @@ Per interaction (one query of the stream):
 2. the page every plan would show (:func:`~.truths.step_truths`: fusion with the same tie
    rule) and its expected reward (the benchmark's ``[reward]``) under the click model: the
    simulator's truths, used for the oracle and regret, never shown to learning policies;
-3. the topic's context features (:class:`ltrr.selection.features.ContextFeaturizer`); with
+3. the topic's context features (:class:`ltrr.selection.context.ContextFeaturizer`); with
    ``post_retrieval`` features they read each probed arm's top ``probe_depth`` scores, and
    a policy that reads the context pays for that probe (:class:`~.world.Probe`);
 4. ``policy.choose`` -> plan; its page is shown; clicks are sampled from the run's
@@ -54,7 +54,7 @@ from ltrr.simulation.engine import (OnlineArm, RunOutputs, learn_clicks, online_
                                     play_run)
 from ltrr.simulation.truths import StepBuffers, count_upto, fill_lists, fill_truths
 from ltrr.arms.memory_kernel import memory_features
-from ltrr.selection.features import ContextFeaturizer
+from ltrr.selection.context import ContextFeaturizer
 from ltrr.simulation.truths import arm_credit
 from ltrr.simulation.world import LoopSettings, World
 

@@ -36,7 +36,7 @@ reward_cap``; the default cap of 1 makes a click-rewarded
 page a success when it earned a click net of its cost. The others learn from the raw reward
 (the page's reward minus cost), so their exploration constants are in its unit, clicks by
 default (see
-``decisions.RewardScale``).
+``base.RewardScale``).
 
 Outside policies are named like the built-ins, through :data:`REGISTRY` (one
 :class:`ltrr.registry.Registry`, the mechanism arms, rankers and click models share): an
@@ -56,7 +56,7 @@ from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies.bandits import EXP3, UCB1, BernoulliThompson, EpsilonGreedy
 from ltrr.selection.policies.baselines import BestSingleArm, SingleArm, StaticUnion, Uniform
 from ltrr.selection.policies.contextual import LinEpsilonGreedy, LinTS, LinUCB
-from ltrr.selection.policies.decisions import hyper_parameters
+from ltrr.selection.policies.base import hyper_parameters
 from ltrr.selection.policies.oracle import Oracle
 from ltrr.selection.policies.outside import build_outside
 from ltrr.selection.policies.router import LinUCBWarm, Router
