@@ -195,8 +195,9 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
     for stage in range(1, len(STAGES) + 1):
         best = np.inf
         for _ in range(3):  # the first call of stage 1 compiles; the best of 3 runs counts
-            policy = build_policy("linucb", {"alpha": alpha}, world.plans, featurizer.dim, 0,
-                                  reward_range(world))
+            policy = build_policy("linucb", {"alpha": alpha}, world.plans,
+                                  n_features=featurizer.dim, random_state=0,
+                                  reward_range=reward_range(world))
             out = RunOutputs.make(len(stream), len(world.plan_ids), world.settings.page,
                                   len(world.arm_names), featurizer.dim)
             seed = world.seed(0)
@@ -230,8 +231,9 @@ def run_loop(args: argparse.Namespace) -> None:
     stream = sample_stream(world.topics, args.steps, benchmark.zipf, 0)
     rates, trace = [], None
     for _ in range(2):  # the seed's first pass, then a second pass
-        policy = build_policy("linucb", {"alpha": args.alpha}, world.plans, featurizer.dim, 0,
-                              reward_range(world))
+        policy = build_policy("linucb", {"alpha": args.alpha}, world.plans,
+                              n_features=featurizer.dim, random_state=0,
+                              reward_range=reward_range(world))
         start = time.perf_counter()
         trace = run_policy(world, policy, featurizer, stream, 0)
         rates.append(args.steps / (time.perf_counter() - start))

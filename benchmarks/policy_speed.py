@@ -61,7 +61,8 @@ def main() -> None:
     names = [f"single:{plans.arms[0]}", *POLICIES]
     posteriors: dict[str, list] = {"thompson": [], "lints": []}
     for name in names:
-        policy = build_policy(name, {}, plans, args.dim, 0, (0.0, 10.0))
+        policy = build_policy(name, {}, plans,
+                              n_features=args.dim, random_state=0, reward_range=(0.0, 10.0))
         start = time.perf_counter()
         for t in range(n):
             x = contexts[t]

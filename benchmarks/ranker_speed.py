@@ -156,7 +156,9 @@ def loop_speed(path: str, steps: int) -> None:
         if spec.name != "static_union":
             continue
         stage = stages[spec.ranker].for_run() if spec.ranker else None
-        policy = build_policy(spec.name, {}, world.plans, featurizer.dim, 0, reward_range(world))
+        policy = build_policy(spec.name, {}, world.plans,
+                              n_features=featurizer.dim, random_state=0,
+                              reward_range=reward_range(world))
         start = time.perf_counter()
         run_policy(world, policy, featurizer, stream, 0, ranker=stage)
         rates[spec.ranker or benchmark.settings.fusion] = steps / (time.perf_counter() - start)

@@ -84,7 +84,9 @@ def every_policy(world) -> list[str]:
 
 
 def play(world, featurizer, name: str, seed: int, length: int, per_step: bool, zipf=1.0):
-    policy = build_policy(name, {}, world.plans, featurizer.dim, seed, reward_range(world))
+    policy = build_policy(name, {}, world.plans,
+                          n_features=featurizer.dim, random_state=seed,
+                          reward_range=reward_range(world))
     stream = sample_stream(world.topics, length, zipf, seed)
     return run_policy(world, policy, featurizer, stream, seed, per_step=per_step)
 
@@ -136,7 +138,9 @@ def test_tuning_runs_decide_as_reported_runs_without_propensities(music):
         stream = sample_stream(world.topics, 300, 1.0, 4)
         runs = []
         for propensity in (True, False):
-            policy = build_policy(name, {}, world.plans, featurizer.dim, 4, reward_range(world))
+            policy = build_policy(name, {}, world.plans,
+                                  n_features=featurizer.dim, random_state=4,
+                                  reward_range=reward_range(world))
             runs.append(run_policy(world, policy, featurizer, stream, 4, propensity=propensity))
         np.testing.assert_array_equal(runs[0].plan, runs[1].plan)
         np.testing.assert_array_equal(runs[0].reward, runs[1].reward)

@@ -158,7 +158,8 @@ def test_the_loop_drops_the_memory_arms_self_hits():
     space = PlanSpace.from_config(["memory"], 3, {"single": True, "union": False})
     world = World(dataset, {"memory": SelfMemory()}, space,
                   LoopSettings(page=3, clicks=ClickModel("pbm", "perfect")), 10)
-    policy = build_policy("single:memory", {}, world.plans, 1, 0, (0.0, 3.0))
+    policy = build_policy("single:memory", {}, world.plans,
+                          n_features=1, random_state=0, reward_range=(0.0, 3.0))
     trace = run_policy(world, policy, Bias(), np.array([0, 1, 0, 1]), 0)
     shown = world.vocab.docnos[trace.shown]
     assert shown[0].tolist() == ["d0", "d1", "d2"]  # q1 dropped for query q1, 3 remain

@@ -104,7 +104,8 @@ def world():
 
 
 def play(world, name: str, seed: int = 0, length: int = 400):
-    policy = build_policy(name, {}, world.plans, 2, seed, (0.0, 5.0))
+    policy = build_policy(name, {}, world.plans,
+                          n_features=2, random_state=seed, reward_range=(0.0, 5.0))
     stream = sample_stream(world.topics, length, 1.0, seed)
     return run_policy(world, policy, TopicFeaturizer(), stream, seed)
 

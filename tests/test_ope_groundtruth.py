@@ -68,14 +68,18 @@ def test_replayed_learners_meet_their_on_policy_values(seed_rows) -> None:
         assert abs(row["interleaved_decisions"] - 500) <= 3 * np.sqrt(1500 * (1 / 3) * (2 / 3))
         assert abs(row["estimate"] - row["v_log"]) / row["v_log"] < 0.1, row
     linucb = uniform[0]
-    policy = build_policy("linucb", {"alpha": 0.5}, world.plans, 2, 0, (0.0, 5.0))
+    policy = build_policy("linucb", {"alpha": 0.5}, world.plans,
+                          n_features=2, random_state=0, reward_range=(0.0, 5.0))
     trace = run_policy(world, policy, test_loop.TopicFeaturizer(),
                        sample_stream(world.topics, 1500, 1.0, 0), 0)
     values = trace.expected[np.arange(1500), trace.plan]
     assert linucb["v_first_n"] == pytest.approx(values[:linucb["accepted"]].mean())
     assert linucb["v_all"] == pytest.approx(values.mean())
-    logger = build_policy("uniform", {}, world.plans, 2, 0, (0.0, 5.0))
-    mixed = groundtruth.Interleaved(build_policy("linucb", {"alpha": 0.5}, world.plans, 2, 0, (0.0, 5.0)),
+    logger = build_policy("uniform", {}, world.plans,
+                          n_features=2, random_state=0, reward_range=(0.0, 5.0))
+    mixed = groundtruth.Interleaved(build_policy("linucb", {"alpha": 0.5}, world.plans,
+                                                 n_features=2, random_state=0,
+                                                 reward_range=(0.0, 5.0)),
                                     logger, 1 / 3, 0)
     trace = run_policy(world, mixed, test_loop.TopicFeaturizer(), sample_stream(world.topics, 1500, 1.0, 0), 0)
     turns = np.array(mixed.turns)
@@ -158,7 +162,8 @@ def test_ltrr_ope_reads_a_real_decision_log(tmp_path, capsys) -> None:
 
     world = test_loop.make_world(length=600)
     featurizer = test_loop.TopicFeaturizer()
-    logger = build_policy("uniform", {}, world.plans, featurizer.dim, 0, (0.0, 5.0))
+    logger = build_policy("uniform", {}, world.plans,
+                          n_features=featurizer.dim, random_state=0, reward_range=(0.0, 5.0))
     trace = run_policy(world, logger, featurizer, sample_stream(world.topics, 600, 1.0, 0), 0)
     path = tmp_path / "uniform-seed0.decisions.parquet"
     write_decision_log(trace_decisions(trace, world, featurizer.names), path)

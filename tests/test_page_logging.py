@@ -144,7 +144,9 @@ def test_logged_probabilities_are_stochastics_for_the_logged_pages(tmp_path):
     world, featurizer, _ = prepare(bench)
     recorder = Recording(0.5)
     world.settings.exploration = recorder
-    policy = build_policy("static_union", {}, world.plans, featurizer.dim, 0, reward_range(world))
+    policy = build_policy("static_union", {}, world.plans,
+                          n_features=featurizer.dim, random_state=0,
+                          reward_range=reward_range(world))
     assert not compiles(world, policy, featurizer)
     stream = sample_stream(world.topics, bench.stream_length, bench.zipf, 0)
     trace = run_policy(world, policy, featurizer, stream, 0)

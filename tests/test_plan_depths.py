@@ -120,7 +120,8 @@ def test_the_semibandit_chooses_a_depth_per_arm():
                      relevant)
     assert world.plan_ids == ["lexical:10", "dense:10", "lexical:5+dense:5", "lexical:9+dense:1",
                               "lexical:1+dense:9", "lexical:7+dense:3", "lexical:3+dense:7"]
-    policy = build_policy("semibandit", {"c": 0.5}, world.plans, 2, 0, (0.0, 5.0))
+    policy = build_policy("semibandit", {"c": 0.5}, world.plans,
+                          n_features=2, random_state=0, reward_range=(0.0, 5.0))
     assert [depth for arm, depth in policy.base_arms if arm == "lexical"] == [1, 3, 5, 7, 9, 10]
     stream = sample_stream(world.topics, 1500, 1.0, 0)
     trace = run_policy(world, policy, TopicFeaturizer(), stream, 0)

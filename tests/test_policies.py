@@ -22,7 +22,8 @@ def singles(k: int) -> PlanSpace:
 def run_stationary(name: str, seed: int, steps: int = 2000, means=(0.3, 0.4, 0.8, 0.35, 0.3),
                    params: dict | None = None):
     """Bernoulli rewards, plan 2 clearly best; contexts are noise. Returns plans, propensities."""
-    policy = build_policy(name, params or {}, singles(len(means)), 3, seed, (0.0, 1.0))
+    policy = build_policy(name, params or {}, singles(len(means)),
+                          n_features=3, random_state=seed, reward_range=(0.0, 1.0))
     env = np.random.default_rng(1000 + seed)
     plans, props = [], []
     for _ in range(steps):
@@ -49,7 +50,8 @@ def test_registry_names_and_defaults():
     assert default_params("router") == {"trees": 100, "leaves": 8, "learning_rate": 0.05}
     assert default_params("linucb_warm") == {"alpha": 1.0}
     assert default_params("single:lexical") == {}
-    policy = build_policy("linucb", {"alpha": 0.3}, singles(3), 4, 0, (0, 1))
+    policy = build_policy("linucb", {"alpha": 0.3}, singles(3),
+                          n_features=4, random_state=0, reward_range=(0, 1))
     assert policy.params == {"alpha": 0.3}
     assert policy.model.epsilon == 0.3  # obp's name for LinUCB's alpha
 
@@ -75,7 +77,8 @@ def test_registry_names_and_defaults():
 ])
 def test_bad_policy_specs(name, params, message):
     with pytest.raises(InputError) as err:
-        build_policy(name, params, singles(3), 4, 0, (0.0, 1.0))
+        build_policy(name, params, singles(3),
+                     n_features=4, random_state=0, reward_range=(0.0, 1.0))
     assert str(err.value) == message
 
 
@@ -83,15 +86,17 @@ def test_obp_policies_need_two_plans_and_ranges_are_checked():
     one = PlanSpace.from_config(["a"], 10, {"union": False})
     with pytest.raises(InputError, match=r"^policy 'linucb' needs at least 2 plans; the plan "
                                          r"space has 1 \(a:10\)$"):
-        build_policy("linucb", {}, one, 4, 0, (0.0, 1.0))
+        build_policy("linucb", {}, one, n_features=4, random_state=0, reward_range=(0.0, 1.0))
     with pytest.raises(InputError, match=r"reward range must be two finite numbers low < high"):
-        build_policy("ucb1", {}, singles(3), 4, 0, (1.0, 1.0))
+        build_policy("ucb1", {}, singles(3), n_features=4, random_state=0, reward_range=(1.0, 1.0))
 
 
 def test_fixed_plans_and_uniform():
     space = PlanSpace.from_config(["lexical", "dense"], 100, {})
-    single = build_policy("single:dense", {}, space, 2, 0, (0, 1))
-    union = build_policy("static_union", {}, space, 2, 0, (0, 1))
+    single = build_policy("single:dense", {}, space,
+                          n_features=2, random_state=0, reward_range=(0, 1))
+    union = build_policy("static_union", {}, space,
+                         n_features=2, random_state=0, reward_range=(0, 1))
     assert single.choose(np.ones(2)) == (1, 1.0) and single.name == "single:dense"
     assert union.choose(np.ones(2)) == (2, 1.0)
     plans, props = run_stationary("uniform", seed=3)
@@ -120,7 +125,8 @@ def test_learners_find_the_best_plan(name):
 @pytest.mark.parametrize("name", ["epsilon_greedy", "exp3", "ucb1", "semibandit",
                                   "lin_epsilon_greedy", "uniform"])
 def test_exact_propensities_sum_to_one_and_match_the_choice(name):
-    policy = build_policy(name, {}, singles(4), 2, 11, (0.0, 2.0))
+    policy = build_policy(name, {}, singles(4),
+                          n_features=2, random_state=11, reward_range=(0.0, 2.0))
     env = np.random.default_rng(0)
     for _ in range(300):
         x = np.array([env.random(), 1.0])
@@ -133,7 +139,8 @@ def test_exact_propensities_sum_to_one_and_match_the_choice(name):
 
 
 def test_epsilon_greedy_propensity_values_and_random_tie_rule():
-    policy = build_policy("epsilon_greedy", {"epsilon": 0.2}, singles(4), 1, 0, (0.0, 1.0))
+    policy = build_policy("epsilon_greedy", {"epsilon": 0.2}, singles(4),
+                          n_features=1, random_state=0, reward_range=(0.0, 1.0))
     x = np.ones(1)
     assert policy.probabilities(x).tolist() == [0.25] * 4  # obp explores until all are tried
     for plan, reward in [(0, 1.0), (1, 1.0), (2, 0.0), (3, 0.0)]:
@@ -146,7 +153,8 @@ def test_epsilon_greedy_propensity_values_and_random_tie_rule():
 
 
 def test_exp3_probabilities_follow_its_weights():
-    policy = build_policy("exp3", {"gamma": 0.3}, singles(3), 1, 0, (0.0, 1.0))
+    policy = build_policy("exp3", {"gamma": 0.3}, singles(3),
+                          n_features=1, random_state=0, reward_range=(0.0, 1.0))
     x = np.ones(1)
     np.testing.assert_allclose(policy.probabilities(x), [1 / 3] * 3)
     policy.update(x, 0, 1.0)  # weight of plan 0 grows by exp(0.3 * 1 / (1/3 * 3)) = e^0.3
@@ -157,7 +165,8 @@ def test_exp3_probabilities_follow_its_weights():
 def thompson_with_counts(counts: list[tuple[int, int, int]], **params):
     """A thompson policy whose obp model saw ``trials`` rewards of plan ``plan``, ``successes``
     of them 1."""
-    policy = build_policy("thompson", params, singles(len(counts)), 1, 0, (0.0, 1.0))
+    policy = build_policy("thompson", params, singles(len(counts)),
+                          n_features=1, random_state=0, reward_range=(0.0, 1.0))
     for plan, successes, trials in counts:
         for i in range(trials):
             policy.model.update_params(action=plan, reward=float(i < successes))
@@ -199,7 +208,8 @@ def test_thompson_propensities_match_a_million_posterior_draws():
 def test_propensities_draw_nothing_from_the_policy_rng():
     """Asking for probabilities does not change the policy's decisions."""
     def decisions(name: str, ask: bool) -> list[int]:
-        policy = build_policy(name, {}, singles(4), 2, 3, (0.0, 1.0))
+        policy = build_policy(name, {}, singles(4),
+                              n_features=2, random_state=3, reward_range=(0.0, 1.0))
         env = np.random.default_rng(0)
         plans = []
         for _ in range(200):
@@ -220,7 +230,8 @@ def test_propensities_draw_nothing_from_the_policy_rng():
 def test_thompson_learns_from_capped_rewards():
     """Agrawal-Goyal: a reward becomes a success with probability min(max(r, 0), cap) / cap."""
     def success_rate(reward: float, **params) -> float:
-        policy = build_policy("thompson", params, singles(2), 1, 0, (-1.0, 10.0))
+        policy = build_policy("thompson", params, singles(2),
+                              n_features=1, random_state=0, reward_range=(-1.0, 10.0))
         for _ in range(2000):
             policy.update(np.ones(1), 0, reward)
         assert set(np.unique(policy.model.reward_counts)) <= set(range(2001))
@@ -234,7 +245,8 @@ def test_thompson_learns_from_capped_rewards():
 
 def test_lints_draws_match_obp_lints_and_its_propensity():
     space = singles(3)
-    policy = build_policy("lints", {"v": 1.0}, space, 2, 0, (0, 1))
+    policy = build_policy("lints", {"v": 1.0}, space,
+                          n_features=2, random_state=0, reward_range=(0, 1))
     env = np.random.default_rng(2)
     for _ in range(30):
         x = np.array([env.random(), 1.0])
@@ -254,7 +266,8 @@ def test_lints_draws_match_obp_lints_and_its_propensity():
 
 def test_lints_propensities_match_a_million_score_draws():
     """16 plans after a short run: the score distributions overlap; rare plans included."""
-    policy = build_policy("lints", {}, singles(16), 3, 0, (0.0, 1.0))
+    policy = build_policy("lints", {}, singles(16),
+                          n_features=3, random_state=0, reward_range=(0.0, 1.0))
     env = np.random.default_rng(5)
     for _ in range(300):
         x = np.array([env.random(), env.random(), 1.0])
@@ -274,7 +287,8 @@ def test_lints_propensities_match_a_million_score_draws():
 
 def test_lints_zero_context_is_a_tie_of_point_masses():
     """At x = 0 every plan's score is exactly 0: a uniform tie, logged as 1/K."""
-    policy = build_policy("lints", {}, singles(4), 2, 0, (0.0, 1.0))
+    policy = build_policy("lints", {}, singles(4),
+                          n_features=2, random_state=0, reward_range=(0.0, 1.0))
     policy.update(np.array([1.0, 1.0]), 2, 1.0)
     assert policy.probabilities(np.zeros(2)).tolist() == [0.25] * 4
     picks = [policy.choose(np.zeros(2)) for _ in range(400)]
@@ -285,8 +299,10 @@ def test_lints_zero_context_is_a_tie_of_point_masses():
 def test_linear_policies_decide_as_obp_would():
     """LinUCB's vectorised scores pick obp's choice; LinEpsilonGreedy's numbers match its picks."""
     space = singles(4)
-    ucb = build_policy("linucb", {"alpha": 0.7}, space, 3, 0, (0, 1))
-    greedy = build_policy("lin_epsilon_greedy", {"epsilon": 0.3}, space, 3, 0, (0, 1))
+    ucb = build_policy("linucb", {"alpha": 0.7}, space,
+                       n_features=3, random_state=0, reward_range=(0, 1))
+    greedy = build_policy("lin_epsilon_greedy", {"epsilon": 0.3}, space,
+                          n_features=3, random_state=0, reward_range=(0, 1))
     env = np.random.default_rng(4)
     for step in range(200):
         x = np.array([env.random(), env.random(), 1.0])
@@ -306,9 +322,12 @@ def test_linear_policies_decide_as_obp_would():
 
 
 def test_cold_start_ties_are_broken_at_random():
-    policy = build_policy("linucb", {}, singles(4), 2, 0, (0, 1))
+    policy = build_policy("linucb", {}, singles(4),
+                          n_features=2, random_state=0, reward_range=(0, 1))
     assert policy.choose(np.array([0.5, 1.0]))[1] == 0.25
-    firsts = {build_policy("linucb", {}, singles(4), 2, seed, (0, 1)).choose(np.ones(2))[0]
+    firsts = {build_policy("linucb", {}, singles(4),
+                           n_features=2, random_state=seed,
+                           reward_range=(0, 1)).choose(np.ones(2))[0]
               for seed in range(20)}
     assert firsts == {0, 1, 2, 3}
 
@@ -316,7 +335,8 @@ def test_cold_start_ties_are_broken_at_random():
 def test_contextual_policies_beat_every_non_contextual_one():
     """The best plan is 0 when the context bit is 0 and 1 when it is 1."""
     def second_half_reward(name: str, seed: int) -> float:
-        policy = build_policy(name, {}, singles(5), 3, seed, (0.0, 1.0))
+        policy = build_policy(name, {}, singles(5),
+                              n_features=3, random_state=seed, reward_range=(0.0, 1.0))
         env = np.random.default_rng(100 + seed)
         rewards = []
         for _ in range(2000):
@@ -335,7 +355,8 @@ def test_contextual_policies_beat_every_non_contextual_one():
 
 
 def test_oracle_picks_argmax_truth_uniformly_among_ties():
-    oracle = build_policy("oracle", {}, singles(4), 1, 0, (0.0, 1.0))
+    oracle = build_policy("oracle", {}, singles(4),
+                          n_features=1, random_state=0, reward_range=(0.0, 1.0))
     assert oracle.uses_truth
     tied = np.array([0.1, 0.7, 0.2, 0.7])
     picks = np.bincount([oracle.choose(np.ones(1), truth=tied)[0] for _ in range(2000)],
@@ -358,7 +379,8 @@ def test_semibandit_learns_the_arm_with_more_credit():
     space = PlanSpace.from_config(["a", "b", "c"], 90, {"equal_splits": [2]})
     rate = {"a": {90: 0.8, 45: 0.5, 30: 0.35}, "b": {90: 0.3, 45: 0.2, 30: 0.15},
             "c": {90: 0.2, 45: 0.1, 30: 0.1}}
-    policy = build_policy("semibandit", {}, space, 1, 0, (0.0, 1.0))
+    policy = build_policy("semibandit", {}, space,
+                          n_features=1, random_state=0, reward_range=(0.0, 1.0))
     env = np.random.default_rng(0)
     picks = []
     for _ in range(2000):
@@ -374,7 +396,8 @@ def test_semibandit_learns_the_arm_with_more_credit():
 def test_semibandit_charges_plan_costs_through_its_residual():
     """Two arms with equal credit; the union costs 1.0 more: the policy leaves it."""
     space = PlanSpace.from_config(["a", "b"], 10, {})
-    policy = build_policy("semibandit", {}, space, 1, 0, (-1.0, 2.0))
+    policy = build_policy("semibandit", {}, space,
+                          n_features=1, random_state=0, reward_range=(-1.0, 2.0))
     env = np.random.default_rng(0)
     union = space.index("a:5+b:5")
     picks = []
@@ -395,13 +418,16 @@ def test_every_policy_is_registered_with_its_name():
 def test_reward_units_raw_or_capped():
     """UCB-style and linear policies learn in clicks; EXP3 (and Thompson, above) from
     min(max(reward, 0), reward_cap) / reward_cap, whatever the benchmark's reward range."""
-    ucb = build_policy("ucb1", {}, singles(2), 1, 0, (-1.0, 9.0))
+    ucb = build_policy("ucb1", {}, singles(2),
+                       n_features=1, random_state=0, reward_range=(-1.0, 9.0))
     ucb.update(np.ones(1), 0, 3.0)
     assert ucb.sums[0] == 3.0
-    linucb = build_policy("linucb", {}, singles(2), 1, 0, (-1.0, 9.0))
+    linucb = build_policy("linucb", {}, singles(2),
+                          n_features=1, random_state=0, reward_range=(-1.0, 9.0))
     linucb.update(np.ones(1), 1, 3.0)
     assert linucb.model.b[0, 1] == 3.0
-    exp3 = build_policy("exp3", {"gamma": 0.2}, singles(2), 1, 0, (-1.0, 9.0))
+    exp3 = build_policy("exp3", {"gamma": 0.2}, singles(2),
+                        n_features=1, random_state=0, reward_range=(-1.0, 9.0))
     exp3.update(np.ones(1), 0, 0.5)  # below the cap of 1: 0.5; probability 0.5 at the start
     assert exp3.log_weights[0] == pytest.approx(0.2 * 0.5 / (0.5 * 2))
     exp3.update(np.ones(1), 1, 4.0)  # above the cap: 1
@@ -410,7 +436,8 @@ def test_reward_units_raw_or_capped():
     before = exp3.log_weights.copy()
     exp3.update(np.ones(1), 0, -1.0)  # cost more than it earned: 0, no change
     np.testing.assert_array_equal(exp3.log_weights, before)
-    wide = build_policy("exp3", {"gamma": 0.2, "reward_cap": 4.0}, singles(2), 1, 0, (-1.0, 9.0))
+    wide = build_policy("exp3", {"gamma": 0.2, "reward_cap": 4.0}, singles(2),
+                        n_features=1, random_state=0, reward_range=(-1.0, 9.0))
     wide.update(np.ones(1), 0, 2.0)  # 2 / 4
     assert wide.log_weights[0] == pytest.approx(0.2 * 0.5 / (0.5 * 2))
 
@@ -419,8 +446,11 @@ def test_best_single_is_the_single_arm_its_parameter_names():
     """``best_single`` tuned over ``arm`` is the best single arm on the tuning seeds; each
     setting is that arm alone at full budget, and an arm the benchmark lacks is refused."""
     space = PlanSpace.from_config(["lexical", "dense"], 10, {"single": True, "union": True})
-    chosen = build_policy("best_single", {"arm": "dense"}, space, 2, 0, (0.0, 1.0))
+    chosen = build_policy("best_single", {"arm": "dense"}, space,
+                          n_features=2, random_state=0, reward_range=(0.0, 1.0))
     assert space.ids[chosen.choose(np.zeros(2))[0]] == "dense:10"
-    assert build_policy("best_single", {}, space, 2, 0, (0.0, 1.0)).plan == 0
+    assert build_policy("best_single", {}, space,
+                        n_features=2, random_state=0, reward_range=(0.0, 1.0)).plan == 0
     with pytest.raises(InputError, match="policy 'best_single': unknown arm 'x'"):
-        build_policy("best_single", {"arm": "x"}, space, 2, 0, (0.0, 1.0))
+        build_policy("best_single", {"arm": "x"}, space,
+                     n_features=2, random_state=0, reward_range=(0.0, 1.0))

@@ -82,7 +82,8 @@ def test_recall_and_truths_count_only_released_documents(tmp_path, monkeypatch):
             return np.ones(1)
 
     world = make_world(tmp_path, monkeypatch)
-    policy = build_policy("single:lexical", {}, world.plans, 1, 0, (0.0, 5.0))
+    policy = build_policy("single:lexical", {}, world.plans,
+                          n_features=1, random_state=0, reward_range=(0.0, 5.0))
     stream = np.array([0] * 60 + [1] * 40)
     trace = run_policy(world, policy, NoFeatures(), stream, 0)
     # topic 0 before step 50: its one released relevant document (d005) is in the union

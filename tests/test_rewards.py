@@ -168,7 +168,9 @@ def test_the_oracle_maximises_the_declared_reward(reward):
     click = ClickModel("dcm", "navigational")
     world = make_world(reward, click)
     stream = sample_stream(world.topics, 300, 1.0, 0)
-    traces = {name: run_policy(world, build_policy(name, {}, world.plans, 2, 0, (0.0, 5.0)),
+    traces = {name: run_policy(world, build_policy(name, {}, world.plans,
+                                                   n_features=2, random_state=0,
+                                                   reward_range=(0.0, 5.0)),
                                TopicFeaturizer(), stream, 0)
               for name in ("oracle", "single:lexical", "static_union", "uniform")}
     oracle = traces["oracle"]
@@ -221,7 +223,8 @@ def test_both_loops_pay_the_same(reward, name):
     (the semi-bandit's per-arm credit included)."""
     world = make_world(reward, ClickModel("cascade", "informational"), length=200)
     stream = sample_stream(world.topics, 200, 1.0, 1)
-    runs = [run_policy(world, build_policy(name, {}, world.plans, 2, 1, (0.0, 5.0)),
+    runs = [run_policy(world, build_policy(name, {}, world.plans,
+                                           n_features=2, random_state=1, reward_range=(0.0, 5.0)),
                        TopicFeaturizer(), stream, 1, per_step=per_step)
             for per_step in (False, True)]
     for field in ("plan", "reward", "clicks_total", "expected"):

@@ -93,7 +93,8 @@ def test_registered_as_policies_that_learn_first():
 
 
 def test_the_router_picks_the_plan_the_training_says_is_best():
-    router = build_policy("router", {}, space(3), 3, 0, (0.0, 1.0)).fit(synthetic())
+    router = build_policy("router", {}, space(3),
+                          n_features=3, random_state=0, reward_range=(0.0, 1.0)).fit(synthetic())
     for f0, best in ((0.95, 0), (0.8, 0), (0.2, 2), (0.05, 2)):
         for noise in (0.1, 0.9):
             plan, propensity = router.choose(np.array([f0, noise, 1.0]))
@@ -106,7 +107,8 @@ def test_the_router_picks_the_plan_the_training_says_is_best():
 
 
 def test_propensities_ties_and_determinism():
-    router = build_policy("router", {}, space(3), 3, 7, (0.0, 1.0)).fit(synthetic())
+    router = build_policy("router", {}, space(3),
+                          n_features=3, random_state=7, reward_range=(0.0, 1.0)).fit(synthetic())
     x = np.array([0.9, 0.5, 1.0])
     probabilities = router.probabilities(x)
     plan, propensity = router.choose(x)
@@ -116,21 +118,25 @@ def test_propensities_ties_and_determinism():
     flat = replace(flat, values=np.ones_like(flat.values))
 
     def picks(seed: int) -> list[tuple[int, float]]:
-        tied = build_policy("router", {}, space(3), 3, seed, (0.0, 1.0)).fit(flat)
+        tied = build_policy("router", {}, space(3),
+                            n_features=3, random_state=seed, reward_range=(0.0, 1.0)).fit(flat)
         assert np.allclose(tied.probabilities(x), 1 / 3)
         return [tied.choose(x) for _ in range(60)]
 
     first = picks(3)
     assert {p for _, p in first} == {1 / 3} and {plan for plan, _ in first} == {0, 1, 2}
     assert picks(3) == first and picks(4) != first  # seeded
-    again = build_policy("router", {}, space(3), 3, 7, (0.0, 1.0)).fit(synthetic())
+    again = build_policy("router", {}, space(3),
+                         n_features=3, random_state=7, reward_range=(0.0, 1.0)).fit(synthetic())
     assert again.booster.model_to_string() == router.booster.model_to_string()
 
 
 def test_linucb_warm_starts_from_every_example_then_learns_as_linucb():
     training = synthetic(200)
-    warm = build_policy("linucb_warm", {"alpha": 0.5}, space(3), 3, 0, (0.0, 1.0)).fit(training)
-    cold = build_policy("linucb", {"alpha": 0.5}, space(3), 3, 0, (0.0, 1.0))
+    warm = build_policy("linucb_warm", {"alpha": 0.5}, space(3),
+                        n_features=3, random_state=0, reward_range=(0.0, 1.0)).fit(training)
+    cold = build_policy("linucb", {"alpha": 0.5}, space(3),
+                        n_features=3, random_state=0, reward_range=(0.0, 1.0))
     for x, values in zip(training.contexts, training.values):
         for p, value in enumerate(values):
             cold.update(x, p, value)
@@ -143,16 +149,21 @@ def test_linucb_warm_starts_from_every_example_then_learns_as_linucb():
 
 def test_bad_params_untrained_use_and_mismatched_training():
     with pytest.raises(InputError, match="policy 'router': param 'leaves' must be an integer >= 2"):
-        build_policy("router", {"leaves": 1}, space(3), 3, 0, (0.0, 1.0))
+        build_policy("router", {"leaves": 1}, space(3),
+                     n_features=3, random_state=0, reward_range=(0.0, 1.0))
     with pytest.raises(InputError, match="param 'learning_rate' must be a number > 0"):
-        build_policy("router", {"learning_rate": 0}, space(3), 3, 0, (0.0, 1.0))
-    router = build_policy("router", {}, space(3), 3, 0, (0.0, 1.0))
+        build_policy("router", {"learning_rate": 0}, space(3),
+                     n_features=3, random_state=0, reward_range=(0.0, 1.0))
+    router = build_policy("router", {}, space(3),
+                          n_features=3, random_state=0, reward_range=(0.0, 1.0))
     with pytest.raises(InputError, match="policy 'router' has not been trained"):
         router.choose(np.ones(3))
     with pytest.raises(ValueError, match="training contexts have 3 features, expected 4"):
-        build_policy("router", {}, space(3), 4, 0, (0.0, 1.0)).fit(synthetic())
+        build_policy("router", {}, space(3),
+                     n_features=4, random_state=0, reward_range=(0.0, 1.0)).fit(synthetic())
     with pytest.raises(ValueError, match="training values are for plans"):
-        build_policy("linucb_warm", {}, space(4), 3, 0, (0.0, 1.0)).fit(synthetic())
+        build_policy("linucb_warm", {}, space(4),
+                     n_features=3, random_state=0, reward_range=(0.0, 1.0)).fit(synthetic())
     assert synthetic().select(["bias", "f0"]).contexts[0, 0] == 1.0
     with pytest.raises(KeyError, match="lack features"):
         synthetic().select(["f9"])
@@ -238,7 +249,9 @@ def test_compiled_runs_equal_per_step_runs(music, name):
     stream = sample_stream(world.topics, 400, 1.0, 5)
     traces = []
     for per_step in (False, True):
-        policy = build_policy(name, {}, world.plans, featurizer.dim, 5, reward_range(world))
+        policy = build_policy(name, {}, world.plans,
+                              n_features=featurizer.dim, random_state=5,
+                              reward_range=reward_range(world))
         policy.fit(world.training[None])
         traces.append(run_policy(world, policy, featurizer, stream, 5, per_step=per_step))
     for field in ("plan", "propensity", "reward", "expected", "contexts", "shown"):

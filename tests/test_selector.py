@@ -91,7 +91,9 @@ def selector(world, policy="linucb", **kwargs) -> Selector:
 @pytest.mark.parametrize("policy", ["linucb", "semibandit", "thompson"])
 def test_the_loops_choices_from_the_loops_stream_and_clicks(twin, policy):
     world, featurizer = twin.world, twin.featurizer
-    played = build_policy(policy, {}, world.plans, featurizer.dim, 0, reward_range(world))
+    played = build_policy(policy, {}, world.plans,
+                          n_features=featurizer.dim, random_state=0,
+                          reward_range=reward_range(world))
     stream = sample_stream(world.topics, 250, 1.0, 0)
     trace = run_policy(world, played, featurizer, stream, 0, per_step=True)
     sel = selector(world, policy)

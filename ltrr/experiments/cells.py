@@ -91,8 +91,9 @@ def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranke
     from ltrr.selection.policies import build_policy
 
     stage = ranker.config.name if ranker is not None else None
-    policy = build_policy(cell.name, cell.params, world.plans, featurizer.dim, cell.seed,
-                          reward_range(world, stage))
+    policy = build_policy(cell.name, cell.params, world.plans,
+                          n_features=featurizer.dim, random_state=cell.seed,
+                          reward_range=reward_range(world, stage))
     if getattr(policy, "uses_training", False):  # learns from the training topics first
         policy.fit(world.training[stage].select(featurizer.names))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)

@@ -108,8 +108,9 @@ def prepared(benchmark: Benchmark) -> tuple:
         # build each policy once, as the client did when it checked the file: the code they
         # need (obp, ...) is loaded now, with the world, not during this worker's first cell
         for spec in benchmark.policies:
-            build_policy(spec.name, spec.params, world.plans, featurizer.dim, 0,
-                         reward_range(world))
+            build_policy(spec.name, spec.params, world.plans,
+                         n_features=featurizer.dim, random_state=0,
+                         reward_range=reward_range(world))
         _WORLDS[key] = prepared
     return _WORLDS[key]
 

@@ -131,7 +131,8 @@ def check_policy(file: str, i: int, spec: PolicySpec, space) -> None:
                              f"({accepted})", file=file, field=f"policies[{i}].grid.{name}")
     for setting in spec.settings():
         try:
-            build_policy(spec.name, setting, space, 4, 0, (0.0, 1.0))
+            build_policy(spec.name, setting, space,
+                         n_features=4, random_state=0, reward_range=(0.0, 1.0))
         except InputError as err:
             where = f"policies[{i}].grid" if spec.grid else f"policies[{i}]"
             raise InputError(str(err), file=file, field=where) from None

@@ -32,8 +32,9 @@ def one_log(world: synthetic.World, n_rows: int, seed: int, logger: str | None,
         from ltrr.ope.replay import plan_space  # noqa: PLC0415
         from ltrr.selection.policies import build_policy  # noqa: PLC0415
 
-        policy = build_policy(logger, logger_params or {}, plan_space(world.actions), world.contexts.shape[1], seed,
-                              (0.0, float(world.trials)))
+        policy = build_policy(logger, logger_params or {}, plan_space(world.actions),
+                              n_features=world.contexts.shape[1], random_state=seed,
+                              reward_range=(0.0, float(world.trials)))
         frame, _ = synthetic.run_logger(world, policy, n_rows, seed)
     logs = to_logged_data(frame, f"{logger or 'softmax'}-seed{seed}", reward_range=(0.0, float(world.trials)),
                           needs_exploration=True, min_rows=1)

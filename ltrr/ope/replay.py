@@ -90,8 +90,9 @@ def plan_space(actions: list[str]) -> PlanSpace:
 def build_learner(name: str, params: dict, logs, seed: int):
     from ltrr.selection.policies import build_policy  # noqa: PLC0415
 
-    return build_policy(name, params, plan_space(logs.actions), logs.context.shape[1], seed,
-                        logs.reward_range)
+    return build_policy(name, params, plan_space(logs.actions),
+                        n_features=logs.context.shape[1], random_state=seed,
+                        reward_range=logs.reward_range)
 
 
 def check_replayable(logs) -> list[str]:

@@ -554,7 +554,8 @@ def _policy(policy, params: dict, plans: PlanSpace, n_features: int, seed: int,
     from ltrr.selection.policies import build_policy
 
     if isinstance(policy, str):
-        made = build_policy(policy, params, plans, n_features, seed, reward_range)
+        made = build_policy(policy, params, plans,
+                            n_features=n_features, random_state=seed, reward_range=reward_range)
     else:
         made = policy
         if not callable(getattr(made, "choose", None)) or not callable(getattr(made, "update",

@@ -201,8 +201,9 @@ class Seed:
     def make(self, name: str, params: dict | None = None):
         from ltrr.selection.policies import build_policy  # noqa: PLC0415
 
-        return build_policy(name, params or {}, self.world.plans, self.featurizer.dim, self.seed,
-                            reward_range(self.world))
+        return build_policy(name, params or {}, self.world.plans,
+                            n_features=self.featurizer.dim, random_state=self.seed,
+                            reward_range=reward_range(self.world))
 
     def run(self, policy):
         from ltrr.simulation.loop import run_policy  # noqa: PLC0415

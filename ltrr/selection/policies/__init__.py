@@ -105,9 +105,11 @@ def default_params(name: str) -> dict[str, object]:
     return hyper_parameters(policy_class(name))
 
 
-def build_policy(name: str, params: dict | None, plans: PlanSpace, n_features: int,
+def build_policy(name: str, params: dict | None, plans: PlanSpace, *, n_features: int,
                  random_state: int, reward_range: tuple[float, float]) -> Policy:
-    """Make policy ``name`` with ``params`` overriding its defaults.
+    """Make policy ``name`` with ``params`` overriding its defaults, over ``plans``, for
+    contexts of ``n_features`` values, seeded by ``random_state``, learning from rewards in
+    ``reward_range`` (keyword-only: four numbers in a row say nothing at the call).
 
     The resolved hyper-parameters are kept as ``policy.params`` (for result records).
 
