@@ -34,7 +34,8 @@ from ltrr.experiments.benchmark import Benchmark
 from ltrr.experiments.cell import Cell
 from ltrr.decision_log import trace_decisions, write_decision_log
 from ltrr.paths import writing
-from ltrr.results.records import make_record, record_filename, write_json, write_topics
+from ltrr.results.records import (RunOutcome, make_record, record_filename, write_json,
+                                  write_topics)
 from ltrr.simulation.loop import World, run_policy
 from ltrr.simulation.stream import sample_stream
 
@@ -237,12 +238,15 @@ class CellRunner:
         if cell.tuning:
             return tuning_score(played.trace, self.world, self.benchmark.tuning.metric)
         wall = time.perf_counter() - start
-        record = make_record(self.benchmark, cell.label, cell.name, played.policy.params,
-                             cell.seed, played.metrics, played.curves, self.world.plan_ids,
-                             wall, cell.length, tuning=tuning_summary(spec, self.tuning),
+        outcome = RunOutcome(label=cell.label, policy_name=cell.name,
+                             params=played.policy.params, seed=cell.seed,
+                             stream_length=cell.length, plan_ids=self.world.plan_ids,
+                             metrics=played.metrics, curves=played.curves, wall_time=wall,
+                             tuning=tuning_summary(spec, self.tuning),
                              features=played.featurizer.groups,
                              ranker=self.ranking(played.stage), command=self.command,
                              policy_order=self.policy_order)
+        record = make_record(self.benchmark, outcome)
         record["candidate_lists"] = dict(played.trace.list_hashes)
         if getattr(played.policy, "training_info", None):
             record["training"] = json_ready(played.policy.training_info)

@@ -26,6 +26,7 @@ import platform
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -97,43 +98,64 @@ def provenance(benchmark, seed: int | None, wall_time: float,
     return made
 
 
-def make_record(benchmark, label: str, policy_name: str, params: dict, seed: int,
-                metrics: dict, curves: dict, plan_ids: list[str], wall_time: float,
-                stream_length: int, tuning: dict | None = None,
-                features: list[str] | None = None, ranker: dict | None = None,
-                command: str | None = None, policy_order: list[str] | None = None) -> dict:
-    """The JSON-ready record of one run (``users``: the click model; ``reward_name``: what the
-    policy was paid, before costs; ``features``: the groups its policy saw; ``ranker``:
-    its ranking stage; ``policy_order``: every policy label of the benchmark file, in its
-    order, the leaderboard's rows, default the benchmark's policies; ``cost_model``, when
-    the benchmark prices anything or declares latencies: its ``[cost]`` as read)."""
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one run of a cell was and measured, the part of its record the benchmark does not
+    say: the policy (``label`` in the file, registry ``policy_name``, resolved ``params``),
+    the ``seed`` and ``stream_length``, the plan ids, ``metrics`` and ``curves`` as
+    :func:`~ltrr.evaluation.metrics.run_metrics` gives them, the ``wall_time`` in seconds,
+    and optionally its ``tuning`` summary, the feature groups its policy saw (``features``,
+    default the benchmark's), its ranking stage (``ranker``, default the benchmark's fusion),
+    the ``command`` that ran it and ``policy_order``: every policy label of the benchmark
+    file, in its order, the leaderboard's rows (default the benchmark's policies)."""
+
+    label: str
+    policy_name: str
+    params: dict
+    seed: int
+    stream_length: int
+    plan_ids: list[str]
+    metrics: dict
+    curves: dict
+    wall_time: float
+    tuning: dict | None = None
+    features: list[str] | None = None
+    ranker: dict | None = None
+    command: str | None = None
+    policy_order: list[str] | None = None
+
+
+def make_record(benchmark, run: RunOutcome) -> dict:
+    """The JSON-ready record of one run of ``benchmark`` (``users``: the click model;
+    ``reward_name``: what the policy was paid, before costs; ``cost_model``, when the
+    benchmark prices anything or declares latencies: its ``[cost]`` as read)."""
     from ltrr.simulation.clicks import describe_users
 
     record = {
         "benchmark": benchmark.name,
         "benchmark_version": benchmark.version,
-        "benchmark_policies": list(policy_order or [p.label for p in benchmark.policies]),
+        "benchmark_policies": list(run.policy_order or [p.label for p in benchmark.policies]),
         "dataset": benchmark.dataset,
-        "policy": label,
-        "policy_name": policy_name,
-        "policy_params": params,
-        "seed": seed,
-        "stream_length": stream_length,
+        "policy": run.label,
+        "policy_name": run.policy_name,
+        "policy_params": run.params,
+        "seed": run.seed,
+        "stream_length": run.stream_length,
         "budget": benchmark.budget,
-        "plans": plan_ids,
-        "features": list(benchmark.features if features is None else features),
-        "ranker": ranker or {"name": benchmark.settings.fusion},
+        "plans": run.plan_ids,
+        "features": list(benchmark.features if run.features is None else run.features),
+        "ranker": run.ranker or {"name": benchmark.settings.fusion},
         "users": describe_users(benchmark.settings.clicks),
         "reward_name": benchmark.settings.reward,
-        "metrics": metrics,
-        "curves": curves,
-        "provenance": provenance(benchmark, seed, wall_time, command),
+        "metrics": run.metrics,
+        "curves": run.curves,
+        "provenance": provenance(benchmark, run.seed, run.wall_time, run.command),
     }
     prices = benchmark.settings.prices
     if prices is not None and prices.describe() is not None:
         record["cost_model"] = prices.describe()
-    if tuning is not None:
-        record["tuning"] = tuning
+    if run.tuning is not None:
+        record["tuning"] = run.tuning
     return record
 
 
