@@ -1,5 +1,6 @@
 """Project metadata that users and citation tools read (CITATION.cff, the version), and the
-house rules between rooms that the code must keep."""
+house rules between rooms that the code must keep: no import circle between ltrr's modules,
+no arrow from a lower room to a higher one (:data:`ROOM_LEVELS`, docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,143 @@ def test_the_selection_room_imports_none_that_imports_it() -> None:
     ``fit``'s pages with pyterrier_alpha, rather than importing either room."""
     assert not imported_rooms("selection") & {"simulation", "ranking", "experiments", "ope",
                                               "results"}
+
+
+# The rooms of ltrr (``ltrr/<room>/`` or ``ltrr/<room>.py``) from the bottom up. A module may
+# import its own room's modules and those of rooms on lower levels, never a room on its own
+# level or a higher one. ``ltrr/cli.py`` (the command line) is the top; the package itself
+# (``ltrr/__init__.py``: ``__version__`` and the lazy API, which imports nothing when read)
+# may be imported from anywhere. docs/architecture.md ("Rooms") states the same order.
+ROOM_LEVELS: list[tuple[str, ...]] = [
+    ("errors",),
+    ("compat", "paths", "contracts"),
+    ("kernel", "registry"),
+    ("datasets", "evaluation", "decision_log"),
+    ("arms", "selection"),
+    ("simulation", "ranking", "ope"),
+    ("results",),
+    ("experiments", "check", "testing"),
+    ("cli",),
+]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_nodes(tree) -> set[int]:
+    """The nodes under ``if TYPE_CHECKING:``: imports for annotations only, never run."""
+    import ast
+
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
+    return skipped
+
+
+def module_imports() -> dict[str, set[str]]:
+    """Every module of ltrr and the ltrr modules it imports, read from its source: ``import``
+    and ``from ... import`` at any depth (an import inside a function is an arrow too, only
+    later), relative ones resolved, ``from package import module`` as that module;
+    ``if TYPE_CHECKING:`` imports left out (they never run)."""
+    import ast
+
+    paths = {_module_name(path): path for path in (ROOT / "ltrr").rglob("*.py")}
+
+    def known(name: str) -> str:
+        while name and name not in paths:
+            name = name.rpartition(".")[0]
+        return name
+
+    graph = {}
+    for module, path in paths.items():
+        tree = ast.parse(path.read_text())
+        skipped = _type_checking_nodes(tree)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        found = set()
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in paths else base
+                         for alias in node.names]
+            else:
+                continue
+            found.update(known(name) for name in names if name.split(".")[0] == "ltrr")
+        graph[module] = found - {module, ""}
+    return graph
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan): each is a circle."""
+    import sys
+
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * len(graph)))
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in graph[module]:
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                circles.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return circles
+
+
+def room_of(module: str) -> str | None:
+    """``ltrr.arms.lexical`` -> ``arms``, ``ltrr.errors`` -> ``errors``; None for the package."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_no_import_circle_between_ltrr_modules() -> None:
+    circles = import_circles(module_imports())
+    assert not circles, "import circles: " + "; ".join(" <-> ".join(c) for c in circles)
+
+
+def test_no_arrow_from_a_lower_room_to_a_higher_one() -> None:
+    level = {room: i for i, rooms in enumerate(ROOM_LEVELS) for room in rooms}
+    graph = module_imports()
+    rooms = {room_of(module) for module in graph} - {None}
+    assert rooms <= set(level), f"rooms without a level in ROOM_LEVELS: {rooms - set(level)}"
+    wrong = sorted(f"{module} -> {target}" for module, targets in graph.items()
+                   for target in targets
+                   if room_of(module) and room_of(target) and room_of(module) != room_of(target)
+                   and level[room_of(target)] >= level[room_of(module)])
+    assert not wrong, "arrows to a room on the same level or higher: " + ", ".join(wrong)
+
+
+def test_the_import_reader_sees_lazy_imports_and_skips_type_checking_ones() -> None:
+    """The rules above read what they must: the reader finds an import inside a function
+    (the API imports the runner there) and leaves out one under ``TYPE_CHECKING``."""
+    graph = module_imports()
+    assert "ltrr.experiments.runner" in graph["ltrr.experiments.api"]  # inside run()
+    assert "ltrr.experiments.cells" not in graph["ltrr.experiments.pool"]  # TYPE_CHECKING
+    assert import_circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
