@@ -11,13 +11,14 @@
 - :mod:`.report`: the table and JSON record; :mod:`.cli`: the command;
 - :mod:`.synthetic`: logs with an exact truth (tests, examples, benchmarks);
   :mod:`.coverage`: interval coverage against that truth;
-- :mod:`.groundtruth` and :mod:`.groundtruth_tables`: off-policy estimates and replays vs
-  on-policy runs in ltrr's simulator;
 - rankers from logged pages (``ltrr ope --pages``): :mod:`.pages` (the page-log format and
   its checks), :mod:`.page_policy` (the target ranker), :mod:`.slate` (obp's slate estimators
   and PBM-IPS, with intervals); :mod:`.synthetic_pages` (a tiny page world with an exact
-  truth); :mod:`.ranking_truth` and :mod:`.ranking_truth_tables` (their ground truth in the
-  simulator); :mod:`.truthfiles` (what the two ground-truth drivers share).
+  truth).
+
+The ground truth of these estimators from ltrr's simulator (estimates and replays against
+on-policy runs, for plan choice and for rankers) drives experiments, so it lives in
+:mod:`ltrr.experiments.ope_truth`; nothing here imports it.
 
 From Python, :func:`evaluate` is ``ltrr ope`` on a file or a DataFrame (a decision log, say)
 and returns its JSON document as a dict; :func:`evaluate_pages` is ``ltrr ope --pages``.

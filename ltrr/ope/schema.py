@@ -24,8 +24,8 @@ they are. The action universe is the union of all action sets (or of the logged 
 when there is no ``action_set`` column), sorted; action indices refer to that order.
 
 Reading and checking are vectorised (pandas/pyarrow, numpy) so that a million rows take
-a small share of an evaluation; the checks themselves, and ``read_logs`` (read and check a file), live in
-:mod:`ltrr.ope.validation`.
+a small share of an evaluation; the checks themselves, and ``read_logs`` (read and check a
+file), live in :mod:`ltrr.ope.validation`.
 """
 
 from __future__ import annotations
