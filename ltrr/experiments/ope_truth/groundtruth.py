@@ -359,11 +359,13 @@ def run_and_write(benchmark: str | Path, out: str | Path | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ltrr.experiments.ope_truth.groundtruth BENCHMARK.toml [--out DIR]`` (same as ``ltrr run``)."""
+    """``python -m ltrr.experiments.ope_truth.groundtruth BENCHMARK.toml [--out DIR]`` (as
+    ``ltrr run``)."""
     import argparse  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(prog="python -m ltrr.experiments.ope_truth.groundtruth", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ltrr.experiments.ope_truth.groundtruth",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark")
     parser.add_argument("--out", default=None, help="results folder (default results/<file stem>)")
     parser.add_argument("--jobs", type=int, default=1, help="seeds in parallel (default 1)")
