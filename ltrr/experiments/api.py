@@ -94,7 +94,7 @@ class Benchmark(benchmark_file.Benchmark):
 
     def run(self, *, seeds: list[int] | None = None, policies: list | None = None,
             stream_length: int | None = None, out: str | Path | None = None, jobs: int = 1,
-            logs: str = "first", progress: bool = True):
+            logs: str = "first", progress: bool = True) -> Results:
         """Run this benchmark from Python, as ``ltrr run`` would; returns
         :class:`~ltrr.experiments.api.Results` (records and summary as DataFrames, the
         leaderboard, decision logs). This object is left unchanged.
