@@ -525,13 +525,14 @@ def check_ranker(obj, name: str, builtin: bool, params: dict, report: Report) ->
     scores = trained("fit")
     if scores is None:
         return
+    report.expect("fit", True, "", "")
     if report.expect("score.shape", scores.shape == (len(X),), f"shape ({len(X)},), one score "
                      "per row", f"shape {scores.shape}"):
         report.expect("score.finite", bool(np.isfinite(scores).all()), "finite scores",
                       "a score that is not a finite number")
         again = trained("fit")
         report.expect("determinism", again is not None and again.shape == scores.shape
-                      and np.array_equal(again, scores),
+                      and np.array_equal(again, scores, equal_nan=True),
                       "the same scores when trained twice on the same rows", "other scores")
     trained("fit.weight", weight=np.where(clicks == 1, 1.5, 1.0))
     trained("fit.position", position=position)

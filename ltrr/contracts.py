@@ -256,7 +256,23 @@ def kind_of(name: str) -> Kind:
     return kind
 
 
+def markdown_table() -> str:
+    """The plugin kinds' contracts as the Markdown table in ``docs/plugins.md`` (a test fails
+    when the docs' copy is stale): the protocol, its required methods and the optional
+    abilities with their defaults."""
+    rows = ["| kind | protocol (`ltrr.contracts`) | required | optional (default) |",
+            "|---|---|---|---|"]
+    for name in PLUGIN_KINDS:
+        kind = KINDS[name]
+        required = ", ".join(f"`{m}`" for m in kind.required)
+        optional = ", ".join(f"`{a.name}` ({a.default})" if a.sort == "flag"
+                             else f"`{a.name}()`" if a.sort == "method" else f"`{a.name}`"
+                             for a in kind.abilities) or "none"
+        rows.append(f"| {name} | `{kind.protocol.__name__}` | {required} | {optional} |")
+    return "\n".join(rows)
+
+
 __all__ = ["ABILITIES", "KINDS", "PLUGIN_KINDS", "Ability", "ArmContract", "ClickModelContract",
            "FeaturizerContract", "Kind", "OnlineArmContract", "PolicyContract", "RankerContract",
            "SupportsFuseRankCutoff", "SupportsProbabilities", "SupportsRanked", "SupportsSearch",
-           "ability", "conforms", "kind_of", "members", "missing_methods"]
+           "ability", "conforms", "kind_of", "markdown_table", "members", "missing_methods"]
