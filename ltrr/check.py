@@ -121,9 +121,17 @@ def _registries() -> dict[str, Any]:
             "click model": clicks}
 
 
-def _known(registry, name: str) -> bool:
-    return name in registry.builtins or name in registry._local \
-        or name in registry.entry_points()
+def _kind_of_name(name: str, registries: dict[str, Any]) -> str:
+    """The kind whose registry knows ``name`` (a built-in, a registered name or an entry
+    point); InputError when none does."""
+    for kind in ("policy", "arm", "ranker", "click model"):
+        try:
+            registries[kind].resolve(name)
+        except InputError:
+            continue
+        return kind
+    raise InputError(f"unknown component '{name}': not a built-in or entry point of any kind, "
+                     "nor an import path module:Name")
 
 
 def resolve(target: object, kind: str | None = None) -> tuple[object, str, bool]:
@@ -132,38 +140,24 @@ def resolve(target: object, kind: str | None = None) -> tuple[object, str, bool]
     The kind is inferred from the protocols it conforms to when not given; InputError when
     it cannot be (a factory function: give the kind) or the name is unknown."""
     kind = kind_of(kind).name if kind is not None else None
+    if not isinstance(target, str):
+        return target, kind or infer_kind(target, describe(target)), False
     registries = _registries()
-    builtin = False
-    if isinstance(target, str):
-        label = target
-        if kind is None and target.startswith("single:"):
-            kind = "policy"  # ltrr's single-arm policies, not an import path
-        if kind is not None:
-            registry = registries[kind]
-            builtin = registry.is_builtin(target) or (kind == "policy"
-                                                      and target.startswith("single:"))
-            if kind == "policy":
-                from ltrr.selection.policies import policy_class
-
-                obj = policy_class(target)
-            else:
-                obj = registry.resolve(target)
-        elif is_import_path(target):
-            obj = import_object(target, "component")
-        else:
-            found = [k for k in PLUGIN_KINDS if k != "online arm"
-                     and (_known(registries[k], target)
-                          or (k == "policy" and target.startswith("single:")))]
-            if not found:
-                raise InputError(f"unknown component '{target}': not a built-in or entry point "
-                                 "of any kind, nor an import path module:Name")
-            kind = found[0]
-            builtin = registries[kind].is_builtin(target) or target.startswith("single:")
-            return resolve(target, kind)[0], kind, builtin
-    else:
-        obj, label = target, describe(target)
+    single = target.startswith("single:")  # ltrr's single-arm policies, not an import path
+    if kind is None and single:
+        kind = "policy"
+    elif kind is None and not is_import_path(target):
+        kind = _kind_of_name(target, registries)
     if kind is None:
-        kind = infer_kind(obj, label)
+        obj = import_object(target, "component")
+        return obj, infer_kind(obj, target), False
+    if kind == "policy":
+        from ltrr.selection.policies import policy_class
+
+        obj = policy_class(target)
+    else:
+        obj = registries[kind].resolve(target)
+    builtin = registries[kind].is_builtin(target) or (kind == "policy" and single)
     return obj, kind, builtin
 
 
@@ -250,14 +244,15 @@ def _build_policy(obj, name: str, builtin: bool, plans, params: dict, report: Re
         return None
 
 
-def _play(policy, plans, report: Report, builtin: bool) -> list[tuple[int, float]]:
+def _play(policy, plans, report: Report) -> list[tuple[int, float]]:
     """:data:`STEPS` choices and updates in the tiny world; each one's ``(plan, propensity)``
     (stopping at a choice that is not one)."""
     rng = np.random.default_rng([SEED, 2])
     contexts = np.hstack([rng.normal(size=(STEPS, N_FEATURES - 1)), np.ones((STEPS, 1))])
     rewards = rng.uniform(*REWARD_RANGE, size=(STEPS, len(plans)))
     truths = rng.uniform(*REWARD_RANGE, size=(STEPS, len(plans)))
-    reads, truth = ability(policy, "policy", "uses_context"), ability(policy, "policy", "uses_truth")
+    reads = ability(policy, "policy", "uses_context")
+    truth = ability(policy, "policy", "uses_truth")
     exposes = ability(policy, "policy", "probabilities")
     credits = ability(policy, "policy", "uses_arm_rewards")
     n, trace = len(plans), []
@@ -345,13 +340,13 @@ def check_policy(obj, name: str, builtin: bool, params: dict, report: Report) ->
     report.expect("uses_truth", builtin or not ability(policy, "policy", "uses_truth"),
                   "no uses_truth on an outside policy (the simulator's truth is the oracle's)",
                   "uses_truth = True")
-    first = _play(policy, plans, report, builtin)
+    first = _play(policy, plans, report)
     if not (builtin or callable(obj)) or len(first) < STEPS:
         return  # an instance cannot be built again; a broken run has nothing to compare
     again = made()
     if again is None:
         return
-    second = _play(again, plans, Report(report.target, report.kind), builtin)
+    second = _play(again, plans, Report(report.target, report.kind))
     differ = next((i for i, (x, y) in enumerate(zip(first, second)) if x != y), None)
     report.expect("determinism", differ is None and len(second) == len(first),
                   f"the same {STEPS} choices when built twice with random_state={SEED}",
@@ -594,10 +589,10 @@ def check_click_model(obj, name: str, builtin: bool, params, report: Report) -> 
             draws.append([np.asarray(clicks.sample(page, np.random.default_rng([SEED, i])))
                           for i in range(2000)])
         repeat = np.asarray(clicks.sample(grades[0], np.random.default_rng([SEED, 0])))
-    except Exception as err:
+        sampled = np.array(draws[0])
+    except Exception as err:  # its own error, or pages of clicks of different lengths
         report.raised("sample", "sample(page, rng) -> 0/1 clicks", err)
         return
-    sampled = np.array(draws[0])
     if not report.expect("sample.shape", sampled.shape[1:] == grades.shape[1:]
                          and np.isin(sampled, (0, 1)).all(),
                          f"{grades.shape[1]} clicks of 0 or 1 for a page of {grades.shape[1]}",
@@ -606,7 +601,8 @@ def check_click_model(obj, name: str, builtin: bool, params, report: Report) -> 
     report.expect("sample.seeded", np.array_equal(repeat, sampled[0]),
                   "the same clicks from a generator with the same seed (every draw from rng)",
                   f"{repeat.tolist()} then {sampled[0].tolist()}")
-    report.expect("sample.empty", not sampled[:, -1].any(), "no click on an empty slot",
+    empty = any(np.asarray(d)[:, page < 0].any() for d, page in zip(draws, grades))
+    report.expect("sample.empty", not empty, "no click on an empty slot (grade -1)",
                   "a click on grade -1")
     if expected.shape == grades.shape:
         means = np.array([np.mean(d, axis=0) for d in draws])
@@ -629,8 +625,8 @@ def check(target: object, kind: str | None = None, params: dict | str | None = N
             wrong type, or a built-in arm (see the module doc).
     """
     obj, kind, builtin = resolve(target, kind)
-    if params is not None and not isinstance(params, (dict, str)) or \
-            isinstance(params, str) and kind != "click model":
+    if (params is not None and not isinstance(params, (dict, str))) or \
+            (isinstance(params, str) and kind != "click model"):
         raise InputError(f"params must be a table (a click model's may be a string), got "
                          f"{params!r}")
     label = target if isinstance(target, str) else describe(target)
