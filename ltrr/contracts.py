@@ -193,7 +193,6 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
                 "(SupportsFuseRankCutoff); without it ltrr cuts the ranking"),
         Ability("cache_key", "attribute", doc="a string joining the key of the cached lists "
                 "(a change the key cannot see, such as a model file)"),
-        Ability("load", "method", doc="load(): build or open the index before the run"),
     )),
     Kind("online arm", OnlineArmContract, (
         Ability("ranked", "method", doc="ranked(query, k, hidden=None) -> (docnos, scores) "
@@ -202,7 +201,8 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
                 "(SupportsSearch), asked when it has no ranked"),
         Ability("docnos", "attribute", doc="the documents it knows, which ranked's hidden "
                 "mask is over (unreleased documents are hidden)"),
-        Ability("load", "method", doc="load(): build or open the index before the run"),
+        Ability("load", "method", doc="load(): build or open its index before a run's first "
+                "step"),
     )),
     Kind("ranker", RankerContract, (
         Ability("n_trees", "attribute", doc="the size of the trained model, for records"),
