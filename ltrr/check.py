@@ -316,6 +316,7 @@ def _play(policy, plans, report: Report) -> list[tuple[int, float]]:
 
 
 def check_policy(obj, name: str, builtin: bool, params: dict, report: Report) -> None:
+    """A policy built twice with the same seed, each playing :data:`STEPS` steps (module doc)."""
     plans = tiny_plans()
 
     def made():
@@ -376,6 +377,7 @@ def _build_over(obj, dataset, params: dict, what: str, report: Report):
 
 
 def _ranking(transformer, queries: pd.DataFrame, report: Report) -> pd.DataFrame | None:
+    """The frame ``transform`` returned, or None (what went wrong reported)."""
     try:
         out = transformer.transform(queries)
     except Exception as err:
@@ -388,6 +390,7 @@ def _ranking(transformer, queries: pd.DataFrame, report: Report) -> pd.DataFrame
 
 
 def check_arm(obj, name: str, builtin: bool, params: dict, report: Report) -> None:
+    """A static arm over the tiny corpus, asked for two of its three queries (module doc)."""
     if builtin:
         raise InputError(f"arm '{name}' is a built-in arm, which needs an index over a real "
                          "corpus: ltrr's own tests check it; ltrr check runs outside arms")
@@ -444,6 +447,7 @@ def check_arm(obj, name: str, builtin: bool, params: dict, report: Report) -> No
 
 
 def _online_list(arm, query: str) -> list[str]:
+    """An online arm's top :data:`DEPTH` docnos for ``query``, by ``ranked`` or ``search``."""
     if ability(arm, "online arm", "ranked"):
         docnos, scores = arm.ranked(query, DEPTH)
         if len(docnos) != len(scores):
@@ -453,6 +457,7 @@ def _online_list(arm, query: str) -> list[str]:
 
 
 def check_online_arm(obj, name: str, builtin: bool, params: dict, report: Report) -> None:
+    """An online arm over the tiny corpus: rank, learn a click, reset, rank (module doc)."""
     if builtin:
         raise InputError(f"arm '{name}' is a built-in arm: ltrr's own tests check it; ltrr "
                          "check runs outside online arms")
@@ -498,6 +503,7 @@ def check_online_arm(obj, name: str, builtin: bool, params: dict, report: Report
 
 # -- rankers ----------------------------------------------------------------------------------
 def check_ranker(obj, name: str, builtin: bool, params: dict, report: Report) -> None:
+    """A ranker trained on six groups of ten random rows, twice (module doc)."""
     rng = np.random.default_rng([SEED, 3])
     X = rng.normal(size=(60, N_FEATURES))
     y = rng.integers(0, 3, size=60)
@@ -537,6 +543,8 @@ def check_ranker(obj, name: str, builtin: bool, params: dict, report: Report) ->
 
 # -- click models -----------------------------------------------------------------------------
 def _build_clicks(obj, name: str, builtin: bool, params, report: Report):
+    """The click model built as ltrr builds it (a built-in with a parameter set name), or
+    None (the failure reported)."""
     try:
         if builtin:
             from ltrr.simulation.clicks import make_click_model
@@ -551,6 +559,8 @@ def _build_clicks(obj, name: str, builtin: bool, params, report: Report):
 
 
 def check_click_model(obj, name: str, builtin: bool, params, report: Report) -> None:
+    """A click model on three pages (every grade, no relevance, an empty slot inside) and
+    2,000 samples of each (module doc)."""
     clicks = _build_clicks(obj, name, builtin, params, report)
     if clicks is None:
         return
@@ -637,6 +647,7 @@ def check(target: object, kind: str | None = None, params: dict | str | None = N
 
 # -- the command ------------------------------------------------------------------------------
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``ltrr check`` to the command line."""
     parser = subparsers.add_parser(
         "check", help="run a policy, arm, ranker or click model through its contract",
         description="Run a component (module:Name, a registered name or an entry point) "
@@ -652,6 +663,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    """``ltrr check``: print the report; exit 0 when it passed, 2 on any violation."""
     params = None
     if args.params is not None:
         try:
