@@ -244,15 +244,15 @@ def _build_policy(obj, name: str, builtin: bool, plans, params: dict, report: Re
         return None
 
 
-def _play(policy, plans, report: Report) -> list[tuple[int, float]]:
+def _play(policy, plans, report: Report, builtin: bool) -> list[tuple[int, float]]:
     """:data:`STEPS` choices and updates in the tiny world; each one's ``(plan, propensity)``
-    (stopping at a choice that is not one)."""
+    (stopping at a choice that is not one). Only ltrr's oracle is given the truth."""
     rng = np.random.default_rng([SEED, 2])
     contexts = np.hstack([rng.normal(size=(STEPS, N_FEATURES - 1)), np.ones((STEPS, 1))])
     rewards = rng.uniform(*REWARD_RANGE, size=(STEPS, len(plans)))
     truths = rng.uniform(*REWARD_RANGE, size=(STEPS, len(plans)))
     reads = ability(policy, "policy", "uses_context")
-    truth = ability(policy, "policy", "uses_truth")
+    truth = builtin and ability(policy, "policy", "uses_truth")
     exposes = ability(policy, "policy", "probabilities")
     credits = ability(policy, "policy", "uses_arm_rewards")
     n, trace = len(plans), []
@@ -341,13 +341,13 @@ def check_policy(obj, name: str, builtin: bool, params: dict, report: Report) ->
     report.expect("uses_truth", builtin or not ability(policy, "policy", "uses_truth"),
                   "no uses_truth on an outside policy (the simulator's truth is the oracle's)",
                   "uses_truth = True")
-    first = _play(policy, plans, report)
+    first = _play(policy, plans, report, builtin)
     if not (builtin or callable(obj)) or len(first) < STEPS:
         return  # an instance cannot be built again; a broken run has nothing to compare
     again = made()
     if again is None:
         return
-    second = _play(again, plans, Report(report.target, report.kind))
+    second = _play(again, plans, Report(report.target, report.kind), builtin)
     differ = next((i for i, (x, y) in enumerate(zip(first, second)) if x != y), None)
     report.expect("determinism", differ is None and len(second) == len(first),
                   f"the same {STEPS} choices when built twice with random_state={SEED}",

@@ -226,3 +226,21 @@ def test_a_toy_of_each_kind_checked_in_process_is_quick():
         start = time.perf_counter()
         assert check(target).ok
         assert time.perf_counter() - start < 5
+
+
+def test_declared_flags_are_read_only_through_ability():
+    """No module of ltrr reads a declared flag (``uses_context``, ``uses_truth``...) with its
+    own ``getattr`` default: the defaults are ``ltrr.contracts``'s alone."""
+    import ast
+
+    flags = {a.name for kind in KINDS.values() for a in kind.abilities if a.sort == "flag"}
+    found = []
+    for path in (REPO / "ltrr").rglob("*.py"):
+        if path.name == "contracts.py" and path.parent.name == "ltrr":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("getattr", "hasattr") and len(node.args) >= 2 \
+                    and isinstance(node.args[1], ast.Constant) and node.args[1].value in flags:
+                found.append(f"{path.relative_to(REPO)}:{node.lineno} {node.args[1].value}")
+    assert found == []
