@@ -14,6 +14,7 @@ folder) into one message naming the file, the cause and what was kept, and exit 
     ltrr reproduce RECORD...  rerun records' policy x seed and compare every metric
     ltrr leaderboard [DIRS]   rebuild leaderboards (Markdown, CSV, LaTeX, HTML) from records
     ltrr ope LOGS --policy P  evaluate a policy off-policy on logged decisions
+    ltrr check module:Name    run a plugin through its kind's contract on a tiny world
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ COMMAND_MODULES = (
     "ltrr.experiments.reproduce",
     "ltrr.results.cli",
     "ltrr.ope.cli",
+    "ltrr.check",
 )
 
 

@@ -399,3 +399,18 @@ def test_worked_example_through_the_api_gives_the_same_numbers(example, tmp_path
     assert records.loc["softmax-0.3", "policy_name"] == "my_policy:Softmax"
     board = results.leaderboard()
     assert "| softmax |" in board and "| softmax-0.3 |" in board and "| single:tfidf |" in board
+
+
+def test_worked_example_components_keep_their_contracts(monkeypatch):
+    """``ltrr check`` (through :func:`ltrr.testing.check_component`) on the example's policy at
+    both grid settings and its arm with the file's keys: no violation."""
+    from ltrr.testing import check_component
+
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    for temperature in (0.1, 0.3):
+        report = check_component("my_policy:Softmax", params={"temperature": temperature})
+        assert (report.kind, len(report.passed)) == ("policy", 10)
+    report = check_component("my_arm:TfIdfArm", params={"ngram_max": 2})
+    assert report.passed == ["methods", "transform.frame", "transform.columns", "transform.qids",
+                             "transform.score", "transform.duplicates", "transform.depth",
+                             "transform.determinism"]

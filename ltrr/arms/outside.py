@@ -44,6 +44,7 @@ import pandas as pd
 import pyterrier as pt
 
 from ltrr.arms.base import Arm, check_queries, corpus_fingerprint, empty_ranking, ranking_frame
+from ltrr.contracts import ability, missing_methods
 from ltrr.errors import InputError
 from ltrr.paths import settings_key
 from ltrr.registry import describe, plugin_errors, source_hash
@@ -90,7 +91,7 @@ def outside_arm(name: str, source: str, obj: object, dataset, params: dict):
             transformer = obj(**kwargs)
     if isinstance(transformer, Arm):
         return transformer
-    if not callable(getattr(transformer, "transform", None)):
+    if missing_methods(transformer, "arm"):
         raise InputError(f"arm {label} built {describe(transformer)}, not a PyTerrier "
                          "transformer (queries -> ranking)")
     arm = TransformerArm(name, transformer, dataset, source, params,
@@ -134,7 +135,7 @@ class TransformerArm(pt.Transformer):
     def cache_key(self) -> str:
         """Dataset, import path, parameters, source hash and corpus content: the lists'
         cache key (a transformer's own ``cache_key`` attribute joins it)."""
-        own = getattr(self.transformer, "cache_key", None)
+        own = ability(self.transformer, "arm", "cache_key")
         key = settings_key(source=self.source, params=self.params, code=self.code,
                            corpus=corpus_fingerprint(self.dataset),
                            own=own if isinstance(own, str) else None)
@@ -154,8 +155,8 @@ class TransformerArm(pt.Transformer):
         return self
 
     def _at_depth(self, k: int):
-        fuse = getattr(self.transformer, "fuse_rank_cutoff", None)
-        fused = fuse(k) if callable(fuse) else None
+        fused = self.transformer.fuse_rank_cutoff(k) \
+            if ability(self.transformer, "arm", "fuse_rank_cutoff") else None
         return self.transformer if fused is None else fused
 
     def transform(self, queries: pd.DataFrame) -> pd.DataFrame:

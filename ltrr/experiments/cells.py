@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from ltrr.contracts import ability
 from ltrr.errors import InputError, WriteError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.experiments.benchmark import Benchmark
@@ -95,7 +96,7 @@ def play(world: World, featurizer, cell: Cell, zipf: float, progress=None, ranke
     policy = build_policy(cell.name, cell.params, world.plans,
                           n_features=featurizer.dim, random_state=cell.seed,
                           reward_range=reward_range(world, stage))
-    if getattr(policy, "uses_training", False):  # learns from the training topics first
+    if ability(policy, "policy", "uses_training"):  # learns from the training topics first
         policy.fit(world.training[stage].select(featurizer.names))
     stream = sample_stream(world.topics, cell.length, zipf, cell.seed)
     return policy, run_policy(world, policy, featurizer, stream, cell.seed, progress=progress,

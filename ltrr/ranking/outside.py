@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ltrr.contracts import ability
 from ltrr.errors import InputError
 from ltrr.ranking.learned import REGISTRY, LambdaMART
 from ltrr.registry import plugin_errors
@@ -59,4 +60,4 @@ class OutsideRanker:
 
     @property
     def n_trees(self) -> int | None:
-        return getattr(self.model, "n_trees", None)
+        return ability(self.model, "ranker", "n_trees")

@@ -60,6 +60,7 @@ import pandas as pd
 import pyterrier as pt
 
 from ltrr.decision_log import AWAITING, decision_table, write_decision_log
+from ltrr.contracts import ability, missing_methods
 from ltrr.errors import InputError
 from ltrr.kernel.clicks import ClickModel, scale_grades
 from ltrr.kernel.rewards import REWARD_CODES, expected_rewards, page_reward
@@ -170,7 +171,7 @@ class Selector(pt.Transformer):
         """The union of each query's chosen arms at the chosen depths (module doc)."""
         topics = self._topics(topics)
         X = self.featurizer.vectors(self._with_contexts(topics))
-        if getattr(self.policy, "uses_training", False) and not _fitted(self.policy):
+        if ability(self.policy, "policy", "uses_training") and not _fitted(self.policy):
             raise InputError(f"policy '{self.policy.name}' learns before it chooses: call "
                              "selector.fit(topics, qrels) first")
         chosen = [self.policy.choose(x) for x in X]
@@ -265,7 +266,7 @@ class Selector(pt.Transformer):
         row = self._rows[at]
         reward = float(earned) - row["cost"]
         arm_rewards = None
-        if getattr(self.policy, "uses_arm_rewards", False):
+        if ability(self.policy, "policy", "uses_arm_rewards"):
             arm_rewards = dict.fromkeys(self.plans[row["plan"]].arms, 0.0)
             for docno, share in zip(docnos, contribution):
                 for arm in row["retrieved"][docno]:
@@ -274,8 +275,7 @@ class Selector(pt.Transformer):
         if clicks is not None:
             clicked = [d for d, c in zip(docnos, clicks) if c]
             for arm in self.arms.values():
-                if callable(getattr(arm, "update", None)) and callable(getattr(arm, "reset",
-                                                                               None)):
+                if not missing_methods(arm, "online arm"):
                     arm.update(row["query"], clicked)
         self._pending[row["qid"]].remove(at)
         del row["retrieved"]  # only feedback still to come is checked against it
@@ -365,14 +365,14 @@ class Selector(pt.Transformer):
         if missing:
             raise InputError(f"qrels need columns qid, docno, label; missing {missing}",
                              field=missing[0])
-        if getattr(self.policy, "uses_arm_rewards", False):
+        if ability(self.policy, "policy", "uses_arm_rewards"):
             raise InputError(f"policy '{self.policy.name}' learns from each arm's click credit, "
                              "which judgements do not give; warm it with learn() on clicks")
         X = self.featurizer.vectors(self._with_contexts(topics))
         if not self.settings["max_grade"]:  # the qrels' scale, for judged feedback later too
             self.settings["max_grade"] = max(int(qrels["label"].max()), 1)
         values = self.plan_values(topics, qrels)
-        if getattr(self.policy, "uses_training", False):
+        if ability(self.policy, "policy", "uses_training"):
             self.policy.fit(TrainingSet(tuple(topics["qid"]), tuple(self.featurizer.names), X,
                                         values, tuple(self.plans.ids),
                                         {"source": "Selector.fit", "topics": len(topics)}))
@@ -558,14 +558,13 @@ def _policy(policy, params: dict, plans: PlanSpace, n_features: int, seed: int,
                             n_features=n_features, random_state=seed, reward_range=reward_range)
     else:
         made = policy
-        if not callable(getattr(made, "choose", None)) or not callable(getattr(made, "update",
-                                                                               None)):
+        if missing_methods(made, "policy"):
             raise InputError(f"policy must be a name or an object with choose and update, got "
                              f"{type(policy).__name__}", field="policy")
-        if getattr(made, "n_plans", len(plans)) != len(plans):
+        if ability(made, "policy", "n_plans") not in (None, len(plans)):
             raise InputError(f"the policy is over {made.n_plans} plans; the selector's plan space "
                              f"has {len(plans)}", field="policy")
-    if getattr(made, "uses_truth", False):
+    if ability(made, "policy", "uses_truth"):
         raise InputError(f"policy '{made.name}' chooses by the simulator's truth, which a "
                          "pipeline does not have", field="policy")
     return made

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ltrr.contracts import missing_methods
 from ltrr.errors import InputError
 from ltrr.kernel.clicks import CLICK_MODELS, PARAMETER_SETS, ClickModel
 from ltrr.kernel.rewards import REWARDS
@@ -36,7 +37,7 @@ def make_click_model(model: str, params: str | dict):
     factory = REGISTRY.resolve(model)
     with plugin_errors(f"click model '{model}'", "building it"):
         clicks = factory(**params) if isinstance(params, dict) else factory(params)
-    missing = [m for m in CLICK_METHODS if not callable(getattr(clicks, m, None))]
+    missing = missing_methods(clicks, "click model")
     if missing:
         raise InputError(f"click model '{model}' built {describe(clicks)}, which has no "
                          f"method {', '.join(missing)}")

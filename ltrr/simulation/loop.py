@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ltrr.contracts import ability
 from ltrr.kernel.pages import rank_plans
 from ltrr.kernel.pools import CandidatePool
 from ltrr.kernel.rewards import page_reward
@@ -115,8 +116,8 @@ def pays_probe(world: World, policy, featurizer) -> bool:
     """Whether ``policy`` pays the world's post-retrieval probe: it does when the benchmark
     has one, the policy's features read it (``featurizer.needs_candidates``) and the policy
     reads the context (``uses_context``, True unless a policy says otherwise)."""
-    return (world.probe is not None and bool(getattr(featurizer, "needs_candidates", False))
-            and bool(getattr(policy, "uses_context", True)))
+    return (world.probe is not None and ability(featurizer, "featurizer", "needs_candidates")
+            and ability(policy, "policy", "uses_context"))
 
 
 def compiles(world: World, policy, featurizer, ranker=None) -> bool:
@@ -124,7 +125,7 @@ def compiles(world: World, policy, featurizer, ranker=None) -> bool:
     model and online arm (or none), and the fusion as the ranking stage, showing its top
     pages (no exploration)."""
     return (ranker is None and world.settings.exploration is None
-            and callable(getattr(policy, "arrays", None))
+            and ability(policy, "policy", "arrays")
             and isinstance(featurizer, ContextFeaturizer) and world.tables.click[0] >= 0
             and (not world.online or world.memory is not None))
 
@@ -211,7 +212,7 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
     on = world.online_arm(seed, len(stream)) if compiled else None
     generic = [] if compiled else [world.arms[a] for a in world.online]
     for arm in generic:
-        if callable(getattr(arm, "load", None)):
+        if ability(arm, "online arm", "load"):
             arm.load()
         arm.reset()
     doc_buf = np.empty(max(int(tb.list_depth.max()), 1), dtype=np.int64)
@@ -221,9 +222,9 @@ def play_per_step(world: World, policy, featurizer, stream: np.ndarray, seed: in
     queries = world.topics["query"].astype(str).to_numpy()
     qids = world.topics["qid"].astype(str).to_numpy()
     probe = world.probe
-    reads_probe = probe is not None and bool(getattr(featurizer, "needs_candidates", False))
-    uses_truth = getattr(policy, "uses_truth", False)
-    credits_arms = getattr(policy, "uses_arm_rewards", False)
+    reads_probe = probe is not None and ability(featurizer, "featurizer", "needs_candidates")
+    uses_truth = ability(policy, "policy", "uses_truth")
+    credits_arms = ability(policy, "policy", "uses_arm_rewards")
     model = int(tb.click[0])
     reward_code = int(tb.click[4])
     contribution = np.zeros(s.page)

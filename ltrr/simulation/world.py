@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ltrr.arms.lists import complete_lists
+from ltrr.contracts import ability, missing_methods
 from ltrr.errors import InputError
 from ltrr.kernel.clicks import MODEL_CODES, ClickModel, scale_grades
 from ltrr.kernel.pages import fusion_code
@@ -79,7 +80,7 @@ class Probe:
 
 def is_online(arm) -> bool:
     """Arms that learn from clicks (the memory arm) are queried per step, not cached."""
-    return callable(getattr(arm, "update", None)) and callable(getattr(arm, "reset", None))
+    return not missing_methods(arm, "online arm")
 
 
 def is_compiled_memory(arm) -> bool:
@@ -185,7 +186,7 @@ class World:
         everything += [np.concatenate(lst.docnos) if lst.docnos else np.empty(0, str)
                        for lst in lists.values()]
         everything += [np.asarray(arms[a].docnos, dtype=str) for a in self.online
-                       if hasattr(arms[a], "docnos")]
+                       if ability(arms[a], "online arm", "docnos") is not None]
         self.vocab = DocIds(np.concatenate(everything))
         self.visible_from = np.zeros(len(self.vocab), dtype=np.int64)
         known = self.vocab.ids(self.late.index)
@@ -463,10 +464,9 @@ class World:
         arm = self.arms[name]
         depth = int(self.list_depth[self.arm_names.index(name)])
         k = depth + int(self.self_hits)
-        ranked = getattr(arm, "ranked", None)
-        if callable(ranked):
-            hidden = None
-            if hasattr(arm, "docnos") and not self.late.empty:
+        if ability(arm, "online arm", "ranked"):
+            ranked, hidden = arm.ranked, None
+            if ability(arm, "online arm", "docnos") is not None and not self.late.empty:
                 release = self.late.reindex(np.asarray(arm.docnos, dtype=str)).fillna(0) \
                     .to_numpy(np.int64)
                 hidden = release > step

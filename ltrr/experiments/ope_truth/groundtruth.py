@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ltrr.contracts import ability
 from ltrr.errors import InputError
 from ltrr.experiments.cells import reward_range
 from ltrr.ope import estimators, replay
@@ -109,7 +110,7 @@ def _learns_before_the_stream(name: str) -> bool:
     from ltrr.selection.policies import policy_class  # noqa: PLC0415
 
     try:
-        return bool(getattr(policy_class(name), "uses_training", False))
+        return ability(policy_class(name), "policy", "uses_training")
     except InputError:
         return False  # an unknown name is refused where policies are built, with its message
 
@@ -172,8 +173,8 @@ class Interleaved:
 
     def __init__(self, learner, logger, rate: float, seed: int) -> None:
         self.learner, self.logger, self.rate = learner, logger, rate
-        self.uses_context = bool(getattr(learner, "uses_context", True)
-                                 or getattr(logger, "uses_context", True))
+        self.uses_context = (ability(learner, "policy", "uses_context")
+                             or ability(logger, "policy", "uses_context"))
         self.rng = np.random.default_rng([seed, 0x1EA])
         self.turns: list[bool] = []
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import inspect
 
+from ltrr.contracts import ability
 from ltrr.errors import InputError
 from ltrr.registry import Registry, class_or_factory
 from ltrr.selection.base import Policy
@@ -147,7 +148,7 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, *, n_features
 def uses_training(name: str) -> bool:
     """Whether policy ``name`` learns from the dataset's training topics before the stream
     (it then needs ``fit(training)`` before its first choice)."""
-    return bool(getattr(policy_class(name), "uses_training", False))
+    return ability(policy_class(name), "policy", "uses_training")
 
 
 __all__ = ["POLICIES", "POLICY_NAMES", "REGISTRY", "build_policy", "default_params",

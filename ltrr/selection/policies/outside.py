@@ -22,8 +22,9 @@ import math
 
 import numpy as np
 
+from ltrr.contracts import ability, missing_methods
 from ltrr.errors import InputError
-from ltrr.registry import describe, has_methods, where_raised
+from ltrr.registry import describe, where_raised
 
 PROPENSITY_SLACK = 1e-9  # a probability computed as p / p.sum() may exceed 1 by rounding
 
@@ -44,11 +45,11 @@ def build_outside(name: str, factory, plans, n_features: int, random_state: int,
             from None
     except Exception as err:  # the plugin's constructor failed: one line, with where
         raise InputError(f"policy '{name}': building it failed: {where_raised(err)}") from None
-    missing = has_methods(policy, ("choose", "update"))
+    missing = missing_methods(policy, "policy")
     if missing:
         raise InputError(f"policy '{name}' built {describe(policy)}, which has no method "
                          f"{', '.join(missing)} (see docs/plugins.md)")
-    if getattr(policy, "uses_truth", False):
+    if ability(policy, "policy", "uses_truth"):
         raise InputError(f"policy '{name}' declares uses_truth = True: the simulator's expected "
                          "rewards are the oracle's alone, never a compared policy's")
     return CheckedPolicy(name, policy, len(plans), n_features)
@@ -66,7 +67,7 @@ class CheckedPolicy:
 
     def __init__(self, name: str, policy, n_plans: int, n_features: int) -> None:
         self.name, self.policy, self.n_plans = name, policy, n_plans
-        self.reads_context = bool(getattr(policy, "uses_context", True))
+        self.reads_context = ability(policy, "policy", "uses_context")
         self._zeros = np.zeros(n_features)
         self.step = 0
 
