@@ -234,7 +234,8 @@ def _build_policy(obj, name: str, builtin: bool, plans, params: dict, report: Re
         if builtin:
             from ltrr.selection.policies import build_policy
 
-            return build_policy(name, params, plans, N_FEATURES, SEED, REWARD_RANGE)
+            return build_policy(name, params, plans, n_features=N_FEATURES, random_state=SEED,
+                                reward_range=REWARD_RANGE)
         if not callable(obj):
             return obj  # an instance: checked as it is (determinism needs a class)
         return obj(plans, N_FEATURES, SEED, REWARD_RANGE, **params)

@@ -79,8 +79,8 @@ ROOM_LEVELS: list[tuple[str, ...]] = [
     ("arms", "selection"),
     ("simulation", "ranking", "ope"),
     ("results",),
-    ("experiments", "check", "testing"),
-    ("cli",),
+    ("experiments", "check"),
+    ("cli", "testing"),
 ]
 
 
