@@ -16,7 +16,7 @@ and caches the index on disk (see :mod:`ltrr.arms.base`):
 Outside arms come through :data:`REGISTRY` (the :class:`ltrr.registry.Registry` policies,
 rankers and click models share): any PyTerrier transformer (queries -> ranking), its class or a
 factory, named by import path ``module:Name`` or by an entry point of group ``ltrr.arms``, is
-wrapped by :class:`ltrr.arms.outside.TransformerArm` (``docs/plugins.md``)::
+wrapped by :class:`ltrr.arms.transformer_arm.TransformerArm` (``docs/plugins.md``)::
 
     arm = build_arm("tfidf", dataset, **{"class": "my_arm:TfIdfArm"}, ngram_max=2)
 """
@@ -76,7 +76,7 @@ def build_arm(name: str, dataset: "Dataset", **params: object) -> "Arm":
     under the short name ``name``: a built-in arm, an import path or an entry point; without
     it, ``name`` itself is resolved. ltrr's own arms (and outside subclasses of
     :class:`ltrr.arms.base.Arm`) are called as ``cls(dataset, **params)``; any other
-    PyTerrier transformer is built and wrapped by :func:`ltrr.arms.outside.outside_arm`.
+    PyTerrier transformer is built and wrapped by :func:`ltrr.arms.transformer_arm.outside_arm`.
 
     Raises InputError for an unknown arm, an unknown parameter, or a corpus without the
     field the arm needs. The index is built (or loaded from cache) on first use.
@@ -89,7 +89,7 @@ def build_arm(name: str, dataset: "Dataset", **params: object) -> "Arm":
                          f"an entry point), got {source!r}", field="class")
     cls = arm_class(source)
     if not (inspect.isclass(cls) and issubclass(cls, Arm)):
-        from ltrr.arms.outside import outside_arm
+        from ltrr.arms.transformer_arm import outside_arm
 
         return outside_arm(name, source, cls, dataset, params)
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "dataset"}

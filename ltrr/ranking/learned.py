@@ -228,7 +228,7 @@ def group_sizes(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fit_qrels(X: np.ndarray, labels: np.ndarray, group: np.ndarray, params: dict | None = None,
               feature_names: list[str] | None = None, valid: tuple | None = None,
               ranker=LambdaMART) -> LambdaMART:
-    """LambdaMART (or ``ranker(params, feature_names)``, :mod:`ltrr.ranking.outside`) on
+    """LambdaMART (or ``ranker(params, feature_names)``, :mod:`ltrr.ranking.checked_ranker`) on
     judged candidate pools: ``labels`` are graded qrels (unjudged = 0).
 
     ``group`` is one query id per row; ``valid`` optionally ``(X, labels, group)`` of
@@ -264,7 +264,7 @@ def fit_clicks(X: np.ndarray, position: np.ndarray, click: np.ndarray, group: np
         examination: ``ips`` only: ``(n,)`` the probability each row was examined (default
             PBM's ``1 / (position + 1)``).
         ranker: ``ranker(params, feature_names)`` makes the model
-            (:func:`ltrr.ranking.outside.ranker_factory`).
+            (:func:`ltrr.ranking.checked_ranker.ranker_factory`).
 
     Pages without a click carry no pairwise preference and are dropped. Raises ValueError
     when no page has a click.
@@ -305,7 +305,7 @@ class ClickBuffer:
     params: dict | None = None
     feature_names: list[str] | None = None
     max_pages: int | None = None
-    ranker: object = LambdaMART  # ranker(params, feature_names) makes the model (.outside)
+    ranker: object = LambdaMART  # ranker(params, feature_names) makes the model (.checked_ranker)
     examination: np.ndarray | None = None  # per position, for ips (None: PBM's 1/(pos + 1))
     _X: list = field(default_factory=list)
     _clicks: list = field(default_factory=list)

@@ -51,7 +51,7 @@ from ltrr.errors import InputError, check_keys
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
 from ltrr.ranking.learned import (DEFAULT_CORRECTION, ClickBuffer, check_correction, check_mode,
                                   check_ranker, known_examination)
-from ltrr.ranking.outside import ranker_factory
+from ltrr.ranking.checked_ranker import ranker_factory
 
 RANKER_KEYS: dict[str, type] = {"model": str, "train": str, "correction": str, "params": dict,
                                 "sessions": int, "log": str, "retrain_every": int}

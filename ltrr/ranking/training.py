@@ -40,7 +40,7 @@ def train_ranker(mode: str, correction: str | None, pools: dict[str, TopicPools]
     on ``pools["valid"]`` when there is one); ``clicks`` from the click log of ``clicks`` (a
     file, or a simulation on the training pools) with ``correction``. ``key`` (what
     determines the model besides its training data) and ``name`` name the cache entry.
-    ``ranker`` makes the model (:func:`~ltrr.ranking.outside.ranker_factory`); an outside one
+    ``ranker`` makes the model (:func:`~ltrr.ranking.checked_ranker.ranker_factory`); an outside one
     is trained every run (the model cache holds LightGBM's text models only).
     """
     from ltrr.ranking.store import array_hash, cached_model

@@ -41,7 +41,7 @@ default (see
 Outside policies are named like the built-ins, through :data:`REGISTRY` (one
 :class:`ltrr.registry.Registry`, the mechanism arms, rankers and click models share): an
 import path ``module:Name``, an entry point of group ``ltrr.policies``, or a class registered
-in this process. They are built by :func:`~ltrr.selection.policies.outside.build_outside`
+in this process. They are built by :func:`~ltrr.selection.policies.checked_policy.build_outside`
 and checked at every step (``docs/plugins.md`` has the contract).
 """
 
@@ -58,7 +58,7 @@ from ltrr.selection.policies.baselines import BestSingleArm, SingleArm, StaticUn
 from ltrr.selection.policies.contextual import LinEpsilonGreedy, LinTS, LinUCB
 from ltrr.selection.policies.decisions import hyper_parameters
 from ltrr.selection.policies.oracle import Oracle
-from ltrr.selection.policies.outside import build_outside
+from ltrr.selection.policies.checked_policy import build_outside
 from ltrr.selection.policies.router import LinUCBWarm, Router
 from ltrr.selection.policies.semibandit import SemiBanditUCB
 
