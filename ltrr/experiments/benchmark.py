@@ -270,11 +270,11 @@ def _check_arms(file: str, arms: list[str], table: dict) -> None:
     """Each arm is a built-in, an entry point, or a short name whose ``[arms.<name>] class``
     resolves (:data:`ltrr.arms.REGISTRY`); what it builds is checked when the dataset is
     loaded (``prepare``)."""
-    from ltrr.arms import ARM_NAMES, REGISTRY
+    from ltrr.arms import REGISTRY
 
     for arm in arms:
         source = table.get(arm, {}).get("class") if isinstance(table.get(arm), dict) else None
-        if source is None and arm in ARM_NAMES:
+        if source is None and REGISTRY.is_builtin(arm):
             continue
         if not ARM_NAME.fullmatch(arm):
             raise InputError(f"arm name '{arm}' is not a short name (letters, digits, _ and -; "

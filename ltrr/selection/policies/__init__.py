@@ -62,6 +62,8 @@ from ltrr.selection.policies.checked_policy import build_outside
 from ltrr.selection.policies.router import LinUCBWarm, Router
 from ltrr.selection.policies.semibandit import SemiBanditUCB
 
+# The built-in policies, by name: the one list of them. Adding a built-in policy is its module
+# plus one line here (``docs/architecture.md``, "Adding a built-in").
 POLICIES: dict[str, type[Policy]] = {
     "best_single": BestSingleArm,
     "static_union": StaticUnion,
@@ -79,7 +81,6 @@ POLICIES: dict[str, type[Policy]] = {
     "oracle": Oracle,
 }
 POLICY_NAMES: list[str] = ["single:<arm>", *POLICIES]
-_OBP_WRAPPED = (EpsilonGreedy, BernoulliThompson, LinUCB, LinTS, LinEpsilonGreedy)
 
 REGISTRY = Registry(
     "policy", POLICIES, class_or_factory("policy", ("choose", "update")),
@@ -114,7 +115,7 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, n_features: i
     Raises:
         InputError: unknown policy, unknown or invalid param (the message names the policy
             and the key), an arm or plan the policy needs that the benchmark lacks, or a plan
-            space too small for an obp policy (obp needs at least 2 actions).
+            space smaller than the policy's ``min_plans`` (obp's policies need 2 actions).
     """
     cls = policy_class(name)
     params = {} if params is None else params
@@ -133,8 +134,8 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, n_features: i
         policy = build_outside(name, cls, plans, n_features, random_state, reward_range, params)
         policy.params = {**known, **params}
         return policy
-    if issubclass(cls, _OBP_WRAPPED) and len(plans) < 2:
-        raise InputError(f"policy '{name}' needs at least 2 plans; the plan space has "
+    if len(plans) < getattr(cls, "min_plans", 1):  # obp's policies need 2 actions
+        raise InputError(f"policy '{name}' needs at least {cls.min_plans} plans; the plan space has "
                          f"{len(plans)} ({', '.join(plans.ids)})")
     extra = {"arm": name.split(":", 1)[1]} if cls is SingleArm else {}
     policy = cls(plans, n_features, random_state, tuple(reward_range), **extra, **params)
