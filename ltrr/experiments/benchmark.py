@@ -37,7 +37,6 @@ import tomllib
 from ltrr.errors import InputError, check_keys
 from ltrr.evaluation.registry import TUNABLE
 from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
-from ltrr.kernel.clicks import ClickModel
 from ltrr.kernel.rewards import REWARDS
 from ltrr.kernel.stochastic import PlackettLuce
 from ltrr.simulation.clicks import (CLICK_MODELS, PARAMETER_SETS, describe_users,
@@ -312,7 +311,7 @@ def click_model_of(file: str, table: dict, page: int):
         raise InputError(str(err), file=file, field="clicks.model") from None
     if "examination" in table:
         try:
-            built = ClickModel(model, params, examination_curve=table["examination"])
+            built = make_click_model(model, params, examination=table["examination"])
             built.examination(int(page) if isinstance(page, int) else 10)
         except InputError as err:
             raise InputError(str(err), file=file, field="clicks.examination") from None
