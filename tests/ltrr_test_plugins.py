@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
+from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.ranking.learned import LambdaMART
 from ltrr.selection.base import Policy
-from ltrr.kernel.clicks import PositionBasedModel
 
 NUMBER = 3
 CALLS: list[int] = []  # queries per transform call of LexicalAgain

@@ -17,9 +17,9 @@ import pytest
 
 from ltrr.cli import main
 from ltrr.datasets.base import Dataset
+from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies import build_policy
-from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.simulation.loop import LoopSettings, World, run_policy
 from ltrr.simulation.stream import sample_stream
 from ltrr.simulation.truths import fill_lists, fill_truths

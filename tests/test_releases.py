@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ltrr.datasets.base import Dataset
-from ltrr.selection.plans import PlanSpace
 from ltrr.kernel.clicks import PositionBasedModel
+from ltrr.selection.plans import PlanSpace
 from ltrr.simulation.loop import LoopSettings, World
 from ltrr.simulation.stream import release_schedule
 
