@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ltrr.errors import InputError
+from ltrr.kernel.clicks import PBM
 from ltrr.registry import Registry, class_or_factory
 
 TRAINING_MODES = ("qrels", "clicks", "online")
@@ -103,18 +104,19 @@ def check_correction(correction: str) -> str:
 
 def pbm_examination(positions: np.ndarray) -> np.ndarray:
     """PBM's examination probability of 0-based ``positions``: ``1 / (position + 1)``
-    (:mod:`ltrr.simulation.clicks`)."""
+    (:class:`ltrr.kernel.clicks.PositionBasedModel`)."""
     return 1.0 / (np.asarray(positions, dtype=float) + 1.0)
 
 
 def known_examination(click_model, page: int) -> np.ndarray | None:
     """The examination probability of each of ``page`` positions that IPS weighs clicks by
-    for ``click_model``'s users: a position-based model's own curve when it is not PBM's
-    default ``1 / (position + 1)``; None (the default) otherwise."""
-    if getattr(click_model, "model", None) != "pbm" or \
-            getattr(click_model, "examination_curve", "reciprocal") == "reciprocal":
+    for ``click_model``'s users: a position-based model's (one running the compiled PBM
+    branch, :data:`~ltrr.kernel.clicks.PBM`) own curve when it is not PBM's default
+    ``1 / (position + 1)``; None (the default) otherwise."""
+    if getattr(click_model, "code", None) != PBM:
         return None
-    return np.asarray(click_model.examination(page), dtype=float)
+    curve = np.asarray(click_model.examination(page), dtype=float)
+    return None if np.array_equal(curve, pbm_examination(np.arange(page))) else curve
 
 
 def can_be_saved(ranker: object) -> bool:
