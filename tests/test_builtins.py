@@ -49,7 +49,8 @@ def test_a_policy_is_its_class_plus_one_line(monkeypatch):
     policy = build_policy("round_robin", {"stride": 2}, world.plans, 2, 0, (0.0, 5.0))
     assert type(policy) is toy.RoundRobin  # ltrr's own: not wrapped as an outside policy
     assert policy.params == {"stride": 2}
-    trace = run_policy(world, policy, TopicFeaturizer(), sample_stream(world.topics, 60, 1.0, 0), 0)
+    stream = sample_stream(world.topics, 60, 1.0, 0)
+    trace = run_policy(world, policy, TopicFeaturizer(), stream, 0)
     n = len(world.plans)
     assert trace.plan.tolist() == [(2 * t) % n for t in range(60)]
     assert np.all(trace.propensity == 1.0)

@@ -135,8 +135,8 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, n_features: i
         policy.params = {**known, **params}
         return policy
     if len(plans) < getattr(cls, "min_plans", 1):  # obp's policies need 2 actions
-        raise InputError(f"policy '{name}' needs at least {cls.min_plans} plans; the plan space has "
-                         f"{len(plans)} ({', '.join(plans.ids)})")
+        raise InputError(f"policy '{name}' needs at least {cls.min_plans} plans; the plan space "
+                         f"has {len(plans)} ({', '.join(plans.ids)})")
     extra = {"arm": name.split(":", 1)[1]} if cls is SingleArm else {}
     policy = cls(plans, n_features, random_state, tuple(reward_range), **extra, **params)
     policy.params = {**known, **params}
