@@ -166,7 +166,9 @@ class Registry:
     Args:
         kind: the kind, for messages (``"policy"``).
         builtins: built-in name -> the object, or ``"module:attr"`` imported on first use (so
-            naming an arm does not import every arm's heavy dependencies).
+            naming an arm does not import every arm's heavy dependencies). The kind's one
+            table of built-ins, held (not copied): a line added to it is a built-in everywhere
+            (``docs/architecture.md``, "Adding a built-in").
         check: ``check(obj) -> problem or None``, the kind's contract on what a name may
             resolve to (a problem reads after "it is ...": ``"a module, not a policy class"``).
         unknown: ``unknown(name, known) -> message`` (or the InputError to raise) for a name

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
-from ltrr.kernel.clicks import ClickModel
+from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.selection.base import Policy
 
 
@@ -119,7 +119,7 @@ class AboveOne:
     """A click model whose expected clicks are PBM's doubled (above 1 at the top)."""
 
     def __init__(self, params: str = "navigational") -> None:
-        self.inner = ClickModel("pbm", params)
+        self.inner = PositionBasedModel(params)
 
     def expected_clicks(self, grades):
         return 2 * self.inner.expected_clicks(grades)

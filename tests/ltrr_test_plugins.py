@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
+from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.ranking.learned import LambdaMART
 from ltrr.selection.base import Policy
-from ltrr.simulation.clicks import ClickModel
 
 NUMBER = 3
 CALLS: list[int] = []  # queries per transform call of LexicalAgain
@@ -142,7 +142,7 @@ class SamePBM:
     """The built-in PBM, as an outside click model (``params``: a parameter set name)."""
 
     def __init__(self, params: str) -> None:
-        self.inner = ClickModel("pbm", params)
+        self.inner = PositionBasedModel(params)
 
     def expected_clicks(self, grades):
         return self.inner.expected_clicks(grades)

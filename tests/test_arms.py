@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltrr.arms import ARM_NAMES, build_arm
+from ltrr.arms import BUILTIN_ARMS, build_arm
 from ltrr.arms.base import RANKING_COLUMNS, atomic_build
 from ltrr.datasets.base import Dataset
 from ltrr.errors import InputError
@@ -80,7 +80,7 @@ def isolated_cache(tmp_path, monkeypatch):
 def test_unknown_arm_lists_valid_names():
     with pytest.raises(InputError, match="unknown arm 'bm25'.*lexical, dense, memory, fuzzy, structured"):
         build_arm("bm25", music_dataset())
-    assert ARM_NAMES == ("lexical", "dense", "memory", "fuzzy", "structured")
+    assert tuple(BUILTIN_ARMS) == ("lexical", "dense", "memory", "fuzzy", "structured")
 
 
 def test_unknown_parameter_is_input_error():

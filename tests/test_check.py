@@ -166,10 +166,10 @@ def test_check_component_raises_listing_every_violation_and_returns_the_report()
 def test_protocols_say_which_kind_an_object_has():
     from ltrr_test_plugins import Greedy, LambdaAgain, SamePBM
 
-    from ltrr.kernel.clicks import ClickModel
+    from ltrr.kernel.clicks import PositionBasedModel
 
     assert issubclass(Greedy, PolicyContract) and not issubclass(Greedy, ArmContract)
-    assert isinstance(ClickModel("pbm", "navigational"), ClickModelContract)
+    assert isinstance(PositionBasedModel("navigational"), ClickModelContract)
     assert issubclass(SamePBM, ClickModelContract) and issubclass(LambdaAgain, RankerContract)
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from ltrr.errors import InputError
-from ltrr.kernel.clicks import scale_grades
-from ltrr.simulation.clicks import ClickModel
+from ltrr.kernel.clicks import (CLICK_MODELS, CascadeModel, DependentClickModel,
+                               PositionBasedModel, scale_grades)
+from ltrr.simulation.clicks import make_click_model
 
 PAGE = np.array([4, 0, 2, 3, 1, 0, 4, 2, -1, -1])
 
@@ -15,7 +16,7 @@ PAGE = np.array([4, 0, 2, 3, 1, 0, 4, 2, -1, -1])
 @pytest.mark.parametrize("model", ["pbm", "cascade", "dcm"])
 @pytest.mark.parametrize("params", ["perfect", "navigational", "informational"])
 def test_expected_clicks_match_monte_carlo(model, params):
-    click = ClickModel(model, params)
+    click = CLICK_MODELS[model](params)
     rng = np.random.default_rng(7)
     n = 20000
     samples = np.array([click.sample(PAGE, rng) for _ in range(n)])
@@ -27,7 +28,7 @@ def test_expected_clicks_match_monte_carlo(model, params):
 
 def test_perfect_never_clicks_grade_zero():
     for model in ("pbm", "cascade", "dcm"):
-        click = ClickModel(model, "perfect")
+        click = CLICK_MODELS[model]("perfect")
         rng = np.random.default_rng(0)
         clicks = np.array([click.sample(PAGE, rng) for _ in range(2000)])
         assert clicks[:, PAGE == 0].sum() == 0
@@ -35,14 +36,14 @@ def test_perfect_never_clicks_grade_zero():
 
 
 def test_empty_slots_never_clicked():
-    click = ClickModel("pbm", "informational")
+    click = PositionBasedModel("informational")
     rng = np.random.default_rng(1)
     clicks = np.array([click.sample(PAGE, rng) for _ in range(500)])
     assert clicks[:, PAGE < 0].sum() == 0
 
 
 def test_cascade_stops_after_the_first_click():
-    click = ClickModel("cascade", "informational")
+    click = CascadeModel("informational")
     rng = np.random.default_rng(2)
     clicks = np.array([click.sample(PAGE, rng) for _ in range(3000)])
     assert clicks.sum(axis=1).max() == 1
@@ -52,8 +53,8 @@ def test_cascade_stops_after_the_first_click():
 
 
 def test_dcm_with_certain_stop_is_the_cascade_model():
-    dcm = ClickModel("dcm", "navigational")
-    cascade = ClickModel("cascade", "navigational")
+    dcm = DependentClickModel("navigational")
+    cascade = CascadeModel("navigational")
     top = np.array([4, 4, 4])
     # DCM: after a grade-4 click the user stops with P=0.9, so position 2 is reached 1-0.95*0.9
     assert dcm.expected_clicks(top)[1] == pytest.approx((1 - 0.95 * 0.9) * 0.95)
@@ -61,12 +62,12 @@ def test_dcm_with_certain_stop_is_the_cascade_model():
 
 
 def test_pbm_examination_is_one_over_position():
-    click = ClickModel("pbm", "perfect")
+    click = PositionBasedModel("perfect")
     assert np.allclose(click.expected_clicks(np.array([4, 4, 4, 4])), [1, 1 / 2, 1 / 3, 1 / 4])
 
 
 def test_expected_clicks_are_vectorised_over_pages():
-    click = ClickModel("dcm", "informational")
+    click = DependentClickModel("informational")
     pages = np.stack([PAGE, PAGE[::-1]])
     assert np.allclose(click.expected_total(pages),
                        [click.expected_total(PAGE), click.expected_total(PAGE[::-1])])
@@ -85,5 +86,5 @@ def test_grade_scaling():
 ])
 def test_unknown_model_or_params(model, params, message):
     with pytest.raises(InputError) as err:
-        ClickModel(model, params)
+        make_click_model(model, params)
     assert str(err.value) == message

@@ -128,7 +128,7 @@ def test_the_loop_drops_the_memory_arms_self_hits():
     from ltrr.datasets.base import Dataset
     from ltrr.selection.plans import PlanSpace
     from ltrr.selection.policies import build_policy
-    from ltrr.simulation.clicks import ClickModel
+    from ltrr.kernel.clicks import PositionBasedModel
     from ltrr.simulation.loop import LoopSettings, World, run_policy
 
     class SelfMemory:
@@ -157,7 +157,7 @@ def test_the_loop_drops_the_memory_arms_self_hits():
                       meta={"ignore_identical_ids": True})
     space = PlanSpace.from_config(["memory"], 3, {"single": True, "union": False})
     world = World(dataset, {"memory": SelfMemory()}, space,
-                  LoopSettings(page=3, clicks=ClickModel("pbm", "perfect")), 10)
+                  LoopSettings(page=3, clicks=PositionBasedModel("perfect")), 10)
     policy = build_policy("single:memory", {}, world.plans,
                           n_features=1, random_state=0, reward_range=(0.0, 3.0))
     trace = run_policy(world, policy, Bias(), np.array([0, 1, 0, 1]), 0)

@@ -13,9 +13,9 @@ import pytest
 
 from ltrr.datasets.base import Dataset
 from ltrr.evaluation.metrics import run_metrics
+from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies import build_policy
-from ltrr.simulation.clicks import ClickModel
 from ltrr.simulation.loop import LoopSettings, World, run_policy
 from ltrr.simulation.stream import sample_stream
 
@@ -94,7 +94,7 @@ def make_world(memory: bool = False, length: int = 400, fusion: str = "rrf"):
     if memory:
         arms["memory"] = FakeMemory()
     space = PlanSpace.from_config(list(arms), 6, {"single": True, "union": True})
-    settings = LoopSettings(fusion=fusion, page=5, clicks=ClickModel("pbm", "navigational"))
+    settings = LoopSettings(fusion=fusion, page=5, clicks=PositionBasedModel("navigational"))
     return World(fake_dataset(), arms, space, settings, length)
 
 
@@ -122,7 +122,7 @@ def test_truths_match_the_world(world):
     assert np.all(exp[good_for_lexical, lexical] > exp[good_for_lexical, dense])
     assert np.all(exp[~good_for_lexical, dense] > exp[~good_for_lexical, lexical])
     # navigational PBM on grades (3,2,1) mapped to 0..4 = (4,3,1) at the top of the page
-    click = ClickModel("pbm", "navigational")
+    click = PositionBasedModel("navigational")
     top = np.array([4, 3, 1, 0, 0])
     assert exp[np.flatnonzero(good_for_lexical)[0], lexical] == pytest.approx(
         click.expected_total(top))

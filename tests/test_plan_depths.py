@@ -17,9 +17,9 @@ import pytest
 
 from ltrr.cli import main
 from ltrr.datasets.base import Dataset
+from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies import build_policy
-from ltrr.simulation.clicks import ClickModel
 from ltrr.simulation.loop import LoopSettings, World, run_policy
 from ltrr.simulation.stream import sample_stream
 from ltrr.simulation.truths import fill_lists, fill_truths
@@ -58,7 +58,7 @@ def dataset(relevant: dict[str, list[str]]) -> Dataset:
 
 def world_of(arms: dict, plans: dict, budget: int, page: int, relevant: dict) -> World:
     space = PlanSpace.from_config(list(arms), budget, plans)
-    settings = LoopSettings(page=page, clicks=ClickModel("pbm", "navigational"))
+    settings = LoopSettings(page=page, clicks=PositionBasedModel("navigational"))
     return World(dataset(relevant), arms, space, settings, 2000)
 
 

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from ltrr.errors import InputError
+from ltrr.kernel.clicks import PositionBasedModel
+from ltrr.kernel.pools import CandidatePool
 from ltrr.ranking.clicklogs import read_click_log
 from ltrr.ranking.features import FeatureSpec, absent_features
-from ltrr.kernel.pools import CandidatePool
 from ltrr.ranking.offline import TopicPools, click_rows, simulate_click_log
-from ltrr.simulation.clicks import ClickModel
 
 EXPECTED = pd.DataFrame({"session": [0, 0, 0, 1, 1], "qid": ["q1", "q1", "q1", "q2", "q2"],
                          "docno": ["a", "b", "c", "b", "d"], "position": [0, 1, 2, 0, 1],
@@ -94,7 +94,7 @@ def small_pools() -> TopicPools:
 def test_simulated_log_is_seeded_and_shows_rrf_pages():
     pools = small_pools()
     grades = [np.where(np.arange(12) % 3 == 0, 4, 0)] * 3
-    model = ClickModel("pbm", "navigational")
+    model = PositionBasedModel("navigational")
     a = simulate_click_log(pools, grades, model, 200, seed=4, page=5)
     b = simulate_click_log(pools, grades, model, 200, seed=4, page=5)
     pd.testing.assert_frame_equal(a, b)

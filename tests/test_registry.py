@@ -8,13 +8,13 @@ import pytest
 import ltrr_test_plugins as plug
 from ltrr.arms import REGISTRY as ARMS
 from ltrr.errors import InputError
+from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.ranking.learned import REGISTRY as RANKERS
 from ltrr.ranking.learned import LambdaMART
 from ltrr.registry import Registry, is_import_path
 from ltrr.selection.policies import REGISTRY as POLICIES
 from ltrr.selection.policies import LinUCB
 from ltrr.simulation.clicks import REGISTRY as CLICKS
-from ltrr.simulation.clicks import ClickModel
 
 KINDS = {"policy": POLICIES, "arm": ARMS, "ranker": RANKERS, "click model": CLICKS}
 
@@ -42,7 +42,7 @@ def test_builtins_resolve_as_before():
     assert POLICIES.resolve("linucb") is LinUCB
     assert ARMS.resolve("lexical") is LexicalArm
     assert RANKERS.resolve("lambdamart") is LambdaMART
-    assert CLICKS.resolve("pbm") is ClickModel
+    assert CLICKS.resolve("pbm") is PositionBasedModel
     assert POLICIES.names()[:3] == ["best_single", "static_union", "uniform"]
     assert ARMS.names() == ["lexical", "dense", "memory", "fuzzy", "structured"]
 

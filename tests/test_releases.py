@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ltrr.datasets.base import Dataset
+from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.selection.plans import PlanSpace
-from ltrr.simulation.clicks import ClickModel
 from ltrr.simulation.loop import LoopSettings, World
 from ltrr.simulation.stream import release_schedule
 
@@ -48,7 +48,7 @@ def dataset() -> Dataset:
 def make_world(tmp_path, monkeypatch) -> World:
     monkeypatch.setenv("LTRR_HOME", str(tmp_path))
     space = PlanSpace.from_config(["lexical"], 6, {"single": True, "union": False})
-    settings = LoopSettings(page=5, clicks=ClickModel("pbm", "navigational"), new_release_days=10)
+    settings = LoopSettings(page=5, clicks=PositionBasedModel("navigational"), new_release_days=10)
     return World(dataset(), {"lexical": RankedArm()}, space, settings, LENGTH)
 
 

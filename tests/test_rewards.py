@@ -15,7 +15,8 @@ from ltrr.cli import main
 from ltrr.errors import InputError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.experiments.benchmark import load_benchmark
-from ltrr.kernel.clicks import ClickModel
+from ltrr.kernel.clicks import (CLICK_MODELS, CascadeModel, ClickModel, DependentClickModel,
+                               PositionBasedModel)
 from ltrr.kernel.rewards import REWARD_CODES, REWARDS, expected_reward_row, page_reward
 from ltrr.selection.policies import build_policy
 from ltrr.simulation.loop import LoopSettings, World, run_policy
@@ -24,10 +25,10 @@ from ltrr.simulation.stream import sample_stream
 from test_loop import FakeArm, TopicFeaturizer, fake_dataset
 from test_run_cli import BENCHMARK, write_benchmark
 
-USERS = [ClickModel("pbm", "navigational"), ClickModel("pbm", "informational", "eye-tracking"),
-         ClickModel("cascade", "navigational"), ClickModel("cascade", "informational"),
-         ClickModel("dcm", "navigational"), ClickModel("dcm", "informational"),
-         ClickModel("dcm", "perfect")]
+USERS = [PositionBasedModel("navigational"), PositionBasedModel("informational", "eye-tracking"),
+         CascadeModel("navigational"), CascadeModel("informational"),
+         DependentClickModel("navigational"), DependentClickModel("informational"),
+         DependentClickModel("perfect")]
 
 
 def expected(click: ClickModel, grades, reward: str) -> float:
@@ -115,7 +116,7 @@ def test_sampled_rewards_match_their_expectations(click):
 def test_sampling_does_not_depend_on_the_reward():
     """Satisfaction reuses the click draws: the clicks of a seed are the same whatever the
     benchmark pays (so adding [reward] moves no click of an existing benchmark)."""
-    click = ClickModel("dcm", "navigational")
+    click = DependentClickModel("navigational")
     grades = np.array([4, 1, 0, 3, 2])
     a = [click.sample(grades, np.random.default_rng(5)) for _ in range(2)]
     b, _ = click.sample_session(grades, np.random.default_rng(5))
@@ -125,7 +126,7 @@ def test_sampling_does_not_depend_on_the_reward():
 @pytest.mark.parametrize("model", ["cascade", "dcm"])
 @pytest.mark.parametrize("params", ["navigational", "informational"])
 def test_an_answer_at_rank_1_is_satisfying_and_earns_fewer_clicks(model, params):
-    click = ClickModel(model, params)
+    click = CLICK_MODELS[model](params)
     answer = [4] + [0] * 9  # the relevant item at rank 1, nothing else of use
     near_misses = [1] * 10  # ten marginally relevant documents
     assert expected(click, answer, "clicks") < expected(click, near_misses, "clicks")
@@ -141,14 +142,14 @@ def test_an_answer_at_rank_1_is_satisfying_and_earns_fewer_clicks(model, params)
 
 
 def test_eye_tracking_examination_curve():
-    click = ClickModel("pbm", "navigational", "eye-tracking")
+    click = PositionBasedModel("navigational", "eye-tracking")
     np.testing.assert_allclose(click.examination(10), [.68, .61, .48, .34, .28, .20, .11, .10,
                                                       .08, .06])
     np.testing.assert_allclose(click.examination(3), [.68, .61, .48])
     assert click.name == "pbm/navigational/eye-tracking"
     with pytest.raises(InputError, match="has 10 values, the page shows 12"):
         click.examination(12)
-    own = ClickModel("pbm", "perfect", [1, 0.5, 0.25])
+    own = PositionBasedModel("perfect", [1, 0.5, 0.25])
     assert own.expected_total(np.array([4, 4, 4])) == pytest.approx(1.75)
 
 
@@ -165,7 +166,7 @@ def make_world(reward: str, click: ClickModel, length: int = 300) -> World:
 
 @pytest.mark.parametrize("reward", REWARDS)
 def test_the_oracle_maximises_the_declared_reward(reward):
-    click = ClickModel("dcm", "navigational")
+    click = DependentClickModel("navigational")
     world = make_world(reward, click)
     stream = sample_stream(world.topics, 300, 1.0, 0)
     traces = {name: run_policy(world, build_policy(name, {}, world.plans,
@@ -221,7 +222,7 @@ def world_page_grades(world: World, trace, t: int, plan: int) -> np.ndarray:
 def test_both_loops_pay_the_same(reward, name):
     """The compiled run loop and the per-step loop give the same trace under every reward
     (the semi-bandit's per-arm credit included)."""
-    world = make_world(reward, ClickModel("cascade", "informational"), length=200)
+    world = make_world(reward, CascadeModel("informational"), length=200)
     stream = sample_stream(world.topics, 200, 1.0, 1)
     runs = [run_policy(world, build_policy(name, {}, world.plans,
                                            n_features=2, random_state=1, reward_range=(0.0, 5.0)),
@@ -380,4 +381,4 @@ def test_the_world_refuses_a_reward_its_users_cannot_produce():
     with pytest.raises(InputError, match="click model dcm/perfect cannot produce reward "
                                          "'satisfied'.*it can produce clicks, any_click, "
                                          "first_click_rr"):
-        make_world("satisfied", ClickModel("dcm", "perfect"))
+        make_world("satisfied", DependentClickModel("perfect"))

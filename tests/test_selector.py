@@ -19,7 +19,7 @@ from ltrr.errors import InputError
 from ltrr.experiments.benchmark import load_benchmark
 from ltrr.experiments.cells import reward_range
 from ltrr.experiments.runner import prepare
-from ltrr.kernel.clicks import ClickModel
+from ltrr.kernel.clicks import DependentClickModel, PositionBasedModel
 from ltrr.ranking.fusion import Fusion
 from ltrr.selection.policies import build_policy
 from ltrr.selection.selector import Selector
@@ -150,7 +150,7 @@ def test_feedback_teaches_the_memory_arm_and_simulated_users_click(twin):
     memory.reset()
     arms = {"lex": world.arms["lex"], "memory": memory}
     sel = Selector(arms, "uniform", budget=10, features=["query", "memory"], page=5, seed=1)
-    users = SimulatedUsers(world.dataset.qrels, ClickModel("pbm", "perfect"), page=5, seed=0)
+    users = SimulatedUsers(world.dataset.qrels, PositionBasedModel("perfect"), page=5, seed=0)
     topics = world.topics.iloc[:30]
     before = sel.featurizer.vectors(topics)[:, sel.featurizer.names.index("mem:seen")]
     results = (sel >> Fusion(num_results=5)).transform(topics)
@@ -171,7 +171,7 @@ def test_feedback_teaches_the_memory_arm_and_simulated_users_click(twin):
 
 def test_a_judged_page_pays_its_expected_reward(twin):
     world = twin.world
-    users = ClickModel("dcm", "informational")
+    users = DependentClickModel("informational")
     sel = selector(world, "single:lex", users=users, max_grade=4)
     topic = world.topics.iloc[[3]]
     out = sel.transform(topic).head(5)

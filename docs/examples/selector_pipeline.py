@@ -28,7 +28,7 @@ from ltrr import datasets
 from ltrr.arms import build_arm
 from ltrr.datasets.splits import leave_out_shared, split_by_text
 from ltrr.errors import InputError
-from ltrr.kernel.clicks import ClickModel
+from ltrr.kernel.clicks import DependentClickModel
 from ltrr.ranking.features import FeatureSpec
 from ltrr.ranking.fusion import Fusion
 from ltrr.ranking.learned import fit_qrels
@@ -82,11 +82,11 @@ def run(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     selector = Selector(arms, "linucb", budget=BUDGET,
                         plans={"single": True, "skewed": [[0.8, 0.2]], "union": True},
                         features=["query", "idf"], dataset=dataset, page=10,
-                        users=ClickModel("dcm", "informational"), max_grade=top, seed=SEED)
+                        users=DependentClickModel("informational"), max_grade=top, seed=SEED)
     retrieve = selector >> Fusion("rrf", num_results=BUDGET)
 
     # %% it learns online: simulated users click on the top 10 of each page
-    users = SimulatedUsers(train_qrels, ClickModel("dcm", "informational"), page=10, seed=SEED,
+    users = SimulatedUsers(train_qrels, DependentClickModel("informational"), page=10, seed=SEED,
                            max_grade=top)
     for batch in stream_batches(train.reset_index(drop=True), np.random.default_rng(SEED)):
         selector.learn(users(retrieve.transform(batch)))

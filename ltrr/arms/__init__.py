@@ -16,7 +16,7 @@ and caches the index on disk (see :mod:`ltrr.arms.base`):
 Outside arms come through :data:`REGISTRY` (the :class:`ltrr.registry.Registry` policies,
 rankers and click models share): any PyTerrier transformer (queries -> ranking), its class or a
 factory, named by import path ``module:Name`` or by an entry point of group ``ltrr.arms``, is
-wrapped by :class:`ltrr.arms.outside.TransformerArm` (``docs/plugins.md``)::
+wrapped by :class:`ltrr.arms.transformer_arm.TransformerArm` (``docs/plugins.md``)::
 
     arm = build_arm("tfidf", dataset, **{"class": "my_arm:TfIdfArm"}, ngram_max=2)
 """
@@ -34,14 +34,15 @@ if TYPE_CHECKING:
     from ltrr.arms.base import Arm
     from ltrr.datasets.base import Dataset
 
-ARM_NAMES = ("lexical", "dense", "memory", "fuzzy", "structured")
-
-_CLASSES = {
-    "lexical": ("ltrr.arms.lexical", "LexicalArm"),
-    "dense": ("ltrr.arms.dense", "DenseArm"),
-    "memory": ("ltrr.arms.memory", "MemoryArm"),
-    "fuzzy": ("ltrr.arms.fuzzy", "FuzzyArm"),
-    "structured": ("ltrr.arms.structured", "StructuredArm"),
+# The built-in arms: name -> "module:Class", imported on first use (naming an arm does not import
+# every arm's heavy dependencies). The one list of them: adding a built-in arm is its module plus
+# one line here (``docs/architecture.md``, "Adding a built-in").
+BUILTIN_ARMS: dict[str, str] = {
+    "lexical": "ltrr.arms.lexical:LexicalArm",
+    "dense": "ltrr.arms.dense:DenseArm",
+    "memory": "ltrr.arms.memory:MemoryArm",
+    "fuzzy": "ltrr.arms.fuzzy:FuzzyArm",
+    "structured": "ltrr.arms.structured:StructuredArm",
 }
 
 
@@ -57,7 +58,7 @@ def _check(obj: object) -> str | None:
 
 
 REGISTRY = Registry(
-    "arm", {name: f"{module}:{cls}" for name, (module, cls) in _CLASSES.items()}, _check,
+    "arm", BUILTIN_ARMS, _check,
     lambda name, known: InputError(f"unknown arm '{name}'; valid arms: {', '.join(known)}",
                                    field="arm"))
 
@@ -76,7 +77,7 @@ def build_arm(name: str, dataset: "Dataset", **params: object) -> "Arm":
     under the short name ``name``: a built-in arm, an import path or an entry point; without
     it, ``name`` itself is resolved. ltrr's own arms (and outside subclasses of
     :class:`ltrr.arms.base.Arm`) are called as ``cls(dataset, **params)``; any other
-    PyTerrier transformer is built and wrapped by :func:`ltrr.arms.outside.outside_arm`.
+    PyTerrier transformer is built and wrapped by :func:`ltrr.arms.transformer_arm.outside_arm`.
 
     Raises InputError for an unknown arm, an unknown parameter, or a corpus without the
     field the arm needs. The index is built (or loaded from cache) on first use.
@@ -89,7 +90,7 @@ def build_arm(name: str, dataset: "Dataset", **params: object) -> "Arm":
                          f"an entry point), got {source!r}", field="class")
     cls = arm_class(source)
     if not (inspect.isclass(cls) and issubclass(cls, Arm)):
-        from ltrr.arms.outside import outside_arm
+        from ltrr.arms.transformer_arm import outside_arm
 
         return outside_arm(name, source, cls, dataset, params)
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "dataset"}
@@ -100,4 +101,4 @@ def build_arm(name: str, dataset: "Dataset", **params: object) -> "Arm":
     return cls(dataset, **params)
 
 
-__all__ = ["ARM_NAMES", "REGISTRY", "arm_class", "build_arm"]
+__all__ = ["BUILTIN_ARMS", "REGISTRY", "arm_class", "build_arm"]

@@ -68,16 +68,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def parse_arm_names(value: str | None, dataset) -> list[str]:
     """``--arms``: the named arms (each known, none twice), or, without the option, every
     built-in arm the dataset supports (``dataset`` None: only check the names)."""
-    from ltrr.arms import ARM_NAMES, arm_class
+    from ltrr.arms import BUILTIN_ARMS, arm_class
 
     if value is None:
-        names = [n for n in ARM_NAMES if _supports(n, dataset)]
+        names = [n for n in BUILTIN_ARMS if _supports(n, dataset)]
     else:
         names = [n.strip() for n in value.split(",") if n.strip()]
         for name in names:
             arm_class(name)  # InputError for an unknown arm
         if not names:
-            raise InputError(f"--arms is empty; valid arms: {', '.join(ARM_NAMES)}")
+            raise InputError(f"--arms is empty; valid arms: {', '.join(BUILTIN_ARMS)}")
         if len(set(names)) != len(names):
             raise InputError(f"--arms names an arm twice: {value}")
     return names

@@ -37,7 +37,6 @@ import tomllib
 from ltrr.errors import InputError, check_keys
 from ltrr.evaluation.registry import TUNABLE
 from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
-from ltrr.kernel.clicks import ClickModel
 from ltrr.kernel.rewards import REWARDS
 from ltrr.kernel.stochastic import PlackettLuce
 from ltrr.simulation.clicks import (CLICK_MODELS, PARAMETER_SETS, describe_users,
@@ -246,11 +245,11 @@ def _check_arms(file: str, arms: list[str], table: dict) -> None:
     """Each arm is a built-in, an entry point, or a short name whose ``[arms.<name>] class``
     resolves (:data:`ltrr.arms.REGISTRY`); what it builds is checked when the dataset is
     loaded (``prepare``)."""
-    from ltrr.arms import ARM_NAMES, REGISTRY
+    from ltrr.arms import REGISTRY
 
     for arm in arms:
         source = table.get(arm, {}).get("class") if isinstance(table.get(arm), dict) else None
-        if source is None and arm in ARM_NAMES:
+        if source is None and REGISTRY.is_builtin(arm):
             continue
         if not ARM_NAME.fullmatch(arm):
             raise InputError(f"arm name '{arm}' is not a short name (letters, digits, _ and -; "
@@ -288,7 +287,7 @@ def click_model_of(file: str, table: dict, page: int):
         raise InputError(str(err), file=file, field="clicks.model") from None
     if "examination" in table:
         try:
-            built = ClickModel(model, params, examination_curve=table["examination"])
+            built = make_click_model(model, params, examination=table["examination"])
             built.examination(int(page) if isinstance(page, int) else 10)
         except InputError as err:
             raise InputError(str(err), file=file, field="clicks.examination") from None

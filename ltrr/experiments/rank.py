@@ -31,7 +31,7 @@ from ltrr.ranking.features import DocumentPriors, FeatureSpec
 from ltrr.ranking.learned import check_correction, check_mode
 from ltrr.ranking.offline import (QueryContexts, TopicPools, overlap_info, topic_pools,
                                   training_split)
-from ltrr.ranking.training import ClickSource, train_ranker
+from ltrr.ranking.training import ClickSource, TrainingRequest, train_ranker
 
 MEASURES = ("nDCG@10", "R@100")
 BASELINE = "rrf"
@@ -192,8 +192,9 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
     key = {"dataset": dataset.id, "corpus": _fingerprint(dataset),
            "arms": {a: arms[a].cache_key for a in arm_names}, "depths": depths,
            "spec": spec.describe(), "params": params or {}}
-    trained = {r.name: train_ranker(r.mode, r.correction, pools, train, valid, spec, priors,
-                                    params, clicks, seed, key, r.name)
+    trained = {r.name: train_ranker(TrainingRequest(
+                   r.mode, pools, train, valid, spec, priors, key, r.name, correction=r.correction,
+                   params=params, clicks=clicks, seed=seed))
                for r in rankers}
     scoring: dict[str, list] = {}
     runs = _ranked_runs(pools["test"], {n: m for n, (m, _) in trained.items()}, k, seed,

@@ -172,11 +172,14 @@ def _params(text: str | None) -> dict:
 def _click_source(args: argparse.Namespace):
     from ltrr.ranking.clicklogs import read_click_log
     from ltrr.ranking.training import ClickSource
-    from ltrr.kernel.clicks import ClickModel
+    from ltrr.kernel.clicks import CLICK_MODELS
 
     if args.log is not None:
         return ClickSource(log=read_click_log(args.log), log_path=args.log)
     if args.sessions < 1:
         raise InputError(f"--sessions must be >= 1, got {args.sessions}")
-    return ClickSource(click_model=ClickModel(args.click_model, args.click_params),
+    if args.click_model not in CLICK_MODELS:
+        raise InputError(f"unknown click model '{args.click_model}' (choose from "
+                         f"{', '.join(CLICK_MODELS)})")
+    return ClickSource(click_model=CLICK_MODELS[args.click_model](args.click_params),
                        sessions=args.sessions)

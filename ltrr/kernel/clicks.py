@@ -49,7 +49,9 @@ as the probability that a click on a document of that grade satisfies the user:
 
 The ``perfect`` set never stops (P(stop) = 0), so it cannot produce a satisfied click.
 
-A built-in click model is four arrays and a code (:meth:`ClickModel.arrays`):
+A built-in click model is a small class (:class:`PositionBasedModel`, :class:`CascadeModel`,
+:class:`DependentClickModel`, registered in :data:`CLICK_MODELS`) over a shared base,
+:class:`ClickModel`: four arrays and the code its class declares (:meth:`ClickModel.arrays`):
 ``p_click[g]`` the probability of a click on an examined document of grade ``g``,
 ``p_stop[g]`` of stopping scanning after clicking it (1 for cascade), ``p_satisfy[g]`` of that
 click satisfying, ``examination[i]`` the probability that position ``i`` is examined (the
@@ -67,14 +69,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 from numba import njit
 
 from ltrr.errors import InputError
 
+# the compiled functions' branches; each click model class declares the one it runs (``code``)
 PBM, CASCADE, DCM = 0, 1, 2
-MODEL_CODES = {"pbm": PBM, "cascade": CASCADE, "dcm": DCM}
 
 
 def scale_grades(grades: np.ndarray, max_grade: int) -> np.ndarray:
@@ -180,9 +183,6 @@ PARAMETER_SETS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "navigational": ((0.05, 0.3, 0.5, 0.7, 0.95), (0.2, 0.3, 0.5, 0.7, 0.9)),
     "informational": ((0.4, 0.6, 0.7, 0.8, 0.9), (0.1, 0.2, 0.3, 0.4, 0.5)),
 }
-CLICK_MODELS = ("pbm", "cascade", "dcm")
-
-
 def _frozen(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
@@ -190,52 +190,31 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ClickModel:
-    """A click model with its parameter set; the arithmetic is the compiled
-    functions below, which the loop runs.
+    """What every built-in click model shares: its parameter set, the arrays the compiled
+    functions above take (:meth:`arrays`), and the closed forms and sampling over them.
+
+    A built-in click model is a small subclass declaring ``model`` (its name in records:
+    ``model/params``) and ``code`` (the branch of the compiled functions it runs: :data:`PBM`,
+    :data:`CASCADE` or :data:`DCM`), and overriding what differs (``p_stop``, ``examination``);
+    it is registered by one line in :data:`CLICK_MODELS`.
 
     Args:
-        model: ``"pbm"``, ``"cascade"`` or ``"dcm"``.
         params: ``"perfect"``, ``"navigational"`` or ``"informational"``.
-        examination_curve: PBM's examination curve: ``"reciprocal"`` (``1 / position``),
-            ``"eye-tracking"``, or a tuple of probabilities in (0, 1], one per position.
     """
 
-    model: str = "dcm"
     params: str = "informational"
-    examination_curve: str | tuple[float, ...] = "reciprocal"
+    model: ClassVar[str]
+    code: ClassVar[int]
 
     def __post_init__(self) -> None:
-        if self.model not in CLICK_MODELS:
-            raise InputError(f"unknown click model '{self.model}' "
-                             f"(choose from {', '.join(CLICK_MODELS)})")
         if self.params not in PARAMETER_SETS:
             raise InputError(f"unknown click parameter set '{self.params}' "
                              f"(choose from {', '.join(PARAMETER_SETS)})")
-        curve = self.examination_curve
-        if isinstance(curve, str):
-            if curve not in EXAMINATION_CURVES:
-                raise InputError(f"unknown examination curve '{curve}' (choose from "
-                                 f"{', '.join(EXAMINATION_CURVES)}, or a list of "
-                                 f"probabilities in (0, 1], one per position)")
-        else:
-            values = tuple(curve)
-            bad = [v for v in values if not isinstance(v, (int, float)) or isinstance(v, bool)
-                   or not 0.0 < float(v) <= 1.0]
-            if not values or bad:
-                raise InputError(f"an examination curve needs probabilities in (0, 1], one per "
-                                 f"position; got {list(values)}")
-            object.__setattr__(self, "examination_curve", tuple(float(v) for v in values))
-        if curve != "reciprocal" and self.model != "pbm":
-            raise InputError(f"an examination curve is a position-based model's (pbm); "
-                             f"{self.model} users examine top-down until they stop")
 
     @property
     def name(self) -> str:
-        """How records and tables name these users: ``model/params`` (and the curve)."""
-        curve = self.examination_curve
-        tail = "" if curve == "reciprocal" else (
-            f"/{curve}" if isinstance(curve, str) else "/custom-examination")
-        return f"{self.model}/{self.params}{tail}"
+        """How records and tables name these users: ``model/params``."""
+        return f"{self.model}/{self.params}"
 
     @cached_property
     def p_click(self) -> np.ndarray:
@@ -245,8 +224,6 @@ class ClickModel:
     @cached_property
     def p_stop(self) -> np.ndarray:
         """P(stop | click, grade) for grades 0..4 (read-only; made once per model)."""
-        if self.model == "cascade":
-            return _frozen(np.ones(5))
         return _frozen(np.asarray(PARAMETER_SETS[self.params][1]))
 
     @cached_property
@@ -257,21 +234,13 @@ class ClickModel:
 
     def examination(self, page: int) -> np.ndarray:
         """P(position i examined) under the position-based model, for a page of ``page``
-        positions: ``1 / i`` (1-based), or the curve's first ``page`` values (InputError if
-        the curve is shorter than the page)."""
-        curve = self.examination_curve
-        curve = EXAMINATION_CURVES.get(curve) if isinstance(curve, str) else curve
-        if curve is None:
-            return 1.0 / np.arange(1, int(page) + 1)
-        if len(curve) < page:
-            raise InputError(f"the examination curve has {len(curve)} values, the page shows "
-                             f"{page} documents: give one value per position")
-        return np.asarray(curve[:page], dtype=float)
+        positions: ``1 / i`` (1-based); the compiled functions read it for PBM only."""
+        return 1.0 / np.arange(1, int(page) + 1)
 
     def arrays(self, page: int) -> tuple:
         """``(model code, p_click, p_stop, p_satisfy, examination)``: what the compiled
         functions take."""
-        return (MODEL_CODES[self.model], np.ascontiguousarray(self.p_click, dtype=float),
+        return (self.code, np.ascontiguousarray(self.p_click, dtype=float),
                 np.ascontiguousarray(self.p_stop, dtype=float),
                 np.ascontiguousarray(self.p_satisfy, dtype=float), self.examination(page))
 
@@ -303,3 +272,88 @@ class ClickModel:
         satisfied = np.full(1, -1, dtype=np.int64)
         sample_clicks(grades, *self.arrays(grades.shape[-1]), rng, out, satisfied)
         return out, int(satisfied[0])
+
+
+@dataclass(frozen=True)
+class PositionBasedModel(ClickModel):
+    """``pbm``: position ``i`` is examined with a probability of its own, independently of
+    clicks; an examined document is clicked with P(click | grade).
+
+    Args:
+        params: the parameter set.
+        examination_curve: ``"reciprocal"`` (``1 / position``), ``"eye-tracking"``, or a tuple
+            of probabilities in (0, 1], one per position.
+    """
+
+    examination_curve: str | tuple[float, ...] = "reciprocal"
+    model: ClassVar[str] = "pbm"
+    code: ClassVar[int] = PBM
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        curve = self.examination_curve
+        if isinstance(curve, str):
+            if curve not in EXAMINATION_CURVES:
+                raise InputError(f"unknown examination curve '{curve}' (choose from "
+                                 f"{', '.join(EXAMINATION_CURVES)}, or a list of "
+                                 f"probabilities in (0, 1], one per position)")
+        else:
+            values = tuple(curve)
+            bad = [v for v in values if not isinstance(v, (int, float)) or isinstance(v, bool)
+                   or not 0.0 < float(v) <= 1.0]
+            if not values or bad:
+                raise InputError(f"an examination curve needs probabilities in (0, 1], one per "
+                                 f"position; got {list(values)}")
+            object.__setattr__(self, "examination_curve", tuple(float(v) for v in values))
+
+    @property
+    def name(self) -> str:
+        """``pbm/params``, and the curve when it is not the reciprocal one."""
+        curve = self.examination_curve
+        tail = "" if curve == "reciprocal" else (
+            f"/{curve}" if isinstance(curve, str) else "/custom-examination")
+        return f"{self.model}/{self.params}{tail}"
+
+    def examination(self, page: int) -> np.ndarray:
+        """P(position i examined) for a page of ``page`` positions: ``1 / i`` (1-based), or
+        the curve's first ``page`` values (InputError if the curve is shorter than the page)."""
+        curve = self.examination_curve
+        curve = EXAMINATION_CURVES.get(curve) if isinstance(curve, str) else curve
+        if curve is None:
+            return super().examination(page)
+        if len(curve) < page:
+            raise InputError(f"the examination curve has {len(curve)} values, the page shows "
+                             f"{page} documents: give one value per position")
+        return np.asarray(curve[:page], dtype=float)
+
+
+@dataclass(frozen=True)
+class CascadeModel(ClickModel):
+    """``cascade``: scan top-down, click with P(click | grade), stop after the first click."""
+
+    model: ClassVar[str] = "cascade"
+    code: ClassVar[int] = CASCADE
+
+    @cached_property
+    def p_stop(self) -> np.ndarray:
+        """1 for every grade: the user stops after the first click."""
+        return _frozen(np.ones(5))
+
+
+@dataclass(frozen=True)
+class DependentClickModel(ClickModel):
+    """``dcm``: scan top-down, click with P(click | grade), after a click stop with
+    P(stop | grade), else go on."""
+
+    model: ClassVar[str] = "dcm"
+    code: ClassVar[int] = DCM
+
+
+# The built-in click models, by name: the one list of them (``ltrr.simulation.clicks.REGISTRY``
+# resolves its built-in names here). Adding one is its class plus one line here
+# (``docs/architecture.md``, "Adding a built-in").
+CLICK_MODELS: dict[str, type[ClickModel]] = {
+    "pbm": PositionBasedModel,
+    "cascade": CascadeModel,
+    "dcm": DependentClickModel,
+}

@@ -7,7 +7,9 @@
   calls, so the model trains inside a PyTerrier pipeline too);
 - ``score(X) -> (U,)`` for the loop's hot path (one call per step over the pool; ``predict``
   is the same method, for ``pt.ltr``);
-- ``to_string`` / ``from_string`` (LightGBM's text model plus ltrr's metadata).
+- ``to_string`` / ``from_string`` (LightGBM's text model) and ``model_format``: the declared
+  ability to be saved, by which :mod:`ltrr.ranking.store` caches trained models
+  (:func:`can_be_saved`).
 
 Training modes (:data:`TRAINING_MODES`, named in a benchmark file's ``[ranking]`` section):
 
@@ -50,13 +52,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ltrr.errors import InputError
+from ltrr.kernel.clicks import PBM
 from ltrr.registry import Registry, class_or_factory
 
-RANKERS = ("lambdamart",)
 TRAINING_MODES = ("qrels", "clicks", "online")
 CLICK_CORRECTIONS = ("position", "ips", "none")
 DEFAULT_CORRECTION = "ips"
-FORMAT = "ltrr-lambdamart-1"
 
 # LightGBM parameters: lambdarank with a small forest (scoring runs once per loop step over
 # a few hundred candidates, and LightGBM's predict costs about trees x rows): 50 trees of 31
@@ -79,8 +80,8 @@ _FIXED = {"deterministic": True, "force_col_wise": True, "num_threads": 1, "verb
 def check_ranker(name: str, outside: bool = True) -> str:
     """``name`` if it is a known ranker (a built-in; with ``outside``, also an import path
     ``module:Name`` or an ``ltrr.rankers`` entry point), else InputError listing them."""
-    if not outside and name not in RANKERS:
-        raise InputError(f"unknown ranker '{name}' (choose from {', '.join(RANKERS)})")
+    if not outside and not REGISTRY.is_builtin(name):
+        raise InputError(f"unknown ranker '{name}' (choose from {', '.join(REGISTRY.builtins)})")
     REGISTRY.resolve(name)
     return name
 
@@ -103,18 +104,30 @@ def check_correction(correction: str) -> str:
 
 def pbm_examination(positions: np.ndarray) -> np.ndarray:
     """PBM's examination probability of 0-based ``positions``: ``1 / (position + 1)``
-    (:mod:`ltrr.simulation.clicks`)."""
+    (:class:`ltrr.kernel.clicks.PositionBasedModel`)."""
     return 1.0 / (np.asarray(positions, dtype=float) + 1.0)
 
 
 def known_examination(click_model, page: int) -> np.ndarray | None:
     """The examination probability of each of ``page`` positions that IPS weighs clicks by
-    for ``click_model``'s users: a position-based model's own curve when it is not PBM's
-    default ``1 / (position + 1)``; None (the default) otherwise."""
-    if getattr(click_model, "model", None) != "pbm" or \
-            getattr(click_model, "examination_curve", "reciprocal") == "reciprocal":
+    for ``click_model``'s users: a position-based model's (one running the compiled PBM
+    branch, :data:`~ltrr.kernel.clicks.PBM`) own curve when it is not PBM's default
+    ``1 / (position + 1)``; None (the default) otherwise."""
+    if getattr(click_model, "code", None) != PBM:
         return None
-    return np.asarray(click_model.examination(page), dtype=float)
+    curve = np.asarray(click_model.examination(page), dtype=float)
+    return None if np.array_equal(curve, pbm_examination(np.arange(page))) else curve
+
+
+def can_be_saved(ranker: object) -> bool:
+    """Whether the models ``ranker`` makes can be cached on disk (:mod:`ltrr.ranking.store`):
+    it declares ``model_format`` (the name its files are written under) and has a
+    ``from_string(text, params, feature_names)`` that reads back what a model's
+    ``to_string()`` wrote (raising ValueError for text it cannot read). An outside ranker,
+    built through :func:`~ltrr.ranking.checked_ranker.ranker_factory`, has neither: it is
+    trained every run."""
+    return isinstance(getattr(ranker, "model_format", None), str) and \
+        callable(getattr(ranker, "from_string", None))
 
 
 class LambdaMART:
@@ -125,6 +138,8 @@ class LambdaMART:
             ``early_stopping_rounds`` included).
         feature_names: the feature columns' names (kept in the model file).
     """
+
+    model_format = "ltrr-lambdamart-1"  # saved as LightGBM's text model (:func:`can_be_saved`)
 
     def __init__(self, params: dict | None = None, feature_names: list[str] | None = None) -> None:
         self.params = {**DEFAULT_PARAMS, **(params or {})}
@@ -196,16 +211,29 @@ class LambdaMART:
     @classmethod
     def from_string(cls, model: str, params: dict | None = None,
                     feature_names: list[str] | None = None) -> "LambdaMART":
-        """A trained ranker from LightGBM's text model (raises LightGBM's error if invalid)."""
+        """A trained ranker from LightGBM's text model; ValueError saying why when LightGBM
+        cannot read it or its feature count differs from ``feature_names``."""
         import lightgbm as lgb
 
         ranker = cls(params, feature_names)
-        ranker.booster = lgb.Booster(model_str=model)
+        try:
+            ranker.booster = lgb.Booster(model_str=model)
+        except Exception as err:  # lightgbm.basic.LightGBMError and friends
+            raise ValueError(f"LightGBM cannot read the model: "
+                             f"{str(err).splitlines()[0][:120]}") from None
+        if feature_names is not None and ranker.booster.num_feature() != len(feature_names):
+            raise ValueError("the model's feature count differs from its feature names")
         return ranker
 
 
+# The built-in rankers, by name: the one list of them. Adding a built-in ranker is its module
+# plus one line here, ``"name": "module:Class"`` (imported on first use; ``docs/architecture.md``,
+# "Adding a built-in").
+BUILTIN_RANKERS: dict[str, object] = {
+    "lambdamart": LambdaMART,
+}
 REGISTRY = Registry(
-    "ranker", {"lambdamart": LambdaMART}, class_or_factory("ranker", ("fit", "score")),
+    "ranker", BUILTIN_RANKERS, class_or_factory("ranker", ("fit", "score")),
     lambda name, known: f"unknown ranker '{name}' (choose from {', '.join(known)})")
 
 
@@ -228,7 +256,7 @@ def group_sizes(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fit_qrels(X: np.ndarray, labels: np.ndarray, group: np.ndarray, params: dict | None = None,
               feature_names: list[str] | None = None, valid: tuple | None = None,
               ranker=LambdaMART) -> LambdaMART:
-    """LambdaMART (or ``ranker(params, feature_names)``, :mod:`ltrr.ranking.outside`) on
+    """LambdaMART (or ``ranker(params, feature_names)``, :mod:`ltrr.ranking.checked_ranker`) on
     judged candidate pools: ``labels`` are graded qrels (unjudged = 0).
 
     ``group`` is one query id per row; ``valid`` optionally ``(X, labels, group)`` of
@@ -264,7 +292,7 @@ def fit_clicks(X: np.ndarray, position: np.ndarray, click: np.ndarray, group: np
         examination: ``ips`` only: ``(n,)`` the probability each row was examined (default
             PBM's ``1 / (position + 1)``).
         ranker: ``ranker(params, feature_names)`` makes the model
-            (:func:`ltrr.ranking.outside.ranker_factory`).
+            (:func:`ltrr.ranking.checked_ranker.ranker_factory`).
 
     Pages without a click carry no pairwise preference and are dropped. Raises ValueError
     when no page has a click.
@@ -305,7 +333,7 @@ class ClickBuffer:
     params: dict | None = None
     feature_names: list[str] | None = None
     max_pages: int | None = None
-    ranker: object = LambdaMART  # ranker(params, feature_names) makes the model (.outside)
+    ranker: object = LambdaMART  # ranker(params, feature_names) makes the model (.checked_ranker)
     examination: np.ndarray | None = None  # per position, for ips (None: PBM's 1/(pos + 1))
     _X: list = field(default_factory=list)
     _clicks: list = field(default_factory=list)

@@ -51,7 +51,7 @@ from ltrr.errors import InputError, check_keys
 from ltrr.ranking.features import DocumentPriors, FeatureSpec, pool_features
 from ltrr.ranking.learned import (DEFAULT_CORRECTION, ClickBuffer, check_correction, check_mode,
                                   check_ranker, known_examination)
-from ltrr.ranking.outside import ranker_factory
+from ltrr.ranking.checked_ranker import ranker_factory
 
 RANKER_KEYS: dict[str, type] = {"model": str, "train": str, "correction": str, "params": dict,
                                 "sessions": int, "log": str, "retrain_every": int}
@@ -203,7 +203,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     from ltrr.arms.base import corpus_fingerprint
     from ltrr.ranking.clicklogs import read_click_log
     from ltrr.ranking.offline import overlap_info, topic_pools, training_split
-    from ltrr.ranking.training import ClickSource, train_ranker
+    from ltrr.ranking.training import ClickSource, TrainingRequest, train_ranker
 
     used = {p.ranker for p in benchmark.policies if p.ranker is not None}
     used |= {benchmark.settings.target} - {None}
@@ -254,12 +254,12 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
                                      click_model=benchmark.settings.clicks,
                                      sessions=config.sessions, page=benchmark.settings.page)
             try:
-                model, info = train_ranker(config.train, config.correction
-                                           if config.train == "clicks" else None, pools, train,
-                                           valid, spec, priors.as_of(0), config.params or None,
-                                           clicks, 0,
-                                           {**key, "params": config.params},
-                                           f"loop-{config.name}", ranker_factory(config.model))
+                model, info = train_ranker(TrainingRequest(
+                    config.train, pools, train, valid, spec, priors.as_of(0),
+                    {**key, "params": config.params}, f"loop-{config.name}",
+                    correction=config.correction if config.train == "clicks" else None,
+                    params=config.params or None, clicks=clicks, seed=0,
+                    ranker=ranker_factory(config.model)))
             except InputError as err:
                 raise InputError(str(err), file=file, field=f"rankers.{name}") from None
             info.update(overlap_info(train, valid))

@@ -6,9 +6,12 @@ model: the dataset's corpus fingerprint and id, the arms' cache keys and depths,
 feature spec, the training mode, correction and LightGBM parameters, and a hash of the
 training arrays themselves (so a changed log or qrels never reuses a stale model).
 
-The file holds ``format``, ``key`` (the inputs, readable), ``meta`` (what training
-reported), ``feature_names``, ``params``, ``model`` (LightGBM's text model) and ``sha1``
-(of ``model``). Loading checks all of it: a truncated, edited or foreign file raises one
+Any ranker that can be saved is cached this way
+(:func:`~ltrr.ranking.learned.can_be_saved`: it declares ``model_format`` and reads back its
+``to_string`` with ``from_string``; LambdaMART's is LightGBM's text model). The file holds
+``format`` (the ranker's ``model_format``), ``key`` (the inputs, readable), ``meta`` (what
+training reported), ``feature_names``, ``params``, ``model`` (the ranker's ``to_string``) and
+``sha1`` (of ``model``). Loading checks all of it: a truncated, edited or foreign file raises one
 :class:`~ltrr.errors.InputError` naming the file (exit 2 at the CLI), and is left in place
 for the user to inspect or delete; nothing is overwritten.
 """
@@ -24,7 +27,7 @@ import numpy as np
 
 from ltrr.errors import InputError
 from ltrr.paths import ltrr_home, write_atomically
-from ltrr.ranking.learned import FORMAT, LambdaMART
+from ltrr.ranking.learned import LambdaMART
 
 
 def array_hash(*arrays: np.ndarray | None) -> str:
@@ -47,10 +50,11 @@ def model_path(name: str, key: dict) -> Path:
     return ltrr_home() / "rankers" / f"{safe}-{hashlib.sha1(blob).hexdigest()[:16]}.json"
 
 
-def save_model(path: Path, model: LambdaMART, key: dict) -> None:
-    """Write ``model`` to ``path`` atomically (temporary file, then rename)."""
+def save_model(path: Path, model, key: dict) -> None:
+    """Write ``model`` (of a ranker that can be saved) to ``path`` atomically (temporary file,
+    then rename)."""
     text = model.to_string()
-    record = {"format": FORMAT, "key": key, "meta": model.meta,
+    record = {"format": type(model).model_format, "key": key, "meta": model.meta,
               "feature_names": model.feature_names, "params": model.params, "model": text,
               "sha1": hashlib.sha1(text.encode()).hexdigest()}
     path = Path(path)
@@ -58,9 +62,11 @@ def save_model(path: Path, model: LambdaMART, key: dict) -> None:
     write_atomically(path, lambda tmp: tmp.write_text(json.dumps(record, default=str)))
 
 
-def load_model(path: Path, expect_features: list[str] | None = None) -> LambdaMART:
-    """The ranker saved at ``path``; InputError naming the file when it is corrupt."""
+def load_model(path: Path, expect_features: list[str] | None = None, ranker: type = LambdaMART):
+    """The model of class ``ranker`` saved at ``path``; InputError naming the file when it is
+    corrupt."""
     path = Path(path)
+    fmt = ranker.model_format
 
     def corrupt(why: str) -> InputError:
         return InputError(f"corrupt cached ranker model ({why}); delete the file to retrain it",
@@ -70,8 +76,8 @@ def load_model(path: Path, expect_features: list[str] | None = None) -> LambdaMA
         record = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise corrupt(f"not readable as JSON: {type(err).__name__}") from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise corrupt(f"not an {FORMAT} file")
+    if not isinstance(record, dict) or record.get("format") != fmt:
+        raise corrupt(f"not an {fmt} file")
     text = record.get("model")
     if not isinstance(text, str) or hashlib.sha1(text.encode()).hexdigest() != record.get("sha1"):
         raise corrupt("the model text does not match its sha1")
@@ -82,22 +88,22 @@ def load_model(path: Path, expect_features: list[str] | None = None) -> LambdaMA
         raise InputError(f"ranker model was trained on other features than this ranker "
                          f"computes (first difference: {differ})", file=str(path))
     try:
-        model = LambdaMART.from_string(text, record.get("params"), names)
-    except Exception as err:  # lightgbm.basic.LightGBMError and friends: a model it cannot parse
-        raise corrupt(f"LightGBM cannot read the model: {str(err).splitlines()[0][:120]}") from None
-    if names is not None and model.booster.num_feature() != len(names):
-        raise corrupt("the model's feature count differs from its feature names")
+        model = ranker.from_string(text, record.get("params"), names)
+    except ValueError as err:  # the ranker cannot read the text back (from_string says why)
+        raise corrupt(str(err)) from None
     model.meta = dict(record.get("meta") or {})
     return model
 
 
-def cached_model(name: str, key: dict, train: Callable[[], LambdaMART],
-                 feature_names: list[str] | None = None) -> tuple[LambdaMART, str, Path]:
-    """``(model, source, path)``: the cached model for ``key`` (source ``"cache"``), or
-    ``train()``'s, saved (source ``"trained"``). A corrupt cached file raises InputError."""
+def cached_model(name: str, key: dict, train: Callable[[], object],
+                 feature_names: list[str] | None = None,
+                 ranker: type = LambdaMART) -> tuple[object, str, Path]:
+    """``(model, source, path)``: the cached model of class ``ranker`` for ``key`` (source
+    ``"cache"``), or ``train()``'s, saved (source ``"trained"``). A corrupt cached file raises
+    InputError."""
     path = model_path(name, key)
     if path.exists():
-        return load_model(path, feature_names), "cache", path
+        return load_model(path, feature_names, ranker), "cache", path
     model = train()
     save_model(path, model, key)
     return model, "trained", path

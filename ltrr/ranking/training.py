@@ -16,7 +16,8 @@ import pandas as pd
 
 from ltrr.errors import InputError
 from ltrr.ranking.features import FeatureSpec
-from ltrr.ranking.learned import LambdaMART, fit_clicks, fit_qrels, known_examination
+from ltrr.ranking.learned import (LambdaMART, can_be_saved, fit_clicks, fit_qrels,
+                                  known_examination)
 from ltrr.ranking.offline import TopicPools, click_rows, simulate_click_log
 
 
@@ -31,49 +32,86 @@ class ClickSource:
     page: int = 10
 
 
-def train_ranker(mode: str, correction: str | None, pools: dict[str, TopicPools], train, valid,
-                 spec: FeatureSpec, priors, params: dict | None, clicks: ClickSource | None,
-                 seed: int, key: dict, name: str, ranker=LambdaMART):
+@dataclass
+class TrainingRequest:
+    """What one ranker is trained from, and the cache entry it is kept under.
+
+    Args:
+        mode: ``qrels`` (``train``'s judgements on ``pools["train"]``, early stopping on
+            ``pools["valid"]`` when there is one) or ``clicks`` (the click log of
+            ``clicks``: a file, or a simulation on the training pools, with ``correction``).
+        pools: the topic pools by role (``train``, optional ``valid``).
+        train: the training part of the dataset (``qrels``, ``source``).
+        valid: the validation part, or None.
+        spec: the feature spec (its names are the model's feature names).
+        priors: the priors the click rows' features read.
+        key: what determines the model besides its training data (the cache key's base).
+        name: the cache entry's name.
+        correction: clicks mode's position-bias correction.
+        params: the ranker's parameters (None: its defaults).
+        clicks: where clicks mode gets its clicks.
+        seed: the click simulation's seed.
+        ranker: makes the model, ``ranker(params, feature_names)``
+            (:func:`~ltrr.ranking.checked_ranker.ranker_factory`).
+    """
+
+    mode: str
+    pools: dict[str, TopicPools]
+    train: object
+    valid: object | None
+    spec: FeatureSpec
+    priors: object
+    key: dict
+    name: str
+    correction: str | None = None
+    params: dict | None = None
+    clicks: ClickSource | None = None
+    seed: int = 0
+    ranker: object = LambdaMART
+
+
+def train_ranker(request: TrainingRequest):
     """Train (or load from the cache) one ranker; returns ``(model, info)``.
 
-    ``mode`` ``qrels`` learns from ``train``'s judgements on ``pools["train"]`` (early stopping
-    on ``pools["valid"]`` when there is one); ``clicks`` from the click log of ``clicks`` (a
-    file, or a simulation on the training pools) with ``correction``. ``key`` (what
-    determines the model besides its training data) and ``name`` name the cache entry.
-    ``ranker`` makes the model (:func:`~ltrr.ranking.outside.ranker_factory`); an outside one
-    is trained every run (the model cache holds LightGBM's text models only).
+    A ranker that can be saved (:func:`~ltrr.ranking.learned.can_be_saved`) is cached under
+    ``request.name`` and a key of ``request.key``, the mode, correction and a hash of the
+    training arrays (:mod:`ltrr.ranking.store`); any other (an outside ranker) is trained
+    every run.
     """
     from ltrr.ranking.store import array_hash, cached_model
 
+    r = request
+    pools, spec, ranker = r.pools, r.spec, r.ranker
     t0 = time.perf_counter()
-    if mode == "qrels":
+    if r.mode == "qrels":
         X, group = pools["train"].stacked()
-        y = np.concatenate(pools["train"].labels(train.qrels))
+        y = np.concatenate(pools["train"].labels(r.train.qrels))
         v = None
         if "valid" in pools:
             vx, vg = pools["valid"].stacked()
-            v = (vx, np.concatenate(pools["valid"].labels(valid.qrels)), vg)
+            v = (vx, np.concatenate(pools["valid"].labels(r.valid.qrels)), vg)
         data = array_hash(X, y, group, *(v or ()))
-        fit = lambda: fit_qrels(X, y, group, params, spec.names, v, ranker)  # noqa: E731
-        source = {"labels": train.source}
+        fit = lambda: fit_qrels(X, y, group, r.params, spec.names, v, ranker)  # noqa: E731
+        source = {"labels": r.train.source}
     else:
+        clicks = r.clicks
         if clicks is None:
             raise InputError("clicks mode needs a click log or a click model to simulate one")
-        log, source = click_log(clicks, pools["train"], train, seed)
-        X, position, click, group = click_rows(pools["train"], log, spec, priors)
+        log, source = click_log(clicks, pools["train"], r.train, r.seed)
+        X, position, click, group = click_rows(pools["train"], log, spec, r.priors)
         data = array_hash(X, position, click, group)
         curve = None if clicks.log is not None else \
             known_examination(clicks.click_model, int(position.max()) + 1 if len(position) else 1)
         exam = None if curve is None else curve[position]
-        fit = lambda: fit_clicks(X, position, click, group, correction, params,  # noqa: E731
-                                 spec.names, examination=exam, ranker=ranker)
-    model_key = {**key, "mode": mode, "correction": correction, "data": data}
-    if ranker is LambdaMART:
-        model, where, path = cached_model(name.replace(":", "-").replace("/", "-"),
-                                          model_key, fit, spec.names)
+        fit = lambda: fit_clicks(X, position, click, group, r.correction,  # noqa: E731
+                                 r.params, spec.names, examination=exam, ranker=ranker)
+    model_key = {**r.key, "mode": r.mode, "correction": r.correction, "data": data}
+    if can_be_saved(ranker):
+        model, where, path = cached_model(r.name.replace(":", "-").replace("/", "-"),
+                                          model_key, fit, spec.names, ranker)
     else:
         model, where, path = fit(), "trained", None
-    info = {"mode": mode, "correction": correction, "source": where,
+    info = {"mode": r.mode, "correction": r.correction, "source": where,
             "path": str(path), "trees": getattr(model, "n_trees", None), "rows": int(len(X)),
             "seconds": round(time.perf_counter() - t0, 3), **source}
     return model, info

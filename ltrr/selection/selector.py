@@ -62,7 +62,7 @@ import pyterrier as pt
 from ltrr.decision_log import AWAITING, decision_table, write_decision_log
 from ltrr.contracts import ability, missing_methods
 from ltrr.errors import InputError
-from ltrr.kernel.clicks import ClickModel, scale_grades
+from ltrr.kernel.clicks import ClickModel, DependentClickModel, scale_grades
 from ltrr.kernel.rewards import REWARD_CODES, expected_rewards, page_reward
 from ltrr.paths import write_atomically
 from ltrr.selection.context import PRE_RETRIEVAL_GROUPS, ContextFeaturizer
@@ -119,8 +119,8 @@ class Selector(pt.Transformer):
                              field="reward")
         self.settings = {"budget": int(budget), "plans": dict(plans or {}),
                          "params": dict(params or {}), "features": list(features),
-                         "reward": reward, "users": users or ClickModel(), "page": int(page),
-                         "k": int(k), "seed": int(seed),
+                         "reward": reward, "users": users or DependentClickModel(),
+                         "page": int(page), "k": int(k), "seed": int(seed),
                          "max_grade": max_grade}
         self.plans = PlanSpace.from_config(list(self.arms), budget, plans, file="Selector")
         self.prices = prices

@@ -1,5 +1,6 @@
-"""Click models in a benchmark: ltrr's own (:class:`~ltrr.kernel.clicks.ClickModel`: PBM,
-cascade and DCM with the parameter sets of Oosterhuis and de Rijke) and outside ones.
+"""Click models in a benchmark: ltrr's own (subclasses of :class:`~ltrr.kernel.clicks.ClickModel`:
+PBM, cascade and DCM with the parameter sets of Oosterhuis and de Rijke, listed once in
+:data:`~ltrr.kernel.clicks.CLICK_MODELS`) and outside ones.
 
 Outside click models are named through :data:`REGISTRY` (``module:Name`` or an entry point of
 group ``ltrr.click_models``) and made by :func:`make_click_model`; they provide the three
@@ -13,28 +14,39 @@ import numpy as np
 
 from ltrr.contracts import missing_methods
 from ltrr.errors import InputError
+from dataclasses import fields
+
 from ltrr.kernel.clicks import CLICK_MODELS, PARAMETER_SETS, ClickModel
 from ltrr.kernel.rewards import REWARDS
 from ltrr.registry import Registry, class_or_factory, describe, plugin_errors, where_raised
 
 CLICK_METHODS = ("expected_clicks", "expected_total", "sample")
 REGISTRY = Registry(
-    "click model", {name: ClickModel for name in CLICK_MODELS},
+    "click model", CLICK_MODELS,
     class_or_factory("click model", CLICK_METHODS),
     lambda name, known: f"unknown click model '{name}' (choose from {', '.join(known)})")
 
 
-def make_click_model(model: str, params: str | dict):
-    """The click model ``model`` with ``params``: a built-in :class:`ClickModel` (``params``
-    names a parameter set), or an outside one called as ``Model(params)`` (a string) or
-    ``Model(**params)`` (a table), then tried once on a small page (shapes, values) so a
-    broken one fails here rather than mid-run."""
-    if model in CLICK_MODELS:
+def make_click_model(model: str, params: str | dict,
+                     examination: str | list | None = None):
+    """The click model ``model`` with ``params``: a built-in (``params`` names a parameter
+    set; ``examination``, a position-based model's examination curve), or an outside one
+    called as ``Model(params)`` (a string) or ``Model(**params)`` (a table), then tried once
+    on a small page (shapes, values) so a broken one fails here rather than mid-run."""
+    factory = REGISTRY.resolve(model)
+    if REGISTRY.is_builtin(model):
         if not isinstance(params, str):
             raise InputError(f"click model '{model}' takes a parameter set name "
                              f"({', '.join(PARAMETER_SETS)}), got {params!r}")
-        return ClickModel(model, params)
-    factory = REGISTRY.resolve(model)
+        if examination is None:
+            return factory(params)
+        if "examination_curve" not in {f.name for f in fields(factory)}:
+            raise InputError(f"an examination curve is a position-based model's (pbm); "
+                             f"{model} users examine top-down until they stop")
+        return factory(params, examination_curve=examination)
+    if examination is not None:
+        raise InputError(f"an examination curve is for the built-in pbm model; click model "
+                         f"'{model}' examines as it defines")
     with plugin_errors(f"click model '{model}'", "building it"):
         clicks = factory(**params) if isinstance(params, dict) else factory(params)
     missing = missing_methods(clicks, "click model")

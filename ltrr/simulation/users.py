@@ -4,7 +4,7 @@ The loop simulates its users inside the compiled step (:mod:`ltrr.kernel.clicks`
 built from ltrr's transformers (a :class:`~ltrr.selection.selector.Selector` before a
 :class:`~ltrr.ranking.fusion.Fusion` or a learned ranker) needs the same users outside it:
 
-    users = SimulatedUsers(qrels, ClickModel("dcm", "informational"), seed=0)
+    users = SimulatedUsers(qrels, DependentClickModel("informational"), seed=0)
     results = (selector >> Fusion(num_results=10)).transform(topics)
     selector.learn(users(results))          # qid, docno, rank, click, satisfied per shown doc
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ltrr.errors import InputError
-from ltrr.kernel.clicks import ClickModel, scale_grades
+from ltrr.kernel.clicks import ClickModel, DependentClickModel, scale_grades
 
 
 class SimulatedUsers:
@@ -41,7 +41,7 @@ class SimulatedUsers:
         if missing:
             raise InputError(f"qrels need columns qid, docno, label; missing {missing}",
                              field=missing[0])
-        self.click_model = click_model or ClickModel()
+        self.click_model = click_model or DependentClickModel()
         self.page = int(page)
         labels = qrels["label"].astype(int).to_numpy()
         self.max_grade = int(max_grade) if max_grade else max(int(labels.max(initial=1)), 1)

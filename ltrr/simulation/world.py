@@ -24,7 +24,7 @@ import pandas as pd
 from ltrr.arms.lists import complete_lists
 from ltrr.contracts import ability, missing_methods
 from ltrr.errors import InputError
-from ltrr.kernel.clicks import MODEL_CODES, ClickModel, scale_grades
+from ltrr.kernel.clicks import ClickModel, DependentClickModel, scale_grades
 from ltrr.kernel.pages import fusion_code
 from ltrr.kernel.rewards import REWARD_CODES, expected_rewards
 from ltrr.kernel.ties import digests, order_ties, seeded, tie_keys
@@ -47,7 +47,7 @@ class LoopSettings:
     k: int = 60
     page: int = 10
     prices: Prices | None = None  # the [cost] table (None: nothing priced, no latency)
-    clicks: ClickModel = field(default_factory=ClickModel)
+    clicks: ClickModel = field(default_factory=DependentClickModel)
     reward: str = "clicks"  # what a page pays the policy (ltrr.kernel.rewards), before costs
     new_release_days: int = 0
     probe_depth: int = 0  # post-retrieval features read each probed arm's top probe_depth
@@ -212,7 +212,7 @@ class World:
             self.depths, self.cost.astype(float), calls.astype(np.int64), static_rows,
             np.ascontiguousarray(self.depths[static_rows]), online_rows,
             np.ascontiguousarray(self.depths[online_rows]),
-            np.array([MODEL_CODES[clicks.model] if builtin else -1,
+            np.array([clicks.code if builtin else -1,
                       fusion_code(settings.fusion), settings.k, settings.page,
                       REWARD_CODES[settings.reward]], dtype=float),
             np.asarray(clicks.p_click if builtin else np.zeros(5), dtype=float),

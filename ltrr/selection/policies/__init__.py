@@ -41,7 +41,7 @@ default (see
 Outside policies are named like the built-ins, through :data:`REGISTRY` (one
 :class:`ltrr.registry.Registry`, the mechanism arms, rankers and click models share): an
 import path ``module:Name``, an entry point of group ``ltrr.policies``, or a class registered
-in this process. They are built by :func:`~ltrr.selection.policies.outside.build_outside`
+in this process. They are built by :func:`~ltrr.selection.policies.checked_policy.build_outside`
 and checked at every step (``docs/plugins.md`` has the contract).
 """
 
@@ -59,10 +59,12 @@ from ltrr.selection.policies.baselines import BestSingleArm, SingleArm, StaticUn
 from ltrr.selection.policies.contextual import LinEpsilonGreedy, LinTS, LinUCB
 from ltrr.selection.policies.base import hyper_parameters
 from ltrr.selection.policies.oracle import Oracle
-from ltrr.selection.policies.outside import build_outside
+from ltrr.selection.policies.checked_policy import build_outside
 from ltrr.selection.policies.router import LinUCBWarm, Router
 from ltrr.selection.policies.semibandit import SemiBanditUCB
 
+# The built-in policies, by name: the one list of them. Adding a built-in policy is its module
+# plus one line here (``docs/architecture.md``, "Adding a built-in").
 POLICIES: dict[str, type[Policy]] = {
     "best_single": BestSingleArm,
     "static_union": StaticUnion,
@@ -80,7 +82,6 @@ POLICIES: dict[str, type[Policy]] = {
     "oracle": Oracle,
 }
 POLICY_NAMES: list[str] = ["single:<arm>", *POLICIES]
-_OBP_WRAPPED = (EpsilonGreedy, BernoulliThompson, LinUCB, LinTS, LinEpsilonGreedy)
 
 REGISTRY = Registry(
     "policy", POLICIES, class_or_factory("policy", ("choose", "update")),
@@ -117,7 +118,7 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, *, n_features
     Raises:
         InputError: unknown policy, unknown or invalid param (the message names the policy
             and the key), an arm or plan the policy needs that the benchmark lacks, or a plan
-            space too small for an obp policy (obp needs at least 2 actions).
+            space smaller than the policy's ``min_plans`` (obp's policies need 2 actions).
     """
     cls = policy_class(name)
     params = {} if params is None else params
@@ -136,9 +137,9 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, *, n_features
         policy = build_outside(name, cls, plans, n_features, random_state, reward_range, params)
         policy.params = {**known, **params}
         return policy
-    if issubclass(cls, _OBP_WRAPPED) and len(plans) < 2:
-        raise InputError(f"policy '{name}' needs at least 2 plans; the plan space has "
-                         f"{len(plans)} ({', '.join(plans.ids)})")
+    if len(plans) < getattr(cls, "min_plans", 1):  # obp's policies need 2 actions
+        raise InputError(f"policy '{name}' needs at least {cls.min_plans} plans; the plan space "
+                         f"has {len(plans)} ({', '.join(plans.ids)})")
     extra = {"arm": name.split(":", 1)[1]} if cls is SingleArm else {}
     policy = cls(plans, n_features, random_state, tuple(reward_range), **extra, **params)
     policy.params = {**known, **params}

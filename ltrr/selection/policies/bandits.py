@@ -46,6 +46,7 @@ class EpsilonGreedy(PlanPolicy):
     """
 
     name = "epsilon_greedy"
+    min_plans = 2  # obp needs at least 2 actions
     uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,
@@ -102,6 +103,7 @@ class BernoulliThompson(PlanPolicy):
     """
 
     name = "thompson"
+    min_plans = 2  # obp needs at least 2 actions
     uses_context = False
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int = 0,

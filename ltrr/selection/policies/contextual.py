@@ -38,6 +38,7 @@ class _LinearPolicy(PlanPolicy):
     """obp's model, updated in place by obp's rank-one formula; per-plan means and variances."""
 
     kind = -1
+    min_plans = 2  # obp needs at least 2 actions
 
     def __init__(self, plans: PlanSpace, n_features: int, random_state: int,
                  reward_range: tuple[float, float]) -> None:

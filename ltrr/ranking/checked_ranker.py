@@ -1,5 +1,5 @@
 """Rankers from outside ltrr (``module:Name`` or an ``ltrr.rankers`` entry point) in the
-learned ranking stage, held to :class:`~ltrr.ranking.learned.LambdaMART`'s contract.
+learned ranking stage, checked: held to :class:`~ltrr.ranking.learned.LambdaMART`'s contract.
 
 An outside ranker is built as ``Ranker(params, feature_names)``, trained by ``fit(X, y, group,
 *, eval_set=None, eval_group=None, position=None, weight=None)`` and asked ``score(X) -> (n,)``
@@ -14,17 +14,18 @@ import numpy as np
 
 from ltrr.contracts import ability
 from ltrr.errors import InputError
-from ltrr.ranking.learned import REGISTRY, LambdaMART
+from ltrr.ranking.learned import REGISTRY
 from ltrr.registry import plugin_errors
 
 
 def ranker_factory(name: str):
-    """``make(params, feature_names) -> ranker`` for ranker ``name``: :class:`LambdaMART`
-    itself, or an outside class or factory called the same way, its ``score`` checked
-    (:class:`OutsideRanker`)."""
+    """``make(params, feature_names) -> ranker`` for ranker ``name``: a built-in ranker's class
+    itself (ltrr's own, trusted and cached when it can be saved), or an outside class or
+    factory called the same way, its ``score`` checked (:class:`OutsideRanker`; trained every
+    run)."""
     cls = REGISTRY.resolve(name)
-    if cls is LambdaMART:
-        return LambdaMART
+    if REGISTRY.is_builtin(name):
+        return cls
 
     def make(params: dict | None = None, feature_names: list[str] | None = None):
         with plugin_errors(f"ranker '{name}'", "building it"):
