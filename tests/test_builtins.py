@@ -26,8 +26,8 @@ from ltrr.simulation.clicks import REGISTRY as CLICKS
 from ltrr.simulation.clicks import describe_users, make_click_model
 from ltrr.simulation.loop import LoopSettings, World, run_policy
 from ltrr.simulation.stream import sample_stream
-from test_arms import text_dataset
-from test_loop import FakeArm, TopicFeaturizer, fake_dataset
+from worlds import text_dataset
+from worlds import FakeArm, TopicFeaturizer, fake_dataset
 
 
 @pytest.fixture(autouse=True)

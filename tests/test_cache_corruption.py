@@ -20,9 +20,9 @@ from ltrr.cli import main
 from ltrr.errors import InputError
 from ltrr.paths import host_name, stale_temporaries, temporary_sibling
 from ltrr.arms.lists import arm_lists
-from test_arms import music_dataset
-from test_arms_models import paraphrase_dataset
-from test_run_cli import write_benchmark
+from worlds import music_dataset
+from worlds import paraphrase_dataset
+from worlds import write_benchmark
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,6 @@ runs through the benchmark file and through the Python API, with the same number
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -17,29 +16,13 @@ import pytest
 import ltrr
 import ltrr_test_plugins as plug
 from ltrr.cli import main
-from test_run_cli import BENCHMARK, write_benchmark
+from worlds import EXAMPLE, record, tiny
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "docs" / "examples" / "plugins"
-POLICIES_AT = BENCHMARK.index("[[policies]]")
-
-
-def tiny(tmp_path: Path, policies: str, extra: str = "", replace: dict | None = None) -> Path:
-    """The tiny BEIR benchmark of test_run_cli with other ``[[policies]]`` (and edits)."""
-    text = BENCHMARK[:POLICIES_AT] + extra + "\n" + policies
-    for old, new in (replace or {}).items():
-        assert old in text, old
-        text = text.replace(old, new)
-    return write_benchmark(tmp_path, text)
 
 
 def run(path: Path, out: Path, *options: str) -> int:
     return main(["run", str(path), "--out", str(out), "--quiet", *options])
-
-
-def record(out: Path, label: str, seed: int = 0) -> dict:
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
-    return json.loads((out / f"{safe}-seed{seed}.json").read_text())
 
 
 def last_line(capsys) -> str:

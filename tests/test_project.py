@@ -204,3 +204,17 @@ def test_the_import_reader_sees_lazy_imports_and_skips_type_checking_ones() -> N
     assert "ltrr.experiments.runner" in graph["ltrr.experiments.api"]  # inside run()
     assert "ltrr.experiments.cells" not in graph["ltrr.experiments.pool"]  # TYPE_CHECKING
     assert import_circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_tests_are_laid_out_like_the_code() -> None:
+    """Each folder under tests/ is named for the room of ltrr whose modules it tests; the tests
+    of the top-level modules (registry, contracts, check, paths, compat, the project) and the
+    shared helpers (conftest.py, worlds.py, the plugin modules) stand in tests/ itself."""
+    rooms = {p.name for p in (ROOT / "ltrr").iterdir() if (p / "__init__.py").is_file()}
+    folders = {p.name for p in (ROOT / "tests").iterdir()
+               if p.is_dir() and p.name != "__pycache__"}
+    assert folders <= rooms, f"test folders that name no room of ltrr: {folders - rooms}"
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    assert len(names) == len(set(names)), "two test files share a name (pytest imports both)"
+    assert [p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("conftest.py")] \
+        == ["tests/conftest.py"]

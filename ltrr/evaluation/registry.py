@@ -12,7 +12,7 @@ table rather than spelling the names again:
   (``terminal``) (:mod:`ltrr.results.leaderboard`, :mod:`ltrr.results.export`);
 - the metrics a ``[tuning]`` table may name (``tunable``; :mod:`ltrr.experiments.benchmark`);
 - the study's metrics (:mod:`ltrr.results.study`);
-- the tests, which play a run and check it against every entry (``tests/test_metric_registry.py``).
+- the tests, which play a run and check it against every entry (``tests/evaluation/test_metric_registry.py``).
 
 This is a fixed table of ltrr's own measurements, not a registry of plug-in components
 (:mod:`ltrr.registry`): a new metric is computed in ``run_metrics`` and declared here.

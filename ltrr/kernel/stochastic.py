@@ -22,7 +22,7 @@ of the ``T_j`` is a Plackett-Luce sample, so
 
 whose integrand is a Poisson-binomial probability (a dynamic programme over the candidates)
 integrated on a fine grid in log t (the trapezoid rule, accurate to about 1e-10 here:
-``tests/test_ope_pages.py`` checks it against enumeration of every page).
+``tests/ope/test_pages.py`` checks it against enumeration of every page).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ interval (:func:`ltrr.ope.estimators.estimate_many`), and, for comparison, obp 0
 interval covered the exact value, the mean interval width, and the width relative to what
 the estimates' spread over seeds calls for (``2 z sd``: 1 means the interval is as wide as
 the estimator's actual sampling error, not needlessly wider). Used by
-``tests/test_ope_coverage.py`` and ``benchmarks/ope_coverage.py``.
+``tests/ope/test_coverage.py`` and ``benchmarks/ope_coverage.py``.
 """
 
 from __future__ import annotations

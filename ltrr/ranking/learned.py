@@ -34,7 +34,7 @@ Training modes (:data:`TRAINING_MODES`, named in a benchmark file's ``[ranking]`
   ``position`` -0.019) and it leads at 40,000 too (+0.063; ``position`` +0.034); on nfcorpus,
   with few sessions per topic, its variance makes it worse than naive (-0.019) while
   ``position`` ties naive; on a synthetic log whose logging ranker follows an irrelevant
-  feature ``position`` beats both (``tests/test_ranking_learned.py``). Choose ``position``
+  feature ``position`` beats both (``tests/ranking/test_learned.py``). Choose ``position``
   for clicks whose examination probabilities are unknown (a real log) or not PBM's
   (cascade and DCM users, whose examination depends on the clicks above).
 - ``online``: retrained during the stream from the loop's own clicks every N queries: the

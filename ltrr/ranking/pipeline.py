@@ -12,7 +12,7 @@ vectors, PyTerrier's convention for ``pt.ltr``), ``score`` = the plan-independen
 and ``rank``. Its features are computed by the same :func:`~ltrr.ranking.features.pool_features`
 the loop calls, so ``pt.ltr.apply_learned_model(model, form="ltr")`` and
 :meth:`LambdaMART.score <ltrr.ranking.learned.LambdaMART.score>` give the same scores
-(``tests/test_ranking_pipeline.py``). ``pt.ltr.apply_learned_model(LambdaMART(), form="ltr")``
+(``tests/ranking/test_pipeline.py``). ``pt.ltr.apply_learned_model(LambdaMART(), form="ltr")``
 also trains inside the pipeline (``pipeline.fit(train_topics, qrels, valid_topics, qrels)``).
 """
 

@@ -15,7 +15,7 @@ pre-retrieval groups), the reward (:func:`~ltrr.kernel.rewards.page_reward` of t
 reward, minus the plan's price from :class:`~ltrr.simulation.prices.Prices`). It imports
 no room above ``selection`` (the simulation and ranking rooms import this one): prices are
 given as an object, pages for ``fit`` are fused by ``pyterrier_alpha``'s RRF.
-``tests/test_selector.py`` feeds it the stream and the clicks of a loop run and checks that
+``tests/selection/test_selector.py`` feeds it the stream and the clicks of a loop run and checks that
 it makes the loop's choices with the loop's propensities.
 
 **transform** takes a topics frame (``qid, query`` and any context columns), computes each

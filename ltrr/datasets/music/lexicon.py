@@ -15,7 +15,7 @@ known by construction:
   words queries use for them.
 
 The sets are disjoint where the design needs it (titles vs query words, topic query words vs
-every description word); ``tests/test_music_world.py`` checks that after porter2 stemming.
+every description word); ``tests/datasets/test_music_world.py`` checks that after porter2 stemming.
 """
 
 from __future__ import annotations
