@@ -43,10 +43,12 @@ def fake_world(clicks, length: int = 60) -> World:
 
 
 def test_a_policy_is_its_class_plus_one_line(monkeypatch):
-    monkeypatch.setitem(POLICIES, "round_robin", toy.RoundRobin)  # the one registry line
+    # the one registry line, as it would stand in POLICIES
+    monkeypatch.setitem(POLICIES, "round_robin", "ltrr_toy_builtins:RoundRobin")
     world = fake_world(make_click_model("pbm", "navigational"))
     assert is_builtin("round_robin") and default_params("round_robin") == {"stride": 1}
-    policy = build_policy("round_robin", {"stride": 2}, world.plans, 2, 0, (0.0, 5.0))
+    policy = build_policy("round_robin", {"stride": 2}, world.plans, n_features=2,
+                          random_state=0, reward_range=(0.0, 5.0))
     assert type(policy) is toy.RoundRobin  # ltrr's own: not wrapped as an outside policy
     assert policy.params == {"stride": 2}
     stream = sample_stream(world.topics, 60, 1.0, 0)
@@ -55,7 +57,8 @@ def test_a_policy_is_its_class_plus_one_line(monkeypatch):
     assert trace.plan.tolist() == [(2 * t) % n for t in range(60)]
     assert np.all(trace.propensity == 1.0)
     with pytest.raises(InputError, match="round_robin"):  # listed among the known names
-        build_policy("round_robbin", None, world.plans, 2, 0, (0.0, 5.0))
+        build_policy("round_robbin", None, world.plans, n_features=2, random_state=0,
+                     reward_range=(0.0, 5.0))
 
 
 def test_an_arm_is_its_class_plus_one_line(monkeypatch):
@@ -87,7 +90,7 @@ class Pools:
 
 
 def test_a_ranker_is_its_class_plus_one_line_and_cached_by_its_declared_format(monkeypatch):
-    monkeypatch.setitem(BUILTIN_RANKERS, "least_squares", toy.LeastSquares)
+    monkeypatch.setitem(BUILTIN_RANKERS, "least_squares", "ltrr_toy_builtins:LeastSquares")
     assert check_ranker("least_squares", outside=False) == "least_squares"
     make = ranker_factory("least_squares")
     assert make is toy.LeastSquares and can_be_saved(make)  # not wrapped: ltrr's own
@@ -95,10 +98,10 @@ def test_a_ranker_is_its_class_plus_one_line_and_cached_by_its_declared_format(m
     X = rng.normal(size=(40, 2))
     y = (X @ np.array([2.0, -1.0]) > 0).astype(int)
     group = np.repeat(np.arange(4), 10)
-    request = TrainingRequest("qrels", {"train": Pools(X, group, y)},
-                              SimpleNamespace(qrels=None, source="toy qrels"), None,
-                              SimpleNamespace(names=["a", "b"]), None, {"dataset": "toy"},
-                              "toy-ranker", ranker=make)
+    request = TrainingRequest(mode="qrels", pools={"train": Pools(X, group, y)},
+                              train=SimpleNamespace(qrels=None, source="toy qrels"), valid=None,
+                              spec=SimpleNamespace(names=["a", "b"]), priors=None,
+                              key={"dataset": "toy"}, name="toy-ranker", ranker=make)
     model, info = train_ranker(request)
     assert info["source"] == "trained" and info["rows"] == 40 and info["labels"] == "toy qrels"
     cached, info = train_ranker(request)
@@ -107,7 +110,7 @@ def test_a_ranker_is_its_class_plus_one_line_and_cached_by_its_declared_format(m
 
 
 def test_a_click_model_is_its_class_plus_one_line(monkeypatch):
-    monkeypatch.setitem(CLICK_MODELS, "attentive", toy.AttentiveReader)
+    monkeypatch.setitem(CLICK_MODELS, "attentive", "ltrr_toy_builtins:AttentiveReader")
     assert CLICKS.is_builtin("attentive") and CLICKS.origin("attentive") is None
     users = make_click_model("attentive", "perfect")
     assert type(users) is toy.AttentiveReader and describe_users(users) == "attentive/perfect"

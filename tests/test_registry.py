@@ -13,7 +13,7 @@ from ltrr.ranking.learned import REGISTRY as RANKERS
 from ltrr.ranking.learned import LambdaMART
 from ltrr.registry import Registry, is_import_path
 from ltrr.selection.policies import REGISTRY as POLICIES
-from ltrr.selection.policies import LinUCB
+from ltrr.selection.policies.contextual import LinUCB
 from ltrr.simulation.clicks import REGISTRY as CLICKS
 
 KINDS = {"policy": POLICIES, "arm": ARMS, "ranker": RANKERS, "click model": CLICKS}

@@ -193,8 +193,9 @@ def rank_experiment(dataset, arm_names: list[str], depths: dict[str, int],
            "arms": {a: arms[a].cache_key for a in arm_names}, "depths": depths,
            "spec": spec.describe(), "params": params or {}}
     trained = {r.name: train_ranker(TrainingRequest(
-                   r.mode, pools, train, valid, spec, priors, key, r.name, correction=r.correction,
-                   params=params, clicks=clicks, seed=seed))
+                   mode=r.mode, pools=pools, train=train, valid=valid, spec=spec, priors=priors,
+                   key=key, name=r.name, correction=r.correction, params=params, clicks=clicks,
+                   seed=seed))
                for r in rankers}
     scoring: dict[str, list] = {}
     runs = _ranked_runs(pools["test"], {n: m for n, (m, _) in trained.items()}, k, seed,

@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="clicks mode: a click log (decision log or long format)")
     parser.add_argument("--sessions", type=int, default=10000,
                         help="clicks mode without --log: simulated sessions (10000)")
-    parser.add_argument("--click-model", default="pbm", help="simulated clicks: pbm, cascade, dcm")
+    parser.add_argument("--click-model", default="pbm", help="simulated clicks: a click model (pbm, cascade, dcm, module:Name or an entry point)")
     parser.add_argument("--click-params", default="navigational",
                         help="simulated clicks: perfect, navigational, informational")
     parser.add_argument("--params", default=None,
@@ -172,14 +172,11 @@ def _params(text: str | None) -> dict:
 def _click_source(args: argparse.Namespace):
     from ltrr.ranking.clicklogs import read_click_log
     from ltrr.ranking.training import ClickSource
-    from ltrr.kernel.clicks import CLICK_MODELS
+    from ltrr.simulation.clicks import make_click_model
 
     if args.log is not None:
         return ClickSource(log=read_click_log(args.log), log_path=args.log)
     if args.sessions < 1:
         raise InputError(f"--sessions must be >= 1, got {args.sessions}")
-    if args.click_model not in CLICK_MODELS:
-        raise InputError(f"unknown click model '{args.click_model}' (choose from "
-                         f"{', '.join(CLICK_MODELS)})")
-    return ClickSource(click_model=CLICK_MODELS[args.click_model](args.click_params),
+    return ClickSource(click_model=make_click_model(args.click_model, args.click_params),
                        sessions=args.sessions)

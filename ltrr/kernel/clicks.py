@@ -350,9 +350,10 @@ class DependentClickModel(ClickModel):
 
 
 # The built-in click models, by name: the one list of them (``ltrr.simulation.clicks.REGISTRY``
-# resolves its built-in names here). Adding one is its class plus one line here
-# (``docs/architecture.md``, "Adding a built-in").
-CLICK_MODELS: dict[str, type[ClickModel]] = {
+# resolves its built-in names here). An entry is a class of this module or the import path
+# ``"module:Class"`` of one in a module of its own (imported on first use), so adding one is its
+# class plus one line here (``docs/architecture.md``, "Adding a built-in").
+CLICK_MODELS: dict[str, type[ClickModel] | str] = {
     "pbm": PositionBasedModel,
     "cascade": CascadeModel,
     "dcm": DependentClickModel,

@@ -255,8 +255,9 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
                                      sessions=config.sessions, page=benchmark.settings.page)
             try:
                 model, info = train_ranker(TrainingRequest(
-                    config.train, pools, train, valid, spec, priors.as_of(0),
-                    {**key, "params": config.params}, f"loop-{config.name}",
+                    mode=config.train, pools=pools, train=train, valid=valid, spec=spec,
+                    priors=priors.as_of(0), key={**key, "params": config.params},
+                    name=f"loop-{config.name}",
                     correction=config.correction if config.train == "clicks" else None,
                     params=config.params or None, clicks=clicks, seed=0,
                     ranker=ranker_factory(config.model)))

@@ -32,9 +32,10 @@ class ClickSource:
     page: int = 10
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainingRequest:
-    """What one ranker is trained from, and the cache entry it is kept under.
+    """What one ranker is trained from, and the cache entry it is kept under (every field
+    named at the call).
 
     Args:
         mode: ``qrels`` (``train``'s judgements on ``pools["train"]``, early stopping on

@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 
 from ltrr.errors import InputError
-from ltrr.kernel.clicks import (CLICK_MODELS, CascadeModel, DependentClickModel,
-                               PositionBasedModel, scale_grades)
+from ltrr.kernel.clicks import (
+    CascadeModel,
+    DependentClickModel,
+    PositionBasedModel,
+    scale_grades,
+)
 from ltrr.simulation.clicks import make_click_model
 
 PAGE = np.array([4, 0, 2, 3, 1, 0, 4, 2, -1, -1])
@@ -16,7 +20,7 @@ PAGE = np.array([4, 0, 2, 3, 1, 0, 4, 2, -1, -1])
 @pytest.mark.parametrize("model", ["pbm", "cascade", "dcm"])
 @pytest.mark.parametrize("params", ["perfect", "navigational", "informational"])
 def test_expected_clicks_match_monte_carlo(model, params):
-    click = CLICK_MODELS[model](params)
+    click = make_click_model(model, params)
     rng = np.random.default_rng(7)
     n = 20000
     samples = np.array([click.sample(PAGE, rng) for _ in range(n)])
@@ -28,7 +32,7 @@ def test_expected_clicks_match_monte_carlo(model, params):
 
 def test_perfect_never_clicks_grade_zero():
     for model in ("pbm", "cascade", "dcm"):
-        click = CLICK_MODELS[model]("perfect")
+        click = make_click_model(model, "perfect")
         rng = np.random.default_rng(0)
         clicks = np.array([click.sample(PAGE, rng) for _ in range(2000)])
         assert clicks[:, PAGE == 0].sum() == 0

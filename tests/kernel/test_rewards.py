@@ -10,20 +10,24 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from worlds import BENCHMARK, FakeArm, TopicFeaturizer, fake_dataset, write_benchmark
 
 from ltrr.cli import main
 from ltrr.errors import InputError
 from ltrr.evaluation.metrics import run_metrics
 from ltrr.experiments.benchmark import load_benchmark
-from ltrr.kernel.clicks import (CLICK_MODELS, CascadeModel, ClickModel, DependentClickModel,
-                               PositionBasedModel)
+from ltrr.kernel.clicks import (
+    CascadeModel,
+    ClickModel,
+    DependentClickModel,
+    PositionBasedModel,
+)
 from ltrr.kernel.rewards import REWARD_CODES, REWARDS, expected_reward_row, page_reward
 from ltrr.selection.policies import build_policy
+from ltrr.simulation.clicks import make_click_model
 from ltrr.simulation.loop import LoopSettings, World, run_policy
 from ltrr.simulation.prices import Prices
 from ltrr.simulation.stream import sample_stream
-from worlds import FakeArm, TopicFeaturizer, fake_dataset
-from worlds import BENCHMARK, write_benchmark
 
 USERS = [PositionBasedModel("navigational"), PositionBasedModel("informational", "eye-tracking"),
          CascadeModel("navigational"), CascadeModel("informational"),
@@ -126,7 +130,7 @@ def test_sampling_does_not_depend_on_the_reward():
 @pytest.mark.parametrize("model", ["cascade", "dcm"])
 @pytest.mark.parametrize("params", ["navigational", "informational"])
 def test_an_answer_at_rank_1_is_satisfying_and_earns_fewer_clicks(model, params):
-    click = CLICK_MODELS[model](params)
+    click = make_click_model(model, params)
     answer = [4] + [0] * 9  # the relevant item at rank 1, nothing else of use
     near_misses = [1] * 10  # ten marginally relevant documents
     assert expected(click, answer, "clicks") < expected(click, near_misses, "clicks")
