@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ltrr.kernel.pools import ABSENT, CandidatePool
+from ltrr.kernel.pools import CandidatePool
 
 FUSIONS = ("rrf", "combsum")
 RRF, COMBSUM = 0, 1

@@ -51,7 +51,7 @@ from ltrr.kernel.pages import rank_plans
 from ltrr.kernel.pools import CandidatePool
 from ltrr.kernel.rewards import page_reward
 from ltrr.kernel.stochastic import LoggedPage
-from ltrr.simulation.engine import (OnlineArm, RunOutputs, learn_clicks, online_lists,
+from ltrr.simulation.engine import (RunOutputs, learn_clicks, online_lists,
                                     play_run)
 from ltrr.simulation.truths import StepBuffers, count_upto, fill_lists, fill_truths
 from ltrr.arms.memory_kernel import memory_features
