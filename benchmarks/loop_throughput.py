@@ -142,7 +142,7 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
     from numba import njit
 
     from ltrr.arms.memory_kernel import memory_features
-    from ltrr.experiments.cells import reward_range
+    from ltrr.experiments.cell_runner import reward_range
     from ltrr.kernel.clicks import sample_clicks
     from ltrr.kernel.rewards import page_reward
     from ltrr.selection.context import context_row
@@ -214,7 +214,7 @@ def step_split(world, featurizer, stream, trace, alpha: float) -> dict:
 def run_loop(args: argparse.Namespace) -> None:
     from ltrr.evaluation.metrics import run_metrics
     from ltrr.experiments.benchmark import load_benchmark
-    from ltrr.experiments.cells import reward_range
+    from ltrr.experiments.cell_runner import reward_range
     from ltrr.experiments.decision_log import decision_frame, write_decision_log
     from ltrr.experiments.runner import select
     from ltrr.selection.policies import build_policy

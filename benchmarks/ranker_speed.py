@@ -144,7 +144,7 @@ def loop_speed(path: str, steps: int) -> None:
     from ltrr.selection.policies import build_policy
     from ltrr.experiments.benchmark import load_benchmark
     from ltrr.simulation.loop import run_policy
-    from ltrr.experiments.cells import reward_range
+    from ltrr.experiments.cell_runner import reward_range
     from ltrr.experiments.runner import prepare, select
     from ltrr.simulation.stream import sample_stream
 

@@ -60,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ltrr.experiments import cluster
-    from ltrr.experiments.cells import CellRunner, report_cells
+    from ltrr.experiments.cell_runner import CellRunner, report_cells
     from ltrr.experiments.runner import prepare
     from ltrr.experiments.sweep import load_sweep
 

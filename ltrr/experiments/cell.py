@@ -1,7 +1,7 @@
 """What one cell is (a policy at one setting on one seed's stream), and how cells are batched
 over worker processes.
 
-Its own module because the cells' runner (:mod:`ltrr.experiments.cells`), the tuning that
+Its own module because the cells' runner (:mod:`ltrr.experiments.cell_runner`), the tuning that
 makes its cells (:mod:`ltrr.experiments.tuning`) and the process pool and Dask workers that
 play them (:mod:`ltrr.experiments.pool`, :mod:`ltrr.experiments.cluster`) all need it, and
 none of them should import another only for it.

@@ -29,7 +29,7 @@ from pathlib import Path
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import Benchmark
 from ltrr.experiments.cell import Cell, seed_batches
-from ltrr.experiments.cells import CellOutput, CellRunner
+from ltrr.experiments.cell_runner import CellOutput, CellRunner
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up
 
@@ -97,7 +97,7 @@ def prepared(benchmark: Benchmark) -> tuple:
     runs its benchmarks one after another)."""
     from ltrr.experiments.runner import prepare
 
-    from ltrr.experiments.cells import reward_range
+    from ltrr.experiments.cell_runner import reward_range
     from ltrr.selection.policies import build_policy
 
     key = world_key(benchmark)

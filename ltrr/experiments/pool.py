@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ltrr.experiments.cell import Cell, seed_batches
 
 if TYPE_CHECKING:  # the runner imports this module to fork its workers
-    from ltrr.experiments.cells import CellRunner
+    from ltrr.experiments.cell_runner import CellRunner
 
 
 class _SharedCount:

@@ -2,7 +2,7 @@
 the dataset's training topics, their contexts and every plan's value, as the loop sees them
 at step 0.
 
-Which topics: :func:`~ltrr.ranking.offline.training_split`'s (the music world's
+Which topics: :func:`~ltrr.ranking.training_data.training_split`'s (the music world's
 ``split == "train"`` rows, nfcorpus' ``beir/nfcorpus/train``, ``ltrr:mixed``'s train split),
 the learned rankers' rule. A policy that learns from them must never be reported on them, so
 the run is refused (InputError naming the benchmark file and ``stream.split``) when the stream
@@ -14,7 +14,7 @@ How: a :class:`~ltrr.simulation.world.World` over the training topics, with the 
 arms, plans, users, reward, release schedule and grade scale (the stream's largest label is
 grade 4 on both), is played for one step per topic at step 0
 (the memory arm cold, documents released later hidden, ties by
-:data:`~ltrr.ranking.offline.TIE_SEED`'s keys), with the loop's own compiled step functions:
+:data:`~ltrr.ranking.training_data.TIE_SEED`'s keys), with the loop's own compiled step functions:
 each plan's page (the fusion's, or for a policy ranked by a trained ranker, that ranker's
 ranking of the pool; an online ranker has no model at step 0), its expected reward minus the
 plan's cost, and the topic's context (:func:`~ltrr.selection.context.context_row`). The
@@ -74,7 +74,7 @@ def training_topics(benchmark, world, dataset) -> tuple[pd.DataFrame, pd.DataFra
     """The training topics (without those whose text the stream asks), their qrels and what
     a record says about them; InputError when there are none or the stream asks one."""
     from ltrr.datasets.splits import split_rows
-    from ltrr.ranking.offline import training_split
+    from ltrr.ranking.training_data import training_split
     from ltrr.selection.policies import uses_training
 
     file = str(benchmark.path)
@@ -133,7 +133,7 @@ def step_zero(world, tables, stages: dict) -> tuple[np.ndarray, np.ndarray, dict
     (name -> :class:`~ltrr.ranking.stage.LearnedStage`, its pages ranked by its model)."""
     from ltrr.arms.memory_kernel import memory_features
     from ltrr.ranking.features import pool_features
-    from ltrr.ranking.offline import TIE_SEED
+    from ltrr.ranking.training_data import TIE_SEED
     from ltrr.selection.context import context_row
     from ltrr.simulation.engine import RunOutputs, online_lists
     from ltrr.simulation.loop import _pool, _rank_pages

@@ -9,7 +9,7 @@ root for ``results/music/...``; ``--benchmark`` to give it). Its SHA-256 is chec
 the record's and a difference is said plainly (the rerun then uses the file as it is now).
 The policy runs with the record's own ``policy_params`` (the tuned setting: nothing is
 re-tuned), on the record's seed and stream length, through the harness that made the record
-(:meth:`ltrr.experiments.cells.CellRunner.play`). A record made by ``ltrr sweep`` (its
+(:meth:`ltrr.experiments.cell_runner.CellRunner.play`). A record made by ``ltrr sweep`` (its
 ``provenance.sweep``) names a setting the benchmark file does not list: its own policy entry
 is run on that file (:func:`ltrr.experiments.sweep.cell_benchmark`).
 
@@ -116,7 +116,7 @@ def rerun(record: dict, record_path: Path, benchmark: Benchmark, progress: bool 
     """Replay the record's cell on ``benchmark`` (the loaded file it names); returns the
     reproduced fields of :data:`COMPARED`, as JSON would store them."""
     from ltrr.experiments.cell import Cell
-    from ltrr.experiments.cells import CellRunner, json_ready
+    from ltrr.experiments.cell_runner import CellRunner, json_ready
     from ltrr.experiments.runner import prepare, select
 
     if "sweep" in record["provenance"]:  # a sweep's cell: its policy entry is the record's

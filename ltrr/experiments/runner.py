@@ -17,7 +17,7 @@ A run killed midway (or interrupted with Ctrl-C), or stopped by a file it could 
 full disk: :class:`~ltrr.errors.WriteError`, whose message then names the file, the cause and
 the folder kept), leaves its temporary folder behind; the next run of the same output folder
 resumes from it: the tuning scores and records of cells it finished (same benchmark file,
-stream length, policy, setting, seed and code; see :class:`~ltrr.experiments.cells.CellRunner`)
+stream length, policy, setting, seed and code; see :class:`~ltrr.experiments.cell_runner.CellRunner`)
 are kept and only the other cells are played, so the results are those of a run that was never
 stopped. Then the stale folder is deleted.
 
@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 from ltrr.errors import InputError, WriteError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
-from ltrr.experiments.cells import (TUNING_CELLS, CellRunner, kept_work, read_json_object,
+from ltrr.experiments.cell_runner import (TUNING_CELLS, CellRunner, kept_work, read_json_object,
                                     report_cells)
 from ltrr.experiments.tuning import as_stored, choose_settings, tuning_cells
 from ltrr.paths import remove, stale_temporaries, temporary_sibling, write_atomically, writing

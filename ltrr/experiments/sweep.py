@@ -25,7 +25,7 @@ asked), so ``ltrr leaderboard`` and the tests read a sweep's folders as any resu
 a ``LEADERBOARD.md`` and ``regret.png`` are rebuilt there at the end. A record is written
 atomically once its cell is done, to its final path; a restarted sweep skips every cell whose
 record is there and was made from the same benchmark file, stream length, policy setting,
-seed and code (:meth:`~ltrr.experiments.cells.CellRunner.finished`), so a sweep killed
+seed and code (:meth:`~ltrr.experiments.cell_runner.CellRunner.finished`), so a sweep killed
 midway, or stopped by a file it could not write (a full disk:
 :class:`~ltrr.errors.WriteError`, its message naming the file, the cause and the records kept),
 and started again ends with the records of one that ran through (only each record's
@@ -394,7 +394,7 @@ def run_sweep(path: str | Path, out: str | Path | None = None, jobs: int | None 
     from tqdm import tqdm
 
     from ltrr.experiments import cluster
-    from ltrr.experiments.cells import CellRunner, kept_work, report_cells
+    from ltrr.experiments.cell_runner import CellRunner, kept_work, report_cells
     from ltrr.experiments.runner import prepare, write_summary
     from ltrr.experiments.tuning import as_stored, choose_settings, tuning_cells
     from ltrr.paths import remove_stale_temporaries, writing

@@ -19,7 +19,7 @@ fusion (``[ranking] fusion``). Keys of a ``[rankers.<name>]`` table:
 ==================  =========================================================================
 
 Training (``qrels``, ``clicks``) happens once, before any run, on the dataset's training
-topics (:func:`~ltrr.ranking.offline.training_split`: the music world's ``split == "train"``
+topics (:func:`~ltrr.ranking.training_data.training_split`: the music world's ``split == "train"``
 rows, nfcorpus' ``beir/nfcorpus/train`` with ``dev`` for early stopping), never on the
 topics the stream asks (checked by qid) nor on their query texts (training topics whose
 normalised text the stream asks are left out; the ranker's description, ``info`` in the
@@ -27,7 +27,7 @@ result records, carries ``train_overlap``: what overlapped and what was left out
 pools are the loop's at step 0 (every arm at the loop's depth, scores at the loop's
 precision and its tie rule, the memory arm cold, documents released during the stream left
 out), their context the loop's pre-retrieval features; ``clicks`` simulates a log on those
-pools with the benchmark's click model (:func:`~ltrr.ranking.offline.simulate_click_log`). Models are cached on disk
+pools with the benchmark's click model (:func:`~ltrr.ranking.training_data.simulate_click_log`). Models are cached on disk
 (:mod:`ltrr.ranking.store`) like indexes. ``online`` starts with no model: a run ranks by the
 fusion until its first retrain, then by the ranker trained on every page it showed and the
 clicks they got (:class:`~ltrr.ranking.learned.ClickBuffer`), retrained every
@@ -99,7 +99,7 @@ class RankerConfig:
 
 class TopicContexts:
     """The training topics' context vectors, from the loop's ranker featurizer (its rows
-    after the stream's topics), in the shape :func:`~ltrr.ranking.offline.topic_pools` asks."""
+    after the stream's topics), in the shape :func:`~ltrr.ranking.training_data.topic_pools` asks."""
 
     def __init__(self, featurizer, rows: dict[str, int]) -> None:
         self.featurizer, self.rows = featurizer, rows
@@ -202,7 +202,7 @@ def prepare_stages(benchmark, world, dataset) -> dict[str, LearnedStage]:
     ranker's table."""
     from ltrr.arms.base import corpus_fingerprint
     from ltrr.ranking.clicklogs import read_click_log
-    from ltrr.ranking.offline import overlap_info, topic_pools, training_split
+    from ltrr.ranking.training_data import overlap_info, topic_pools, training_split
     from ltrr.ranking.training import ClickSource, TrainingRequest, train_ranker
 
     used = {p.ranker for p in benchmark.policies if p.ranker is not None}

@@ -18,7 +18,7 @@ from ltrr.errors import InputError
 from ltrr.ranking.features import FeatureSpec
 from ltrr.ranking.learned import (LambdaMART, can_be_saved, fit_clicks, fit_qrels,
                                   known_examination)
-from ltrr.ranking.offline import TopicPools, click_rows, simulate_click_log
+from ltrr.ranking.training_data import TopicPools, click_rows, simulate_click_log
 
 
 @dataclass

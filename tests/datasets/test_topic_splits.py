@@ -11,7 +11,7 @@ from ltrr.datasets.base import Dataset
 from ltrr.datasets.splits import (leave_out_shared, normalise_query, split_by_text, split_rows,
                                   split_topics, text_keys)
 from ltrr.errors import InputError
-from ltrr.ranking.offline import training_split
+from ltrr.ranking.training_data import training_split
 
 
 def test_normalised_text_is_lower_case_alphanumeric_tokens():

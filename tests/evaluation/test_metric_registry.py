@@ -153,7 +153,7 @@ def test_optional_latency_columns_show_only_when_records_carry_them(finished):
 
 def test_run_metrics_reports_latency_when_the_trace_carries_it(finished):
     from ltrr.experiments.cell import Cell
-    from ltrr.experiments.cells import play, tuning_score
+    from ltrr.experiments.cell_runner import play, tuning_score
     from ltrr.experiments.runner import prepare
 
     path, _ = finished

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import ltrr.experiments.cells as cells_module
+import ltrr.experiments.cell_runner as cells_module
 from ltrr.experiments.runner import run_benchmark
 from worlds import BENCHMARK, results_of, start_and_kill, write_benchmark
 

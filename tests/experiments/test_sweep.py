@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import ltrr.experiments.cells as cells_module
+import ltrr.experiments.cell_runner as cells_module
 from ltrr.cli import main
 from ltrr.experiments.sweep import load_sweep, run_sweep
 from worlds import records_of, start_and_kill

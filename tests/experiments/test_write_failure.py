@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import ltrr.experiments.cells as cells_module
+import ltrr.experiments.cell_runner as cells_module
 from ltrr.cli import main
 from ltrr.errors import WRITE_FAILED, WriteError
 from ltrr.paths import write_atomically

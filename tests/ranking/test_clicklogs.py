@@ -11,7 +11,7 @@ from ltrr.kernel.clicks import PositionBasedModel
 from ltrr.kernel.pools import CandidatePool
 from ltrr.ranking.clicklogs import read_click_log
 from ltrr.ranking.features import FeatureSpec, absent_features
-from ltrr.ranking.offline import TopicPools, click_rows, simulate_click_log
+from ltrr.ranking.training_data import TopicPools, click_rows, simulate_click_log
 
 EXPECTED = pd.DataFrame({"session": [0, 0, 0, 1, 1], "qid": ["q1", "q1", "q1", "q2", "q2"],
                          "docno": ["a", "b", "c", "b", "d"], "position": [0, 1, 2, 0, 1],

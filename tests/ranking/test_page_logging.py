@@ -14,7 +14,7 @@ from ltrr.cli import main
 from ltrr.decision_log import trace_decisions
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import load_benchmark
-from ltrr.experiments.cells import reward_range
+from ltrr.experiments.cell_runner import reward_range
 from ltrr.experiments.runner import prepare
 from ltrr.kernel.stochastic import PlackettLuce, position_marginals, prefix_probabilities
 from ltrr.selection.policies import build_policy

@@ -15,7 +15,7 @@ from ltrr.cli import main
 from ltrr.datasets.splits import text_keys
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import load_benchmark
-from ltrr.experiments.cells import reward_range
+from ltrr.experiments.cell_runner import reward_range
 from ltrr.experiments.runner import prepare
 from ltrr.results.leaderboard import comparisons, summary
 from ltrr.selection.plans import Plan, PlanSpace
@@ -223,7 +223,7 @@ def test_the_reported_topics_qrels_never_reach_the_training(music, tmp_path, mon
 
 def test_the_run_fits_the_router_on_those_examples_and_it_beats_uniform(music, monkeypatch):
     from ltrr.experiments.cell import Cell
-    from ltrr.experiments.cells import play
+    from ltrr.experiments.cell_runner import play
     from ltrr.selection.policies.router import Router
 
     benchmark, (world, featurizer, _) = music

@@ -17,7 +17,7 @@ from ltrr.cli import main
 from ltrr.decision_log import AWAITING
 from ltrr.errors import InputError
 from ltrr.experiments.benchmark import load_benchmark
-from ltrr.experiments.cells import reward_range
+from ltrr.experiments.cell_runner import reward_range
 from ltrr.experiments.runner import prepare
 from ltrr.kernel.clicks import DependentClickModel, PositionBasedModel
 from ltrr.ranking.fusion import Fusion

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from ltrr.experiments.benchmark import load_benchmark
-from ltrr.experiments.cells import reward_range
+from ltrr.experiments.cell_runner import reward_range
 from ltrr.experiments.runner import prepare
 from ltrr.selection.policies import POLICIES, build_policy, uses_training
 from ltrr.simulation.loop import run_policy

@@ -50,7 +50,7 @@ import numpy as np
 
 from ltrr.contracts import ability
 from ltrr.errors import InputError
-from ltrr.experiments.cells import reward_range
+from ltrr.experiments.cell_runner import reward_range
 from ltrr.ope import estimators, replay
 from ltrr.ope.target import with_positions
 from ltrr.experiments.ope_truth.truthfiles import read_table, write_results

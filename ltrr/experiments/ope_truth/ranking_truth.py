@@ -4,7 +4,7 @@
 The world is the base benchmark's (its dataset, arms, click parameters and learned rankers,
 trained on its training topics as ``ltrr run`` trains them). Every query of a seed's stream
 (its test topics, drawn as the loop draws them) gets the loop's candidate pool of one plan at
-step 0 (``plan``, default the union of every arm: :func:`ltrr.ranking.offline.topic_pools`,
+step 0 (``plan``, default the union of every arm: :func:`ltrr.ranking.training_data.topic_pools`,
 as the learned rankers' training pools are made); the world is held still (no memory learning,
 no releases during the stream), so a target's on-policy value is exactly its expected clicks on
 the stream, and what is measured is the estimators, not the world's drift (which
@@ -116,7 +116,7 @@ def rrf_scores(ranks: np.ndarray, k: int = RRF_K) -> np.ndarray:
 def build_pools(spec: RankingBenchmark, world, stages: dict) -> Pools:
     """Pools of every stream topic and every ranker's scores on them."""
     from ltrr.kernel.ties import tie_keys  # noqa: PLC0415
-    from ltrr.ranking.offline import TIE_SEED, topic_pools  # noqa: PLC0415
+    from ltrr.ranking.training_data import TIE_SEED, topic_pools  # noqa: PLC0415
     from ltrr.ranking.stage import TopicContexts  # noqa: PLC0415
 
     plan = spec.plan or max(world.plan_ids, key=lambda p: p.count("+"))

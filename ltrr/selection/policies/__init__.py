@@ -54,7 +54,7 @@ from ltrr.errors import InputError
 from ltrr.registry import Registry, class_or_factory
 from ltrr.selection.base import Policy
 from ltrr.selection.plans import PlanSpace
-from ltrr.selection.policies.base import hyper_parameters
+from ltrr.selection.policies.plan_policy import hyper_parameters
 from ltrr.selection.policies.baselines import SingleArm
 from ltrr.selection.policies.checked_policy import build_outside
 

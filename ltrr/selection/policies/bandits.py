@@ -4,7 +4,7 @@ All ignore the context. ``thompson`` and ``exp3`` need rewards in [0, 1]: they l
 the reward clipped to ``[0, reward_cap]`` and divided by ``reward_cap`` (default 1: with
 click rewards, a page with a click, net of its cost, is a full success, a page without
 one, or one that cost more than it earned, a failure). ``epsilon_greedy`` and ``ucb1``
-learn from the raw reward in clicks (see :mod:`~ltrr.selection.policies.base`).
+learn from the raw reward in clicks (see :mod:`~ltrr.selection.policies.plan_policy`).
 
 - ``epsilon_greedy`` and ``thompson`` keep their counts in obp's ``EpsilonGreedy`` and
   ``BernoulliTS`` models (``len_list=1``, ``batch_size=1``: updated every step); the
@@ -21,7 +21,7 @@ from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies import kernels
 from ltrr.selection.policies.argmax import BETA, family_stats
-from ltrr.selection.policies.base import (PlanPolicy, check_param, checked_cap,
+from ltrr.selection.policies.plan_policy import (PlanPolicy, check_param, checked_cap,
                                                checked_epsilon, is_number)
 from ltrr.selection.policies.kernels import PolicyArrays
 

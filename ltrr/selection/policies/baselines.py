@@ -19,7 +19,7 @@ import numpy as np
 from ltrr.errors import InputError
 from ltrr.selection.plans import PlanSpace, plan_id, split_budget
 from ltrr.selection.policies import kernels
-from ltrr.selection.policies.base import PlanPolicy
+from ltrr.selection.policies.plan_policy import PlanPolicy
 from ltrr.selection.policies.kernels import PolicyArrays
 
 

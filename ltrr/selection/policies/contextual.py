@@ -30,7 +30,7 @@ import numpy as np
 from ltrr.compat import obp
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies import kernels
-from ltrr.selection.policies.base import PlanPolicy, check_param, checked_epsilon, is_number
+from ltrr.selection.policies.plan_policy import PlanPolicy, check_param, checked_epsilon, is_number
 from ltrr.selection.policies.kernels import PolicyArrays
 
 

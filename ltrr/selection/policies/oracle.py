@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ltrr.selection.policies import kernels
-from ltrr.selection.policies.base import PlanPolicy
+from ltrr.selection.policies.plan_policy import PlanPolicy
 from ltrr.selection.policies.kernels import PolicyArrays
 
 

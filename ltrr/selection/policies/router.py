@@ -48,7 +48,7 @@ from ltrr.errors import InputError
 from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies import kernels
 from ltrr.selection.policies.contextual import LinUCB
-from ltrr.selection.policies.base import PlanPolicy, check_param, is_number
+from ltrr.selection.policies.plan_policy import PlanPolicy, check_param, is_number
 from ltrr.selection.policies.kernels import PolicyArrays
 
 NOT_TRAINED = ("has not been trained: it learns from a dataset's training topics before its "

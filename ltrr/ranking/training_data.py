@@ -1,4 +1,5 @@
-"""Training data for the learned ranker from a dataset's topics, offline (``ltrr rank``).
+"""Training data for the learned ranker from a dataset's topics (for ``ltrr rank`` and the loop's
+learned ranking stage alike).
 
 - :func:`training_split`: the topics a ranker may learn from, never the reported ones: the
   ``split == "train"`` rows (validation: ``"dev"`` rows), or for an ir_datasets ``…/test`` id
