@@ -215,7 +215,7 @@ def run_loop(args: argparse.Namespace) -> None:
     from ltrr.evaluation.metrics import run_metrics
     from ltrr.experiments.benchmark import load_benchmark
     from ltrr.experiments.cell_runner import reward_range
-    from ltrr.experiments.decision_log import decision_frame, write_decision_log
+    from ltrr.decision_log import trace_decisions, write_decision_log
     from ltrr.experiments.runner import select
     from ltrr.selection.policies import build_policy
     from ltrr.simulation.loop import run_policy
@@ -260,7 +260,7 @@ def run_loop(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         write_topics(topics, Path(tmp) / "t.topics.parquet")
         write_json({"metrics": metrics, "curves": curves}, Path(tmp) / "t.json")
-        write_decision_log(decision_frame(trace, world, featurizer.names),
+        write_decision_log(trace_decisions(trace, world, featurizer.names),
                            Path(tmp) / "t.decisions.parquet")
         write_seconds = time.perf_counter() - start
     print(f"metrics of one reported run (nDCG of {args.steps} pages, regret, per topic): "

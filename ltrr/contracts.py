@@ -138,10 +138,10 @@ class Ability:
 
     Attributes:
         name: the attribute's name on the component.
-        sort: ``"flag"`` (a declared value, ``default`` when undeclared), ``"method"`` (whether
-            the component has it as a callable) or ``"attribute"`` (its value; None when
-            absent).
-        default: a flag's value when the component does not declare it.
+        sort: ``"flag"`` (a declared truth value, ``default`` when undeclared), ``"value"`` (a
+            declared value, ``default`` when undeclared), ``"method"`` (whether the component
+            has it as a callable) or ``"attribute"`` (its value; None when absent).
+        default: a flag's or value's default when the component does not declare it.
         doc: what it means, for messages and docs.
     """
 
@@ -185,6 +185,8 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
                 "choose() draws from, drawing nothing (SupportsProbabilities)"),
         Ability("arrays", "method", doc="arrays(): the compiled loop's state (ltrr's own "
                 "policies; any other is played by the per-step loop)"),
+        Ability("min_plans", "value", 1, "the fewest plans it can choose between (obp's "
+                "policies need 2); a smaller plan space is refused when it is built"),
         Ability("n_plans", "attribute", doc="the number of plans it was built for"),
         Ability("name", "attribute", doc="its name in messages"),
     )),
@@ -206,6 +208,11 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     )),
     Kind("ranker", RankerContract, (
         Ability("n_trees", "attribute", doc="the size of the trained model, for records"),
+        Ability("model_format", "attribute", doc="the name its saved models are written under; "
+                "with from_string() (and a model's to_string()) its trained models are cached, "
+                "without it the ranker is trained every run"),
+        Ability("from_string", "method", doc="from_string(text, params, feature_names): a "
+                "model from what its to_string() wrote (ValueError for text it cannot read)"),
     )),
     Kind("click model", ClickModelContract, ()),
     Kind("featurizer", FeaturizerContract, (
@@ -227,6 +234,8 @@ def ability(obj: object, kind: str, name: str) -> Any:
         raise KeyError(f"no ability {name!r} of kind {kind!r} in ltrr.contracts.ABILITIES")
     if spec.sort == "flag":
         return bool(getattr(obj, name, spec.default))
+    if spec.sort == "value":
+        return getattr(obj, name, spec.default)
     if spec.sort == "method":
         return callable(getattr(obj, name, None))
     return getattr(obj, name, None)
@@ -247,10 +256,10 @@ def conforms(obj: object, kind: str) -> bool:
 
 
 def kind_of(name: str) -> Kind:
-    """The kind called ``name`` (``online-arm`` and ``click-model`` spelled with a hyphen are
+    """The plugin kind called ``name`` (``online-arm`` and ``click-model`` spelled with a hyphen are
     accepted too); InputError listing the kinds otherwise."""
     kind = KINDS.get(name.replace("-", " ")) if isinstance(name, str) else None
-    if kind is None:
+    if kind is None or kind.name not in PLUGIN_KINDS:
         raise InputError(f"unknown kind '{name}' (expected one of "
                          f"{', '.join(k.replace(' ', '-') for k in PLUGIN_KINDS)})")
     return kind
@@ -265,7 +274,7 @@ def markdown_table() -> str:
     for name in PLUGIN_KINDS:
         kind = KINDS[name]
         required = ", ".join(f"`{m}`" for m in kind.required)
-        optional = ", ".join(f"`{a.name}` ({a.default})" if a.sort == "flag"
+        optional = ", ".join(f"`{a.name}` ({a.default})" if a.sort in ("flag", "value")
                              else f"`{a.name}()`" if a.sort == "method" else f"`{a.name}`"
                              for a in kind.abilities) or "none"
         rows.append(f"| {name} | `{kind.protocol.__name__}` | {required} | {optional} |")

@@ -180,6 +180,7 @@ class Registry:
     check: Callable[[object], str | None]
     unknown: Callable[[str, list[str]], str | InputError]
     _local: dict[str, object] = field(default_factory=dict)
+    _imported: dict[str, object] = field(default_factory=dict)
 
     @property
     def group(self) -> str:
@@ -225,8 +226,10 @@ class Registry:
             raise InputError(f"a {self.kind} name must be a non-empty string, got {name!r}")
         if name in self.builtins:
             obj = self.builtins[name]
-            if isinstance(obj, str):
-                obj = self.builtins[name] = import_object(obj, self.kind)
+            if isinstance(obj, str):  # an import path: imported once, the table left as written
+                if obj not in self._imported:
+                    self._imported[obj] = import_object(obj, self.kind)
+                obj = self._imported[obj]
             return obj
         if name in self._local:
             return self._local[name]

@@ -216,24 +216,20 @@ def test_docs_contract_table_is_generated_from_the_protocols():
     assert block == markdown_table()
 
 
-def test_a_toy_of_each_kind_checked_in_process_is_quick():
-    """The tiny world is small: every kind's check takes well under the few seconds a test
-    may spend (LightGBM and 2,000 sampled pages included)."""
-    import time
-
+def test_a_good_policy_online_arm_and_ranker_pass():
     for target in ("ltrr_broken_plugins:Uniform", "ltrr_broken_plugins:Remembers",
                    "ltrr_test_plugins:LambdaAgain"):
-        start = time.perf_counter()
-        assert check(target).ok
-        assert time.perf_counter() - start < 5
+        assert check(target).ok, target
 
 
 def test_declared_flags_are_read_only_through_ability():
-    """No module of ltrr reads a declared flag (``uses_context``, ``uses_truth``...) with its
-    own ``getattr`` default: the defaults are ``ltrr.contracts``'s alone."""
+    """No module of ltrr reads a declared flag or value (``uses_context``, ``uses_truth``,
+    ``min_plans``...) with its own ``getattr`` default: the defaults are ``ltrr.contracts``'s
+    alone."""
     import ast
 
-    flags = {a.name for kind in KINDS.values() for a in kind.abilities if a.sort == "flag"}
+    flags = {a.name for kind in KINDS.values() for a in kind.abilities
+             if a.sort in ("flag", "value")}
     found = []
     for path in (REPO / "ltrr").rglob("*.py"):
         if path.name == "contracts.py" and path.parent.name == "ltrr":

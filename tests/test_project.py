@@ -218,3 +218,13 @@ def test_tests_are_laid_out_like_the_code() -> None:
     assert len(names) == len(set(names)), "two test files share a name (pytest imports both)"
     assert [p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("conftest.py")] \
         == ["tests/conftest.py"]
+    import ast
+
+    leaning = []  # a test module importing another: shared pieces belong in tests/worlds.py
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            leaning += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names
+                        if n.startswith("test_")]
+    assert leaning == []

@@ -122,6 +122,54 @@ def make_beir(folder: Path, train: bool = True) -> Path:
         (folder / "qrels" / f"{split}.tsv").write_text("\n".join(rows) + "\n")
     return folder
 
+# the tiny benchmark with learned ranking stages (tests/ranking/test_stage.py)
+RANKING_PARAMS = "{ num_boost_round = 20, min_data_in_leaf = 5 }"
+# budget 30: unions deep enough that the fusion lets the fuzzy arm's colour matches onto the
+# page, which a ranker trained on other queries learns to push down (make_beir)
+RANKING_BENCHMARK = SETTING.replace('name = "tiny"', 'name = "tiny-rank"').replace(
+    "length = 150", "length = 200").replace("budget = 12", "budget = 30") + """
+[rankers.qrels]
+train = "qrels"
+params = {params}
+
+[rankers.clicks]
+train = "clicks"
+sessions = 400
+params = {params}
+
+[rankers.online]
+train = "online"
+retrain_every = 50
+params = {params}
+
+[[policies]]
+name = "static_union"
+
+[[policies]]
+name = "static_union"
+label = "union/qrels"
+ranker = "qrels"
+
+[[policies]]
+name = "static_union"
+label = "union/clicks"
+ranker = "clicks"
+
+[[policies]]
+name = "static_union"
+label = "union/online"
+ranker = "online"
+
+[[policies]]
+name = "linucb"
+
+[[policies]]
+name = "linucb"
+label = "linucb/qrels"
+ranker = "qrels"
+"""
+
+
 # --- small in-memory corpora for the arms ------------------------------------------------
 
 SONGS = [

@@ -21,7 +21,7 @@ union, so that a policy has to learn which arms serve which kind (``datasets/mix
 - **qrels**: each collection's own judgements, prefixed. Grades are mapped per collection onto
   0..4 by that collection's own maximum grade (``round(4 * label / max_grade)`` for labels
   > 0; labels <= 0 kept), the mapping the loop applies to a collection run alone
-  (:func:`ltrr.simulation.clicks.scale_grades`). Without it the loop would scale the union by
+  (:func:`ltrr.kernel.clicks.scale_grades`). Without it the loop would scale the union by
   its overall maximum (cranfield's 4) and vaswani's only grade 1 would become 1 instead of 4,
   nfcorpus' 1/2 would become 1/2 instead of 2/4. A per-collection factor leaves every
   per-query measure unchanged (nDCG's gains scale by the same factor in the ideal ranking;

@@ -29,8 +29,8 @@ from ltrr.kernel.pages import FUSIONS, pages_from_scores, plan_pages
 from ltrr.kernel.ties import tie_keys
 from ltrr.ranking.features import DocumentPriors, FeatureSpec
 from ltrr.ranking.learned import check_correction, check_mode
-from ltrr.ranking.training_data import (QueryContexts, TopicPools, overlap_info, topic_pools,
-                                  training_split)
+from ltrr.ranking.training_data import (QueryContexts, TopicPools, overlap_info,
+                                        topic_pools, training_split)
 from ltrr.ranking.training import ClickSource, TrainingRequest, train_ranker
 
 MEASURES = ("nDCG@10", "R@100")

@@ -68,7 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="clicks mode: a click log (decision log or long format)")
     parser.add_argument("--sessions", type=int, default=10000,
                         help="clicks mode without --log: simulated sessions (10000)")
-    parser.add_argument("--click-model", default="pbm", help="simulated clicks: a click model (pbm, cascade, dcm, module:Name or an entry point)")
+    parser.add_argument("--click-model", default="pbm",
+                        help="simulated clicks: a click model (pbm, cascade, dcm, module:Name "
+                             "or an entry point)")
     parser.add_argument("--click-params", default="navigational",
                         help="simulated clicks: perfect, navigational, informational")
     parser.add_argument("--params", default=None,

@@ -39,8 +39,8 @@ from typing import NamedTuple
 
 from ltrr.errors import InputError, WriteError
 from ltrr.experiments.benchmark import Benchmark, check_disjoint, load_benchmark
-from ltrr.experiments.cell_runner import (TUNING_CELLS, CellRunner, kept_work, read_json_object,
-                                    report_cells)
+from ltrr.experiments.cell_runner import (TUNING_CELLS, CellRunner, kept_work,
+                                          read_json_object, report_cells)
 from ltrr.experiments.tuning import as_stored, choose_settings, tuning_cells
 from ltrr.paths import remove, stale_temporaries, temporary_sibling, write_atomically, writing
 from ltrr.results.folder import load_folder, write_leaderboard

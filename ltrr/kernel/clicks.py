@@ -183,6 +183,8 @@ PARAMETER_SETS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "navigational": ((0.05, 0.3, 0.5, 0.7, 0.95), (0.2, 0.3, 0.5, 0.7, 0.9)),
     "informational": ((0.4, 0.6, 0.7, 0.8, 0.9), (0.1, 0.2, 0.3, 0.4, 0.5)),
 }
+
+
 def _frozen(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
@@ -207,6 +209,10 @@ class ClickModel:
     code: ClassVar[int]
 
     def __post_init__(self) -> None:
+        if not hasattr(type(self), "code"):
+            raise InputError("ClickModel is the base of the built-in click models: make one "
+                             "by name with ltrr.simulation.clicks.make_click_model(name, params) "
+                             "or as PositionBasedModel, CascadeModel or DependentClickModel")
         if self.params not in PARAMETER_SETS:
             raise InputError(f"unknown click parameter set '{self.params}' "
                              f"(choose from {', '.join(PARAMETER_SETS)})")

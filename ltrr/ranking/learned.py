@@ -51,8 +51,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ltrr.contracts import ability
 from ltrr.errors import InputError
-from ltrr.kernel.clicks import PBM
+from ltrr.kernel.clicks import PBM, ClickModel
 from ltrr.registry import Registry, class_or_factory
 
 TRAINING_MODES = ("qrels", "clicks", "online")
@@ -113,8 +114,8 @@ def known_examination(click_model, page: int) -> np.ndarray | None:
     for ``click_model``'s users: a position-based model's (one running the compiled PBM
     branch, :data:`~ltrr.kernel.clicks.PBM`) own curve when it is not PBM's default
     ``1 / (position + 1)``; None (the default) otherwise."""
-    if getattr(click_model, "code", None) != PBM:
-        return None
+    if not isinstance(click_model, ClickModel) or click_model.code != PBM:
+        return None  # an outside click model's examination is its own to say
     curve = np.asarray(click_model.examination(page), dtype=float)
     return None if np.array_equal(curve, pbm_examination(np.arange(page))) else curve
 
@@ -126,8 +127,8 @@ def can_be_saved(ranker: object) -> bool:
     ``to_string()`` wrote (raising ValueError for text it cannot read). An outside ranker,
     built through :func:`~ltrr.ranking.checked_ranker.ranker_factory`, has neither: it is
     trained every run."""
-    return isinstance(getattr(ranker, "model_format", None), str) and \
-        callable(getattr(ranker, "from_string", None))
+    return isinstance(ability(ranker, "ranker", "model_format"), str) and \
+        ability(ranker, "ranker", "from_string")
 
 
 class LambdaMART:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ltrr.contracts import ability
 from ltrr.errors import InputError
 from ltrr.ranking.features import FeatureSpec
 from ltrr.ranking.learned import (LambdaMART, can_be_saved, fit_clicks, fit_qrels,
@@ -113,7 +114,7 @@ def train_ranker(request: TrainingRequest):
     else:
         model, where, path = fit(), "trained", None
     info = {"mode": r.mode, "correction": r.correction, "source": where,
-            "path": str(path), "trees": getattr(model, "n_trees", None), "rows": int(len(X)),
+            "path": str(path), "trees": ability(model, "ranker", "n_trees"), "rows": int(len(X)),
             "seconds": round(time.perf_counter() - t0, 3), **source}
     return model, info
 

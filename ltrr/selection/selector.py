@@ -68,7 +68,7 @@ from ltrr.paths import write_atomically
 from ltrr.selection.context import PRE_RETRIEVAL_GROUPS, ContextFeaturizer
 from ltrr.selection.plans import PlanSpace
 
-STATE_FORMAT = "ltrr-selector/1"
+STATE_FORMAT = "ltrr-selector/2"  # 2: the classes of issue 19's house (context.py, click models)
 CLICK_COLUMNS = ("click", "clicks")
 
 
@@ -593,9 +593,21 @@ def _read_state(path: Path) -> dict:
         raise InputError("no selector state file here", file=str(path))
     try:
         state = pickle.loads(path.read_bytes())
+    except (ImportError, AttributeError) as err:  # a class of ltrr's that has moved since
+        if (getattr(err, "name", None) or "").startswith("ltrr") or "ltrr" in str(err):
+            raise InputError(f"a selector state saved by an earlier ltrr (format "
+                             f"{STATE_FORMAT} expected; {err}): fit the selector again and "
+                             "save it", file=str(path)) from None
+        raise InputError(f"not a selector state file ({type(err).__name__})",
+                         file=str(path)) from None
     except Exception as err:  # noqa: BLE001 - any unpickling failure: not a state file
         raise InputError(f"not a selector state file ({type(err).__name__})",
                          file=str(path)) from None
+    if isinstance(state, dict) and str(state.get("format", "")).startswith("ltrr-selector/") \
+            and state["format"] != STATE_FORMAT:
+        raise InputError(f"a selector state saved by another ltrr (format {state['format']}, "
+                         f"this ltrr reads {STATE_FORMAT}): fit the selector again and save it",
+                         file=str(path))
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise InputError(f"not a selector state file (format {STATE_FORMAT} expected)",
                          file=str(path))

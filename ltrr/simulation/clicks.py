@@ -10,12 +10,12 @@ page of every grade before any run.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from ltrr.contracts import missing_methods
 from ltrr.errors import InputError
-from dataclasses import fields
-
 from ltrr.kernel.clicks import CLICK_MODELS, PARAMETER_SETS, ClickModel
 from ltrr.kernel.rewards import REWARDS
 from ltrr.registry import Registry, class_or_factory, describe, plugin_errors, where_raised
@@ -41,6 +41,8 @@ def make_click_model(model: str, params: str | dict,
         if examination is None:
             return factory(params)
         if "examination_curve" not in {f.name for f in fields(factory)}:
+            if examination == "reciprocal":  # the default curve: what every model reads
+                return factory(params)
             raise InputError(f"an examination curve is a position-based model's (pbm); "
                              f"{model} users examine top-down until they stop")
         return factory(params, examination_curve=examination)

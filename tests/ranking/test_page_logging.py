@@ -202,8 +202,7 @@ def test_ltrr_run_explores_and_ltrr_ope_pages_reads_its_log(tmp_path, capsys):
 def test_a_learned_ranking_stage_explores_over_its_own_scores(tmp_path, monkeypatch):
     """At a low temperature the sampled pages of a policy ranked by a trained LambdaMART are
     nearly that ranker's top pages, not the fusion's; an online ranker learns from them."""
-    from test_ranking_cli import make_beir
-    from test_ranking_loop import BENCHMARK as RANKING, PARAMS
+    from worlds import RANKING_BENCHMARK as RANKING, RANKING_PARAMS as PARAMS, make_beir
 
     monkeypatch.setenv("LTRR_HOME", str(tmp_path / "home"))
     folder = make_beir(tmp_path / "beir")
@@ -238,8 +237,7 @@ def test_an_exploring_run_logs_a_trained_rankers_pages_as_the_target(tmp_path, m
     ranker's page agrees with the sampled one; its page is the one a run ranked by it shows
     (static arms: every step's union is the same in both runs), and ``ltrr ope --pages
     --policy log`` estimates it."""
-    from test_ranking_cli import make_beir
-    from test_ranking_loop import BENCHMARK as RANKING, PARAMS
+    from worlds import RANKING_BENCHMARK as RANKING, RANKING_PARAMS as PARAMS, make_beir
 
     monkeypatch.setenv("LTRR_HOME", str(tmp_path / "home"))
     text = RANKING.replace("{folder}", str(make_beir(tmp_path / "beir"))).replace(
@@ -280,7 +278,7 @@ def test_an_exploring_run_logs_a_trained_rankers_pages_as_the_target(tmp_path, m
     ('logging = "plackett-luce"\ntarget = "online"', "learns online during each run"),
 ])
 def test_bad_targets_name_file_and_key(tmp_path, ranking, message):
-    from test_ranking_loop import BENCHMARK as RANKING, PARAMS
+    from worlds import RANKING_BENCHMARK as RANKING, RANKING_PARAMS as PARAMS
 
     path = tmp_path / "bad.toml"
     path.write_text(RANKING.replace("{folder}", str(tmp_path)).replace("{params}", PARAMS)

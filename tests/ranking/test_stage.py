@@ -10,54 +10,8 @@ import pandas as pd
 import pytest
 
 from ltrr.cli import main
-from worlds import make_beir
-from worlds import SETTING
+from worlds import RANKING_BENCHMARK as BENCHMARK, RANKING_PARAMS as PARAMS, make_beir
 
-PARAMS = "{ num_boost_round = 20, min_data_in_leaf = 5 }"
-# budget 30: unions deep enough that the fusion lets the fuzzy arm's colour matches onto the
-# page, which a ranker trained on other queries learns to push down (make_beir)
-BENCHMARK = SETTING.replace('name = "tiny"', 'name = "tiny-rank"').replace(
-    "length = 150", "length = 200").replace("budget = 12", "budget = 30") + """
-[rankers.qrels]
-train = "qrels"
-params = {params}
-
-[rankers.clicks]
-train = "clicks"
-sessions = 400
-params = {params}
-
-[rankers.online]
-train = "online"
-retrain_every = 50
-params = {params}
-
-[[policies]]
-name = "static_union"
-
-[[policies]]
-name = "static_union"
-label = "union/qrels"
-ranker = "qrels"
-
-[[policies]]
-name = "static_union"
-label = "union/clicks"
-ranker = "clicks"
-
-[[policies]]
-name = "static_union"
-label = "union/online"
-ranker = "online"
-
-[[policies]]
-name = "linucb"
-
-[[policies]]
-name = "linucb"
-label = "linucb/qrels"
-ranker = "qrels"
-"""
 
 
 def write(tmp: Path, text: str, folder: Path) -> Path:

@@ -278,7 +278,7 @@ def _without_training(path: str):
 
 
 def test_a_dataset_without_training_topics_is_named(tmp_path):
-    from test_run_cli import make_tiny_beir
+    from worlds import make_tiny_beir
 
     folder = make_tiny_beir(tmp_path / "tiny")
     path = tmp_path / "tiny.toml"

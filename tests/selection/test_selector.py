@@ -229,6 +229,14 @@ def test_save_and_load_resume_the_same_decisions(twin, tmp_path, monkeypatch):
     (tmp_path / "other.pkl").write_bytes(pickle.dumps({"format": "something"}))
     with pytest.raises(InputError, match="not a selector state file"):
         Selector.load(tmp_path / "other.pkl", arms)
+    # saved before the house moved (issue 19): a class at its old path, or the old format
+    (tmp_path / "moved.pkl").write_bytes(b"cltrr.selection.features\nContextFeaturizer\n.")
+    with pytest.raises(InputError, match="saved by an earlier ltrr .*fit the selector again"):
+        Selector.load(tmp_path / "moved.pkl", arms)
+    (tmp_path / "old.pkl").write_bytes(pickle.dumps({"format": "ltrr-selector/1"}))
+    with pytest.raises(InputError, match="format ltrr-selector/1, this ltrr reads "
+                                         "ltrr-selector/2"):
+        Selector.load(tmp_path / "old.pkl", arms)
     monkeypatch.setattr(ltrr, "__version__", "9.9.9")
     with pytest.raises(InputError, match="saved by ltrr 0.1.0; this is ltrr 9.9.9"):
         Selector.load(tmp_path / "selector.pkl", arms)

@@ -35,8 +35,7 @@ or a query text the stream asks, and calls their ``fit``; :mod:`.router`). ``tho
 reward_cap``; the default cap of 1 makes a click-rewarded
 page a success when it earned a click net of its cost. The others learn from the raw reward
 (the page's reward minus cost), so their exploration constants are in its unit, clicks by
-default (see
-``base.RewardScale``).
+default (:mod:`.plan_policy`).
 
 Outside policies are named like the built-ins, through :data:`REGISTRY` (one
 :class:`ltrr.registry.Registry`, the mechanism arms, rankers and click models share): an
@@ -133,8 +132,9 @@ def build_policy(name: str, params: dict | None, plans: PlanSpace, *, n_features
         policy = build_outside(name, cls, plans, n_features, random_state, reward_range, params)
         policy.params = {**known, **params}
         return policy
-    if len(plans) < getattr(cls, "min_plans", 1):  # obp's policies need 2 actions
-        raise InputError(f"policy '{name}' needs at least {cls.min_plans} plans; the plan space "
+    min_plans = ability(cls, "policy", "min_plans")
+    if len(plans) < min_plans:  # obp's policies need 2 actions
+        raise InputError(f"policy '{name}' needs at least {min_plans} plans; the plan space "
                          f"has {len(plans)} ({', '.join(plans.ids)})")
     extra = {"arm": name.split(":", 1)[1]} if cls is SingleArm else {}
     policy = cls(plans, n_features, random_state, tuple(reward_range), **extra, **params)

@@ -22,7 +22,7 @@ from ltrr.selection.plans import PlanSpace
 from ltrr.selection.policies import kernels
 from ltrr.selection.policies.argmax import BETA, family_stats
 from ltrr.selection.policies.plan_policy import (PlanPolicy, check_param, checked_cap,
-                                               checked_epsilon, is_number)
+                                                 checked_epsilon, is_number)
 from ltrr.selection.policies.kernels import PolicyArrays
 
 
