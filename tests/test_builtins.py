@@ -6,6 +6,7 @@ A second list that had to be edited too would leave the toy unknown, or treated 
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -107,6 +108,32 @@ def test_a_ranker_is_its_class_plus_one_line_and_cached_by_its_declared_format(m
     cached, info = train_ranker(request)
     assert info["source"] == "cache" and type(cached) is toy.LeastSquares
     np.testing.assert_array_equal(cached.score(X), model.score(X))
+
+
+def test_an_outside_ranker_that_declares_its_format_is_cached_by_the_same_rule(tmp_path,
+                                                                            monkeypatch):
+    """The one caching rule whatever the class: the same toy named by import path (an outside
+    ranker, its scores checked) is cached too, under a key holding its source file's hash."""
+    monkeypatch.setenv("LTRR_HOME", str(tmp_path))
+    make = ranker_factory("ltrr_toy_builtins:LeastSquares")
+    assert make is not toy.LeastSquares and can_be_saved(make)  # wrapped, and saved all the same
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 2))
+    y = (X @ np.array([1.0, 2.0]) > 0).astype(int)
+    group = np.repeat(np.arange(4), 10)
+    request = TrainingRequest(mode="qrels", pools={"train": Pools(X, group, y)},
+                              train=SimpleNamespace(qrels=None, source="toy qrels"), valid=None,
+                              spec=SimpleNamespace(names=["a", "b"]), priors=None,
+                              key={"dataset": "toy"}, name="outside-ranker", ranker=make)
+    model, info = train_ranker(request)
+    assert info["source"] == "trained"
+    cached, info = train_ranker(request)
+    assert info["source"] == "cache" and type(cached.model) is toy.LeastSquares
+    np.testing.assert_array_equal(cached.score(X), model.score(X))
+    (saved,) = (tmp_path / "rankers").glob("outside-ranker-*.json")
+    assert json.loads(saved.read_text())["key"]["code"] == make.source_sha1
+    make.source_sha1 = "0" * 12  # the plugin's file changed: another key, trained again
+    assert train_ranker(request)[1]["source"] == "trained"
 
 
 def test_a_click_model_is_its_class_plus_one_line(monkeypatch):

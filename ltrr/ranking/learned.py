@@ -124,9 +124,10 @@ def can_be_saved(ranker: object) -> bool:
     """Whether the models ``ranker`` makes can be cached on disk (:mod:`ltrr.ranking.store`):
     it declares ``model_format`` (the name its files are written under) and has a
     ``from_string(text, params, feature_names)`` that reads back what a model's
-    ``to_string()`` wrote (raising ValueError for text it cannot read). An outside ranker,
-    built through :func:`~ltrr.ranking.checked_ranker.ranker_factory`, has neither: it is
-    trained every run."""
+    ``to_string()`` wrote (raising ValueError for text it cannot read). One rule whatever the
+    class: ltrr's LambdaMART declares both, and so does the factory of an outside ranker whose
+    class does (:func:`~ltrr.ranking.checked_ranker.ranker_factory`); any other is trained
+    every run."""
     return isinstance(ability(ranker, "ranker", "model_format"), str) and \
         ability(ranker, "ranker", "from_string")
 

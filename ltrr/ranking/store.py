@@ -50,11 +50,11 @@ def model_path(name: str, key: dict) -> Path:
     return ltrr_home() / "rankers" / f"{safe}-{hashlib.sha1(blob).hexdigest()[:16]}.json"
 
 
-def save_model(path: Path, model, key: dict) -> None:
-    """Write ``model`` (of a ranker that can be saved) to ``path`` atomically (temporary file,
-    then rename)."""
+def save_model(path: Path, model, key: dict, ranker=LambdaMART) -> None:
+    """Write ``model``, made by ``ranker`` (a ranker that can be saved), to ``path`` atomically
+    (temporary file, then rename)."""
     text = model.to_string()
-    record = {"format": type(model).model_format, "key": key, "meta": model.meta,
+    record = {"format": ranker.model_format, "key": key, "meta": model.meta,
               "feature_names": model.feature_names, "params": model.params, "model": text,
               "sha1": hashlib.sha1(text.encode()).hexdigest()}
     path = Path(path)
@@ -62,9 +62,9 @@ def save_model(path: Path, model, key: dict) -> None:
     write_atomically(path, lambda tmp: tmp.write_text(json.dumps(record, default=str)))
 
 
-def load_model(path: Path, expect_features: list[str] | None = None, ranker: type = LambdaMART):
-    """The model of class ``ranker`` saved at ``path``; InputError naming the file when it is
-    corrupt."""
+def load_model(path: Path, expect_features: list[str] | None = None, ranker=LambdaMART):
+    """The model of ``ranker`` (a class or factory that can be saved) saved at ``path``;
+    InputError naming the file when it is corrupt."""
     path = Path(path)
     fmt = ranker.model_format
 
@@ -97,13 +97,13 @@ def load_model(path: Path, expect_features: list[str] | None = None, ranker: typ
 
 def cached_model(name: str, key: dict, train: Callable[[], object],
                  feature_names: list[str] | None = None,
-                 ranker: type = LambdaMART) -> tuple[object, str, Path]:
-    """``(model, source, path)``: the cached model of class ``ranker`` for ``key`` (source
+                 ranker=LambdaMART) -> tuple[object, str, Path]:
+    """``(model, source, path)``: the cached model of ``ranker`` for ``key`` (source
     ``"cache"``), or ``train()``'s, saved (source ``"trained"``). A corrupt cached file raises
     InputError."""
     path = model_path(name, key)
     if path.exists():
         return load_model(path, feature_names, ranker), "cache", path
     model = train()
-    save_model(path, model, key)
+    save_model(path, model, key, ranker)
     return model, "trained", path

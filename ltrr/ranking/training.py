@@ -77,8 +77,8 @@ def train_ranker(request: TrainingRequest):
 
     A ranker that can be saved (:func:`~ltrr.ranking.learned.can_be_saved`) is cached under
     ``request.name`` and a key of ``request.key``, the mode, correction and a hash of the
-    training arrays (:mod:`ltrr.ranking.store`); any other (an outside ranker) is trained
-    every run.
+    training arrays (:mod:`ltrr.ranking.store`), and for an outside ranker its source file's
+    hash; any other is trained every run.
     """
     from ltrr.ranking.store import array_hash, cached_model
 
@@ -108,6 +108,9 @@ def train_ranker(request: TrainingRequest):
         fit = lambda: fit_clicks(X, position, click, group, r.correction,  # noqa: E731
                                  r.params, spec.names, examination=exam, ranker=ranker)
     model_key = {**r.key, "mode": r.mode, "correction": r.correction, "data": data}
+    code = getattr(ranker, "source_sha1", None)  # an outside ranker's file (ranker_factory)
+    if code is not None:
+        model_key["code"] = code
     if can_be_saved(ranker):
         model, where, path = cached_model(r.name.replace(":", "-").replace("/", "-"),
                                           model_key, fit, spec.names, ranker)
