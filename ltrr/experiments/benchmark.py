@@ -36,7 +36,7 @@ import tomllib
 
 from ltrr.errors import InputError, check_keys
 from ltrr.evaluation.registry import TUNABLE
-from ltrr.experiments.policy_entries import PolicySpec, check_policies, policy_specs
+from ltrr.experiments.policy_entries import PolicySpec, check_policy, policy_specs
 from ltrr.kernel.rewards import REWARDS
 from ltrr.kernel.stochastic import PlackettLuce
 from ltrr.simulation.clicks import (CLICK_MODELS, PARAMETER_SETS, describe_users,
@@ -224,6 +224,32 @@ def _build(path: Path, file: str, raw: dict, sha: str) -> Benchmark:
     _check_limit(file, benchmark)
     check_policies(file, benchmark, benchmark.policies)
     return benchmark
+
+
+def check_policies(file: str, benchmark: Benchmark, specs: list[PolicySpec]) -> None:
+    """Check policy entries against the benchmark: a grid needs a ``[tuning]`` table, a
+    ``ranker`` a ``[rankers.<name>]`` table, ``features`` a subset of its groups; then each
+    is built on the plan space (:func:`check_policy`)."""
+    if benchmark.tuning is None:
+        for i, spec in enumerate(specs):
+            if spec.grid:
+                raise InputError("a tuning grid needs a [tuning] table (its seeds and metric)",
+                                 file=file, field=f"policies[{i}].grid")
+    features = benchmark.features
+    for i, spec in enumerate(specs):
+        if spec.ranker is not None and spec.ranker not in benchmark.rankers:
+            raise InputError(f"unknown ranker '{spec.ranker}' (the file declares "
+                             f"{', '.join(benchmark.rankers) or 'none'} in [rankers.<name>] tables)",
+                             file=file, field=f"policies[{i}].ranker")
+        if spec.features is not None:
+            extra = [g for g in spec.features if g not in features]
+            if extra or len(set(spec.features)) != len(spec.features):
+                raise InputError(f"expected distinct groups from features.groups "
+                                 f"({', '.join(features) or 'none'}), got {spec.features!r}",
+                                 file=file, field=f"policies[{i}].features")
+    space = benchmark.plan_space()
+    for i, spec in enumerate(specs):
+        check_policy(file, i, spec, space)
 
 
 def _check_limit(file: str, benchmark: Benchmark) -> None:

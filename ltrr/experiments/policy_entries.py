@@ -2,20 +2,17 @@
 into :class:`PolicySpec` s and checked against the benchmark.
 
 Every check happens before any work: keys and types (:func:`policy_specs`), then what the
-entries name (:func:`check_policies`: grids need a ``[tuning]`` table, rankers and feature
-groups must be the benchmark's, and each policy, ltrr's own or an outside one, is built once
-on the real plan space at every grid setting).
+entries name (:func:`ltrr.experiments.benchmark.check_policies`: grids need a ``[tuning]``
+table, rankers and feature groups must be the benchmark's, and each policy, ltrr's own or an
+outside one, is built once on the real plan space at every grid setting, :func:`check_policy`).
+This module knows nothing of the benchmark it is part of.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ltrr.errors import InputError, check_type
-
-if TYPE_CHECKING:
-    from ltrr.experiments.benchmark import Benchmark
 
 POLICY_KEYS = ("name", "label", "params", "grid", "features", "ranker")
 
@@ -87,32 +84,6 @@ def policy_specs(file: str, entries) -> list[PolicySpec]:
         specs.append(PolicySpec(entry["name"], label, dict(entry.get("params", {})), dict(grid),
                                 None if groups is None else list(groups), ranker))
     return specs
-
-
-def check_policies(file: str, benchmark: "Benchmark", specs: list[PolicySpec]) -> None:
-    """Check policy entries against the benchmark: a grid needs a ``[tuning]`` table, a
-    ``ranker`` a ``[rankers.<name>]`` table, ``features`` a subset of its groups; then each
-    is built on the plan space (:func:`check_policy`)."""
-    if benchmark.tuning is None:
-        for i, spec in enumerate(specs):
-            if spec.grid:
-                raise InputError("a tuning grid needs a [tuning] table (its seeds and metric)",
-                                 file=file, field=f"policies[{i}].grid")
-    features = benchmark.features
-    for i, spec in enumerate(specs):
-        if spec.ranker is not None and spec.ranker not in benchmark.rankers:
-            raise InputError(f"unknown ranker '{spec.ranker}' (the file declares "
-                             f"{', '.join(benchmark.rankers) or 'none'} in [rankers.<name>] tables)",
-                             file=file, field=f"policies[{i}].ranker")
-        if spec.features is not None:
-            extra = [g for g in spec.features if g not in features]
-            if extra or len(set(spec.features)) != len(spec.features):
-                raise InputError(f"expected distinct groups from features.groups "
-                                 f"({', '.join(features) or 'none'}), got {spec.features!r}",
-                                 file=file, field=f"policies[{i}].features")
-    space = benchmark.plan_space()
-    for i, spec in enumerate(specs):
-        check_policy(file, i, spec, space)
 
 
 def check_policy(file: str, i: int, spec: PolicySpec, space) -> None:

@@ -11,12 +11,20 @@ here, whole, once the batches already running have ended; batches not started ar
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ltrr.experiments.cell import Cell, seed_batches
 
-if TYPE_CHECKING:  # the runner imports this module to fork its workers
-    from ltrr.experiments.cell_runner import CellRunner
+
+class PlaysCells(Protocol):
+    """What the pool needs of the cells' runner (:class:`~ltrr.experiments.cell_runner.CellRunner`,
+    which imports this module to fork its workers): its worker count, progress bar, and
+    ``run(cell, progress)`` returning a cell's tuning score (None for a reported cell)."""
+
+    jobs: int
+    bar: Any
+
+    def run(self, cell: Cell, progress: Any) -> float | None: ...
 
 
 class _SharedCount:
@@ -49,7 +57,7 @@ def _batch_worker(batch: list[int]) -> list[tuple[int, float | None]]:
     return scores
 
 
-def run_forked(runner: CellRunner, cells: list[Cell]) -> list[float | None]:
+def run_forked(runner: PlaysCells, cells: list[Cell]) -> list[float | None]:
     """Play ``cells`` in ``runner.jobs`` forked processes; their tuning scores (None for
     reported cells), in order."""
     import gc
