@@ -239,6 +239,8 @@ def _build_policy(obj, name: str, builtin: bool, plans, params: dict, report: Re
         if not callable(obj):
             return obj  # an instance: checked as it is (determinism needs a class)
         return obj(plans, N_FEATURES, SEED, REWARD_RANGE, **params)
+    except InputError:  # ltrr refused the params given (a built-in's): bad input, not a violation
+        raise
     except Exception as err:
         report.raised("build", "Policy(plans, n_features, random_state, reward_range, **params)"
                                " to build a policy", err)
@@ -544,16 +546,18 @@ def check_ranker(obj, name: str, builtin: bool, params: dict, report: Report) ->
 
 # -- click models -----------------------------------------------------------------------------
 def _build_clicks(obj, name: str, builtin: bool, params, report: Report):
-    """The click model built as ltrr builds it (a built-in with a parameter set name), or
-    None (the failure reported)."""
+    """The click model built as ltrr builds it (a built-in with a parameter set name,
+    ``navigational`` when none is given), or None (the failure reported)."""
     try:
         if builtin:
             from ltrr.simulation.clicks import make_click_model
 
-            return make_click_model(name, params if isinstance(params, str) else "navigational")
+            return make_click_model(name, params or "navigational")  # a table is refused
         if not callable(obj) or not inspect.isclass(obj) and conforms(obj, "click model"):
             return obj
         return obj(**params) if isinstance(params, dict) else obj(params)
+    except InputError:  # ltrr refused the params given (a built-in's): bad input, not a violation
+        raise
     except Exception as err:
         report.raised("build", "Model(**params) (a table) or Model(params) (a string)", err)
         return None

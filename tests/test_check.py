@@ -151,6 +151,16 @@ def test_params_reach_the_component(capsys):
         check("linucb", params="navigational")
 
 
+def test_params_ltrr_refuses_for_a_builtin_are_bad_input_not_a_violation(capsys):
+    assert main(["check", "linucb", "--params", '{"zzz": 1}']) == 2
+    out, err = output(capsys)
+    assert out == "" and err.strip() == ("ltrr check: error: policy 'linucb': unknown param "
+                                         "'zzz' (known: alpha)")
+    with pytest.raises(InputError, match="click model 'pbm' takes a parameter set name"):
+        check("pbm", params={"a": 1})
+    assert check("pbm", params="perfect").ok
+
+
 def test_check_component_raises_listing_every_violation_and_returns_the_report():
     report = check_component(broken.Uniform)
     assert report.ok and report.kind == "policy" and len(report.passed) == 10
