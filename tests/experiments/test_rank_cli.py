@@ -118,6 +118,10 @@ def test_a_corrupt_cached_model_exits_2_naming_the_file(env, folder, capsys):
     (["--baseline", "bm25"], "--baseline 'bm25' is not one of the compared systems (rrf, "
                              "combsum, lambdamart:qrels)"),
     (["--params", "[1]"], "--params must be a JSON object of LightGBM parameters"),
+    (["--mode", "clicks", "--click-model", "nope"],
+     "unknown click model 'nope' (choose from pbm, cascade, dcm)"),
+    (["--mode", "clicks", "--click-params", "casual"],
+     "unknown click parameter set 'casual' (choose from perfect, navigational, informational)"),
     (["--arms", "lexical,bm42"], "field 'arm': unknown arm 'bm42'; valid arms: lexical, dense, "
                                  "memory, fuzzy, structured"),
     (["--arms", "lexical", "--depth", "dense=5"],
